@@ -1,0 +1,93 @@
+"""Settings from environment variables, each with a documented default.
+
+One frozen object built once at start-up and passed explicitly; nothing reads the environment later.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, meaning); README's "Settings" table is generated from this.
+DOCUMENTED: dict[str, tuple[str, str]] = {
+    "LANDFLOW_DATABASE_URL": ("sqlite:///./var/landflow.db", "SQLAlchemy URL; PostgreSQL as postgresql+psycopg://…"),
+    "LANDFLOW_VAR_DIR": ("./var", "where the embedded database, keys and exports live"),
+    "LANDFLOW_OFFICE_HOURS": ("07:30-11:30,13:00-17:00", "working periods of a working day, local time"),
+    "LANDFLOW_TIMEZONE": ("Asia/Ho_Chi_Minh", "time zone of the working calendar"),
+    "LANDFLOW_CALENDAR_FILE": ("config/calendar.toml", "make-up working days and extra days off"),
+    "LANDFLOW_ORGANISATION_DIR": ("config/organisation", "units, roles, jurisdiction, demo officers"),
+    "LANDFLOW_REMOTE_EXTENSION": ("P10D", "default extra time for remote communes when a procedure names none"),
+    "LANDFLOW_SLA_OVERRIDES": ("", "procedure limits set by config, e.g. 'mortgage_registration=P1D'"),
+    "LANDFLOW_TRANSITIONAL_CLOCK": ("continue", "transitional dossiers: 'continue' the old clock or 'restart'"),
+    "LANDFLOW_MAX_BPMN_BYTES": ("2000000", "size cap for an uploaded BPMN/DMN file"),
+    "LANDFLOW_WORKFLOW_CACHE": ("20000", "live workflows kept in memory per process"),
+    "LANDFLOW_DEMO": ("0", "1 enables the demo accounts (password 'demo')"),
+}
+
+
+def _get(env: dict[str, str], name: str) -> str:
+    return env.get(name, DOCUMENTED[name][0])
+
+
+def _path(value: str) -> Path:
+    p = Path(value)
+    return p if p.is_absolute() else (Path.cwd() / p)
+
+
+def _config_path(value: str) -> Path:
+    """Config files resolve against the checkout, so commands work from any directory."""
+    p = Path(value)
+    return p if p.is_absolute() else (ROOT / p)
+
+
+def _overrides(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, (x.strip() for x in text.split(","))):
+        key, _, value = part.partition("=")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    office_hours: str
+    timezone: str
+    calendar_file: Path
+    organisation_dir: Path
+    remote_extension: str
+    sla_overrides: dict[str, str] = field(default_factory=dict)
+    transitional_clock: str = "continue"
+    max_bpmn_bytes: int = 2_000_000
+    workflow_cache: int = 20_000
+    demo: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        e = dict(os.environ if env is None else env)
+        var_dir = _path(_get(e, "LANDFLOW_VAR_DIR"))
+        url = _get(e, "LANDFLOW_DATABASE_URL")
+        if url == DOCUMENTED["LANDFLOW_DATABASE_URL"][0]:
+            url = f"sqlite:///{var_dir / 'landflow.db'}"
+        values: dict[str, object] = dict(
+            database_url=url,
+            var_dir=var_dir,
+            office_hours=_get(e, "LANDFLOW_OFFICE_HOURS"),
+            timezone=_get(e, "LANDFLOW_TIMEZONE"),
+            calendar_file=_config_path(_get(e, "LANDFLOW_CALENDAR_FILE")),
+            organisation_dir=_config_path(_get(e, "LANDFLOW_ORGANISATION_DIR")),
+            remote_extension=_get(e, "LANDFLOW_REMOTE_EXTENSION"),
+            sla_overrides=_overrides(_get(e, "LANDFLOW_SLA_OVERRIDES")),
+            transitional_clock=_get(e, "LANDFLOW_TRANSITIONAL_CLOCK"),
+            max_bpmn_bytes=int(_get(e, "LANDFLOW_MAX_BPMN_BYTES")),
+            workflow_cache=int(_get(e, "LANDFLOW_WORKFLOW_CACHE")),
+            demo=_get(e, "LANDFLOW_DEMO") == "1",
+        )
+        values.update(overrides)
+        if values["transitional_clock"] not in ("continue", "restart"):
+            raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        return cls(**values)  # type: ignore[arg-type]
