@@ -1,0 +1,35 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   - install, initialise the embedded SQLite database with the bundled procedures and
+#                the demo organisation, serve on http://127.0.0.1:8080
+#   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint soak bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+
+run: install
+	LANDFLOW_DEMO=1 $(BIN)/landflow init
+	LANDFLOW_DEMO=1 $(BIN)/landflow serve --host 127.0.0.1 --port 8080
+
+test: install
+	$(BIN)/ruff check .
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

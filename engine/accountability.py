@@ -1,0 +1,50 @@
+"""Signals of shirking, derived from events.
+
+A signal is a projection: `signals_for` is a pure function of one event, so the `signal` table can
+be rebuilt (and checked) from the log. Decisions that need context — is this transfer a ping-pong,
+is this the second supplement request — are taken when the command runs and recorded in the event
+(`ping_pong`, `repeat`), never re-derived from today's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = (
+    "returned",            # a dossier sent back to an earlier step
+    "rerouted",            # a work item handed to another unit or officer
+    "ping_pong",           # ... back to a holder it had already left (A -> B -> A)
+    "repeat_supplement",   # a second supplement request on one dossier
+    "unauthorised_attempt",  # any action the engine refused
+    "step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon",  # from the scheduler
+    "apologised",          # a late dossier's new date
+)
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    kind: str
+    officer: str | None
+    unit: str | None
+    reason: str | None
+
+
+def signals_for(event_type: str, actor: str, unit: str | None, payload: dict[str, Any]) -> list[SignalSpec]:
+    reason = payload.get("reason")
+    if event_type == "returned":
+        return [SignalSpec("returned", actor, unit, reason)]
+    if event_type == "transferred":
+        out = [SignalSpec("rerouted", actor, unit, reason)]
+        if payload.get("ping_pong"):
+            out.append(SignalSpec("ping_pong", actor, unit, reason))
+        return out
+    if event_type == "supplement_requested" and payload.get("repeat"):
+        return [SignalSpec("repeat_supplement", actor, unit, reason)]
+    if event_type == "action_refused":
+        return [SignalSpec("unauthorised_attempt", actor, unit, f"{payload.get('action')}: {payload.get('message')}")]
+    if event_type == "apologised":
+        return [SignalSpec("apologised", actor, unit, reason)]
+    if event_type in ("step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon"):
+        return [SignalSpec(event_type, payload.get("officer"), payload.get("unit", unit), reason)]
+    return []

@@ -1,0 +1,54 @@
+"""`landflow lint`: the deploy-time problems plus the "6 clear" completeness of every step.
+
+"6 clear" (Da Nang Directive 04/CT-UBND): clear people (owner), work (step name), results
+(`result`), authority (`legal_basis`), progress (`sla`) and responsibility (the event log — always
+true in landflow). A file can deploy and still be incomplete on results or authority; lint says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import ProcedureMeta
+from .problems import Problem
+from .reader import read
+from .validate import check
+from .xmlsafe import parse_xml
+
+CLEAR = ("people", "work", "results", "authority", "progress", "responsibility")
+
+
+@dataclass
+class LintReport:
+    key: str | None
+    name: str | None
+    problems: list[Problem] = field(default_factory=list)
+    six_clear: dict[str, dict[str, bool]] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def completeness(self) -> float:
+        """Share of (step, clear) pairs satisfied, 0..1."""
+        cells = [v for step in self.six_clear.values() for v in step.values()]
+        return sum(cells) / len(cells) if cells else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "ok": self.ok,
+                "problems": [p.as_dict() for p in self.problems], "six_clear": self.six_clear,
+                "completeness": round(self.completeness, 4), "steps": self.steps}
+
+
+def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000) -> LintReport:
+    checked, problems = check(bpmn, dmns, roles, max_bytes)
+    meta: ProcedureMeta | None = checked.meta if checked else None
+    if meta is None:
+        root, _ = parse_xml(bpmn, "bpmn", max_bytes)
+        meta = read(root).meta if root is not None else None
+    if meta is None:
+        return LintReport(None, None, problems)
+    return LintReport(meta.key, meta.name, problems, meta.six_clear(), [s.as_dict() for s in meta.steps.values()])

@@ -1,0 +1,301 @@
+"""The rules a procedure file must satisfy before it can be deployed, all checked at once.
+
+A supervisor fixing a diagram wants the whole list, not one error per upload, so each rule adds
+problems and nothing stops early except a file that cannot be read as XML at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+from ..calendar import DurationError, parse_duration
+from ..expressions import check_expression, check_script
+from .model import ProcedureMeta
+from .problems import Problem
+from .reader import BPMN, Document, dmn_decisions, is_dmn, read
+from .spec import compile_spec
+from .xmlsafe import parse_xml
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+UNSUPPORTED = {
+    "serviceTask": "service tasks call outside systems; landflow procedures are done by officers",
+    "callActivity": "one procedure is one process; call activities are not supported",
+    "sendTask": "messages between processes are not supported",
+    "receiveTask": "messages between processes are not supported",
+    "transaction": "transactions are not supported",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported",
+    "subProcess": "draw the steps in the main process; sub-processes are not supported",
+    "complexGateway": "complex gateways are not supported",
+    "dataStoreReference": "data stores are not supported",
+}
+MAX_TIMER_DAYS = 400
+
+
+@dataclass
+class CheckedProcedure:
+    meta: ProcedureMeta
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    content_hash: str
+    bpmn: bytes
+    dmns: list[bytes]
+
+
+def content_hash(bpmn: bytes, dmns: list[bytes]) -> str:
+    h = hashlib.sha256(bpmn)
+    for d in sorted(dmns):
+        h.update(b"\x00dmn\x00")
+        h.update(d)
+    return h.hexdigest()
+
+
+def check(
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+) -> tuple[CheckedProcedure | None, list[Problem]]:
+    """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems."""
+    dmns = list(dmns or [])
+    root, problems = parse_xml(bpmn, "bpmn", max_bytes)
+    dmn_roots: list[etree._Element] = []
+    for i, d in enumerate(dmns):
+        droot, dproblems = parse_xml(d, f"dmn[{i}]", max_bytes)
+        problems += dproblems
+        if droot is not None:
+            if not is_dmn(droot):
+                problems.append(Problem(f"dmn[{i}]", "dmn.root", "not a DMN definitions document"))
+            else:
+                dmn_roots.append(droot)
+    if root is None:
+        return None, problems
+    if etree.QName(root.tag).namespace != BPMN or etree.QName(root.tag).localname != "definitions":
+        return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")]
+
+    doc = read(root)
+    problems += _process_rules(doc)
+    if doc.meta is None:
+        return None, problems
+    problems += _step_rules(doc, roles)
+    problems += _lane_rules(doc, roles)
+    problems += _di_rules(doc)
+    problems += _expression_rules(doc)
+    problems += _structure_rules(doc)
+    problems += _decision_rules(doc, dmn_roots)
+
+    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key else (None, [])
+    problems += spiff_problems
+    if problems or compiled is None:
+        return None, sorted(set(problems))
+    spec, subs = compiled
+    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), []
+
+
+def _duration_problem(element: str, rule: str, text: str | None, what: str) -> Problem | None:
+    if not text:
+        return Problem(element, rule, f"{what} is missing (property 'sla', e.g. P3D or PT4H)")
+    try:
+        parse_duration(text)
+    except DurationError as err:
+        return Problem(element, rule, f"{what}: {err}")
+    return None
+
+
+def _process_rules(doc: Document) -> list[Problem]:
+    out: list[Problem] = []
+    if not doc.processes:
+        return [Problem("bpmn", "process.missing", "the file has no process")]
+    executable = [p for p in doc.processes if p.get("isExecutable", "false").lower() == "true"]
+    if not executable:
+        for p in doc.processes:
+            out.append(Problem(p.get("id", "process"), "process.executable",
+                               f"Process {p.get('id')} is not executable: set isExecutable=\"true\""))
+    elif len(executable) > 1:
+        out.append(Problem(executable[1].get("id", "process"), "process.count",
+                           "one procedure is one executable process; this file has "
+                           f"{len(executable)}"))
+    meta = doc.meta
+    if meta is None:
+        return out
+    if not KEY.match(meta.key):
+        out.append(Problem(meta.key or "process", "process.id",
+                           "the process id is the procedure key: lowercase letters, digits and '_' "
+                           "(e.g. land_transfer)"))
+    if not meta.name:
+        out.append(Problem(meta.key, "process.name", "the process needs a (Vietnamese) name"))
+    p = _duration_problem(meta.key, "process.sla", meta.sla, "the statutory limit of the procedure")
+    if p:
+        out.append(p)
+    if not meta.legal_basis:
+        out.append(Problem(meta.key, "process.legal_basis", "cite the legal basis of the statutory limit"))
+    if meta.remote_extension:
+        p = _duration_problem(meta.key, "process.remote_extension", meta.remote_extension,
+                              "the remote-commune extension")
+        if p:
+            out.append(p)
+    return out
+
+
+def _step_rules(doc: Document, roles: set[str]) -> list[Problem]:
+    assert doc.meta is not None
+    out: list[Problem] = []
+    for step in doc.meta.steps.values():
+        if not step.role:
+            out.append(Problem(step.id, "step.owner",
+                               f"step '{step.name or step.id}' has no owner: put it in a lane named "
+                               "with a role code or set camunda:candidateGroups"))
+        elif step.role not in roles:
+            out.append(Problem(step.id, "step.role",
+                               f"role {step.role!r} is not known (known: {', '.join(sorted(roles))})"))
+        p = _duration_problem(step.id, "step.sla", step.sla, f"time limit of step '{step.name or step.id}'")
+        if p:
+            out.append(p)
+        if step.clock not in ("run", "paused"):
+            out.append(Problem(step.id, "step.clock", f"clock must be 'run' or 'paused', not {step.clock!r}"))
+        if step.id in doc.form_errors:
+            out.append(Problem(step.id, "step.form", doc.form_errors[step.id]))
+    return out
+
+
+def _lane_rules(doc: Document, roles: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for lane_id, name in doc.lane_names.items():
+        if name not in roles:
+            out.append(Problem(lane_id or "lane", "lane.role",
+                               f"lane {name!r} is not a role code (known: {', '.join(sorted(roles))})"))
+    return out
+
+
+def _di_rules(doc: Document) -> list[Problem]:
+    assert doc.meta is not None
+    if not doc.has_diagram:
+        return [Problem(doc.meta.key, "di.absent", "the file has no diagram (BPMNDiagram): auditors see "
+                                                   "dossiers drawn, so every procedure needs one")]
+    out = []
+    for eid, tag in doc.elements.items():
+        if tag in ("dataObject",):
+            continue
+        if eid not in doc.di_refs:
+            kind = "edge" if tag == "sequenceFlow" else "shape"
+            out.append(Problem(eid, "di.missing", f"{tag} {eid} has no {kind} in the diagram"))
+    return out
+
+
+def _expression_rules(doc: Document) -> list[Problem]:
+    out: list[Problem] = []
+    for flow_id, text in doc.conditions.items():
+        if not text:
+            out.append(Problem(flow_id, "condition.empty", "the condition is empty"))
+            continue
+        for msg in check_expression(text):
+            out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}"))
+    for task_id, script in doc.scripts.items():
+        if not script or not script.strip():
+            out.append(Problem(task_id, "script.missing", "the script task has no script"))
+            continue
+        for msg in check_script(script):
+            out.append(Problem(task_id, "script.unsafe", msg))
+    for node_id, timer in doc.timers.items():
+        kind, _, text = timer.partition(":")
+        if kind != "timeDuration":
+            out.append(Problem(node_id, "timer.unsupported", "only timer durations (timeDuration) are supported"))
+            continue
+        literal = text.strip()
+        if len(literal) < 2 or literal[0] not in "'\"" or literal[-1] != literal[0]:
+            out.append(Problem(node_id, "timer.duration", "the duration must be a quoted literal like 'P3D'"))
+            continue
+        try:
+            d = parse_duration(literal[1:-1])
+            if d.days > MAX_TIMER_DAYS:
+                out.append(Problem(node_id, "timer.duration", f"more than {MAX_TIMER_DAYS} working days"))
+        except DurationError as err:
+            out.append(Problem(node_id, "timer.duration", str(err)))
+    return out
+
+
+def _structure_rules(doc: Document) -> list[Problem]:
+    assert doc.meta is not None
+    meta = doc.meta
+    out: list[Problem] = []
+    for eid, tag in doc.elements.items():
+        if tag in UNSUPPORTED:
+            out.append(Problem(eid, "element.unsupported", UNSUPPORTED[tag]))
+    succ: dict[str, list[str]] = defaultdict(list)
+    outgoing: dict[str, list[str]] = defaultdict(list)
+    for f in meta.flows.values():
+        if f.source not in meta.nodes or f.target not in meta.nodes:
+            out.append(Problem(f.id, "flow.dangling", "the flow does not connect two elements of the process"))
+            continue
+        succ[f.source].append(f.target)
+        outgoing[f.source].append(f.id)
+    # Boundary events hang off their activity.
+    for node in doc.root.iter(f"{{{BPMN}}}boundaryEvent"):
+        attached = node.get("attachedToRef")
+        if attached:
+            succ[attached].append(node.get("id", ""))
+    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent"]
+    ends = {n.id for n in meta.nodes.values() if n.kind == "endEvent"}
+    if len(starts) != 1:
+        out.append(Problem(meta.key, "flow.start", f"a procedure has exactly one start event (found {len(starts)})"))
+    if not ends:
+        out.append(Problem(meta.key, "flow.end", "the process has no end event"))
+    if starts:
+        seen: set[str] = set()
+        stack = list(starts)
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(succ.get(n, []))
+        for n in meta.nodes.values():
+            if n.id not in seen and n.kind != "boundaryEvent":
+                out.append(Problem(n.id, "flow.unreachable", f"'{n.name or n.id}' cannot be reached from the start"))
+        if ends and not (seen & ends):
+            out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
+    for n in meta.nodes.values():
+        if n.kind not in ("endEvent",) and not succ.get(n.id):
+            out.append(Problem(n.id, "flow.dead_end", f"'{n.name or n.id}' has no outgoing flow"))
+        if n.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(n.id, [])) > 1:
+            default = doc.defaults.get(n.id)
+            for fid in outgoing[n.id]:
+                if fid != default and not meta.flows[fid].condition:
+                    out.append(Problem(fid, "gateway.condition",
+                                       f"flow {fid} leaves gateway {n.id} without a condition and is not its default"))
+    return out
+
+
+def _decision_rules(doc: Document, dmn_roots: list[etree._Element]) -> list[Problem]:
+    assert doc.meta is not None
+    out: list[Problem] = []
+    decisions: dict[str, etree._Element] = {}
+    for root in dmn_roots:
+        for d in dmn_decisions(root):
+            decisions[d.get("id", "")] = d
+    for task_id, ref in doc.decision_refs.items():
+        if not ref:
+            out.append(Problem(task_id, "rule.decision", "the business rule task names no decision"))
+        elif ref not in decisions:
+            out.append(Problem(task_id, "rule.decision",
+                               f"decision {ref!r} is not in the DMN files deployed with it"))
+    for did, d in decisions.items():
+        ns = etree.QName(d.tag).namespace
+        for ie in d.iter(f"{{{ns}}}inputExpression"):
+            text = "".join(ie.itertext()).strip()
+            for msg in check_expression(text) if text else ["input expression is empty"]:
+                out.append(Problem(did, "dmn.input", f"{text[:60]!r}: {msg}"))
+        for tag in ("inputEntry", "outputEntry"):
+            for entry in d.iter(f"{{{ns}}}{tag}"):
+                text = "".join(entry.itertext()).strip()
+                if not text or text == "-":
+                    continue
+                msgs = check_expression(text)
+                if msgs and tag == "inputEntry":
+                    alt = check_expression("v " + text)  # comparisons like '> 5'
+                    msgs = msgs if alt else []
+                for msg in msgs:
+                    out.append(Problem(entry.get("id", did), f"dmn.{tag[:-5]}", f"{text[:60]!r}: {msg}"))
+    return out

@@ -1,0 +1,58 @@
+"""A hardened XML reader for files uploaded by supervisors.
+
+BPMN and DMN never need a DTD. A DOCTYPE is where external entities (file or network reads) and
+entity-expansion bombs live, so any DOCTYPE is refused before and after parsing; the parser itself
+also never resolves entities, loads a DTD or touches the network, and libxml2's depth limit stays on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from .problems import Problem
+
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def parse_xml(data: bytes, name: str, max_bytes: int) -> tuple[etree._Element | None, list[Problem]]:
+    """Parse `data` or say why not. Never raises for bad input."""
+    if not isinstance(data, (bytes, bytearray)):
+        return None, [Problem(name, "xml.type", "the file must be sent as bytes")]
+    if len(data) > max_bytes:
+        return None, [Problem(name, "xml.size", f"file is {len(data)} bytes; the limit is {max_bytes}")]
+    if not data.strip():
+        return None, [Problem(name, "xml.syntax", "the file is empty")]
+    head = bytes(data)
+    # UTF-16/32 input would hide a DOCTYPE from the byte scan: refuse non-UTF-8 encodings outright.
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:200]:
+        return None, [Problem(name, "xml.encoding", "only UTF-8 files are accepted")]
+    if _DOCTYPE.search(head):
+        return None, [Problem(name, "xml.doctype", "DOCTYPE and ENTITY declarations are not allowed in BPMN/DMN")]
+    try:
+        root = etree.fromstring(head, parser=_parser())
+    except etree.XMLSyntaxError as err:
+        return None, [Problem(name, "xml.syntax", f"not well-formed XML: {err.msg}")]
+    except (ValueError, MemoryError, RecursionError) as err:
+        return None, [Problem(name, "xml.syntax", f"cannot be read: {type(err).__name__}")]
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        return None, [Problem(name, "xml.doctype", "DOCTYPE declarations are not allowed")]
+    for node in root.iter():
+        if isinstance(node, etree._Entity):
+            return None, [Problem(name, "xml.entity", "entity references are not allowed")]
+    return root, []

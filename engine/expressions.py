@@ -1,0 +1,377 @@
+"""The safe expression language for gateway conditions, script tasks and DMN rules.
+
+Supervisor-written text must never reach Python's `eval`/`exec`: a condition is a string anyone with
+the supervisor role can deploy. We parse it with `ast`, check every node against a small whitelist,
+and interpret the tree ourselves. Nothing is compiled, so there is no code object to escape from.
+
+Accepted: literals (str, int, float, bool, None, tuples/lists/dicts/sets of literals), names,
+comparisons (`== != < <= > >= in not in is is not`), `and`/`or`/`not`, arithmetic
+(`+ - * / // % **` with bounded operands), unary `- +`, conditional expressions, subscripts
+(`parcel['area']`, `xs[0]`), and calls of whitelisted functions. Scripts are a sequence of plain
+assignments (`x = expr`), optionally with `if`/`else` blocks and `pass`.
+Refused: attributes, imports, lambdas, comprehensions, f-strings, starred args, keyword args,
+walrus, loops, function definitions, names starting with `_`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_SOURCE = 4_000          # characters in one expression or script
+MAX_NODES = 400             # AST nodes in one expression or script
+MAX_STR = 10_000            # length of a string produced by evaluation
+MAX_INT_BITS = 256          # size of an integer produced by evaluation
+MAX_POWER_EXPONENT = 64
+MAX_COLLECTION = 10_000
+
+
+class ExpressionError(ValueError):
+    """The text is not in the safe language, or its evaluation broke a limit."""
+
+
+def _lower(s: object) -> str:
+    return str(s).lower()
+
+
+def _upper(s: object) -> str:
+    return str(s).upper()
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "len": len,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": round,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "lower": _lower,
+    "upper": _upper,
+}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_UNARY: dict[type, Callable[[Any], Any]] = {
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+_EXPR_NODES = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Store, ast.BoolOp, ast.And, ast.Or,
+    ast.UnaryOp, ast.BinOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Call,
+    ast.Tuple, ast.List, ast.Dict, ast.Set, *_BINOPS, *_CMPOPS, *_UNARY,
+)
+_STMT_NODES = (ast.Module, ast.Assign, ast.If, ast.Pass, ast.Expr)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a text is refused, as a sentence a supervisor can act on."""
+
+    message: str
+
+
+def _check(tree: ast.AST, allowed: tuple[type, ...], names: Iterable[str] = ()) -> list[str]:
+    problems: list[str] = []
+    count = 0
+    for node in ast.walk(tree):
+        count += 1
+        if not isinstance(node, allowed):
+            problems.append(f"{type(node).__name__} is not allowed")
+            continue
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            problems.append(f"name {node.id!r} is not allowed (names may not start with '_')")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                what = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
+                problems.append(f"call of {what!r} is not allowed")
+            if node.keywords:
+                problems.append("keyword arguments are not allowed")
+            if any(isinstance(a, ast.Starred) for a in node.args):
+                problems.append("starred arguments are not allowed")
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if not isinstance(target, ast.Name):
+                    problems.append("only plain names can be assigned")
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
+            problems.append("a script line must be an assignment")
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (bytes, complex)) or node.value is Ellipsis:
+                problems.append(f"literal {type(node.value).__name__} is not allowed")
+            if isinstance(node.value, str) and len(node.value) > MAX_STR:
+                problems.append("string literal too long")
+            if isinstance(node.value, int) and node.value.bit_length() > MAX_INT_BITS:
+                problems.append("integer literal too large")
+    if count > MAX_NODES:
+        problems.append(f"too complex ({count} nodes, at most {MAX_NODES})")
+    del names
+    return sorted(set(problems))
+
+
+def _parse(text: str, mode: str) -> ast.AST:
+    if not isinstance(text, str):
+        raise ExpressionError("expression must be text")
+    if len(text) > MAX_SOURCE:
+        raise ExpressionError(f"too long ({len(text)} characters, at most {MAX_SOURCE})")
+    if "\x00" in text:
+        raise ExpressionError("contains a NUL character")
+    try:
+        return ast.parse(text.strip() if mode == "eval" else text, mode=mode)
+    except SyntaxError as err:
+        raise ExpressionError(f"syntax error: {err.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as err:
+        raise ExpressionError(f"cannot be parsed: {type(err).__name__}") from None
+
+
+def check_expression(text: str) -> list[str]:
+    """Every reason the condition is refused; empty when it is accepted."""
+    try:
+        tree = _parse(text, "eval")
+    except ExpressionError as err:
+        return [str(err)]
+    return _check(tree, _EXPR_NODES)
+
+
+def check_script(text: str) -> list[str]:
+    try:
+        tree = _parse(text, "exec")
+    except ExpressionError as err:
+        return [str(err)]
+    return _check(tree, _EXPR_NODES + _STMT_NODES)
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise ExpressionError("integer result too large")
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        raise ExpressionError("number result is not finite")
+    if isinstance(value, str) and len(value) > MAX_STR:
+        raise ExpressionError("string result too long")
+    if isinstance(value, (list, tuple, dict, set)) and len(value) > MAX_COLLECTION:
+        raise ExpressionError("collection result too large")
+    return value
+
+
+class _Interpreter:
+    def __init__(self, names: Mapping[str, Any]):
+        self.names = names
+
+    def eval(self, node: ast.AST) -> Any:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise ExpressionError(f"{type(node).__name__} is not allowed")
+        return _bounded(method(node))
+
+    def _Expression(self, node: ast.Expression) -> Any:
+        return self.eval(node.body)
+
+    def _Constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def _Name(self, node: ast.Name) -> Any:
+        if node.id in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.id]
+        if node.id in self.names:
+            return self.names[node.id]
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"function {node.id!r} can only be called")
+        raise ExpressionError(f"name {node.id!r} is not defined")
+
+    def _BoolOp(self, node: ast.BoolOp) -> Any:
+        result: Any = None
+        for value in node.values:
+            result = self.eval(value)
+            if isinstance(node.op, ast.And) and not result:
+                return result
+            if isinstance(node.op, ast.Or) and result:
+                return result
+        return result
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Any:
+        return _UNARY[type(node.op)](self.eval(node.operand))
+
+    def _BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > MAX_POWER_EXPONENT:
+            raise ExpressionError("exponent too large")
+        if isinstance(node.op, ast.Mult):
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_STR:
+                    raise ExpressionError("repetition too large")
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            raise ExpressionError("string formatting is not allowed")
+        try:
+            return _BINOPS[type(node.op)](left, right)
+        except (ZeroDivisionError, TypeError, OverflowError) as err:
+            raise ExpressionError(f"{type(err).__name__}: {err}") from None
+
+    def _Compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(comparator)
+            try:
+                ok = _CMPOPS[type(op)](left, right)
+            except TypeError as err:
+                raise ExpressionError(f"cannot compare: {err}") from None
+            if not ok:
+                return False
+            left = right
+        return True
+
+    def _IfExp(self, node: ast.IfExp) -> Any:
+        return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+
+    def _Subscript(self, node: ast.Subscript) -> Any:
+        container = self.eval(node.value)
+        if not isinstance(container, (dict, list, tuple, str)):
+            raise ExpressionError(f"cannot subscript {type(container).__name__}")
+        if isinstance(node.slice, ast.Slice):
+            s = node.slice
+            parts = [None if p is None else self.eval(p) for p in (s.lower, s.upper, s.step)]
+            return container[slice(*parts)]  # type: ignore[index]
+        key = self.eval(node.slice)
+        try:
+            return container[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError) as err:
+            raise ExpressionError(f"no item {key!r}: {type(err).__name__}") from None
+
+    def _Call(self, node: ast.Call) -> Any:
+        assert isinstance(node.func, ast.Name)
+        fn = FUNCTIONS.get(node.func.id)
+        if fn is None or node.keywords:
+            raise ExpressionError(f"call of {node.func.id!r} is not allowed")
+        args = [self.eval(a) for a in node.args]
+        try:
+            return fn(*args)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise ExpressionError(f"{node.func.id}(): {err}") from None
+
+    def _Tuple(self, node: ast.Tuple) -> tuple[Any, ...]:
+        return tuple(self.eval(e) for e in node.elts)
+
+    def _List(self, node: ast.List) -> list[Any]:
+        return [self.eval(e) for e in node.elts]
+
+    def _Set(self, node: ast.Set) -> set[Any]:
+        try:
+            return {self.eval(e) for e in node.elts}
+        except TypeError as err:
+            raise ExpressionError(str(err)) from None
+
+    def _Dict(self, node: ast.Dict) -> dict[Any, Any]:
+        if any(k is None for k in node.keys):
+            raise ExpressionError("dict unpacking is not allowed")
+        try:
+            return {self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+        except TypeError as err:
+            raise ExpressionError(str(err)) from None
+
+
+def evaluate(text: str, names: Mapping[str, Any]) -> Any:
+    """Evaluate a condition against the dossier's data. Raises ExpressionError."""
+    tree = _parse(text, "eval")
+    problems = _check(tree, _EXPR_NODES)
+    if problems:
+        raise ExpressionError("; ".join(problems))
+    return _Interpreter(names).eval(tree)
+
+
+def execute(text: str, names: dict[str, Any]) -> dict[str, Any]:
+    """Run a script of assignments; returns the names it assigned (and updates `names`)."""
+    tree = _parse(text, "exec")
+    problems = _check(tree, _EXPR_NODES + _STMT_NODES)
+    if problems:
+        raise ExpressionError("; ".join(problems))
+    assigned: dict[str, Any] = {}
+    interp = _Interpreter(names)
+
+    def run(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.Assign):
+                value = interp.eval(stmt.value)
+                for target in stmt.targets:
+                    assert isinstance(target, ast.Name)
+                    names[target.id] = value
+                    assigned[target.id] = value
+            elif isinstance(stmt, ast.If):
+                run(stmt.body if interp.eval(stmt.test) else stmt.orelse)
+            elif isinstance(stmt, (ast.Pass, ast.Expr)):
+                continue
+            else:  # pragma: no cover - _check refuses everything else
+                raise ExpressionError(f"{type(stmt).__name__} is not allowed")
+
+    run(tree.body)  # type: ignore[attr-defined]
+    return assigned
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment, replaced: conditions, scripts and DMN rules come here.
+
+    The default TaskDataEnvironment calls `eval`/`exec`; this one interprets the checked tree.
+    `extra` holds read-only names the engine adds (dossier fields) without storing them in task data.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        names = dict(external_context or {})
+        names.update(context)
+        return evaluate(expression, names)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
+        names = dict(external_context or {})
+        names.update(context)
+        assigned = execute(script, names)
+        context.update(assigned)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise ExpressionError("service calls are not allowed")
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    """PythonScriptEngine whose `validate` uses our checker instead of `ast.parse` alone."""
+
+    def __init__(self) -> None:
+        super().__init__(environment=SafeEnvironment())
+
+    def validate(self, expression: str) -> None:
+        problems = check_expression(expression)
+        if problems:
+            raise SyntaxError("; ".join(problems))

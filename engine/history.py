@@ -1,0 +1,271 @@
+"""The event log: append with a hash chain, verify it, replay a dossier from it.
+
+Each event's hash is SHA-256 over the previous hash and the canonical event (dossier, seq, type,
+actor, unit, step, time, payload), so editing, deleting, inserting or reordering any event breaks
+the chain at that place. Replay re-runs SpiffWorkflow from the procedure version and the recorded
+command inputs, checks that it opens the same steps the log says were opened, folds the recorded
+effects, and compares the result with the stored projections and snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .accountability import signals_for
+from .jsoncanon import canonical, iso
+from .runtime import workflow as wfm
+from .runtime.state import DossierState, apply_effects, state_from_rows
+from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, WorkItemRow
+
+GENESIS = "0" * 64
+SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired")
+
+
+def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, unit: str | None,
+               step: str | None, at: datetime, payload: str) -> str:
+    head = canonical({"d": dossier_id, "s": seq, "t": etype, "a": actor, "u": unit, "st": step, "at": iso(at)})
+    return hashlib.sha256(f"{prev}\n{head}\n{payload}".encode()).hexdigest()
+
+
+@dataclass
+class PendingEvent:
+    type: str
+    actor: str
+    unit: str | None
+    step: str | None
+    at: datetime
+    payload: dict[str, Any]
+
+
+def append(session: Session, state: DossierState, events: list[PendingEvent]) -> list[CaseEventRow]:
+    """Chain events onto the dossier (whose row the caller has locked) and add their signals."""
+    rows: list[CaseEventRow] = []
+    for ev in events:
+        seq = state.last_seq + 1
+        text = canonical(ev.payload)
+        prev = state.head_hash or GENESIS
+        h = event_hash(prev, state.id, seq, ev.type, ev.actor, ev.unit, ev.step, ev.at, text)
+        rows.append(CaseEventRow(dossier_id=state.id, seq=seq, type=ev.type, actor=ev.actor, unit=ev.unit,
+                                 step=ev.step, at=ev.at, payload=text, prev_hash=prev, hash=h))
+        for sig in signals_for(ev.type, ev.actor, ev.unit, ev.payload):
+            session.add(SignalRow(kind=sig.kind, dossier_id=state.id, seq=seq, officer=sig.officer,
+                                  unit=sig.unit, at=ev.at, reason=sig.reason))
+        state.last_seq, state.head_hash = seq, h
+    session.add_all(rows)
+    return rows
+
+
+def load_events(session: Session, dossier_id: int) -> list[CaseEventRow]:
+    return list(session.scalars(
+        select(CaseEventRow).where(CaseEventRow.dossier_id == dossier_id).order_by(CaseEventRow.seq, CaseEventRow.id)
+    ))
+
+
+# -- verification -----------------------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    dossier_id: int
+    events: int
+    chain_ok: bool
+    replay_ok: bool
+    first_bad_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain_ok and self.replay_ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "chain_ok": self.chain_ok, "replay_ok": self.replay_ok,
+                "first_bad_seq": self.first_bad_seq, "problems": self.problems}
+
+
+def check_chain(dossier_id: int, events: list[CaseEventRow], head_hash: str | None,
+                last_seq: int | None) -> tuple[bool, int | None, list[str]]:
+    prev = GENESIS
+    for expected_seq, ev in enumerate(events, start=1):
+        if ev.seq != expected_seq:
+            return False, min(ev.seq, expected_seq), [f"seq {expected_seq}: missing or out of order (found {ev.seq})"]
+        if ev.prev_hash != prev:
+            return False, ev.seq, [f"seq {ev.seq}: does not follow the event before it"]
+        h = event_hash(prev, dossier_id, ev.seq, ev.type, ev.actor, ev.unit, ev.step, ev.at, ev.payload)
+        if h != ev.hash:
+            return False, ev.seq, [f"seq {ev.seq}: content does not match its hash"]
+        try:
+            json.loads(ev.payload)
+        except ValueError:
+            return False, ev.seq, [f"seq {ev.seq}: payload is not JSON"]
+        prev = ev.hash
+    n = len(events)
+    if last_seq is not None and last_seq != n:
+        return False, n + 1 if last_seq > n else last_seq + 1, [
+            f"the dossier says {last_seq} events, the log holds {n}"]
+    if head_hash is not None and n and head_hash != prev:
+        return False, n, ["the dossier's head hash is not the last event's hash"]
+    return True, None, []
+
+
+@dataclass
+class Replayed:
+    state: DossierState
+    workflow: Any  # BpmnWorkflow | None
+    signals: list[tuple[str, int, str | None, str | None, str | None]]
+    problems: list[str]
+    first_bad_seq: int | None
+    at: datetime | None
+
+
+def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: int,
+                  events: list[CaseEventRow], upto: int | None = None) -> Replayed:
+    """Rebuild a dossier from its events (up to seq `upto`). Reads no clock and no configuration."""
+    state = DossierState(id=dossier_id)
+    wf = None
+    proc = None
+    signals: list[tuple[str, int, str | None, str | None, str | None]] = []
+    problems: list[str] = []
+    bad: int | None = None
+    last_at = None
+    for ev in events:
+        if upto is not None and ev.seq > upto:
+            break
+        payload = json.loads(ev.payload)
+        fx = payload.get("fx", {})
+        try:
+            if ev.type == "opened":
+                proc = procedures.get(session, payload["procedure_version_id"])
+                wf = wfm.start(proc, payload["wf_data"])
+            elif ev.type in SPIFF_EVENTS and wf is not None:
+                apply_spiff(wf, state, ev.type, payload)
+            task_ids: dict[int, str] = {}
+            if ev.type in SPIFF_EVENTS and wf is not None:
+                mismatch = match_new_items(wf, state, fx, payload.get("item"), task_ids)
+                if mismatch:
+                    problems.append(f"seq {ev.seq}: {mismatch}")
+                    bad = bad or ev.seq
+            apply_effects(state, fx, ev.at, task_ids)
+        except Exception as err:  # a replay that cannot proceed is a finding, not a crash
+            problems.append(f"seq {ev.seq}: replay failed: {type(err).__name__}: {err}")
+            bad = bad or ev.seq
+            break
+        if fx:
+            state.version += 1
+        state.last_seq = ev.seq
+        state.head_hash = ev.hash
+        for sig in signals_for(ev.type, ev.actor, ev.unit, payload):
+            signals.append((sig.kind, ev.seq, sig.officer, sig.unit, sig.reason))
+        last_at = ev.at
+    del proc
+    return Replayed(state, wf, signals, problems, bad, last_at)
+
+
+def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any]) -> None:
+    """Re-run the SpiffWorkflow part of a recorded command (same code path as the live command)."""
+    if etype == "completed":
+        item = state.items[payload["item"]]
+        task = wfm.task_by_id(wf, item.task_id or "")
+        if task is None:
+            raise LookupError(f"no task for item {item.ordinal}")
+        task.data.update(payload.get("data", {}))
+        task.run()
+        wf.do_engine_steps()
+    elif etype == "returned":
+        target = wfm.last_completed(wf, payload["to_step"])
+        if target is None:
+            raise LookupError(f"step {payload['to_step']} was never completed")
+        wf.reset_from_task_id(target.id)
+        wf.do_engine_steps()
+    elif etype == "timer_fired":
+        raise NotImplementedError("timers are fired by the scheduler issue")
+
+
+def match_new_items(wf: Any, state: DossierState, fx: dict[str, Any], acted: int | None,
+                    task_ids: dict[int, str]) -> str | None:
+    """Do the steps SpiffWorkflow opens now equal the items the event says were opened?
+
+    Fills `task_ids` with the replayed tasks of the new items.
+    """
+    held = {i.task_id: i.ordinal for i in state.open_items() if i.ordinal != acted}
+    ready = wfm.ready_steps(wf)
+    fresh = [t for t in ready if str(t.id) not in held]
+    recorded = fx.get("new", [])
+    if [t.task_spec.name for t in fresh] != [n["step"] for n in recorded]:
+        return (f"the procedure opens {[t.task_spec.name for t in fresh]} but the log recorded "
+                f"{[n['step'] for n in recorded]}")
+    for task, new in zip(fresh, recorded, strict=True):
+        task_ids[new["item"]] = str(task.id)
+    return None
+
+
+def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int) -> Verification:
+    row = session.get(DossierRow, dossier_id)
+    events = load_events(session, dossier_id)
+    if row is None:
+        return Verification(dossier_id, len(events), False, False, 1, ["no such dossier"])
+    chain_ok, bad, problems = check_chain(dossier_id, events, row.head_hash, row.last_seq)
+    replayed = replay_events(session, procedures, dossier_id, events)
+    replay_problems = list(replayed.problems)
+    if not replay_problems:
+        replay_problems += compare_projections(session, row, replayed)
+    result = Verification(dossier_id, len(events), chain_ok, not replay_problems, bad,
+                          problems + replay_problems)
+    if result.first_bad_seq is None and replayed.first_bad_seq is not None:
+        result.first_bad_seq = replayed.first_bad_seq
+    return result
+
+
+def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -> list[str]:
+    problems: list[str] = []
+    items = list(session.scalars(select(WorkItemRow).where(WorkItemRow.dossier_id == row.id)))
+    stored = state_from_rows(row, items)
+    mine, theirs = stored.comparable(), replayed.state.comparable()
+    for key in mine:
+        if mine[key] != theirs[key]:
+            problems.append(f"dossier.{key}: stored {mine[key]!r}, replay gives {theirs[key]!r}")
+    if stored.version != replayed.state.version:
+        problems.append(f"dossier.version: stored {stored.version}, replay gives {replayed.state.version}")
+    s_items = {o: i.comparable() for o, i in stored.items.items()}
+    r_items = {o: i.comparable() for o, i in replayed.state.items.items()}
+    for ordinal in sorted(set(s_items) | set(r_items)):
+        a, b = s_items.get(ordinal), r_items.get(ordinal)
+        if a != b:
+            if a is None or b is None:
+                problems.append(f"work item {ordinal}: {'missing' if a is None else 'not in the log'}")
+            else:
+                diff = [k for k in a if a[k] != b[k]]
+                problems.append(f"work item {ordinal}: {', '.join(diff)} differ from the log")
+    def key(sig: tuple[Any, ...]) -> tuple[str, ...]:
+        return tuple(str(v) for v in sig)
+
+    stored_signals = sorted(
+        ((s.kind, s.seq, s.officer, s.unit, s.reason)
+         for s in session.scalars(select(SignalRow).where(SignalRow.dossier_id == row.id))), key=key)
+    if stored_signals != sorted(replayed.signals, key=key):
+        problems.append("signals differ from those the log implies")
+    snap = session.get(DossierStateRow, row.id)
+    if replayed.workflow is not None:
+        if snap is None:
+            problems.append("the workflow snapshot is missing")
+        else:
+            try:
+                ok = wfm.normalised(wfm.load_snapshot(snap.state)) == wfm.normalised_workflow(replayed.workflow)
+            except Exception as err:
+                ok = False
+                problems.append(f"the workflow snapshot cannot be read: {type(err).__name__}")
+            if not ok:
+                problems.append("the workflow snapshot differs from the replayed workflow")
+            if snap.version != row.version:
+                problems.append(f"the snapshot is of version {snap.version}, the dossier is at {row.version}")
+    return problems
+
+
+def replay(session: Session, procedures: wfm.ProcedureCache, dossier_id: int, at: int | None = None) -> Replayed:
+    """The dossier as an auditor sees it right after event `at` (all events when None)."""
+    return replay_events(session, procedures, dossier_id, load_events(session, dossier_id), upto=at)

@@ -1,0 +1,448 @@
+"""Commands on dossiers. Each is one database transaction that appends events and updates the
+projections, or fails and changes nothing except a recorded refusal (in its own transaction, so the
+rollback cannot erase it).
+
+The shape of every command is the same (`_run`): lock the dossier row, load its state (the dossier
+and its open work items only — the cost must not grow with history), check the expected version and
+the policy, decide the effects, fold them, append the events, write the projections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..calendar import WorkingCalendar
+from ..clock import Clock
+from ..definitions.forms import clean_submission
+from ..history import PendingEvent, append
+from ..jsoncanon import iso
+from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
+from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
+from ..store import Database, DossierRow, DossierStateRow, WorkItemRow
+from . import workflow as wfm
+from .deadlines import reconcile_clock
+from .errors import CommandRefused, refuse
+from .opening import OpeningMixin
+from .state import DossierState, apply_effects, item_row_values, state_from_rows, write_dossier_row
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    sla_overrides: dict[str, str] = field(default_factory=dict)
+    remote_extension: str = "P10D"
+    transitional_clock: str = "continue"
+
+
+@dataclass
+class Work:
+    """One command in progress: the locked dossier, its state, and what the command has decided."""
+
+    session: Session
+    row: DossierRow
+    state: DossierState
+    item_rows: dict[int, WorkItemRow]
+    at: datetime
+    officer: Officer
+    directory: Directory
+    proc: wfm.Procedure | None = None
+    wf: BpmnWorkflow | None = None
+    wf_changed: bool = False
+    events: list[PendingEvent] = field(default_factory=list)
+
+
+class Runtime(OpeningMixin):
+    """The engine's command side. Everything it needs is passed in; it holds no global state."""
+
+    def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,
+                 settings: RuntimeSettings | None = None, procedures: wfm.ProcedureCache | None = None,
+                 workflows: wfm.WorkflowCache | None = None):
+        self.db = db
+        self.directory = directory
+        self.calendar = calendar
+        self.clock = clock
+        self.settings = settings or RuntimeSettings()
+        self.procedures = procedures or wfm.ProcedureCache()
+        self.workflows = workflows or wfm.WorkflowCache()
+
+    # -- the skeleton -------------------------------------------------------------------------------
+    def _run(self, action: str, officer: Officer, dossier_id: int, expected_version: int | None,
+             decide: Callable[[Work], None], item_ordinal: int | None = None,
+             step: str | None = None) -> DossierState:
+        work: Work | None = None
+        try:
+            with self.db.write() as s:
+                row = s.get(DossierRow, dossier_id, **self.db.lock_clause())
+                if row is None:
+                    raise refuse("not_found", "not_found", f"dossier {dossier_id} does not exist")
+                items = list(s.scalars(select(WorkItemRow).where(
+                    WorkItemRow.dossier_id == dossier_id, WorkItemRow.state.in_(("ready", "claimed")))))
+                state = state_from_rows(row, items)
+                state.next_ordinal = 1 + (s.scalar(select(func.max(WorkItemRow.ordinal))
+                                                   .where(WorkItemRow.dossier_id == dossier_id)) or 0)
+                work = Work(s, row, state, {r.ordinal: r for r in items}, self.clock.now(), officer,
+                            self.directory.get())
+                if expected_version is not None and expected_version != state.version:
+                    raise refuse("stale", "stale_version",
+                                 f"the dossier changed (version {state.version}, you had {expected_version})")
+                decide(work)
+                self._persist(work)
+            if work.wf is not None:
+                self.workflows.put(dossier_id, work.state.version, work.wf)
+            return work.state
+        except CommandRefused as err:
+            self.workflows.evict(dossier_id)
+            err.dossier_id = dossier_id
+            self._record_refusal(action, officer, dossier_id, item_ordinal, step, err)
+            raise
+        except BaseException:
+            self.workflows.evict(dossier_id)
+            raise
+
+    def _persist(self, work: Work) -> None:
+        s, state = work.session, work.state
+        append(s, state, work.events)
+        write_dossier_row(work.row, state)
+        for ordinal in sorted(state.dirty_items):
+            item = state.items[ordinal]
+            values = item_row_values(state.id, item)
+            row = work.item_rows.get(ordinal)
+            if row is None:
+                row = WorkItemRow(**values)
+                s.add(row)
+                work.item_rows[ordinal] = row
+            else:
+                for k, v in values.items():
+                    setattr(row, k, v)
+        state.dirty_items.clear()
+        if work.wf_changed and work.wf is not None:
+            blob = wfm.snapshot(work.wf)
+            snap = s.get(DossierStateRow, state.id)
+            if snap is None:
+                s.add(DossierStateRow(dossier_id=state.id, version=state.version, state=blob))
+            else:
+                snap.version, snap.state = state.version, blob
+        elif work.events and any(e.payload.get("fx") for e in work.events):
+            snap = s.get(DossierStateRow, state.id)
+            if snap is not None:
+                snap.version = state.version
+        s.flush()
+        for ordinal, row in work.item_rows.items():
+            state.items[ordinal].id = row.id
+
+    def _record_refusal(self, action: str, officer: Officer, dossier_id: int | None, item: int | None,
+                        step: str | None, err: CommandRefused) -> None:
+        at = self.clock.now()
+        payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message}
+        if item is not None:
+            payload["item"] = item
+        if err.problems:
+            payload["problems"] = err.problems[:20]
+        if dossier_id is not None:
+            with self.db.write() as s:
+                row = s.get(DossierRow, dossier_id, **self.db.lock_clause())
+                if row is not None:
+                    lite = DossierState(id=row.id, last_seq=row.last_seq, head_hash=row.head_hash)
+                    append(s, lite, [PendingEvent("action_refused", officer.username, officer.unit, step, at,
+                                                  payload)])
+                    row.last_seq, row.head_hash = lite.last_seq, lite.head_hash
+                    return
+            payload["dossier"] = dossier_id
+        audit.append(self.db, "action_refused", officer.username, officer.unit, at, payload)
+
+    def record_refusal(self, action: str, officer: Officer, err: CommandRefused) -> None:
+        """For refusals decided outside `_run` (open, deploy): recorded in the audit log."""
+        self._record_refusal(action, officer, err.dossier_id, None, None, err)
+
+    # -- shared pieces --------------------------------------------------------------------------------
+    def emit(self, work: Work, etype: str, payload: dict[str, Any], step: str | None = None,
+             task_ids: dict[int, str] | None = None) -> None:
+        """Fold the event's effects now (later decisions see them) and queue it for appending."""
+        fx = payload.setdefault("fx", {})
+        if fx:
+            reconcile_clock(self.calendar, work.state, work.at, fx)
+        fx = {k: v for k, v in fx.items() if v}
+        payload["fx"] = fx
+        if not fx:
+            payload.pop("fx")
+        apply_effects(work.state, fx, work.at, task_ids)
+        if fx:
+            work.state.version += 1
+        work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))
+
+    def load_workflow(self, work: Work) -> BpmnWorkflow:
+        if work.wf is not None:
+            return work.wf
+        work.proc = self.procedures.get(work.session, work.state.procedure_version_id)
+        wf = self.workflows.take(work.state.id, work.state.version)
+        if wf is None:
+            snap = work.session.get(DossierStateRow, work.state.id)
+            if snap is None:
+                raise refuse("conflict", "no_snapshot", "the dossier has no workflow state")
+            wf = wfm.restore(work.proc, snap.state)
+        work.wf = wf
+        return wf
+
+    def new_items(self, work: Work, acted: int | None) -> tuple[list[dict[str, Any]], dict[int, str],
+                                                                 dict[str, dict[str, Any]]]:
+        """Items for the steps SpiffWorkflow just made ready, and closures of items whose step vanished."""
+        assert work.wf is not None and work.proc is not None
+        state = work.state
+        ready = wfm.ready_steps(work.wf)
+        ready_ids = {str(t.id) for t in ready}
+        held = {i.task_id: i.ordinal for i in state.open_items() if i.ordinal != acted}
+        new: list[dict[str, Any]] = []
+        task_ids: dict[int, str] = {}
+        ordinal = state.next_ordinal
+        commune = state.commune
+        for task in ready:
+            if str(task.id) in held:
+                continue
+            meta = work.proc.meta.steps.get(task.task_spec.name)
+            if meta is None or meta.role is None or meta.sla is None:
+                raise refuse("invalid", "unknown_step", f"step {task.task_spec.name} has no owner or limit")
+            try:
+                unit = work.directory.owner_unit(meta.role, commune, state.desk_unit)
+            except UnresolvedOwner as err:
+                raise refuse("invalid", "no_owner", str(err)) from None
+            new.append({"item": ordinal, "step": meta.id, "name": meta.name, "role": meta.role, "unit": unit,
+                        "sla": meta.sla, "clock": meta.clock,
+                        "due_at": iso(self.calendar.add(work.at, meta.sla))})
+            task_ids[ordinal] = str(task.id)
+            ordinal += 1
+        closed = {str(o): self._closure(work, "cancelled") for tid, o in held.items() if tid not in ready_ids}
+        return new, task_ids, closed
+
+    def _closure(self, work: Work, outcome: str, by: str | None = None) -> dict[str, Any]:
+        return {"state": "done" if outcome != "cancelled" else "cancelled", "outcome": outcome,
+                "done_at": iso(work.at), "done_by": by, "last_activity_at": iso(work.at)}
+
+    def finish_if_ended(self, work: Work, fx: dict[str, Any]) -> None:
+        assert work.wf is not None
+        end = wfm.end_event(work.wf)
+        if end is not None:
+            fx.setdefault("dossier", {}).update(status="done", outcome=end, finished_at=iso(work.at))
+
+    def run_spiff(self, work: Work, operation: Callable[[], None]) -> None:
+        try:
+            operation()
+        except (SpiffWorkflowException, ValueError, TypeError, KeyError) as err:
+            raise refuse("invalid", "procedure_error",
+                         f"the procedure cannot continue: {str(err).splitlines()[0][:300]}") from None
+        work.wf_changed = True
+
+    @staticmethod
+    def check(refusal: Refusal | None) -> None:
+        if refusal is not None:
+            raise CommandRefused(refusal)
+
+    def _item_target(self, item_id: int) -> tuple[int, int, str]:
+        with self.db.read() as s:
+            row = s.execute(select(WorkItemRow.dossier_id, WorkItemRow.ordinal, WorkItemRow.step)
+                            .where(WorkItemRow.id == item_id)).first()
+        if row is None:
+            raise refuse("not_found", "not_found", f"work item {item_id} does not exist")
+        return row[0], row[1], row[2]
+
+    def _item_command(self, action: str, officer: Officer, item_id: int, expected_version: int | None,
+                      body: Callable[[Work, Any], None], reason: str | None = None) -> DossierState:
+        try:
+            dossier_id, ordinal, step = self._item_target(item_id)
+        except CommandRefused as err:
+            self.record_refusal(action, officer, err)
+            raise
+
+        def decide(work: Work) -> None:
+            item = work.state.items.get(ordinal)
+            if item is None:
+                raise refuse("conflict", "not_ready", "the item is no longer open")
+            self.check(check_item_action(action, officer, work.state, item))
+            self.check(check_reason(action, reason))
+            body(work, item)
+
+        return self._run(action, officer, dossier_id, expected_version, decide, ordinal, step)
+
+    def _dossier_command(self, action: str, officer: Officer, dossier_id: int, expected_version: int | None,
+                         body: Callable[[Work], None], reason: str | None = None) -> DossierState:
+        def decide(work: Work) -> None:
+            self.check(check_dossier_action(action, officer, work.state))
+            self.check(check_reason(action, reason))
+            body(work)
+
+        return self._run(action, officer, dossier_id, expected_version, decide)
+
+    # -- item commands ------------------------------------------------------------------------------
+    def claim(self, officer: Officer, item_id: int, expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            at = iso(work.at)
+            self.emit(work, "claimed", {"item": item.ordinal, "fx": {"items": {str(item.ordinal): {
+                "state": "claimed", "assignee": officer.username, "claimed_at": at, "last_activity_at": at}}}},
+                step=item.step)
+        return self._item_command("claim", officer, item_id, expected_version, body)
+
+    def release(self, officer: Officer, item_id: int, expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            self.emit(work, "released", {"item": item.ordinal, "fx": {"items": {str(item.ordinal): {
+                "state": "ready", "assignee": None, "claimed_at": None, "last_activity_at": iso(work.at)}}}},
+                step=item.step)
+        return self._item_command("release", officer, item_id, expected_version, body)
+
+    def complete(self, officer: Officer, item_id: int, data: dict[str, Any] | None = None,
+                 expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            wf = self.load_workflow(work)
+            assert work.proc is not None
+            meta = work.proc.meta.steps[item.step]
+            if not isinstance(data or {}, dict):
+                raise refuse("invalid", "invalid_data", "data must be an object")
+            clean, problems = clean_submission(list(meta.form), dict(data or {}))
+            if problems:
+                raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
+                             problems)
+            dossier_fx: dict[str, Any] = {}
+            if "jurisdiction" in clean:
+                if not work.directory.is_commune(clean["jurisdiction"]):
+                    raise refuse("invalid", "invalid_data", f"jurisdiction {clean['jurisdiction']!r} is not a "
+                                                            "ward, commune or special zone code")
+                dossier_fx["commune"] = clean["jurisdiction"]
+                dossier_fx["remote"] = work.directory.units[clean["jurisdiction"]].remote
+                work.state.commune = clean["jurisdiction"]
+            task = wfm.task_by_id(wf, item.task_id or "")
+            if task is None:
+                raise refuse("conflict", "not_ready", "the step is no longer waiting in the procedure")
+
+            def op() -> None:
+                task.data.update(clean)
+                task.run()
+                wf.do_engine_steps()
+
+            self.run_spiff(work, op)
+            new, task_ids, closed = self.new_items(work, item.ordinal)
+            at = iso(work.at)
+            done = {"state": "done", "outcome": "completed", "done_at": at, "done_by": officer.username,
+                    "last_activity_at": at}
+            if item.state == "ready":
+                done.update(assignee=officer.username, claimed_at=at)
+            fx: dict[str, Any] = {"new": new, "items": {str(item.ordinal): done, **closed}, "dossier": dossier_fx}
+            self.finish_if_ended(work, fx)
+            self.emit(work, "completed", {"item": item.ordinal, "data": clean, "fx": fx}, step=item.step,
+                      task_ids=task_ids)
+        return self._item_command("complete", officer, item_id, expected_version, body)
+
+    def return_(self, officer: Officer, item_id: int, to_step: str, reason: str,
+                expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            wf = self.load_workflow(work)
+            assert work.proc is not None
+            if not to_step or to_step not in work.proc.meta.steps:
+                raise refuse("invalid", "illegal_target", f"{to_step!r} is not a step of this procedure")
+            target = wfm.last_completed(wf, to_step)
+            if target is None:
+                raise refuse("invalid", "illegal_target",
+                             f"the dossier has not been through step {to_step!r}: it can only go back")
+            self.run_spiff(work, lambda: (wf.reset_from_task_id(target.id), wf.do_engine_steps()))
+            new, task_ids, closed = self.new_items(work, item.ordinal)
+            fx = {"new": new, "items": {str(item.ordinal): self._closure(work, "returned", officer.username),
+                                        **closed}}
+            self.emit(work, "returned", {"item": item.ordinal, "to_step": to_step, "reason": reason, "fx": fx},
+                      step=item.step, task_ids=task_ids)
+        return self._item_command("return", officer, item_id, expected_version, body, reason)
+
+    def transfer(self, officer: Officer, item_id: int, reason: str, to_unit: str | None = None,
+                 to_officer: str | None = None, expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            d = work.directory
+            if bool(to_unit) == bool(to_officer):
+                raise refuse("invalid", "illegal_target", "name exactly one of to_unit or to_officer")
+            if to_officer:
+                target = d.officers.get(to_officer)
+                if target is None or not target.active:
+                    raise refuse("invalid", "illegal_target", f"officer {to_officer!r} does not exist")
+                if item.role not in target.roles:
+                    raise refuse("invalid", "illegal_target", f"{to_officer} does not hold role {item.role}")
+                unit, assignee = target.unit, target.username
+            else:
+                assert to_unit is not None
+                if to_unit not in d.units:
+                    raise refuse("invalid", "illegal_target", f"unit {to_unit!r} does not exist")
+                if not d.officers_in(to_unit, item.role):
+                    raise refuse("invalid", "illegal_target", f"unit {to_unit} has no officer with role {item.role}")
+                unit, assignee = to_unit, None
+            if unit == item.unit and assignee == item.assignee:
+                raise refuse("invalid", "illegal_target", "the item is already there")
+            earlier = item.trail[:-1]
+            if unit != item.unit:
+                ping_pong = any(h.get("unit") == unit for h in earlier)
+            else:
+                ping_pong = assignee is not None and any(h.get("officer") == assignee for h in earlier)
+            trail = [*item.trail, {"unit": unit, "officer": assignee}]
+            fx = {"items": {str(item.ordinal): {"unit": unit, "assignee": assignee, "state": "ready",
+                                                "claimed_at": None, "trail": trail,
+                                                "last_activity_at": iso(work.at)}}}
+            self.emit(work, "transferred", {"item": item.ordinal, "from_unit": item.unit, "to_unit": unit,
+                                            "to_officer": assignee, "reason": reason, "ping_pong": ping_pong,
+                                            "fx": fx}, step=item.step)
+        return self._item_command("transfer", officer, item_id, expected_version, body, reason)
+
+    def request_supplement(self, officer: Officer, item_id: int, reason: str,
+                           expected_version: int | None = None) -> DossierState:
+        def body(work: Work, item: Any) -> None:
+            st = work.state
+            fx = {"dossier": {"supplement_since": iso(work.at), "supplement_count": st.supplement_count + 1,
+                              "status": "awaiting_supplement"},
+                  "items": {str(item.ordinal): {"last_activity_at": iso(work.at)}}}
+            self.emit(work, "supplement_requested", {"item": item.ordinal, "reason": reason,
+                                                     "repeat": st.supplement_count >= 1, "fx": fx}, step=item.step)
+        return self._item_command("request_supplement", officer, item_id, expected_version, body, reason)
+
+    # -- dossier commands -----------------------------------------------------------------------------
+    def receive_supplement(self, officer: Officer, dossier_id: int, note: str = "",
+                           expected_version: int | None = None) -> DossierState:
+        def body(work: Work) -> None:
+            st = work.state
+            assert st.supplement_since is not None
+            lost = self.calendar.between(st.supplement_since, work.at)
+            items = {str(i.ordinal): {"due_at": iso(self.calendar.add(i.due_at, lost))}
+                     for i in st.open_items() if i.due_at is not None}
+            fx = {"dossier": {"supplement_since": None, "status": "in_progress"}, "items": items}
+            self.emit(work, "supplement_received", {"note": note[:4000], "paused_minutes": lost, "fx": fx})
+        return self._dossier_command("receive_supplement", officer, dossier_id, expected_version, body)
+
+    def apologise(self, officer: Officer, dossier_id: int, reason: str, new_due: datetime,
+                  expected_version: int | None = None) -> DossierState:
+        def body(work: Work) -> None:
+            st = work.state
+            if new_due is None or new_due.tzinfo is None:
+                raise refuse("invalid", "invalid_data", "the new date must be a date and time with a zone")
+            if st.due_at is not None and new_due <= st.due_at:
+                raise refuse("invalid", "invalid_data", "the new date must be later than the current deadline")
+            late_notice = st.due_at is not None and self.calendar.add(work.at, "P1D") > st.due_at
+            fx = {"dossier": {"apologised": True, "due_at": iso(new_due)}}
+            self.emit(work, "apologised", {"reason": reason, "old_due": iso(st.due_at) if st.due_at else None,
+                                           "new_due": iso(new_due), "late_notice": late_notice, "fx": fx})
+        return self._dossier_command("apologise", officer, dossier_id, expected_version, body, reason)
+
+    def stop(self, officer: Officer, dossier_id: int, reason: str,
+             expected_version: int | None = None) -> DossierState:
+        return self._end("stop", "stopped", officer, dossier_id, reason, expected_version)
+
+    def cancel(self, officer: Officer, dossier_id: int, reason: str,
+               expected_version: int | None = None) -> DossierState:
+        return self._end("cancel", "cancelled", officer, dossier_id, reason, expected_version)
+
+    def _end(self, action: str, status: str, officer: Officer, dossier_id: int, reason: str,
+             expected_version: int | None) -> DossierState:
+        def body(work: Work) -> None:
+            items = {str(i.ordinal): self._closure(work, "cancelled") for i in work.state.open_items()}
+            fx = {"dossier": {"status": status, "finished_at": iso(work.at), "supplement_since": None},
+                  "items": items}
+            self.emit(work, status, {"reason": reason, "fx": fx})
+        return self._dossier_command(action, officer, dossier_id, expected_version, body, reason)

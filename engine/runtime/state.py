@@ -1,0 +1,185 @@
+"""A dossier's projected state, and the one function that changes it: folding an event's effects.
+
+Every event records its effects (`fx`): items created, item fields changed, dossier fields changed,
+with every instant and unit already decided. Live commands and replay both fold the same effects
+with `apply_effects`, so the projection tables are, by construction, a function of the event log —
+and `verify` can recompute them and compare.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from ..jsoncanon import iso, parse_iso
+from ..store import DossierRow, WorkItemRow
+
+OPEN_STATES = ("ready", "claimed")
+ITEM_FIELDS = ("step", "name", "role", "unit", "assignee", "state", "clock", "sla", "created_at", "due_at",
+               "claimed_at", "done_at", "done_by", "outcome", "trail", "last_activity_at")
+ITEM_TIMES = {"created_at", "due_at", "claimed_at", "done_at", "last_activity_at"}
+DOSSIER_FIELDS = ("code", "procedure", "procedure_version_id", "commune", "desk_unit", "applicant", "parcel",
+                  "status", "outcome", "received_at", "due_at", "statutory_due_at", "paused_at",
+                  "supplement_since", "supplement_count", "apologised", "remote", "days_spent_before",
+                  "parent_id", "finished_at")
+DOSSIER_TIMES = {"received_at", "due_at", "statutory_due_at", "paused_at", "supplement_since", "finished_at"}
+
+
+@dataclass
+class ItemState:
+    ordinal: int
+    step: str
+    name: str
+    role: str
+    unit: str | None
+    sla: str
+    clock: str
+    created_at: datetime
+    due_at: datetime | None
+    state: str = "ready"
+    assignee: str | None = None
+    claimed_at: datetime | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+    outcome: str | None = None
+    trail: list[dict[str, str | None]] = field(default_factory=list)
+    last_activity_at: datetime | None = None
+    task_id: str | None = None  # SpiffWorkflow task; differs between live and replay, never compared
+    id: int | None = None  # database id, live only
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def comparable(self) -> dict[str, Any]:
+        return {f: _plain(getattr(self, f)) for f in ITEM_FIELDS} | {"ordinal": self.ordinal}
+
+
+@dataclass
+class DossierState:
+    id: int
+    code: str = ""
+    procedure: str = ""
+    procedure_version_id: int = 0
+    commune: str | None = None
+    desk_unit: str = ""
+    applicant: dict[str, Any] = field(default_factory=dict)
+    parcel: dict[str, Any] = field(default_factory=dict)
+    status: str = "new"
+    outcome: str | None = None
+    received_at: datetime | None = None
+    due_at: datetime | None = None
+    statutory_due_at: datetime | None = None
+    paused_at: datetime | None = None
+    supplement_since: datetime | None = None
+    supplement_count: int = 0
+    apologised: bool = False
+    remote: bool = False
+    days_spent_before: int = 0
+    parent_id: int | None = None
+    finished_at: datetime | None = None
+    version: int = 0
+    last_seq: int = 0
+    head_hash: str = ""
+    items: dict[int, ItemState] = field(default_factory=dict)
+    next_ordinal: int = 1
+    dirty_items: set[int] = field(default_factory=set)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("done", "stopped", "cancelled")
+
+    def open_items(self) -> list[ItemState]:
+        return [i for i in self.items.values() if i.is_open]
+
+    def comparable(self) -> dict[str, Any]:
+        return {f: _plain(getattr(self, f)) for f in DOSSIER_FIELDS}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def _load_time(value: Any) -> datetime | None:
+    return None if value is None else parse_iso(value)
+
+
+def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
+                  task_ids: dict[int, str] | None = None) -> None:
+    """Fold one event's effects into the state. Deterministic; reads no clock, config or database.
+
+    `task_ids` maps new items to their SpiffWorkflow tasks; those ids are per-process noise and are
+    kept out of the (hashed) effects.
+    """
+    task_ids = task_ids or {}
+    for new in fx.get("new", []):
+        ordinal = new["item"]
+        created = _load_time(new.get("created_at")) or at
+        state.items[ordinal] = ItemState(
+            ordinal=ordinal, step=new["step"], name=new["name"], role=new["role"], unit=new["unit"],
+            sla=new["sla"], clock=new["clock"], created_at=created, due_at=_load_time(new["due_at"]),
+            state=new.get("state", "ready"), assignee=new.get("assignee"),
+            trail=[{"unit": new["unit"], "officer": new.get("assignee")}], last_activity_at=created,
+            task_id=task_ids.get(ordinal),
+        )
+        state.next_ordinal = max(state.next_ordinal, ordinal + 1)
+        state.dirty_items.add(ordinal)
+    for key, changes in fx.get("items", {}).items():
+        item = state.items[int(key)]
+        for name, value in changes.items():
+            if name not in ITEM_FIELDS:
+                raise KeyError(f"unknown work item field {name!r} in effects")
+            setattr(item, name, _load_time(value) if name in ITEM_TIMES else value)
+        state.dirty_items.add(item.ordinal)
+    for name, value in fx.get("dossier", {}).items():
+        if name not in DOSSIER_FIELDS:
+            raise KeyError(f"unknown dossier field {name!r} in effects")
+        setattr(state, name, _load_time(value) if name in DOSSIER_TIMES else value)
+
+
+# -- rows <-> state ---------------------------------------------------------------------------------
+
+def state_from_rows(row: DossierRow, items: list[WorkItemRow]) -> DossierState:
+    state = DossierState(id=row.id)
+    for name in DOSSIER_FIELDS:
+        value = getattr(row, name)
+        if name in ("applicant", "parcel"):
+            value = json.loads(value)
+        setattr(state, name, value)
+    state.version, state.last_seq, state.head_hash = row.version, row.last_seq, row.head_hash
+    for r in items:
+        state.items[r.ordinal] = item_from_row(r)
+    return state
+
+
+def item_from_row(r: WorkItemRow) -> ItemState:
+    return ItemState(
+        ordinal=r.ordinal, step=r.step, name=r.name, role=r.role, unit=r.unit, sla=r.sla, clock=r.clock,
+        created_at=r.created_at, due_at=r.due_at, state=r.state, assignee=r.assignee,
+        claimed_at=r.claimed_at, done_at=r.done_at, done_by=r.done_by, outcome=r.outcome,
+        trail=json.loads(r.trail), last_activity_at=r.last_activity_at, task_id=r.task_id, id=r.id,
+    )
+
+
+def write_dossier_row(row: DossierRow, state: DossierState) -> None:
+    for name in DOSSIER_FIELDS:
+        value = getattr(state, name)
+        if name in ("applicant", "parcel"):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        setattr(row, name, value)
+    row.version, row.last_seq, row.head_hash = state.version, state.last_seq, state.head_hash
+
+
+def item_row_values(dossier_id: int, item: ItemState) -> dict[str, Any]:
+    values = {f: getattr(item, f) for f in ITEM_FIELDS}
+    values["trail"] = json.dumps(item.trail, ensure_ascii=False)
+    values.update(dossier_id=dossier_id, ordinal=item.ordinal, task_id=item.task_id)
+    return values
+
+
+def new_state_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(DossierState))

@@ -1,0 +1,234 @@
+"""Tables. `case_event` is the truth; everything else here is configuration or a projection of it.
+
+Projections (`dossier`, `work_item`, `signal`, `dossier_state`) exist for fast reads and must always
+equal what replaying the events produces (`engine.history.verify` checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (which has no time zones) too."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UnitRow(Base):
+    __tablename__ = "unit"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    parent: Mapped[str | None] = mapped_column(String(32))
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoleRow(Base):
+    __tablename__ = "role"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(20))
+    province_unit: Mapped[str | None] = mapped_column(String(32))
+
+
+class JurisdictionRow(Base):
+    __tablename__ = "jurisdiction"
+    commune: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32))
+
+
+class OfficerRow(Base):
+    __tablename__ = "officer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32), index=True)
+    roles: Mapped[str] = mapped_column(String(400))  # space-separated role codes
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    public_key: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProcedureVersionRow(Base):
+    __tablename__ = "procedure_version"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    bpmn: Mapped[str] = mapped_column(Text)
+    dmns: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of DMN texts
+    meta: Mapped[str] = mapped_column(Text)  # ProcedureMeta as JSON
+    spec: Mapped[str] = mapped_column(Text)  # SpiffWorkflow spec, serialised once
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(80))
+
+
+class DossierRow(Base):
+    __tablename__ = "dossier"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure: Mapped[str] = mapped_column(String(64), index=True)
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
+    commune: Mapped[str | None] = mapped_column(String(32), index=True)
+    desk_unit: Mapped[str] = mapped_column(String(32), index=True)
+    applicant: Mapped[str] = mapped_column(Text)  # JSON
+    parcel: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    statutory_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supplement_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supplement_count: Mapped[int] = mapped_column(Integer, default=0)
+    apologised: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    days_spent_before: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DossierStateRow(Base):
+    """The SpiffWorkflow state of a dossier without its spec: a snapshot, not the truth."""
+
+    __tablename__ = "dossier_state"
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
+
+
+class WorkItemRow(Base):
+    __tablename__ = "work_item"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "ordinal"),
+        Index("ix_work_item_unit_state_due", "unit", "state", "due_at"),
+        Index("ix_work_item_assignee_state", "assignee", "state"),
+        Index("ix_work_item_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(12))  # ready | claimed | done | cancelled
+    clock: Mapped[str] = mapped_column(String(8), default="run")
+    sla: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str | None] = mapped_column(String(24))  # completed | returned | cancelled | carried_over
+    trail: Mapped[str] = mapped_column(Text, default="[]")  # units/officers that held it, JSON
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseEventRow(Base):
+    """Append-only. Never updated or deleted; `hash` chains each event to the one before."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq"),
+        Index("ix_case_event_type_at", "type", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SignalRow(Base):
+    """Accountability signals derived from events (returned, rerouted, ping_pong, …)."""
+
+    __tablename__ = "signal"
+    __table_args__ = (
+        Index("ix_signal_kind_at", "kind", "at"),
+        Index("ix_signal_unit_at", "unit", "at"),
+        Index("ix_signal_officer_at", "officer", "at"),
+        UniqueConstraint("dossier_id", "seq", "kind"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # NULL for acts on no dossier (a refused open or deploy): then `seq` is the audit_log seq.
+    dossier_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    officer: Mapped[str | None] = mapped_column(String(80))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CodeCounterRow(Base):
+    """Per agency and receipt day, the last sequence number used in dossier codes."""
+
+    __tablename__ = "code_counter"
+    agency: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntryRow(Base):
+    """Hash-chained log of acts that concern no single dossier: deployments, refused opens, officers."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
