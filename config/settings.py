@@ -19,9 +19,15 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_TIMEZONE": ("Asia/Ho_Chi_Minh", "time zone of the working calendar"),
     "LANDFLOW_CALENDAR_FILE": ("config/calendar.toml", "make-up working days and extra days off"),
     "LANDFLOW_ORGANISATION_DIR": ("config/organisation", "units, roles, jurisdiction, demo officers"),
-    "LANDFLOW_REMOTE_EXTENSION": ("P10D", "default extra time for remote communes when a procedure names none"),
+    "LANDFLOW_REMOTE_EXTENSION": (
+        "P10D",
+        "default extra time for remote communes when a procedure names none",
+    ),
     "LANDFLOW_SLA_OVERRIDES": ("", "procedure limits set by config, e.g. 'mortgage_registration=P1D'"),
-    "LANDFLOW_TRANSITIONAL_CLOCK": ("continue", "transitional dossiers: 'continue' the old clock or 'restart'"),
+    "LANDFLOW_TRANSITIONAL_CLOCK": (
+        "continue",
+        "transitional dossiers: 'continue' the old clock or 'restart'",
+    ),
     "LANDFLOW_MAX_BPMN_BYTES": ("2000000", "size cap for an uploaded BPMN/DMN file"),
     "LANDFLOW_WORKFLOW_CACHE": ("20000", "live workflows kept in memory per process"),
     "LANDFLOW_DEMO": ("0", "1 enables the demo accounts (password 'demo')"),
