@@ -25,7 +25,7 @@ lint: install
 
 run: install
 	LANDFLOW_DEMO=1 $(BIN)/landflow init
-	LANDFLOW_DEMO=1 $(BIN)/landflow serve --host 127.0.0.1 --port 8080
+	@echo "database initialised in ./var; the HTTP server joins with the API (issue 4)"
 
 test: install
 	$(BIN)/ruff check .

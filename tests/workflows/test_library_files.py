@@ -495,8 +495,8 @@ def test_end_events_name_the_outcome(path):
         if "continues" in props:
             assert props["continues"] == "true"
             provided = set(model.all_fields()) | dmn_outputs(model)
-            assert {"procedure", "continue_at"} <= provided, (
-                "a continuing end needs procedure and continue_at"
+            assert {"target_procedure", "continue_at"} <= provided, (
+                "a continuing end needs target_procedure and continue_at"
             )
 
 
@@ -645,8 +645,8 @@ def test_decision_tables_cover_their_inputs(dmn):
             assert name in fields and fields[name].required and fields[name].type == "choice", (
                 f"{decision_id}: input {name} must be a required choice field"
             )
-        if "procedure" in table.inputs:
-            assert set(fields["procedure"].options) == land_keys, "procedure choices = the land procedures"
+        if "target_procedure" in table.inputs:
+            assert set(fields["target_procedure"].options) == land_keys, "procedure choices = the land procedures"
         for combo in itertools.product(*(fields[n].options for n in table.inputs)):
             hits = [
                 outs
@@ -656,7 +656,7 @@ def test_decision_tables_cover_their_inputs(dmn):
             assert len(hits) == 1, f"{decision_id}: {combo} matches {len(hits)} rules (hit policy UNIQUE)"
             out = dict(zip(table.outputs, (ast.literal_eval(o) for o in hits[0]), strict=True))
             if "continue_at" in out:
-                target = load(LAND / f"{dict(zip(table.inputs, combo, strict=True))['procedure']}.bpmn")
+                target = load(LAND / f"{dict(zip(table.inputs, combo, strict=True))['target_procedure']}.bpmn")
                 assert out["continue_at"] in target.steps, (
                     f"{combo}: no step {out['continue_at']} to continue at"
                 )
