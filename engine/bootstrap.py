@@ -43,7 +43,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     workflows = WorkflowCache(settings.workflow_cache)
     runtime = Runtime(
         db, directory, calendar, clock,
-        RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock),
+        RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock,
+                        settings.signature_window),
         procedures, workflows,
     )
     return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime)

@@ -27,12 +27,14 @@ from ..history import PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
 from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
+from ..signatures import SignatureProblem, check_decision
 from ..store import Database, DossierRow, DossierStateRow, WorkItemRow
 from . import workflow as wfm
 from .deadlines import reconcile_clock
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .state import DossierState, apply_effects, item_row_values, state_from_rows, write_dossier_row
+from .timers import TimerMixin
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class RuntimeSettings:
     sla_overrides: dict[str, str] = field(default_factory=dict)
     remote_extension: str = "P10D"
     transitional_clock: str = "continue"
+    signature_window: int = 900  # seconds a decision signature stays acceptable (engine/signatures.py)
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Work:
     events: list[PendingEvent] = field(default_factory=list)
 
 
-class Runtime(OpeningMixin):
+class Runtime(OpeningMixin, TimerMixin):
     """The engine's command side. Everything it needs is passed in; it holds no global state."""
 
     def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,
@@ -111,6 +114,7 @@ class Runtime(OpeningMixin):
         s, state = work.session, work.state
         append(s, state, work.events)
         write_dossier_row(work.row, state)
+        self.persist_timers(work)
         for ordinal in sorted(state.dirty_items):
             item = state.items[ordinal]
             values = item_row_values(state.id, item)
@@ -167,6 +171,7 @@ class Runtime(OpeningMixin):
              task_ids: dict[int, str] | None = None) -> None:
         """Fold the event's effects now (later decisions see them) and queue it for appending."""
         fx = payload.setdefault("fx", {})
+        self.sync_timers(work, fx, task_ids or {})
         if fx:
             reconcile_clock(self.calendar, work.state, work.at, fx)
         fx = {k: v for k, v in fx.items() if v}
@@ -239,6 +244,19 @@ class Runtime(OpeningMixin):
                          f"the procedure cannot continue: {str(err).splitlines()[0][:300]}") from None
         work.wf_changed = True
 
+    def check_signature(self, work: Work, officer: Officer, item: Any, required: bool, clean: dict[str, Any],
+                        signature: dict[str, str] | None) -> dict[str, Any]:
+        """For a signing step: the verified signature to record (`{"signature": …}`), else a refusal."""
+        if not required:
+            return {}
+        try:
+            recorded = check_decision(signature, officer.public_key, work.state.code, item.step, item.ordinal, clean,
+                                      officer.username, work.at, self.settings.signature_window)
+        except SignatureProblem as err:
+            kind = "invalid" if err.code == "signature_required" else "forbidden"
+            raise refuse(kind, err.code, err.message) from None
+        return {"signature": recorded}
+
     @staticmethod
     def check(refusal: Refusal | None) -> None:
         if refusal is not None:
@@ -296,7 +314,8 @@ class Runtime(OpeningMixin):
         return self._item_command("release", officer, item_id, expected_version, body)
 
     def complete(self, officer: Officer, item_id: int, data: dict[str, Any] | None = None,
-                 expected_version: int | None = None) -> DossierState:
+                 expected_version: int | None = None, signature: dict[str, str] | None = None) -> DossierState:
+        """`signature` ({signed_at, value}) is required by steps marked `signed` (engine/signatures.py)."""
         def body(work: Work, item: Any) -> None:
             wf = self.load_workflow(work)
             assert work.proc is not None
@@ -307,6 +326,7 @@ class Runtime(OpeningMixin):
             if problems:
                 raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
                              problems)
+            signed = self.check_signature(work, officer, item, meta.signed, clean, signature)
             dossier_fx: dict[str, Any] = {}
             if "jurisdiction" in clean:
                 if not work.directory.is_commune(clean["jurisdiction"]):
@@ -333,7 +353,7 @@ class Runtime(OpeningMixin):
                 done.update(assignee=officer.username, claimed_at=at)
             fx: dict[str, Any] = {"new": new, "items": {str(item.ordinal): done, **closed}, "dossier": dossier_fx}
             self.finish_if_ended(work, fx)
-            self.emit(work, "completed", {"item": item.ordinal, "data": clean, "fx": fx}, step=item.step,
+            self.emit(work, "completed", {"item": item.ordinal, "data": clean, "fx": fx, **signed}, step=item.step,
                       task_ids=task_ids)
         return self._item_command("complete", officer, item_id, expected_version, body)
 

@@ -5,19 +5,25 @@ from .models import (
     AuditEntryRow,
     Base,
     CaseEventRow,
+    CheckpointHeadRow,
+    CheckpointRow,
     CodeCounterRow,
+    DeadlineNoticeRow,
     DossierRow,
     DossierStateRow,
+    ItemFactRow,
     JurisdictionRow,
     OfficerRow,
     ProcedureVersionRow,
     RoleRow,
     SignalRow,
+    TimerRow,
     UnitRow,
     WorkItemRow,
 )
 
 __all__ = [
-    "AuditEntryRow", "Base", "CaseEventRow", "CodeCounterRow", "Database", "DossierRow", "DossierStateRow",
-    "JurisdictionRow", "OfficerRow", "ProcedureVersionRow", "RoleRow", "SignalRow", "UnitRow", "WorkItemRow",
+    "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow", "Database",
+    "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]
