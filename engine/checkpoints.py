@@ -174,7 +174,7 @@ def verify_checkpoints(session: Session, public_key: str) -> CheckpointReport:
         if problem:
             report.problems.append({"checkpoint": cp.id, "message": f"checkpoint {cp.id}: {problem}"})
         prev = cp
-    report.problems.sort(key=lambda p: (p["checkpoint"], p.get("dossier") or 0))
+    report.problems.sort(key=lambda p: (p["checkpoint"], "dossier" not in p, p.get("dossier") or 0))
     return report
 
 
