@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.bootstrap import bundled_procedure_files, load_bundled_organisation, seed
+from engine.checkpoints import ensure_key
 from engine.definitions import check
 from engine.definitions.registry import deploy
 from engine.store.migrate import upgrade
@@ -20,6 +21,9 @@ def init(no_procedures: bool) -> None:
     try:
         lf.settings.var_dir.mkdir(parents=True, exist_ok=True)
         upgrade(lf.db.engine)
+        if ensure_key(lf.settings.checkpoint_key):
+            console.print(f"checkpoint signing key created: {lf.settings.checkpoint_key} (keep it out of backups "
+                          "of the database; never commit it)")
         org = load_bundled_organisation(lf.settings)
         seed(lf, org, with_officers=lf.settings.demo)
         console.print(f"database ready ({lf.db.dialect}); {len(org.units)} units, "
