@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-NAMES = ("engine",)
+NAMES = ("engine", "storage")
 
 
 @click.command("bench")
