@@ -31,5 +31,8 @@ test: install
 	$(BIN)/ruff check .
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
+bench: install
+	$(BIN)/landflow bench engine
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

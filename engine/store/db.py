@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from .models import Base
 
@@ -44,9 +43,11 @@ class Database:
 
     @staticmethod
     def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> Engine:
+        # A pool, not a connection per transaction: opening SQLite and setting its pragmas costs more
+        # than a whole command.
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool
-            if ":memory:" not in url else None,
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=8, max_overflow=16,
         )
 
         @event.listens_for(engine, "connect")
