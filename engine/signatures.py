@@ -190,3 +190,16 @@ def recheck_event(dossier_code: str, step: str, item: int, data: dict[str, Any],
     except SignatureProblem as err:
         return err.message
     return None
+
+
+def officer_key(db: Any, key_dir: Path, username: str, at: datetime) -> Ed25519PrivateKey:
+    """For `landflow demo` and simulations: the officer's key in `key_dir` (var/keys/officers), made and
+    registered on first use. Real officers make their own with `landflow officers keygen`."""
+    path = key_dir / f"{username}.pem"
+    if path.exists():
+        return read_private_key(path)
+    key = new_private_key()
+    with db.write() as s:
+        register_key(s, username, public_key_text(key.public_key()), "system:demo", at)
+    write_private_key(key, path)
+    return key

@@ -131,3 +131,14 @@ def test_a_step_not_marked_signed_needs_no_signature(signing: dict[str, Any]) ->
     st = lf.runtime.open(officer(lf, "desk.w1"), "small_test", "W1", {"name": "B"})
     lf.runtime.complete(officer(lf, "desk.w1"), st.items[1].id, {"complete": True})
     assert item(lf, st.id, "verify").step == "verify"
+
+
+def test_demo_keys_are_made_once_registered_and_kept_private(lf: Landflow, tmp_path: Any) -> None:
+    from engine.signatures import officer_key
+
+    first = officer_key(lf.db, tmp_path / "officers", "chair.w1", lf.clock.now())
+    again = officer_key(lf.db, tmp_path / "officers", "chair.w1", lf.clock.now())
+    assert public_key_text(first.public_key()) == public_key_text(again.public_key())
+    assert oct((tmp_path / "officers" / "chair.w1.pem").stat().st_mode & 0o777) == "0o600"
+    lf.directory.refresh()
+    assert officer(lf, "chair.w1").public_key == public_key_text(first.public_key())
