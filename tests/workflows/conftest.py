@@ -8,7 +8,7 @@ calendar of tests/conftest.py (Saturday 7 February 2026 is a make-up working day
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,15 @@ HAI_CHAU, BEN_GIANG, HOA_VANG, HAI_VAN, LIEN_CHIEU = "20242", "20710", "20320", 
 
 
 @pytest.fixture
-def danang(settings: Settings, clock: FixedClock) -> Iterator[Landflow]:
+def clock_setting() -> str:
+    """LANDFLOW_TRANSITIONAL_CLOCK for the engine under test (tests parametrise it)."""
+    return "continue"
+
+
+@pytest.fixture
+def danang(settings: Settings, clock: FixedClock, clock_setting: str) -> Iterator[Landflow]:
     """The engine on config/organisation with its demo officers; procedures are deployed per test."""
-    app = build(settings, clock=clock)
+    app = build(replace(settings, transitional_clock=clock_setting), clock=clock)
     app.db.create_all()
     seed(app, load_organisation(ORG_DIR), with_officers=True)
     yield app
