@@ -23,6 +23,7 @@ from .. import audit
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.forms import clean_submission
+from ..definitions.model import StepMeta
 from ..history import PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
@@ -30,7 +31,7 @@ from ..policy import Refusal, check_dossier_action, check_item_action, check_rea
 from ..store import Database, DossierRow, DossierStateRow, WorkItemRow
 from . import continuation, fastforward, succession
 from . import workflow as wfm
-from .deadlines import limit_change, procedure_limit, reconcile_clock
+from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
@@ -185,6 +186,20 @@ class Runtime(OpeningMixin):
             work.state.version += 1
         work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))
 
+    def _limit_change(self, work: Work, step: StepMeta, after: dict[str, Any],
+                      dossier_fx: dict[str, Any]) -> dict[str, str] | None:
+        """`sla_<field>`: a completion that sets a flag field may change the dossier's statutory limit."""
+        assert work.proc is not None
+        meta = work.proc.meta
+        flags = conditional_limits(meta)
+        if not any(f.name in flags for f in step.form):
+            return None
+        base = procedure_limit(meta, self.settings.sla_overrides)
+        old = limit_in_force(work.session, work.state.id) or base
+        deducted = 0 if self.settings.transitional_clock == "restart" else work.state.days_spent_before
+        return limit_change(self.calendar, meta, base, meta.remote_extension or self.settings.remote_extension,
+                            work.state, deducted, old, after, dossier_fx)
+
     def load_workflow(self, work: Work) -> BpmnWorkflow:
         if work.wf is not None:
             return work.wf
@@ -321,11 +336,7 @@ class Runtime(OpeningMixin):
             derived = succession.route(self.successors, work.proc.meta, meta, clean, task.data, work.state,
                                        work.directory, dossier_fx)
             refusal = refusal_of(work.proc.meta, meta, clean)
-            base = procedure_limit(work.proc.meta, self.settings.sla_overrides)
-            deducted = 0 if self.settings.transitional_clock == "restart" else work.state.days_spent_before
-            changed = limit_change(self.calendar, work.proc.meta, base,
-                                   work.proc.meta.remote_extension or self.settings.remote_extension, work.state,
-                                   deducted, dict(task.data), {**task.data, **clean}, dossier_fx)
+            changed = self._limit_change(work, meta, {**task.data, **clean}, dossier_fx)
 
             def op() -> None:
                 fastforward.run_step(wf, task, {**clean, **derived})

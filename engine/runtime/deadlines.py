@@ -8,12 +8,17 @@ pause also moves the open items' deadlines: nobody can work on a dossier the app
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, parse_duration
 from ..definitions.model import ProcedureMeta
 from ..jsoncanon import iso, parse_iso
+from ..store import CaseEventRow
 from .state import DossierState
 
 
@@ -100,15 +105,18 @@ def total_minutes(cal: WorkingCalendar, limit: str, extension: str | None, remot
 
 
 def limit_change(cal: WorkingCalendar, meta: ProcedureMeta, base: str, extension: str | None,
-                 state: DossierState, deducted_days: int, before: dict[str, Any], after: dict[str, Any],
+                 state: DossierState, deducted_days: int, old: str, after: dict[str, Any],
                  fx_dossier: dict[str, Any]) -> dict[str, str] | None:
     """When a completion changes which limit applies, move the dossier's deadlines by the difference.
+
+    `old` is the limit in force (recorded by the last event that set it: a step may be redone after a
+    return, so the workflow's data is not the record of it).
 
     Moving by the difference (rather than recounting from the receipt) keeps the working time the
     dossier has already been paused. The apology date (`due_at` once apologised) is a promise to the
     applicant: it only moves later, never earlier than it was. Returns {"from", "to"} or None.
     """
-    old, new = limit_for(meta, base, before), limit_for(meta, base, after)
+    new = limit_for(meta, base, after)
     if old == new or state.statutory_due_at is None:
         return None
     delta = (total_minutes(cal, new, extension, state.remote, deducted_days)
@@ -125,3 +133,20 @@ def _shift(cal: WorkingCalendar, instant: datetime, minutes: int) -> datetime:
     if minutes >= 0:
         return cal.add(instant, minutes)
     return cal.subtract(instant, -minutes)
+
+
+def limit_in_force(session: Session, dossier_id: int) -> str | None:
+    """The limit the dossier's events last set: a `completed` event's `limit.to`, else the `opened` limit.
+
+    Read only when a step's form holds an `sla_<field>` flag; scans back from the newest event.
+    """
+    rows = session.execute(select(CaseEventRow.type, CaseEventRow.payload).where(
+        CaseEventRow.dossier_id == dossier_id, CaseEventRow.type.in_(("opened", "completed")))
+        .order_by(CaseEventRow.seq.desc()))
+    for etype, text in rows:
+        payload = json.loads(text)
+        if etype == "completed" and isinstance(payload.get("limit"), dict):
+            return str(payload["limit"]["to"])
+        if etype == "opened":
+            return str(payload.get("limit")) if payload.get("limit") else None
+    return None

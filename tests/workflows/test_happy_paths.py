@@ -304,3 +304,19 @@ def test_mortgage_registration(desk: Desk, deploy: Callable[..., None]) -> None:
     assert (d.status, d.outcome, d.finished_at) == ("done", "registered", local(2026, 2, 5, 14, 30))
     assert desk.path == ["receive", "check_dossier", "register_mortgage", "return_result"]
     desk.verify()
+
+
+def test_certificate_exchange_back_to_the_ordinary_limit_when_the_receipt_is_redone(
+        desk: Desk, deploy: Callable[..., None]) -> None:
+    start(desk, deploy, "certificate_exchange", 2026, 2, 5, 9, 0)
+    desk.at(2026, 2, 5, 10, 0).step("desk.haichau", "receive", {"decision": "accept", "remeasured": True})
+    assert desk.dossier.due_at == local(2026, 2, 25, 9, 0)  # P10D
+    desk.at(2026, 2, 6, 9, 0)
+    desk.lf.runtime.return_(desk.officer("branch.haichau"), desk.current.id, "receive",
+                            "bản đồ địa chính đã cập nhật, không phải đo đạc lại")
+    desk.at(2026, 2, 6, 10, 0).step("desk.haichau", "receive", {"decision": "accept", "remeasured": False})
+    d = desk.dossier
+    assert d.due_at == d.statutory_due_at == local(2026, 2, 11, 9, 0)  # back to P5D: Wed 11 Feb
+    assert [p.get("limit") for p in event_payloads(desk.lf, desk.id, "completed")] == [
+        {"from": "P5D", "to": "P10D"}, {"from": "P10D", "to": "P5D"}]
+    desk.verify()
