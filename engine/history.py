@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import signatures
 from .accountability import signals_for
 from .jsoncanon import canonical, iso
-from .runtime import timers
+from .runtime import fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.state import DossierState, apply_effects, state_from_rows
 from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
@@ -145,14 +145,18 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
         payload = json.loads(ev.payload)
         fx = payload.get("fx", {})
         try:
+            carried = payload.get("carried", []) if ev.type == "opened" else []
             if ev.type == "opened":
                 proc = procedures.get(session, payload["procedure_version_id"])
                 wf = wfm.start(proc, payload["wf_data"])
+                fastforward.replay(wf, carried)
             elif ev.type in SPIFF_EVENTS and wf is not None:
                 apply_spiff(wf, state, ev.type, payload)
             task_ids: dict[int, str] = {}
             if ev.type in SPIFF_EVENTS and wf is not None:
-                mismatch = match_new_items(wf, state, fx, payload.get("item"), task_ids)
+                skip = {c["item"] for c in carried}
+                opened = {**fx, "new": [n for n in fx.get("new", []) if n["item"] not in skip]}
+                mismatch = match_new_items(wf, state, opened, payload.get("item"), task_ids)
                 if mismatch:
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq
@@ -189,9 +193,7 @@ def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any
         task = wfm.task_by_id(wf, item.task_id or "")
         if task is None:
             raise LookupError(f"no task for item {item.ordinal}")
-        task.data.update(payload.get("data", {}))
-        task.run()
-        wf.do_engine_steps()
+        fastforward.run_step(wf, task, {**payload.get("data", {}), **payload.get("derived", {})})
     elif etype == "returned":
         target = wfm.last_completed(wf, payload["to_step"])
         if target is None:
