@@ -212,8 +212,8 @@ def ocel(db: Database, flt: ExportFilter) -> dict[str, Any]:
     event_types: dict[str, None] = {}
     epoch = "1970-01-01T00:00:00Z"
     with db.read() as s:
-        officer_names = dict(s.execute(select(OfficerRow.username, OfficerRow.name)).tuples().all())
-        unit_names = dict(s.execute(select(UnitRow.code, UnitRow.name)).tuples().all())
+        officer_names = {u: n for u, n in s.execute(select(OfficerRow.username, OfficerRow.name))}
+        unit_names = {c: n for c, n in s.execute(select(UnitRow.code, UnitRow.name))}
 
     def obj(oid: str, otype: str, attrs: dict[str, Any]) -> str:
         if oid not in objects:
