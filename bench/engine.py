@@ -19,6 +19,7 @@ from config.settings import ROOT, Settings
 from engine.bootstrap import build, load_bundled_organisation, seed
 from engine.definitions import check
 from engine.runtime.workflow import SCRIPT_ENGINE
+from engine.signatures import officer_key, sign_decision
 
 from .common import LAND_TRANSFER_PATH, timer, write_result
 
@@ -56,6 +57,11 @@ def durable(n: int, directory: Path) -> dict[str, float]:
               "tax_assess": o["tax.haichau"], "tax_payment": o["tax.haichau"],
               "update_register": o["branch.haichau"], "return_result": o["desk.haichau"]}
     lf.runtime.deploy(o["supervisor"], BPMN.read_bytes())
+    # update_register is a signed decision: the branch officer signs it (engine/signatures.py)
+    key = officer_key(lf.db, directory / "keys", "branch.haichau", lf.clock.now())
+    lf.directory.refresh()
+    o = lf.directory.get().officers
+    actors = {step: o[officer.username] for step, officer in actors.items()}
     dossiers = [lf.runtime.open(o["desk.haichau"], "land_transfer", "20242", {"name": f"A{i}"}, {})
                 for i in range(n)]
     commands = 0
@@ -64,7 +70,11 @@ def durable(n: int, directory: Path) -> dict[str, float]:
             for i, st in enumerate(dossiers):
                 (item,) = st.open_items()  # the state a command returns names the next item
                 assert item.step == step and item.id is not None
-                dossiers[i] = lf.runtime.complete(actors[step], item.id, data)
+                signature = None
+                if step == "update_register":
+                    signature = sign_decision(key, st.code, step, item.ordinal, data, "branch.haichau",
+                                              lf.clock.now()).as_dict()
+                dossiers[i] = lf.runtime.complete(actors[step], item.id, data, signature=signature)
                 commands += 1
     seconds = elapsed()
     lf.close()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from . import signatures
@@ -27,6 +28,8 @@ from .runtime.state import DossierState, apply_effects, state_from_rows
 from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
 
 GENESIS = "0" * 64
+INSERT_EVENT = insert(CaseEventRow.__table__)
+INSERT_SIGNAL = insert(SignalRow.__table__)
 SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired")
 
 
@@ -46,22 +49,29 @@ class PendingEvent:
     payload: dict[str, Any]
 
 
-def append(session: Session, state: DossierState, events: list[PendingEvent]) -> list[CaseEventRow]:
-    """Chain events onto the dossier (whose row the caller has locked) and add their signals."""
-    rows: list[CaseEventRow] = []
+def append(db: Session | Connection, state: DossierState, events: list[PendingEvent]) -> None:
+    """Chain events onto the dossier (whose row the caller has locked) and add their signals.
+
+    SQLAlchemy Core: this runs in every command, where the ORM's unit of work cost more than the rest.
+    """
+    rows: list[dict[str, Any]] = []
+    signal_rows: list[dict[str, Any]] = []
     for ev in events:
         seq = state.last_seq + 1
         text = canonical(ev.payload)
         prev = state.head_hash or GENESIS
         h = event_hash(prev, state.id, seq, ev.type, ev.actor, ev.unit, ev.step, ev.at, text)
-        rows.append(CaseEventRow(dossier_id=state.id, seq=seq, type=ev.type, actor=ev.actor, unit=ev.unit,
-                                 step=ev.step, at=ev.at, payload=text, prev_hash=prev, hash=h))
+        rows.append({"dossier_id": state.id, "seq": seq, "type": ev.type, "actor": ev.actor, "unit": ev.unit,
+                     "step": ev.step, "at": ev.at, "payload": text, "prev_hash": prev, "hash": h})
         for sig in signals_for(ev.type, ev.actor, ev.unit, ev.payload):
-            session.add(SignalRow(kind=sig.kind, dossier_id=state.id, seq=seq, officer=sig.officer,
-                                  unit=sig.unit, at=ev.at, reason=sig.reason))
+            signal_rows.append({"kind": sig.kind, "dossier_id": state.id, "seq": seq, "officer": sig.officer,
+                                "unit": sig.unit, "at": ev.at, "reason": sig.reason})
         state.last_seq, state.head_hash = seq, h
-    session.add_all(rows)
-    return rows
+    conn = db.connection() if isinstance(db, Session) else db
+    if rows:
+        conn.execute(INSERT_EVENT, rows)
+    if signal_rows:
+        conn.execute(INSERT_SIGNAL, signal_rows)
 
 
 def load_events(session: Session, dossier_id: int) -> list[CaseEventRow]:
@@ -123,10 +133,11 @@ class Replayed:
     problems: list[str]
     first_bad_seq: int | None
     at: datetime | None
+    captured: tuple[int, list[Any]] | None = None  # (version, normalised workflow) right after `capture_at`
 
 
 def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: int,
-                  events: list[CaseEventRow], upto: int | None = None) -> Replayed:
+                  events: list[CaseEventRow], upto: int | None = None, capture_at: int | None = None) -> Replayed:
     """Rebuild a dossier from its events (up to seq `upto`). Reads no clock and no configuration.
 
     Decision signatures are re-checked against the keys registered for their officers.
@@ -139,6 +150,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
     problems: list[str] = []
     bad: int | None = None
     last_at = None
+    captured: tuple[int, list[Any]] | None = None
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
@@ -151,7 +163,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
                 wf = wfm.start(proc, payload["wf_data"])
                 fastforward.replay(wf, carried)
             elif ev.type in SPIFF_EVENTS and wf is not None:
-                apply_spiff(wf, state, ev.type, payload)
+                apply_spiff(wf, lambda o: state.items[o].task_id, ev.type, payload)
             task_ids: dict[int, str] = {}
             if ev.type in SPIFF_EVENTS and wf is not None:
                 skip = {c["item"] for c in carried}
@@ -182,17 +194,21 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
         for sig in signals_for(ev.type, ev.actor, ev.unit, payload):
             signals.append((sig.kind, ev.seq, sig.officer, sig.unit, sig.reason))
         last_at = ev.at
+        if capture_at == ev.seq and wf is not None:
+            captured = (state.version, wfm.normalised_workflow(wf))
     del proc
-    return Replayed(state, wf, signals, problems, bad, last_at)
+    return Replayed(state, wf, signals, problems, bad, last_at, captured)
 
 
-def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any]) -> None:
-    """Re-run the SpiffWorkflow part of a recorded command (same code path as the live command)."""
+def apply_spiff(wf: Any, task_of: Callable[[int], str | None], etype: str, payload: dict[str, Any]) -> None:
+    """Re-run the SpiffWorkflow part of a recorded command (same code path as the live command).
+
+    `task_of` names the workflow task of a work item (ids differ between processes).
+    """
     if etype == "completed":
-        item = state.items[payload["item"]]
-        task = wfm.task_by_id(wf, item.task_id or "")
+        task = wfm.task_by_id(wf, task_of(payload["item"]) or "")
         if task is None:
-            raise LookupError(f"no task for item {item.ordinal}")
+            raise LookupError(f"no task for item {payload['item']}")
         fastforward.run_step(wf, task, {**payload.get("data", {}), **payload.get("derived", {})})
     elif etype == "returned":
         target = wfm.last_completed(wf, payload["to_step"])
@@ -202,6 +218,22 @@ def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any
         wf.do_engine_steps()
     elif etype == "timer_fired":
         timers.fire(wf, payload["node"])
+
+
+def catch_up(wf: Any, tail: list[tuple[str, dict[str, Any]]], known: dict[int, str]) -> dict[int, str]:
+    """Bring a workflow restored from an older snapshot up to date with the recorded steps after it.
+
+    Returns the task ids of the items opened in the tail (new in this process). `known` maps items
+    opened before the snapshot to their task ids (stored on the work item rows).
+    """
+    mapping: dict[int, str] = {}
+    for etype, payload in tail:
+        before = {t.id for t in wfm.ready_steps(wf)}
+        apply_spiff(wf, lambda o: mapping.get(o) or known.get(o), etype, payload)
+        fresh = [t for t in wfm.ready_steps(wf) if t.id not in before]
+        for task, new in zip(fresh, payload.get("fx", {}).get("new", []), strict=False):
+            mapping[new["item"]] = str(task.id)
+    return mapping
 
 
 def _signature_problem(proc: Any, state: DossierState, ev: CaseEventRow, payload: dict[str, Any],
@@ -241,7 +273,8 @@ def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int) ->
     if row is None:
         return Verification(dossier_id, len(events), False, False, 1, ["no such dossier"])
     chain_ok, bad, problems = check_chain(dossier_id, events, row.head_hash, row.last_seq)
-    replayed = replay_events(session, procedures, dossier_id, events)
+    snap_seq = session.scalar(select(DossierStateRow.seq).where(DossierStateRow.dossier_id == dossier_id))
+    replayed = replay_events(session, procedures, dossier_id, events, capture_at=snap_seq)
     replay_problems = list(replayed.problems)
     if not replay_problems:
         replay_problems += compare_projections(session, row, replayed)
@@ -289,20 +322,25 @@ def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -
          for s in session.scalars(select(SignalRow).where(SignalRow.dossier_id == row.id))), key=key)
     if stored_signals != sorted(replayed.signals, key=key):
         problems.append("signals differ from those the log implies")
+    if stored.next_ordinal != replayed.state.next_ordinal:
+        problems.append(f"dossier.next_item: stored {stored.next_ordinal}, replay gives {replayed.state.next_ordinal}")
     snap = session.get(DossierStateRow, row.id)
     if replayed.workflow is not None:
         if snap is None:
             problems.append("the workflow snapshot is missing")
+        elif replayed.captured is None or snap.seq != row.snapshot_seq:
+            problems.append(f"the workflow snapshot claims event {snap.seq}, which the log does not reach")
         else:
+            version, expected = replayed.captured
             try:
-                ok = wfm.normalised(wfm.load_snapshot(snap.state)) == wfm.normalised_workflow(replayed.workflow)
+                ok = wfm.normalised(wfm.load_snapshot(snap.state)) == expected
             except Exception as err:
                 ok = False
                 problems.append(f"the workflow snapshot cannot be read: {type(err).__name__}")
             if not ok:
-                problems.append("the workflow snapshot differs from the replayed workflow")
-            if snap.version != row.version:
-                problems.append(f"the snapshot is of version {snap.version}, the dossier is at {row.version}")
+                problems.append(f"the workflow snapshot differs from the replayed workflow at event {snap.seq}")
+            if snap.version != version:
+                problems.append(f"the snapshot is of version {snap.version}, the log gives {version} at {snap.seq}")
     return problems
 
 

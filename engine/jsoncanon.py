@@ -26,8 +26,11 @@ def iso(value: datetime) -> str:
     """UTC, microseconds, 'Z': the one spelling of an instant in events."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of `iso` (fromisoformat: an order of magnitude faster than strptime)."""
+    if len(text) != 27 or not text.endswith("Z"):
+        raise ValueError(f"not an event instant: {text!r}")
+    return datetime.fromisoformat(text)

@@ -9,6 +9,7 @@ the policy, decide the effects, fold them, append the events, write the projecti
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -24,21 +25,38 @@ from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.forms import clean_submission
 from ..definitions.model import StepMeta
-from ..history import PendingEvent, append
+from ..history import SPIFF_EVENTS, PendingEvent, append, catch_up
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
 from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
 from ..signatures import SignatureProblem, check_decision
-from ..store import Database, DossierRow, DossierStateRow, WorkItemRow
+from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkItemRow
 from . import continuation, fastforward, succession
 from . import workflow as wfm
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
-from .state import DossierState, apply_effects, item_row_values, state_from_rows, write_dossier_row
+from .state import DossierState, apply_effects, dossier_values, item_row_values, state_from_rows
 from .succession import SuccessorLookup
 from .timers import TimerMixin
+
+DOSSIER = DossierRow.__table__
+ITEM = WorkItemRow.__table__
+EVENT = CaseEventRow.__table__
+SNAPSHOT = DossierStateRow.__table__
+# Statements built once: their SET clauses come from the parameters, so SQLAlchemy compiles each once
+# instead of coercing every value of every command into a new statement.
+FIND_ITEM = select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step).where(ITEM.c.id == bindparam("pk"))
+LOAD_DOSSIER = select(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
+LOAD_DOSSIER_LOCKED = LOAD_DOSSIER.with_for_update()
+LOAD_OPEN_ITEMS = select(ITEM).where(ITEM.c.dossier_id == bindparam("pk"), ITEM.c.state.in_(("ready", "claimed")))
+UPDATE_DOSSIER = update(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
+UPDATE_ITEM = update(ITEM).where(ITEM.c.id == bindparam("pk"))
+INSERT_ITEMS = insert(ITEM).returning(ITEM.c.id, ITEM.c.ordinal, sort_by_parameter_order=True)
+INSERT_SNAPSHOT = insert(SNAPSHOT)
+UPDATE_SNAPSHOT = update(SNAPSHOT).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
+LOAD_SNAPSHOT = select(SNAPSHOT.c.state, SNAPSHOT.c.seq).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
 
 
 @dataclass(frozen=True)
@@ -51,12 +69,14 @@ class RuntimeSettings:
 
 @dataclass
 class Work:
-    """One command in progress: the locked dossier, its state, and what the command has decided."""
+    """One command in progress: the locked dossier, its state, and what the command has decided.
 
-    session: Session
-    row: DossierRow
+    `conn` is the command's transaction (SQLAlchemy Core). `session` is an ORM session joined to that
+    same transaction, made only when a less frequent part (timers, continuations) asks for it.
+    """
+
+    conn: Connection
     state: DossierState
-    item_rows: dict[int, WorkItemRow]
     at: datetime
     officer: Officer
     directory: Directory
@@ -65,6 +85,28 @@ class Work:
     wf_changed: bool = False
     events: list[PendingEvent] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    created: bool = False  # the dossier row was inserted by this command (open)
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.conn, join_transaction_mode="rollback_only",
+                                    autoflush=True, expire_on_commit=False)
+        return self._session
+
+
+@dataclass
+class Target:
+    """What a command acts on; for item commands, found inside the command's own transaction."""
+
+    dossier_id: int | None = None
+    item_id: int | None = None
+    ordinal: int | None = None
+    step: str | None = None
+
+
+SNAPSHOT_EVERY = 8  # events between workflow snapshots; a cache miss replays at most this tail
 
 
 class Runtime(OpeningMixin, TimerMixin):
@@ -83,72 +125,72 @@ class Runtime(OpeningMixin, TimerMixin):
         self.workflows = workflows or wfm.WorkflowCache()
 
     # -- the skeleton -------------------------------------------------------------------------------
-    def _run(self, action: str, officer: Officer, dossier_id: int, expected_version: int | None,
-             decide: Callable[[Work], None], item_ordinal: int | None = None,
-             step: str | None = None) -> DossierState:
+    def _run(self, action: str, officer: Officer, target: Target, expected_version: int | None,
+             decide: Callable[[Work], None]) -> DossierState:
+        """One command: SQLAlchemy Core on this path, because the ORM's bookkeeping cost more than the
+        command (see bench/engine.py)."""
         work: Work | None = None
         try:
-            with self.db.write() as s:
-                row = s.get(DossierRow, dossier_id, **self.db.lock_clause())
+            with self.db.transaction() as conn:
+                if target.item_id is not None:
+                    found = conn.execute(FIND_ITEM, {"pk": target.item_id}).first()
+                    if found is None:
+                        raise refuse("not_found", "not_found", f"work item {target.item_id} does not exist")
+                    target.dossier_id, target.ordinal, target.step = found
+                load = LOAD_DOSSIER_LOCKED if self.db.dialect == "postgresql" else LOAD_DOSSIER
+                row = conn.execute(load, {"pk": target.dossier_id}).first()
                 if row is None:
-                    raise refuse("not_found", "not_found", f"dossier {dossier_id} does not exist")
-                items = list(s.scalars(select(WorkItemRow).where(
-                    WorkItemRow.dossier_id == dossier_id, WorkItemRow.state.in_(("ready", "claimed")))))
+                    raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
+                items = conn.execute(LOAD_OPEN_ITEMS, {"pk": row.id})
                 state = state_from_rows(row, items)
-                state.next_ordinal = 1 + (s.scalar(select(func.max(WorkItemRow.ordinal))
-                                                   .where(WorkItemRow.dossier_id == dossier_id)) or 0)
-                work = Work(s, row, state, {r.ordinal: r for r in items}, self.clock.now(), officer,
-                            self.directory.get())
+                work = Work(conn, state, self.clock.now(), officer, self.directory.get())
                 if expected_version is not None and expected_version != state.version:
                     raise refuse("stale", "stale_version",
                                  f"the dossier changed (version {state.version}, you had {expected_version})")
                 decide(work)
                 self._persist(work)
             if work.wf is not None:
-                self.workflows.put(dossier_id, work.state.version, work.wf)
+                self.workflows.put(state.id, state.version, work.wf)
             for callback in work.after_commit:
                 callback()
             return work.state
         except CommandRefused as err:
-            self.workflows.evict(dossier_id)
-            err.dossier_id = dossier_id
-            self._record_refusal(action, officer, dossier_id, item_ordinal, step, err)
+            if target.dossier_id is not None:
+                self.workflows.evict(target.dossier_id)
+            err.dossier_id = target.dossier_id
+            self._record_refusal(action, officer, target.dossier_id, target.ordinal, target.step, err)
             raise
         except BaseException:
-            self.workflows.evict(dossier_id)
+            if target.dossier_id is not None:
+                self.workflows.evict(target.dossier_id)
             raise
 
     def _persist(self, work: Work) -> None:
-        s, state = work.session, work.state
-        append(s, state, work.events)
-        write_dossier_row(work.row, state)
+        state, conn = work.state, work.conn
+        append(conn, state, work.events)
         self.persist_timers(work)
-        for ordinal in sorted(state.dirty_items):
-            item = state.items[ordinal]
-            values = item_row_values(state.id, item)
-            row = work.item_rows.get(ordinal)
-            if row is None:
-                row = WorkItemRow(**values)
-                s.add(row)
-                work.item_rows[ordinal] = row
-            else:
-                for k, v in values.items():
-                    setattr(row, k, v)
-        state.dirty_items.clear()
-        if work.wf_changed and work.wf is not None:
+        if work._session is not None:
+            work._session.flush()
+        if work.wf_changed and work.wf is not None and (
+                work.created or state.is_finished or state.last_seq - state.snapshot_seq >= SNAPSHOT_EVERY):
             blob = wfm.snapshot(work.wf)
-            snap = s.get(DossierStateRow, state.id)
-            if snap is None:
-                s.add(DossierStateRow(dossier_id=state.id, version=state.version, state=blob))
+            values = {"version": state.version, "seq": state.last_seq, "state": blob}
+            if work.created:
+                conn.execute(INSERT_SNAPSHOT, {"dossier_id": state.id, **values})
             else:
-                snap.version, snap.state = state.version, blob
-        elif work.events and any(e.payload.get("fx") for e in work.events):
-            snap = s.get(DossierStateRow, state.id)
-            if snap is not None:
-                snap.version = state.version
-        s.flush()
-        for ordinal, row in work.item_rows.items():
-            state.items[ordinal].id = row.id
+                conn.execute(UPDATE_SNAPSHOT, {"pk": state.id, **values})
+            state.snapshot_seq = state.last_seq
+        conn.execute(UPDATE_DOSSIER, {"pk": state.id, **dossier_values(state)})
+        dirty = [state.items[o] for o in sorted(state.dirty_items)]
+        fresh = [i for i in dirty if i.id is None]
+        if fresh:
+            rows = conn.execute(INSERT_ITEMS, [item_row_values(state.id, i) for i in fresh]).all()
+            for item_id, ordinal in rows:
+                state.items[ordinal].id = item_id
+        changed = [{"pk": i.id, **item_row_values(state.id, i)} for i in dirty if i.id is not None and i not in fresh]
+        if changed:
+            conn.execute(UPDATE_ITEM, changed)
+        state.dirty_items.clear()
 
     def _record_refusal(self, action: str, officer: Officer, dossier_id: int | None, item: int | None,
                         step: str | None, err: CommandRefused) -> None:
@@ -200,23 +242,44 @@ class Runtime(OpeningMixin, TimerMixin):
         if not any(f.name in flags for f in step.form):
             return None
         base = procedure_limit(meta, self.settings.sla_overrides)
-        old = limit_in_force(work.session, work.state.id) or base
+        old = limit_in_force(work.conn, work.state.id) or base
         deducted = 0 if self.settings.transitional_clock == "restart" else work.state.days_spent_before
         return limit_change(self.calendar, meta, base, meta.remote_extension or self.settings.remote_extension,
                             work.state, deducted, old, after, dossier_fx)
 
     def load_workflow(self, work: Work) -> BpmnWorkflow:
+        """The dossier's live workflow: from the cache, else its snapshot plus the events after it."""
         if work.wf is not None:
             return work.wf
-        work.proc = self.procedures.get(work.session, work.state.procedure_version_id)
+        work.proc = self.procedures.get(work.conn, work.state.procedure_version_id)
         wf = self.workflows.take(work.state.id, work.state.version)
         if wf is None:
-            snap = work.session.get(DossierStateRow, work.state.id)
+            snap = work.conn.execute(LOAD_SNAPSHOT, {"pk": work.state.id}).first()
             if snap is None:
                 raise refuse("conflict", "no_snapshot", "the dossier has no workflow state")
             wf = wfm.restore(work.proc, snap.state)
+            if snap.seq < work.state.last_seq:
+                self._catch_up(work, wf, snap.seq)
         work.wf = wf
         return wf
+
+    def _catch_up(self, work: Work, wf: BpmnWorkflow, since: int) -> None:
+        """Re-run the recorded SpiffWorkflow steps after the snapshot (at most SNAPSHOT_EVERY events).
+
+        Steps opened in that tail get new task ids in this process; the open items learn them.
+        """
+        conn = work.conn
+        tail = conn.execute(select(EVENT.c.type, EVENT.c.payload).where(
+            EVENT.c.dossier_id == work.state.id, EVENT.c.seq > since, EVENT.c.type.in_(SPIFF_EVENTS))
+            .order_by(EVENT.c.seq)).all()
+        known = dict(conn.execute(select(ITEM.c.ordinal, ITEM.c.task_id).where(
+            ITEM.c.dossier_id == work.state.id, ITEM.c.task_id.is_not(None))).all())
+        mapping = catch_up(wf, [(etype, json.loads(text)) for etype, text in tail], known)
+        for ordinal, task_id in mapping.items():
+            item = work.state.items.get(ordinal)
+            if item is not None and item.task_id != task_id:
+                item.task_id = task_id
+                work.state.dirty_items.add(ordinal)
 
     def new_items(self, work: Work, acted: int | None) -> tuple[list[dict[str, Any]], dict[int, str],
                                                                  dict[str, dict[str, Any]]]:
@@ -284,31 +347,19 @@ class Runtime(OpeningMixin, TimerMixin):
         if refusal is not None:
             raise CommandRefused(refusal)
 
-    def _item_target(self, item_id: int) -> tuple[int, int, str]:
-        with self.db.read() as s:
-            row = s.execute(select(WorkItemRow.dossier_id, WorkItemRow.ordinal, WorkItemRow.step)
-                            .where(WorkItemRow.id == item_id)).first()
-        if row is None:
-            raise refuse("not_found", "not_found", f"work item {item_id} does not exist")
-        return row[0], row[1], row[2]
-
     def _item_command(self, action: str, officer: Officer, item_id: int, expected_version: int | None,
                       body: Callable[[Work, Any], None], reason: str | None = None) -> DossierState:
-        try:
-            dossier_id, ordinal, step = self._item_target(item_id)
-        except CommandRefused as err:
-            self.record_refusal(action, officer, err)
-            raise
+        target = Target(item_id=item_id)
 
         def decide(work: Work) -> None:
-            item = work.state.items.get(ordinal)
+            item = work.state.items.get(target.ordinal or 0)
             if item is None:
                 raise refuse("conflict", "not_ready", "the item is no longer open")
             self.check(check_item_action(action, officer, work.state, item))
             self.check(check_reason(action, reason))
             body(work, item)
 
-        return self._run(action, officer, dossier_id, expected_version, decide, ordinal, step)
+        return self._run(action, officer, target, expected_version, decide)
 
     def _dossier_command(self, action: str, officer: Officer, dossier_id: int, expected_version: int | None,
                          body: Callable[[Work], None], reason: str | None = None) -> DossierState:
@@ -317,7 +368,7 @@ class Runtime(OpeningMixin, TimerMixin):
             self.check(check_reason(action, reason))
             body(work)
 
-        return self._run(action, officer, dossier_id, expected_version, decide)
+        return self._run(action, officer, Target(dossier_id=dossier_id), expected_version, decide)
 
     # -- item commands ------------------------------------------------------------------------------
     def claim(self, officer: Officer, item_id: int, expected_version: int | None = None) -> DossierState:

@@ -63,7 +63,7 @@ def continue_dossier(rt: Runtime, work: Work) -> None:
     except (TypeError, ValueError):
         days = 0
     system = Officer(SYSTEM, "landflow", work.state.desk_unit, frozenset({"one_stop_desk"}))
-    child, child_wf = rt.open_in(work.session, system, target, work.state.commune, dict(work.state.applicant),
+    child, child_wf = rt.open_in(work.conn, system, target, work.state.commune, dict(work.state.applicant),
                                  dict(work.state.parcel), carried_data(work, data), None, max(0, days),
                                  work.state.id, resume_at)
     work.after_commit.append(lambda: rt.workflows.put(child.id, child.version, child_wf))

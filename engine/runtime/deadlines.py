@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, parse_duration
@@ -135,7 +135,7 @@ def _shift(cal: WorkingCalendar, instant: datetime, minutes: int) -> datetime:
     return cal.subtract(instant, -minutes)
 
 
-def limit_in_force(session: Session, dossier_id: int) -> str | None:
+def limit_in_force(session: Session | Connection, dossier_id: int) -> str | None:
     """The limit the dossier's events last set: a `completed` event's `limit.to`, else the `opened` limit.
 
     Read only when a step's form holds an `sla_<field>` flag; scans back from the newest event.

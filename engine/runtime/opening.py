@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -55,7 +55,7 @@ def _check_data(data: Any, what: str) -> list[str]:
     return problems
 
 
-def next_code(session: Session, dialect: str, agency: str, day: str) -> str:
+def next_code(session: Session | Connection, dialect: str, agency: str, day: str) -> str:
     """`agency-YYMMDD-NNNN` (Circular 04/2025/TT-VPCP); the counter row serialises concurrent opens."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(CodeCounterRow).values(agency=agency, day=day, last=1)
@@ -84,8 +84,8 @@ class OpeningMixin:
                 problems.append("days_spent must be a whole number of working days, 0 or more")
             if problems:
                 raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
-            with self.db.write() as s:
-                state, wf = self.open_in(s, officer, procedure, commune, applicant, parcel or {}, data or {},
+            with self.db.transaction() as conn:
+                state, wf = self.open_in(conn, officer, procedure, commune, applicant, parcel or {}, data or {},
                                          version, days_spent, parent_id, resume_at)
             self.workflows.put(state.id, state.version, wf)
             return state
@@ -94,7 +94,7 @@ class OpeningMixin:
                 self.record_refusal("open", officer, err)
             raise
 
-    def open_in(self: Runtime, s: Session, officer: Officer, key: str, commune: str | None,
+    def open_in(self: Runtime, s: Connection, officer: Officer, key: str, commune: str | None,
                 applicant: dict[str, Any], parcel: dict[str, Any], data: dict[str, Any], version: int | None,
                 days_spent: int, parent_id: int | None, resume_at: str | None = None,
                 ) -> tuple[DossierState, BpmnWorkflow]:
@@ -122,15 +122,15 @@ class OpeningMixin:
         agency = (desk.agency_code if desk and desk.agency_code else officer.unit)
         day = at.astimezone(self.calendar.tz).strftime("%y%m%d")
         code = next_code(s, self.db.dialect, agency, day)
-        row = DossierRow(code=code, procedure=proc.key, procedure_version_id=proc.version_id, commune=commune,
-                         desk_unit=officer.unit, applicant="{}", parcel="{}", status="new", received_at=at,
-                         version=0, last_seq=0, head_hash="")
-        s.add(row)
-        s.flush()
-        state = DossierState(id=row.id, desk_unit=officer.unit, commune=commune)
+        dossier_id = s.execute(insert(DossierRow.__table__).returning(DossierRow.__table__.c.id), {
+            "code": code, "procedure": proc.key, "procedure_version_id": proc.version_id, "commune": commune,
+            "desk_unit": officer.unit, "applicant": "{}", "parcel": "{}", "status": "new", "received_at": at,
+            "version": 0, "last_seq": 0, "head_hash": "", "next_item": 1, "snapshot_seq": 0,
+            "supplement_count": 0, "apologised": False, "remote": False, "days_spent_before": 0}).scalar_one()
+        state = DossierState(id=dossier_id, desk_unit=officer.unit, commune=commune)
         wf_data = {**data, "commune": commune, "remote": remote, "procedure": proc.key, "parcel": parcel,
                    "applicant": applicant, "dossier_code": code}
-        work = Work(s, row, state, {}, at, officer, directory, proc=proc)
+        work = Work(s, state, at, officer, directory, proc=proc, created=True)
         self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
         assert work.wf is not None
         carried_new, carried_fx, carried = self._carry_over(work, resume_at, data)
@@ -196,14 +196,14 @@ class OpeningMixin:
             self.run_spiff(work, lambda t=task, v=values: fastforward.run_step(work.wf, t, v))  # type: ignore[misc]
         return new, closed, carried
 
-    def _procedure(self: Runtime, session: Session, key: str, version: int | None) -> wfm.Procedure:
+    def _procedure(self: Runtime, session: Session | Connection, key: str, version: int | None) -> wfm.Procedure:
         from ..store import ProcedureVersionRow
 
         if version is None:
             proc = self.procedures.latest(session, key)
         else:
-            row_id = session.scalar(select(ProcedureVersionRow.id).where(
-                ProcedureVersionRow.key == key, ProcedureVersionRow.version == version))
+            row_id = session.execute(select(ProcedureVersionRow.id).where(
+                ProcedureVersionRow.key == key, ProcedureVersionRow.version == version)).scalar()
             proc = None if row_id is None else self.procedures.get(session, row_id)
         if proc is None:
             raise refuse("invalid", "unknown_procedure", f"procedure {key!r} (version {version or 'latest'}) "

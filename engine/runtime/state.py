@@ -9,12 +9,12 @@ and `verify` can recompute them and compare.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from ..jsoncanon import iso, parse_iso
-from ..store import DossierRow, WorkItemRow
 
 OPEN_STATES = ("ready", "claimed")
 ITEM_FIELDS = ("step", "name", "role", "unit", "assignee", "state", "clock", "sla", "created_at", "due_at",
@@ -106,6 +106,7 @@ class DossierState:
     head_hash: str = ""
     items: dict[int, ItemState] = field(default_factory=dict)
     next_ordinal: int = 1
+    snapshot_seq: int = 0  # storage bookkeeping, not a projection of the log
     dirty_items: set[int] = field(default_factory=set)
     # timers: live commands load only the waiting ones, and only when the workflow moves
     timers: dict[int, TimerState] = field(default_factory=dict)
@@ -183,7 +184,8 @@ def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
 
 # -- rows <-> state ---------------------------------------------------------------------------------
 
-def state_from_rows(row: DossierRow, items: list[WorkItemRow]) -> DossierState:
+def state_from_rows(row: Any, items: Iterable[Any]) -> DossierState:
+    """From dossier and work item rows (ORM objects or Core rows: both read by attribute)."""
     state = DossierState(id=row.id)
     for name in DOSSIER_FIELDS:
         value = getattr(row, name)
@@ -191,12 +193,13 @@ def state_from_rows(row: DossierRow, items: list[WorkItemRow]) -> DossierState:
             value = json.loads(value)
         setattr(state, name, value)
     state.version, state.last_seq, state.head_hash = row.version, row.last_seq, row.head_hash
+    state.next_ordinal, state.snapshot_seq = row.next_item, row.snapshot_seq
     for r in items:
         state.items[r.ordinal] = item_from_row(r)
     return state
 
 
-def item_from_row(r: WorkItemRow) -> ItemState:
+def item_from_row(r: Any) -> ItemState:
     return ItemState(
         ordinal=r.ordinal, step=r.step, name=r.name, role=r.role, unit=r.unit, sla=r.sla, clock=r.clock,
         created_at=r.created_at, due_at=r.due_at, state=r.state, assignee=r.assignee,
@@ -205,13 +208,17 @@ def item_from_row(r: WorkItemRow) -> ItemState:
     )
 
 
-def write_dossier_row(row: DossierRow, state: DossierState) -> None:
+def dossier_values(state: DossierState) -> dict[str, Any]:
+    """The dossier row's columns, as the projection of this state."""
+    values: dict[str, Any] = {}
     for name in DOSSIER_FIELDS:
         value = getattr(state, name)
         if name in ("applicant", "parcel"):
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        setattr(row, name, value)
-    row.version, row.last_seq, row.head_hash = state.version, state.last_seq, state.head_hash
+        values[name] = value
+    values.update(version=state.version, last_seq=state.last_seq, head_hash=state.head_hash,
+                  next_item=state.next_ordinal, snapshot_seq=state.snapshot_seq)
+    return values
 
 
 def item_row_values(dossier_id: int, item: ItemState) -> dict[str, Any]:

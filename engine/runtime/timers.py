@@ -129,7 +129,7 @@ class TimerMixin:
     """The engine side of timers: keep the projection in step with the workflow; fire due timers."""
 
     def sync_timers(self: Runtime, work: Work, fx: dict[str, Any], task_ids: dict[int, str]) -> None:
-        if work.wf is None or not work.wf_changed:
+        if work.wf is None or not work.wf_changed or (work.proc is not None and not work.proc.has_timers):
             return
         state = work.state
         if not state.timers_loaded:
@@ -161,6 +161,8 @@ class TimerMixin:
     def fire_timer(self: Runtime, dossier_id: int, ordinal: int) -> bool:
         """Fire a due timer (the scheduler calls this). False when there was nothing to fire: the timer
         is no longer waiting, or the dossier has finished."""
+        from .commands import Target
+
         fired: list[bool] = []
 
         def decide(work: Work) -> None:
@@ -178,5 +180,5 @@ class TimerMixin:
                       step=row.node, task_ids=task_ids)
             fired.append(True)
 
-        self._run("fire_timer", SYSTEM_OFFICER, dossier_id, None, decide)
+        self._run("fire_timer", SYSTEM_OFFICER, Target(dossier_id=dossier_id), None, decide)
         return bool(fired)

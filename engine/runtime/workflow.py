@@ -17,11 +17,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ..definitions.model import ProcedureMeta
@@ -30,6 +31,7 @@ from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
 
 SCRIPT_ENGINE = SafeScriptEngine()
+VERSIONS = ProcedureVersionRow.__table__
 # SpiffWorkflow registers converters as partial(_obj_from_dict, converter.from_dict): we reuse its
 # workflow converter's pieces to restore a workflow around spec objects we already hold.
 _WORKFLOW_CONVERTER = SERIALIZER.registry.convert_from_dict["BpmnWorkflow"].args[0].__self__
@@ -46,6 +48,7 @@ class Procedure:
     meta: ProcedureMeta
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
+    has_timers: bool = False  # commands skip timer bookkeeping for the (many) procedures without any
 
 
 class ProcedureCache:
@@ -53,31 +56,39 @@ class ProcedureCache:
         self._lock = threading.Lock()
         self._by_id: dict[int, Procedure] = {}
 
-    def get(self, session: Session, version_id: int) -> Procedure:
+    def get(self, db: Session | Connection, version_id: int) -> Procedure:
+        """By version id; `db` is a Session or a Core Connection (commands hold the latter)."""
         proc = self._by_id.get(version_id)
         if proc is not None:
             return proc
-        row = session.get(ProcedureVersionRow, version_id)
+        row = db.execute(select(VERSIONS).where(VERSIONS.c.id == version_id)).first()
         if row is None:
             raise LookupError(f"procedure version {version_id} does not exist")
         return self.put(row)
 
-    def put(self, row: ProcedureVersionRow) -> Procedure:
+    def put(self, row: Any) -> Procedure:
+        """From a procedure_version row (ORM object or Core row)."""
         specs = json.loads(row.spec)
         spec = SERIALIZER.registry.restore(specs["spec"])
         subs = {k: SERIALIZER.registry.restore(v) for k, v in specs["subprocess_specs"].items()}
         proc = Procedure(row.id, row.key, row.version, row.name, ProcedureMeta.from_dict(json.loads(row.meta)),
-                         spec, subs)
+                         spec, subs, _has_timers(spec, subs))
         with self._lock:
             self._by_id[row.id] = proc
         return proc
 
-    def latest(self, session: Session, key: str) -> Procedure | None:
-        row = session.scalars(
-            select(ProcedureVersionRow).where(ProcedureVersionRow.key == key)
-            .order_by(ProcedureVersionRow.version.desc()).limit(1)
-        ).first()
-        return None if row is None else self.get(session, row.id)
+    def latest(self, db: Session | Connection, key: str) -> Procedure | None:
+        version_id = db.execute(select(VERSIONS.c.id).where(VERSIONS.c.key == key)
+                                .order_by(VERSIONS.c.version.desc()).limit(1)).scalar()
+        return None if version_id is None else self.get(db, version_id)
+
+
+def _has_timers(spec: BpmnProcessSpec, subs: dict[str, BpmnProcessSpec]) -> bool:
+    for process in (spec, *subs.values()):
+        for task_spec in process.task_specs.values():
+            if isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition):
+                return True
+    return False
 
 
 class WorkflowCache:

@@ -30,7 +30,7 @@ from ..store import DeadlineNoticeRow, DossierRow, TimerRow, WorkItemRow
 from .notices import OPEN, Candidate, Limits, record
 
 log = logging.getLogger("landflow.scheduler")
-SWEEP_LOCK = 0x1A4DF70  # pg advisory lock key of the deadline sweep
+SWEEP_LOCK = 0x1A4DF70  # pg advisory lock class of the deadline sweep (two-key form: class, schema)
 N = DeadlineNoticeRow
 W = WorkItemRow
 D = DossierRow
@@ -163,11 +163,14 @@ class Sweeper:
             yield True
             return
         with self.lf.db.engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar())
+            # Keyed by the schema too: one sweeper per landflow database, wherever several share a server.
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                                    {"k": SWEEP_LOCK}).scalar())
             conn.commit()
             try:
                 yield got
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+                    conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                                 {"k": SWEEP_LOCK})
                     conn.commit()

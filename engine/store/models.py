@@ -128,6 +128,8 @@ class DossierRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     head_hash: Mapped[str] = mapped_column(String(64), default="")
+    next_item: Mapped[int] = mapped_column(Integer, default=1)  # ordinal of the next work item
+    snapshot_seq: Mapped[int] = mapped_column(Integer, default=0)  # event the stored snapshot reflects
 
 
 class DossierStateRow(Base):
@@ -136,6 +138,7 @@ class DossierStateRow(Base):
     __tablename__ = "dossier_state"
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # the last event this snapshot reflects
     state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
 
 

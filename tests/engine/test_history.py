@@ -143,3 +143,34 @@ def test_verify_catches_an_edited_snapshot(history: tuple[Landflow, int, dict[in
     result = _verify(lf, did)
     assert result.chain_ok and not result.replay_ok
     assert any("snapshot" in p for p in result.problems)
+
+
+def test_a_process_without_the_live_workflow_continues_from_an_older_snapshot(small: Landflow,
+                                                                             clock: FixedClock) -> None:
+    """Snapshots are written every few events; a cache miss restores the last one and re-runs the recorded
+    steps after it. A second engine on the same database (another worker process) must act correctly."""
+    from engine.bootstrap import build
+    from engine.store import DossierStateRow
+
+    other = build(small.settings, clock=clock, db=small.db)  # its own, empty workflow cache
+    desk, land = officer(small, "desk.w1"), officer(small, "land.w1")
+    st = small.runtime.open(desk, "small_test", "W1", {"name": "A"}, {})
+    # return and redo the first step several times: many events, no snapshot in between
+    for n in range(3):
+        small.runtime.complete(desk, open_item_id(small, st.id), {"complete": True})
+        small.runtime.return_(land, open_item_id(small, st.id), "receive", f"lần {n}")
+    with small.db.read() as s:
+        d = s.get(DossierRow, st.id)
+        snap = s.get(DossierStateRow, st.id)
+        assert d is not None and snap is not None
+        assert snap.seq < d.last_seq  # the stored snapshot is behind the log
+    # the other engine has never seen this dossier: it restores the old snapshot and catches up
+    other.runtime.complete(desk, open_item_id(small, st.id), {"complete": True})
+    other.runtime.complete(land, open_item_id(small, st.id), {"eligible": False, "area": 5})
+    small.workflows.clear()
+    small.runtime.complete(desk, open_item_id(small, st.id), {})
+    with small.db.read() as s:
+        d = s.get(DossierRow, st.id)
+        assert d is not None and (d.status, d.outcome) == ("done", "end_no")
+        result = verify(s, small.procedures, st.id)
+    assert result.ok, result.problems

@@ -231,8 +231,9 @@ def test_the_advisory_lock_lets_one_scheduler_sweep(small: Landflow, clock: Fixe
     assert len(notices(lf)) == 3
     if lf.db.dialect == "postgresql":
         with lf.db.engine.connect() as c:  # the lock was released: anyone can take it now
-            assert c.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar() is True
-            c.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+            key = "(:k, hashtext(current_schema()))"
+            assert c.execute(text(f"SELECT pg_try_advisory_lock{key}"), {"k": SWEEP_LOCK}).scalar() is True
+            c.execute(text(f"SELECT pg_advisory_unlock{key}"), {"k": SWEEP_LOCK})
 
 
 def test_apscheduler_runs_the_sweep(small: Landflow, settings: Any, clock: FixedClock) -> None:
