@@ -31,6 +31,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_MAX_BPMN_BYTES": ("2000000", "size cap for an uploaded BPMN/DMN file"),
     "LANDFLOW_WORKFLOW_CACHE": ("20000", "live workflows kept in memory per process"),
     "LANDFLOW_DEMO": ("0", "1 enables the demo accounts (password 'demo')"),
+    "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
 }
 
 
@@ -71,6 +72,7 @@ class Settings:
     max_bpmn_bytes: int = 2_000_000
     workflow_cache: int = 20_000
     demo: bool = False
+    token_hours: float = 8.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -92,6 +94,7 @@ class Settings:
             max_bpmn_bytes=int(_get(e, "LANDFLOW_MAX_BPMN_BYTES")),
             workflow_cache=int(_get(e, "LANDFLOW_WORKFLOW_CACHE")),
             demo=_get(e, "LANDFLOW_DEMO") == "1",
+            token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
         )
         values.update(overrides)
         if values["transitional_clock"] not in ("continue", "restart"):

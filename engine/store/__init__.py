@@ -2,6 +2,7 @@
 
 from .db import Database
 from .models import (
+    ApiTokenRow,
     AuditEntryRow,
     Base,
     CaseEventRow,
@@ -18,6 +19,7 @@ from .models import (
 )
 
 __all__ = [
-    "AuditEntryRow", "Base", "CaseEventRow", "CodeCounterRow", "Database", "DossierRow", "DossierStateRow",
-    "JurisdictionRow", "OfficerRow", "ProcedureVersionRow", "RoleRow", "SignalRow", "UnitRow", "WorkItemRow",
+    "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CodeCounterRow", "Database", "DossierRow",
+    "DossierStateRow", "JurisdictionRow", "OfficerRow", "ProcedureVersionRow", "RoleRow", "SignalRow", "UnitRow",
+    "WorkItemRow",
 ]
