@@ -12,12 +12,20 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from config.settings import Settings
 from engine.bootstrap import Landflow, build
 
 from . import auth, docs, problems, resources
 from .schemas.common import ProblemSchema
+
+
+class IdConverter(IntegerConverter):
+    """`<id:x>`: a database id, 1 .. 2**63-1; anything else does not match the route (404)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=2**63 - 1)
 
 
 class LandflowApi(Api):
@@ -72,7 +80,9 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     app.extensions["landflow"] = lf
     problems.register(app)
     auth.init_app(app)
+    app.url_map.converters["id"] = IdConverter
     api = LandflowApi(app)
+    api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
     resources.register(api)
     docs.init_app(app)
     logging.getLogger("landflow.api").setLevel(logging.INFO)

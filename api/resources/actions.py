@@ -82,7 +82,6 @@ def _route(path: str, name: str, schema: type[Schema], command: Command, doc: st
 
 
 for _path, (_schema, _command, _doc) in ITEM_ACTIONS.items():
-    _route(f"/work-items/<int:item_id>/{_path}", "item_" + _path.replace("-", "_"), _schema, _command, _doc, True)
+    _route(f"/work-items/<id:item_id>/{_path}", "item_" + _path.replace("-", "_"), _schema, _command, _doc, True)
 for _path, (_schema, _command, _doc) in DOSSIER_ACTIONS.items():
-    _route(f"/dossiers/<int:dossier_id>/{_path}", "dossier_" + _path.replace("-", "_"), _schema, _command, _doc,
-           False)
+    _route(f"/dossiers/<id:dossier_id>/{_path}", "dossier_" + _path.replace("-", "_"), _schema, _command, _doc, False)

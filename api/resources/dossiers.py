@@ -49,7 +49,7 @@ def list_dossiers(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
     return rows, pagination.next_headers([rows[-1]["id"]] if page.more else None)
 
 
-@blp.route("/dossiers/<int:dossier_id>", methods=["GET"])
+@blp.route("/dossiers/<id:dossier_id>", methods=["GET"])
 @blp.response(200, DossierSchema, headers=ETAG_HEADERS)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_dossier(dossier_id: int) -> tuple[dict[str, Any], dict[str, str]]:

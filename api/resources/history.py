@@ -19,7 +19,7 @@ from .views import visible_dossier
 blp = Blueprint("history", __name__, description="Event log, replay and verification (auditors)")
 
 
-@blp.route("/dossiers/<int:dossier_id>/events", methods=["GET"])
+@blp.route("/dossiers/<id:dossier_id>/events", methods=["GET"])
 @blp.arguments(EventArgsSchema, location="query")
 @blp.response(200, EventSchema(many=True), headers=PAGE_HEADERS)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -36,7 +36,7 @@ def events(args: dict[str, Any], dossier_id: int) -> tuple[list[dict[str, Any]],
     return rows, headers
 
 
-@blp.route("/dossiers/<int:dossier_id>/replay", methods=["GET"])
+@blp.route("/dossiers/<id:dossier_id>/replay", methods=["GET"])
 @blp.arguments(ReplayArgsSchema, location="query")
 @blp.response(200, ReplaySchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -56,7 +56,7 @@ def replay_dossier(args: dict[str, Any], dossier_id: int) -> dict[str, Any]:
                       "supplement_since": st.supplement_since, "work_items": items}}
 
 
-@blp.route("/dossiers/<int:dossier_id>/verify", methods=["GET"])
+@blp.route("/dossiers/<id:dossier_id>/verify", methods=["GET"])
 @blp.response(200, VerifySchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def verify_dossier(dossier_id: int) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def add_officer(body: dict[str, Any]) -> dict[str, Any]:
     return officer_dict(account)
 
 
-@blp.route("/officers/<string:username>", methods=["GET"])
+@blp.route("/officers/<string(maxlength=80):username>", methods=["GET"])
 @blp.response(200, OfficerSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -67,7 +67,7 @@ def _set_active(username: str, active: bool) -> dict[str, Any]:
     return officer_dict(account)
 
 
-@blp.route("/officers/<string:username>/deactivate", methods=["POST"])
+@blp.route("/officers/<string(maxlength=80):username>/deactivate", methods=["POST"])
 @blp.response(200, OfficerSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -77,7 +77,7 @@ def deactivate(username: str) -> dict[str, Any]:
     return _set_active(username, False)
 
 
-@blp.route("/officers/<string:username>/activate", methods=["POST"])
+@blp.route("/officers/<string(maxlength=80):username>/activate", methods=["POST"])
 @blp.response(200, OfficerSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -85,7 +85,7 @@ def activate(username: str) -> dict[str, Any]:
     return _set_active(username, True)
 
 
-@blp.route("/officers/<string:username>/password", methods=["POST"])
+@blp.route("/officers/<string(maxlength=80):username>/password", methods=["POST"])
 @blp.arguments(PasswordSchema)
 @blp.response(204)
 @blp.alt_response(403, response="FORBIDDEN")

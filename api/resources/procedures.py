@@ -29,6 +29,10 @@ def procedure_dict(p: queries.ProcedureView) -> dict[str, Any]:
 def uploaded_files() -> tuple[bytes, list[bytes]]:
     """The BPMN (raw XML body or multipart `file`) and any multipart `dmn` files."""
     if request.mimetype == "multipart/form-data":
+        extra = sorted(set(request.form) | (set(request.files) - {"file", "dmn"}))
+        if extra:
+            raise ApiProblem(422, "invalid_request", f"unexpected multipart field(s): {', '.join(extra)[:200]}; "
+                             "send `file` and optionally `dmn`")
         file = request.files.get("file")
         if file is None:
             raise ApiProblem(422, "invalid_request", "send the BPMN file in the multipart field `file`")
@@ -76,7 +80,7 @@ def validate() -> dict[str, Any]:
     return report.as_dict()
 
 
-@blp.route("/procedures/<string:key>/versions", methods=["GET"])
+@blp.route("/procedures/<string(maxlength=64):key>/versions", methods=["GET"])
 @blp.response(200, VersionSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND")
 def versions(key: str) -> list[queries.ProcedureView]:
@@ -93,14 +97,14 @@ def _source(key: str, version: int) -> tuple[queries.ProcedureView, str, list[st
     return found
 
 
-@blp.route("/procedures/<string:key>/versions/<int:version>", methods=["GET"])
+@blp.route("/procedures/<string(maxlength=64):key>/versions/<int(max=2147483647):version>", methods=["GET"])
 @blp.response(200, ProcedureSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_version(key: str, version: int) -> dict[str, Any]:
     return procedure_dict(_source(key, version)[0])
 
 
-@blp.route("/procedures/<string:key>/versions/<int:version>/bpmn", methods=["GET"])
+@blp.route("/procedures/<string(maxlength=64):key>/versions/<int(max=2147483647):version>/bpmn", methods=["GET"])
 @blp.doc(responses={"200": {"description": "the BPMN file as deployed",
                             "content": {"application/xml": {"schema": {"type": "string"}}}}})
 @blp.alt_response(404, response="NOT_FOUND")

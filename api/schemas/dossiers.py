@@ -8,6 +8,7 @@ from api.schemas.common import PageArgsSchema
 
 STATUSES = ("new", "in_progress", "awaiting_supplement", "done", "stopped", "cancelled")
 ITEM_STATES = ("ready", "claimed", "done", "cancelled")
+INT_MAX = 2**31 - 1  # the database column is a 32-bit integer
 NAME = fields.String(validate=validate.Length(min=1, max=64))
 
 
@@ -27,8 +28,8 @@ class OpenDossierSchema(Schema):
                          metadata={"description": "e.g. {sheet, number, area, address}"})
     data = fields.Dict(keys=NAME, values=fields.Raw(allow_none=True), load_default=dict,
                        metadata={"description": "initial procedure data (plain values)"})
-    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "procedure version; "
-                                                                                      "default the latest"})
+    version = fields.Integer(validate=validate.Range(min=1, max=INT_MAX),
+                             metadata={"description": "procedure version; default the latest"})
 
 
 class WorkItemSchema(Schema):
@@ -154,12 +155,14 @@ class EventSchema(Schema):
 
 
 class EventArgsSchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "after seq"})
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT_MAX),
+                           metadata={"description": "events after this seq"})
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
 
 
 class ReplayArgsSchema(Schema):
-    at = fields.Integer(validate=validate.Range(min=1), metadata={"description": "state right after event N"})
+    at = fields.Integer(validate=validate.Range(min=1, max=INT_MAX),
+                        metadata={"description": "state right after event N"})
 
 
 class ReplayedItemSchema(Schema):

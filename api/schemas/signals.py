@@ -25,4 +25,4 @@ class SignalFilterSchema(PageArgsSchema):
     unit = fields.String(validate=validate.Length(min=1, max=32))
     officer = fields.String(validate=validate.Length(min=1, max=80))
     since = fields.AwareDateTime()
-    dossier = fields.Integer(validate=validate.Range(min=1))
+    dossier = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
