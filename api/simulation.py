@@ -177,15 +177,19 @@ class Simulation:
             return
         if st.supplement_since is not None:
             return
-        for item in st.open_items():
+        for item in sorted(st.open_items(), key=lambda i: i.ordinal):
             if item.id is not None and item.id not in self.scheduled:
                 self.schedule(st, item)
 
     def holder(self, item: ItemState) -> Officer | None:
         if item.assignee:
             return self.officers.get(item.assignee)
-        pool = self.directory.officers_in(item.unit or "", item.role)
+        pool = self.pool(item.unit or "", item.role)
         return self.rng.choice(pool) if pool else None
+
+    def pool(self, unit: str, role: str) -> list[Officer]:
+        """Officers of a unit with a role, in a fixed order (the same history on any database)."""
+        return sorted(self.directory.officers_in(unit, role), key=lambda o: o.username)
 
     def schedule(self, st: DossierState, item: ItemState) -> None:
         who = self.holder(item)
@@ -208,7 +212,7 @@ class Simulation:
 
     # -- handlers -------------------------------------------------------------------------------------
     def on_open(self, desk: str, commune: str, procedure: str) -> None:
-        officer = self.rng.choice(self.directory.officers_in(desk, "one_stop_desk"))
+        officer = self.rng.choice(self.pool(desk, "one_stop_desk"))
         applicant = {"name": self.rng.choice(GIVEN_NAMES), "id_number": f"048{self.rng.randrange(10**9):09d}"}
         parcel = {"sheet": str(self.rng.randrange(1, 60)), "number": str(self.rng.randrange(1, 900)),
                   "area": round(self.rng.uniform(40, 600), 1)}
@@ -232,7 +236,8 @@ class Simulation:
 
     def on_intrude(self, item_id: int, unit: str, role: str) -> None:
         """An officer of another unit with the same role tries to take the item (refused, recorded)."""
-        others = [o for o in self.officers.values() if role in o.roles and o.unit != unit]
+        others = sorted((o for o in self.officers.values() if role in o.roles and o.unit != unit),
+                        key=lambda o: o.username)
         if others:
             self.act(lambda: self.lf.runtime.claim(self.rng.choice(others), item_id))
 
@@ -272,7 +277,7 @@ class Simulation:
         if roll < supplement:
             st = self.act(lambda: rt.request_supplement(officer, item_id, rng.choice(SUPPLEMENT_REASONS)))
             if st is not None:
-                desk = rng.choice(self.directory.officers_in(st.desk_unit, "one_stop_desk"))
+                desk = rng.choice(self.pool(st.desk_unit, "one_stop_desk"))
                 self.push(self.later(self.clock.now(), rng.uniform(240, 2400)), "supplied", dossier_id, desk.username)
                 return
         elif roll < supplement + returns and done_steps:

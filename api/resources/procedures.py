@@ -29,7 +29,7 @@ def procedure_dict(p: queries.ProcedureView) -> dict[str, Any]:
 def uploaded_files() -> tuple[bytes, list[bytes]]:
     """The BPMN (raw XML body or multipart `file`) and any multipart `dmn` files."""
     if request.mimetype == "multipart/form-data":
-        extra = sorted(set(request.form) | (set(request.files) - {"file", "dmn"}))
+        extra = sorted({str(k) for k in request.form} | {str(k) for k in request.files if k not in ("file", "dmn")})
         if extra:
             raise ApiProblem(422, "invalid_request", f"unexpected multipart field(s): {', '.join(extra)[:200]}; "
                              "send `file` and optionally `dmn`")

@@ -3,6 +3,7 @@ like `landflow init` in demo mode: the bundled Da Nang organisation, demo accoun
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,24 @@ def demo_clock() -> FixedClock:
     return FixedClock(local(2026, 3, 2, 8, 0))  # a Monday morning
 
 
-@pytest.fixture
-def demo_lf(demo_settings: Settings, demo_clock: FixedClock) -> Iterator[Landflow]:
-    lf = build(demo_settings, clock=demo_clock)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`landflow init` (demo mode) into a SQLite file once per session; tests get a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "landflow.db"
+    lf = build(Settings.from_env({}, database_url=f"sqlite:///{path}", var_dir=path.parent, demo=True))
     initialise(lf, say=lambda _msg: None)
+    lf.close()
+    return path
+
+
+@pytest.fixture
+def demo_lf(demo_settings: Settings, demo_clock: FixedClock, sqlite_template: Path) -> Iterator[Landflow]:
+    if demo_settings.database_url.startswith("sqlite:///"):
+        shutil.copyfile(sqlite_template, demo_settings.database_url.removeprefix("sqlite:///"))
+        lf = build(demo_settings, clock=demo_clock)
+    else:
+        lf = build(demo_settings, clock=demo_clock)
+        initialise(lf, say=lambda _msg: None)
     yield lf
     lf.close()
 
