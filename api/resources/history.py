@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
 from engine import queries
 from engine.history import replay, verify
 
-from .. import pagination
 from ..auth import engine
 from ..schemas.common import PAGE_HEADERS
 from ..schemas.dossiers import EventArgsSchema, EventSchema, ReplayArgsSchema, ReplaySchema, VerifySchema
@@ -30,9 +30,10 @@ def events(args: dict[str, Any], dossier_id: int) -> tuple[list[dict[str, Any]],
     rows = [{"seq": e.seq, "type": e.type, "actor": e.actor, "unit": e.unit, "step": e.step, "at": e.at,
              "payload": json.loads(e.payload), "prev_hash": e.prev_hash, "hash": e.hash} for e in page.rows]
     headers = {}
-    if page.more:  # the events' own cursor is the plain `after` seq
-        headers = pagination.next_headers(None)
-        headers["X-Next-Cursor"] = str(rows[-1]["seq"])
+    if page.more:  # the events' cursor is the plain seq, passed back as `after`
+        last = rows[-1]["seq"]
+        headers = {"X-Next-Cursor": str(last),
+                   "Link": f'<{request.base_url}?after={last}&limit={args["limit"]}>; rel="next"'}
     return rows, headers
 
 

@@ -129,3 +129,18 @@ def test_signals_filters_and_scope(sign_in: Any, demo_clock: FixedClock) -> None
     nxt = auditor.get("/api/v1/signals", query_string={"limit": 2, "cursor": page.headers["X-Next-Cursor"]})
     assert [s["id"] for s in page.json + nxt.json] == [s["id"] for s in every]
     assert [s["officer"] for s in sign_in("desk.bengiang").get("/api/v1/signals").json] == ["desk.bengiang"]
+
+
+def test_events_page_by_seq(sign_in: Any) -> None:
+    desk, auditor = sign_in("desk.haichau"), sign_in("auditor")
+    dossier = accept(desk, open_dossier(desk))
+    item = next(i for i in dossier["work_items"] if i["state"] == "ready")["id"]
+    sign_in("branch.haichau").post(f"/api/v1/work-items/{item}/claim")
+    sign_in("branch.haichau").post(f"/api/v1/work-items/{item}/release")
+    path = f"/api/v1/dossiers/{dossier['id']}/events"
+    first = auditor.get(path, query_string={"limit": 3})
+    assert [e["seq"] for e in first.json] == [1, 2, 3] and first.headers["X-Next-Cursor"] == "3"
+    assert "after=3" in first.headers["Link"]
+    rest = auditor.get(path, query_string={"limit": 3, "after": first.headers["X-Next-Cursor"]})
+    assert [e["seq"] for e in rest.json] == [4] and "X-Next-Cursor" not in rest.headers
+    assert [e["type"] for e in first.json + rest.json] == ["opened", "completed", "claimed", "released"]
