@@ -32,6 +32,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_WORKFLOW_CACHE": ("20000", "live workflows kept in memory per process"),
     "LANDFLOW_DEMO": ("0", "1 enables the demo accounts (password 'demo')"),
     "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
+    "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
 }
 
 
@@ -73,6 +74,7 @@ class Settings:
     workflow_cache: int = 20_000
     demo: bool = False
     token_hours: float = 8.0
+    login_rate: str = "10/minute"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -95,6 +97,7 @@ class Settings:
             workflow_cache=int(_get(e, "LANDFLOW_WORKFLOW_CACHE")),
             demo=_get(e, "LANDFLOW_DEMO") == "1",
             token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
+            login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
         )
         values.update(overrides)
         if values["transitional_clock"] not in ("continue", "restart"):

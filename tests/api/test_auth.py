@@ -108,3 +108,17 @@ def test_officer_administration(sign_in: Any, client: FlaskClient, demo_lf: Land
                                                     "officer_deactivated", "action_refused", "officer_activated",
                                                     "officer_password_set"]
     assert refusals.count("desk.haichau") == 1 and refusals.count("auditor") == 1 and refusals.count("admin") == 4
+
+
+def test_failed_sign_ins_are_rate_limited(demo_lf: Landflow) -> None:
+    app = create_app(build(replace(demo_lf.settings, login_rate="3/minute"), clock=demo_lf.clock, db=demo_lf.db))
+    client = app.test_client()
+
+    def sign(username: str, password: str) -> int:
+        return client.post("/api/v1/auth/token", json={"username": username, "password": password}).status_code
+
+    assert sign("desk.haichau", "demo") == 200  # successes do not count
+    assert [sign("desk.haichau", "guess") for _ in range(4)] == [401, 401, 401, 429]
+    resp = client.post("/api/v1/auth/token", json={"username": "desk.haichau", "password": "demo"})
+    assert resp.status_code == 429 and resp.mimetype == "application/problem+json"
+    assert sign("land.haichau", "demo") == 200  # another username is not locked out
