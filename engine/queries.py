@@ -142,6 +142,19 @@ def _dossier(row: DossierRow, version: int) -> DossierView:
     )
 
 
+def ping(db: Database) -> bool:
+    """Does the database answer?"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
 # -- dossiers ---------------------------------------------------------------------------------------
 
 def visible(session: Session, scope: Scope, dossier_id: int) -> bool:
@@ -161,6 +174,13 @@ def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
         view.work_items = [_item(r) for r in s.scalars(
             select(WorkItemRow).where(WorkItemRow.dossier_id == dossier_id).order_by(WorkItemRow.ordinal))]
         return view
+
+
+def dossier_count(db: Database) -> int:
+    from sqlalchemy import func
+
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(DossierRow)) or 0)
 
 
 def dossier_id_of_item(db: Database, item_id: int) -> int | None:

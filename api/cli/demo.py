@@ -6,12 +6,12 @@ from datetime import datetime, time
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
 
 from config.settings import Settings
+from engine import queries
 from engine.bootstrap import build
 from engine.clock import FixedClock
-from engine.store import Database, DossierRow
+from engine.store import Database
 
 from ..simulation import Simulation, working_start
 from .common import console
@@ -32,8 +32,7 @@ def demo(count: int, days: int, seed: int, until: datetime | None, force: bool) 
     try:
         tz = probe.calendar.tz
         end = datetime.combine(until.date(), time(17, 0), tz) if until else probe.clock.now()
-        with probe.db.read() as s:
-            existing = s.scalar(select(func.count()).select_from(DossierRow)) or 0
+        existing = queries.dossier_count(probe.db)
         start_day = working_start(probe, end.astimezone(tz).date(), days)
     finally:
         probe.close()

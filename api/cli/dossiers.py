@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -66,7 +66,9 @@ def verify_cmd(dossier: str | None, all_: bool) -> None:
         else:
             raise click.UsageError("name a dossier or use --all")
         bad = 0
-        with console.status("verifying") if all_ else contextlib.nullcontext():
+        columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, disable=not all_) as bar:
+            task = bar.add_task("verify", total=len(ids))
             for did in ids:
                 with lf.db.read() as s:
                     result = verify(s, lf.procedures, did)
@@ -74,6 +76,7 @@ def verify_cmd(dossier: str | None, all_: bool) -> None:
                     bad += 1
                     console.print(f"[red]dossier {did}: first bad event {result.first_bad_seq}[/]: "
                                   + "; ".join(result.problems[:3]))
+                bar.advance(task)
         if all_:
             with lf.db.read() as s:
                 ok, seq = audit.verify_log(s)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+
+from engine import queries
 
 from ..auth import engine, public
 from ..problems import ApiProblem
@@ -26,9 +26,6 @@ class HealthSchema(Schema):
 @public
 def health() -> dict[str, Any]:
     lf = engine()
-    try:
-        with lf.db.read() as s:
-            s.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        raise ApiProblem(503, "database_unavailable", "the database does not answer") from None
+    if not queries.ping(lf.db):
+        raise ApiProblem(503, "database_unavailable", "the database does not answer")
     return {"status": "ok", "database": lf.db.dialect}
