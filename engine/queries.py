@@ -183,11 +183,6 @@ def dossier_count(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(DossierRow)) or 0)
 
 
-def dossier_id_of_item(db: Database, item_id: int) -> int | None:
-    with db.read() as s:
-        return s.scalar(select(WorkItemRow.dossier_id).where(WorkItemRow.id == item_id))
-
-
 def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = None, unit: str | None = None,
              procedure: str | None = None, overdue: bool | None = None, code: str | None = None,
              before_id: int | None = None, limit: int = 50) -> Page:

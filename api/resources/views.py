@@ -11,7 +11,7 @@ from flask import request
 
 from engine import queries
 
-from ..auth import engine
+from ..auth import current_officer, engine
 from ..problems import ApiProblem
 
 _TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -53,8 +53,6 @@ def expected_version() -> int | None:
 
 def visible_dossier(dossier_id: int) -> queries.DossierView:
     """The dossier if it exists and the caller may read it; otherwise 404 (out of scope looks absent)."""
-    from ..auth import current_officer
-
     lf = engine()
     view = queries.dossier(lf.db, queries.Scope.of(current_officer()), dossier_id)
     if view is None:
