@@ -2,7 +2,8 @@
 #   make run   - install, initialise the embedded SQLite database with the bundled procedures and
 #                the demo organisation and accounts, build a demo history (first time only),
 #                serve on http://127.0.0.1:8080 (API /api/v1, docs /api/docs)
-#   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL
+#   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL;
+#                installs the test-only tools where missing (bpmn-js by npm ci, Debian's chromium)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -34,7 +35,11 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	scripts/test-tools.sh
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
+bench: install
+	$(BIN)/landflow bench engine
+
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

@@ -16,15 +16,18 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from engine import accounts
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
+from engine.definitions.forms import clean_submission
 from engine.definitions.model import StepMeta
 from engine.org import Officer
 from engine.runtime import CommandRefused, DossierState, ItemState
+from engine.signatures import officer_key, public_key_text, register_key, sign_decision
 
 # desk unit -> share of arrivals; the province desk takes dossiers of any demo commune (boundary-free)
 DESKS = {"20242": 0.30, "20341": 0.20, "20194": 0.17, "20197": 0.17, "20710": 0.08, "TTPVHCC": 0.08}
@@ -95,6 +98,8 @@ class Simulation:
         self.came_from: dict[int, dict[int, str]] = {}  # dossier -> item ordinal -> unit that pushed it here
         self.items: dict[int, ItemState] = {}  # open work items as the last command left them
         self.procedure: dict[int, str] = {}
+        self.codes: dict[int, str] = {}
+        self.key_dir = lf.settings.var_dir / "keys" / "officers"
         self.done_steps: dict[int, list[str]] = {}
         self.stats = Stats()
         d = lf.directory.get()
@@ -221,6 +226,7 @@ class Simulation:
             return
         self.stats.opened += 1
         self.procedure[st.id] = procedure
+        self.codes[st.id] = st.code
         self.done_steps[st.id] = []
         roll = self.rng.random()
         if roll < 0.006:
@@ -285,10 +291,33 @@ class Simulation:
         elif roll < supplement + returns + reroutes:
             st = self.transfer(officer, dossier_id, item)
         if st is None:
-            st = self.act(lambda: rt.complete(officer, item_id, self.form_data(procedure, item.step)))
+            data = self.form_data(procedure, item.step)
+            step = self.steps[procedure].get(item.step)
+            signature = None
+            if step is not None and step.signed:
+                officer, signature = self.sign(officer, dossier_id, item, step, data)
+            st = self.act(lambda: rt.complete(officer, item_id, data, signature=signature))
             if st is not None:
                 self.done_steps[dossier_id].append(item.step)
         self.follow(st)
+
+    def sign(self, officer: Officer, dossier_id: int, item: ItemState, step: StepMeta,
+             data: dict[str, Any]) -> tuple[Officer, dict[str, str]]:
+        """The officer signs the decision with their demo key (var/keys/officers), registered in this
+        database on first use. Ed25519 is deterministic: the same key and document, the same signature."""
+        key = officer_key(self.lf.db, self.key_dir, officer.username, self.clock.now())
+        public = public_key_text(key.public_key())
+        if officer.public_key != public:
+            account = accounts.get_account(self.lf.db, officer.username)
+            if account is None or account.public_key != public:  # a key file made for another database
+                with self.lf.db.write() as s:
+                    register_key(s, officer.username, public, "system:demo", self.clock.now())
+            officer = replace(officer, public_key=public)
+            self.officers[officer.username] = officer
+        code = self.codes[dossier_id]
+        clean, _ = clean_submission(list(step.form), data)
+        return officer, sign_decision(key, code, item.step, item.ordinal, clean, officer.username,
+                                      self.clock.now()).as_dict()
 
     # -- choices -------------------------------------------------------------------------------------
     def transfer(self, officer: Officer, dossier_id: int, item: ItemState) -> DossierState | None:

@@ -31,6 +31,15 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_MAX_BPMN_BYTES": ("2000000", "size cap for an uploaded BPMN/DMN file"),
     "LANDFLOW_WORKFLOW_CACHE": ("20000", "live workflows kept in memory per process"),
     "LANDFLOW_DEMO": ("0", "1 enables the demo accounts (password 'demo')"),
+    # deadlines and accountability (README, "Deadlines and accountability")
+    "LANDFLOW_SWEEP_SECONDS": ("60", "how often the scheduler sweeps deadlines, timers and KPI facts"),
+    "LANDFLOW_DUE_SOON": ("P1D", "working time before a dossier's deadline when `due_soon` is recorded"),
+    "LANDFLOW_ESCALATION_DELAY": ("P1D", "working time a work item may be overdue before it is escalated"),
+    "LANDFLOW_IDLE_CLAIM": ("P2D", "working time a claimed item may sit untouched before `idle_claim`"),
+    "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
+    "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
+    "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
+    "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
     "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
 }
@@ -73,6 +82,14 @@ class Settings:
     max_bpmn_bytes: int = 2_000_000
     workflow_cache: int = 20_000
     demo: bool = False
+    sweep_seconds: int = 60
+    due_soon: str = "P1D"
+    escalation_delay: str = "P1D"
+    idle_claim: str = "P2D"
+    checkpoint_minutes: int = 60
+    checkpoint_key: Path = Path("var/keys/checkpoint.pem")
+    signature_window: int = 900
+    kpi_file: Path = ROOT / "config" / "kpi.toml"
     token_hours: float = 8.0
     login_rate: str = "10/minute"
 
@@ -96,10 +113,20 @@ class Settings:
             max_bpmn_bytes=int(_get(e, "LANDFLOW_MAX_BPMN_BYTES")),
             workflow_cache=int(_get(e, "LANDFLOW_WORKFLOW_CACHE")),
             demo=_get(e, "LANDFLOW_DEMO") == "1",
+            sweep_seconds=int(_get(e, "LANDFLOW_SWEEP_SECONDS")),
+            due_soon=_get(e, "LANDFLOW_DUE_SOON"),
+            escalation_delay=_get(e, "LANDFLOW_ESCALATION_DELAY"),
+            idle_claim=_get(e, "LANDFLOW_IDLE_CLAIM"),
+            checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
+            checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
+            signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
+            kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
             token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
         )
         values.update(overrides)
+        if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
+            values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
         return cls(**values)  # type: ignore[arg-type]

@@ -34,6 +34,8 @@ def signals_for(event_type: str, actor: str, unit: str | None, payload: dict[str
     reason = payload.get("reason")
     if event_type == "returned":
         return [SignalSpec("returned", actor, unit, reason)]
+    if event_type == "completed" and payload.get("refused"):  # a refusal drawn in the diagram (step `refusal`)
+        return [SignalSpec("returned", actor, unit, reason)]
     if event_type == "transferred":
         out = [SignalSpec("rerouted", actor, unit, reason)]
         if payload.get("ping_pong"):

@@ -38,9 +38,10 @@ class Account:
     active: bool
     demo: bool
     password_hash: str | None
+    public_key: str | None = None
 
     def officer(self) -> Officer:
-        return Officer(self.username, self.name, self.unit, frozenset(self.roles), self.active)
+        return Officer(self.username, self.name, self.unit, frozenset(self.roles), self.active, self.public_key)
 
     def usable(self, demo_mode: bool) -> bool:
         return self.active and (demo_mode or not self.demo)
@@ -48,7 +49,7 @@ class Account:
 
 def _account(row: OfficerRow) -> Account:
     return Account(row.username, row.name, row.unit, tuple(sorted(row.roles.split())), row.active, row.demo,
-                   row.password_hash)
+                   row.password_hash, row.public_key)
 
 
 def token_digest(token: str) -> str:

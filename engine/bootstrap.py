@@ -15,6 +15,7 @@ from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
 from .org import DirectoryCache, seed_organisation
 from .runtime import Runtime, RuntimeSettings
+from .runtime.succession import SuccessorLookup
 from .runtime.workflow import ProcedureCache, WorkflowCache
 from .store import Database
 
@@ -43,8 +44,9 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     workflows = WorkflowCache(settings.workflow_cache)
     runtime = Runtime(
         db, directory, calendar, clock,
-        RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock),
-        procedures, workflows,
+        RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock,
+                        signature_window=settings.signature_window),
+        procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )
     return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime)
 

@@ -191,6 +191,26 @@ class WorkingCalendar:
             local = datetime.combine(day, time(0), self.tz)
         raise ValueError("duration runs beyond the calendar's horizon")
 
+    def subtract(self, end: datetime, duration: WorkDuration | str | int) -> datetime:
+        """The instant `duration` of working time before `end` (the inverse of `add`)."""
+        remaining = duration if isinstance(duration, int) else self.minutes(duration)
+        if remaining < 0:
+            raise ValueError("negative duration")
+        local = self._local(end)
+        day = local.date()
+        for _ in range(MAX_DURATION_DAYS * 3):
+            for p_start, p_end in reversed(list(self._periods(day))):
+                if local <= p_start:
+                    continue
+                stop = min(local, p_end)
+                available = int((stop - p_start).total_seconds() // 60)
+                if remaining <= available:
+                    return (stop - timedelta(minutes=remaining)).astimezone(UTC)
+                remaining -= available
+            day -= timedelta(days=1)
+            local = datetime.combine(day, time(23, 59, 59), self.tz)
+        raise ValueError("duration runs beyond the calendar's horizon")
+
     def add_days_end(self, start: datetime, days: int) -> datetime:
         """End of the `days`-th working day after start's day (appointment-date style)."""
         day = self._local(start).date()

@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import signatures
 from .accountability import signals_for
 from .jsoncanon import canonical, iso
+from .runtime import fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.state import DossierState, apply_effects, state_from_rows
-from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, WorkItemRow
+from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
 
 GENESIS = "0" * 64
 SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired")
@@ -125,7 +127,11 @@ class Replayed:
 
 def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: int,
                   events: list[CaseEventRow], upto: int | None = None) -> Replayed:
-    """Rebuild a dossier from its events (up to seq `upto`). Reads no clock and no configuration."""
+    """Rebuild a dossier from its events (up to seq `upto`). Reads no clock and no configuration.
+
+    Decision signatures are re-checked against the keys registered for their officers.
+    """
+    keys = signatures.registered_keys(session) if any(ev.type == "completed" for ev in events) else {}
     state = DossierState(id=dossier_id)
     wf = None
     proc = None
@@ -139,18 +145,32 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
         payload = json.loads(ev.payload)
         fx = payload.get("fx", {})
         try:
+            carried = payload.get("carried", []) if ev.type == "opened" else []
             if ev.type == "opened":
                 proc = procedures.get(session, payload["procedure_version_id"])
                 wf = wfm.start(proc, payload["wf_data"])
+                fastforward.replay(wf, carried)
             elif ev.type in SPIFF_EVENTS and wf is not None:
                 apply_spiff(wf, state, ev.type, payload)
             task_ids: dict[int, str] = {}
             if ev.type in SPIFF_EVENTS and wf is not None:
-                mismatch = match_new_items(wf, state, fx, payload.get("item"), task_ids)
+                skip = {c["item"] for c in carried}
+                opened = {**fx, "new": [n for n in fx.get("new", []) if n["item"] not in skip]}
+                mismatch = match_new_items(wf, state, opened, payload.get("item"), task_ids)
                 if mismatch:
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq
             apply_effects(state, fx, ev.at, task_ids)
+            if ev.type in SPIFF_EVENTS and wf is not None:
+                mismatch = timers.replayed_timer_problem(wf, state)
+                if mismatch:
+                    problems.append(f"seq {ev.seq}: {mismatch}")
+                    bad = bad or ev.seq
+            if proc is not None:
+                signature_problem = _signature_problem(proc, state, ev, payload, keys)
+                if signature_problem:
+                    problems.append(f"seq {ev.seq}: {signature_problem}")
+                    bad = bad or ev.seq
         except Exception as err:  # a replay that cannot proceed is a finding, not a crash
             problems.append(f"seq {ev.seq}: replay failed: {type(err).__name__}: {err}")
             bad = bad or ev.seq
@@ -173,9 +193,7 @@ def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any
         task = wfm.task_by_id(wf, item.task_id or "")
         if task is None:
             raise LookupError(f"no task for item {item.ordinal}")
-        task.data.update(payload.get("data", {}))
-        task.run()
-        wf.do_engine_steps()
+        fastforward.run_step(wf, task, {**payload.get("data", {}), **payload.get("derived", {})})
     elif etype == "returned":
         target = wfm.last_completed(wf, payload["to_step"])
         if target is None:
@@ -183,7 +201,20 @@ def apply_spiff(wf: Any, state: DossierState, etype: str, payload: dict[str, Any
         wf.reset_from_task_id(target.id)
         wf.do_engine_steps()
     elif etype == "timer_fired":
-        raise NotImplementedError("timers are fired by the scheduler issue")
+        timers.fire(wf, payload["node"])
+
+
+def _signature_problem(proc: Any, state: DossierState, ev: CaseEventRow, payload: dict[str, Any],
+                       keys: dict[str, set[str]]) -> str | None:
+    if ev.type != "completed" or ev.step is None:
+        return None
+    meta = proc.meta.steps.get(ev.step)
+    recorded = payload.get("signature")
+    if recorded is None:
+        return f"step {ev.step} is a signed decision but was completed without a signature" if meta and meta.signed \
+            else None
+    return signatures.recheck_event(state.code, ev.step, payload["item"], payload.get("data", {}), ev.actor,
+                                    recorded, keys)
 
 
 def match_new_items(wf: Any, state: DossierState, fx: dict[str, Any], acted: int | None,
@@ -241,6 +272,15 @@ def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -
             else:
                 diff = [k for k in a if a[k] != b[k]]
                 problems.append(f"work item {ordinal}: {', '.join(diff)} differ from the log")
+    stored_timers = {t.ordinal: {**{f: getattr(t, f) for f in ("node", "duration", "item", "state")},
+                                 "due_at": t.due_at, "done_at": t.done_at}
+                     for t in session.scalars(select(TimerRow).where(TimerRow.dossier_id == row.id))}
+    replayed_timers = {t.ordinal: {**{f: getattr(t, f) for f in ("node", "duration", "item", "state")},
+                                   "due_at": t.due_at, "done_at": t.done_at}
+                       for t in replayed.state.timers.values()}
+    if stored_timers != replayed_timers:
+        problems.append("timers differ from those the log implies")
+
     def key(sig: tuple[Any, ...]) -> tuple[str, ...]:
         return tuple(str(v) for v in sig)
 

@@ -30,6 +30,7 @@ class Officer:
     unit: str
     roles: frozenset[str]
     active: bool = True
+    public_key: str | None = None  # ed25519:<base64>, for signing decisions (engine/signatures.py)
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -115,7 +116,8 @@ def load_directory(session: Session) -> Directory:
     for j in session.scalars(select(JurisdictionRow)):
         d.jurisdiction[(j.commune, j.role)] = j.unit
     for o in session.scalars(select(OfficerRow)):
-        d.officers[o.username] = Officer(o.username, o.name, o.unit, frozenset(o.roles.split()), o.active)
+        d.officers[o.username] = Officer(o.username, o.name, o.unit, frozenset(o.roles.split()), o.active,
+                                         o.public_key)
     return d
 
 

@@ -11,7 +11,6 @@ from config.settings import Settings
 from engine import queries
 from engine.bootstrap import build
 from engine.clock import FixedClock
-from engine.store import Database
 
 from ..simulation import Simulation, working_start
 from .common import console
@@ -40,7 +39,7 @@ def demo(count: int, days: int, seed: int, until: datetime | None, force: bool) 
         console.print(f"the database already has {existing} dossiers: no demo history added (--force adds one)")
         return
     clock = FixedClock(datetime.combine(start_day, time(0), tz))
-    lf = build(settings, clock=clock, db=Database(settings.database_url, sqlite_pool=True))
+    lf = build(settings, clock=clock)
     try:
         try:
             sim = Simulation(lf, clock, seed, end, days)

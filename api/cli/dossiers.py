@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from engine import audit
 from engine.bootstrap import Landflow
 from engine.history import replay, verify
+from engine.integrity import verify_everything
 from engine.store import DossierRow
 
 from .common import console, landflow
@@ -53,38 +52,32 @@ def replay_cmd(dossier: str, at: int | None) -> None:
 
 @click.command("verify")
 @click.argument("dossier", required=False)
-@click.option("--all", "all_", is_flag=True, help="every dossier, and the audit log")
+@click.option("--all", "all_", is_flag=True, help="every dossier, the audit log and the signed checkpoints")
 def verify_cmd(dossier: str | None, all_: bool) -> None:
-    """Check hash chains and replays; exit 1 when anything is inconsistent."""
+    """Check hash chains, replays, signatures and checkpoints; exit 1 when anything is inconsistent."""
     lf = landflow()
     try:
         if all_:
-            with lf.db.read() as s:
-                ids = list(s.scalars(select(DossierRow.id).order_by(DossierRow.id)))
-        elif dossier:
-            ids = [dossier_id(lf, dossier)]
-        else:
+            with console.status("verifying") as status:
+                report = verify_everything(lf.db, lf.procedures, lf.settings.checkpoint_key,
+                                           lambda n: status.update(f"verifying: {n} dossier(s)"))
+            for f in report.findings[:20]:
+                console.print(f"[red]{f['layer']}[/]: {f['message']}")
+            if report.first is not None:
+                console.print(f"[bold red]first inconsistency[/]: {report.first['message']}")
+            console.print(f"{report.dossiers} dossier(s) and {report.checkpoints} checkpoint(s) checked, "
+                          f"{len(report.findings)} finding(s)")
+            sys.exit(1 if report.findings else 0)
+        if not dossier:
             raise click.UsageError("name a dossier or use --all")
-        bad = 0
-        columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, disable=not all_) as bar:
-            task = bar.add_task("verify", total=len(ids))
-            for did in ids:
-                with lf.db.read() as s:
-                    result = verify(s, lf.procedures, did)
-                if not result.ok:
-                    bad += 1
-                    console.print(f"[red]dossier {did}: first bad event {result.first_bad_seq}[/]: "
-                                  + "; ".join(result.problems[:3]))
-                bar.advance(task)
-        if all_:
-            with lf.db.read() as s:
-                ok, seq = audit.verify_log(s)
-            if not ok:
-                bad += 1
-                console.print(f"[red]audit log: first bad entry {seq}[/]")
-        console.print(f"{len(ids)} dossier(s) checked, {bad} inconsistent")
-        sys.exit(1 if bad else 0)
+        did = dossier_id(lf, dossier)
+        with lf.db.read() as s:
+            result = verify(s, lf.procedures, did)
+        if not result.ok:
+            console.print(f"[red]dossier {did}: first bad event {result.first_bad_seq}[/]: "
+                          + "; ".join(result.problems[:3]))
+        console.print(f"1 dossier(s) checked, {0 if result.ok else 1} inconsistent")
+        sys.exit(0 if result.ok else 1)
     finally:
         lf.close()
 

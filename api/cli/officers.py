@@ -1,4 +1,4 @@
-"""`landflow officers add|list|deactivate`: accounts, for the operator at the server's console.
+"""`landflow officers add|list|deactivate|keygen`: accounts, for the operator at the server's console.
 
 The command line acts as an administrator (`system:cli` in the audit log): it is how the first
 admin of a real deployment is made, before anyone can sign in to the API.
@@ -13,12 +13,13 @@ from engine import accounts
 from engine.runtime import CommandRefused
 
 from ..auth import hash_password
+from .audit import keygen
 from .common import console, landflow
 
 
 @click.group()
 def officers() -> None:
-    """Officer accounts."""
+    """Officer accounts and signing keys."""
 
 
 @officers.command("add")
@@ -73,4 +74,5 @@ def deactivate(username: str) -> None:
     console.print(f"officer {username} deactivated")
 
 
+officers.add_command(keygen)
 COMMANDS = [officers]

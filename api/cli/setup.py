@@ -1,4 +1,4 @@
-"""`landflow init`: database, organisation, demo accounts (demo mode only), bundled procedures."""
+"""`landflow init`: database, signing key, organisation, demo accounts (demo mode only), bundled procedures."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from engine import accounts
 from engine.bootstrap import Landflow, bundled_procedure_files, load_bundled_organisation, seed
+from engine.checkpoints import ensure_key
 from engine.definitions import check
 from engine.definitions.registry import deploy
 from engine.store.migrate import upgrade
@@ -18,10 +19,13 @@ DEMO_PASSWORD = "demo"
 
 
 def initialise(lf: Landflow, procedures: bool = True, say: Callable[[str], None] = console.print) -> None:
-    """Migrate, load the organisation (and, in demo mode, the demo officers with password `demo`),
-    deploy the bundled procedures. Idempotent: run it on every start."""
+    """Migrate, create the checkpoint signing key, load the organisation (and, in demo mode, the demo
+    officers with password `demo`), deploy the bundled procedures. Idempotent: run it on every start."""
     lf.settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(lf.db.engine)
+    if ensure_key(lf.settings.checkpoint_key):
+        say(f"checkpoint signing key created: {lf.settings.checkpoint_key} (keep it out of backups "
+            "of the database; never commit it)")
     org = load_bundled_organisation(lf.settings)
     seed(lf, org, with_officers=lf.settings.demo)
     if lf.settings.demo:

@@ -38,8 +38,10 @@ ITEM_ACTIONS: dict[str, tuple[type[Schema], Command, str]] = {
               "Take a ready item (it is then yours alone)."),
     "release": (EmptySchema, lambda rt, o, i, b, v: rt.release(o, i, expected_version=v),
                 "Give a claimed item back to the unit."),
-    "complete": (CompleteSchema, lambda rt, o, i, b, v: rt.complete(o, i, b["data"], expected_version=v),
-                 "Finish the step with its form data (claims a ready item at once)."),
+    "complete": (CompleteSchema, lambda rt, o, i, b, v: rt.complete(o, i, b.get("data"), expected_version=v,
+                                                                    signature=b.get("signature")),
+                 "Finish the step with its form data (claims a ready item at once); a `signed` step needs the "
+                 "officer's signature of the decision."),
     "return": (ReturnSchema, lambda rt, o, i, b, v: rt.return_(o, i, b["to_step"], b["reason"], expected_version=v),
                "Send the dossier back to a step it has been through, with a reason (signal `returned`)."),
     "transfer": (TransferSchema, lambda rt, o, i, b, v: rt.transfer(o, i, b["reason"], to_unit=b["to_unit"],

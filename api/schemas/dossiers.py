@@ -110,9 +110,19 @@ class EmptySchema(Schema):
     pass
 
 
+class SignatureSchema(Schema):
+    signed_at = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                              metadata={"description": "ISO-8601 UTC instant chosen by the signer"})
+    value = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "base64 Ed25519 signature over the decision document"})
+
+
 class CompleteSchema(Schema):
     data = fields.Dict(keys=NAME, values=fields.Raw(allow_none=True), load_default=dict,
                        metadata={"description": "the step's form fields"})
+    signature = fields.Nested(SignatureSchema, load_default=None,
+                              metadata={"description": "required by steps marked `signed` (README, 'Digital "
+                                                       "signatures of decisions')"})
 
 
 class ReturnSchema(Schema):

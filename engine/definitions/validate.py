@@ -6,6 +6,7 @@ problems and nothing stops early except a file that cannot be read as XML at all
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from collections import defaultdict
@@ -85,6 +86,7 @@ def check(
     problems += _expression_rules(doc)
     problems += _structure_rules(doc)
     problems += _decision_rules(doc, dmn_roots)
+    problems += _engine_property_rules(doc)
 
     compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key else (None, [])
     problems += spiff_problems
@@ -298,4 +300,47 @@ def _decision_rules(doc: Document, dmn_roots: list[etree._Element]) -> list[Prob
                     msgs = msgs if alt else []
                 for msg in msgs:
                     out.append(Problem(entry.get("id", did), f"dmn.{tag[:-5]}", f"{text[:60]!r}: {msg}"))
+    return out
+
+
+def _engine_property_rules(doc: Document) -> list[Problem]:
+    """Properties the engine acts on (docs/procedure-conventions.md): each must name what exists."""
+    assert doc.meta is not None
+    meta = doc.meta
+    out: list[Problem] = []
+    fields = {f.name: f for s in meta.steps.values() for f in s.form}
+    for name, value in meta.properties.items():
+        if name.startswith("sla_") and name != "sla_setting":
+            flag = name.removeprefix("sla_")
+            p = _duration_problem(meta.key, "process.sla_field", value, f"the limit {name}")
+            if p:
+                out.append(p)
+            f = fields.get(flag)
+            if f is None or f.type != "bool" or not f.required:
+                out.append(Problem(meta.key, "process.sla_field",
+                                   f"{name} applies when the required bool field {flag!r} is true, but no step's "
+                                   "form has it"))
+        if name in ("jurisdiction_from", "jurisdiction_district_from") and value not in fields:
+            out.append(Problem(meta.key, "process.jurisdiction_from",
+                               f"{name} names {value!r}, which is not a field of any step's form"))
+    for step in meta.steps.values():
+        props = meta.nodes[step.id].properties
+        condition = props.get("refusal", "").strip()
+        own = {f.name: f for f in step.form}
+        if condition:
+            for msg in check_expression(condition):
+                out.append(Problem(step.id, "step.refusal", f"refusal {condition[:80]!r}: {msg}"))
+            try:
+                names = {n.id for n in ast.walk(ast.parse(condition, mode="eval")) if isinstance(n, ast.Name)}
+            except SyntaxError:
+                names = set()
+            for unknown in sorted(names - set(own)):
+                out.append(Problem(step.id, "step.refusal", f"refusal reads {unknown!r}, not a field of this step"))
+        reason = props.get("refusal_reason", "").strip()
+        if reason and (reason not in own or own[reason].type != "text"):
+            out.append(Problem(step.id, "step.refusal", f"refusal_reason {reason!r} is not a text field of this step"))
+    for node in meta.end_events().values():
+        value = node.properties.get("continues")
+        if value is not None and value.strip().lower() not in ("true", "false"):
+            out.append(Problem(node.id, "end.continues", "continues is 'true' or 'false'"))
     return out

@@ -23,16 +23,22 @@ from .. import audit
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.forms import clean_submission
+from ..definitions.model import StepMeta
 from ..history import PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
 from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
+from ..signatures import SignatureProblem, check_decision
 from ..store import Database, DossierRow, DossierStateRow, WorkItemRow
+from . import continuation, fastforward, succession
 from . import workflow as wfm
-from .deadlines import reconcile_clock
+from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
+from .refusals import refusal_of
 from .state import DossierState, apply_effects, item_row_values, state_from_rows, write_dossier_row
+from .succession import SuccessorLookup
+from .timers import TimerMixin
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class RuntimeSettings:
     sla_overrides: dict[str, str] = field(default_factory=dict)
     remote_extension: str = "P10D"
     transitional_clock: str = "continue"
+    signature_window: int = 900  # seconds a decision signature stays acceptable (engine/signatures.py)
 
 
 @dataclass
@@ -57,15 +64,17 @@ class Work:
     wf: BpmnWorkflow | None = None
     wf_changed: bool = False
     events: list[PendingEvent] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-class Runtime(OpeningMixin):
+class Runtime(OpeningMixin, TimerMixin):
     """The engine's command side. Everything it needs is passed in; it holds no global state."""
 
     def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,
                  settings: RuntimeSettings | None = None, procedures: wfm.ProcedureCache | None = None,
-                 workflows: wfm.WorkflowCache | None = None):
+                 workflows: wfm.WorkflowCache | None = None, successors: SuccessorLookup | None = None):
         self.db = db
+        self.successors = successors
         self.directory = directory
         self.calendar = calendar
         self.clock = clock
@@ -97,6 +106,8 @@ class Runtime(OpeningMixin):
                 self._persist(work)
             if work.wf is not None:
                 self.workflows.put(dossier_id, work.state.version, work.wf)
+            for callback in work.after_commit:
+                callback()
             return work.state
         except CommandRefused as err:
             self.workflows.evict(dossier_id)
@@ -111,6 +122,7 @@ class Runtime(OpeningMixin):
         s, state = work.session, work.state
         append(s, state, work.events)
         write_dossier_row(work.row, state)
+        self.persist_timers(work)
         for ordinal in sorted(state.dirty_items):
             item = state.items[ordinal]
             values = item_row_values(state.id, item)
@@ -167,6 +179,7 @@ class Runtime(OpeningMixin):
              task_ids: dict[int, str] | None = None) -> None:
         """Fold the event's effects now (later decisions see them) and queue it for appending."""
         fx = payload.setdefault("fx", {})
+        self.sync_timers(work, fx, task_ids or {})
         if fx:
             reconcile_clock(self.calendar, work.state, work.at, fx)
         fx = {k: v for k, v in fx.items() if v}
@@ -177,6 +190,20 @@ class Runtime(OpeningMixin):
         if fx:
             work.state.version += 1
         work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))
+
+    def _limit_change(self, work: Work, step: StepMeta, after: dict[str, Any],
+                      dossier_fx: dict[str, Any]) -> dict[str, str] | None:
+        """`sla_<field>`: a completion that sets a flag field may change the dossier's statutory limit."""
+        assert work.proc is not None
+        meta = work.proc.meta
+        flags = conditional_limits(meta)
+        if not any(f.name in flags for f in step.form):
+            return None
+        base = procedure_limit(meta, self.settings.sla_overrides)
+        old = limit_in_force(work.session, work.state.id) or base
+        deducted = 0 if self.settings.transitional_clock == "restart" else work.state.days_spent_before
+        return limit_change(self.calendar, meta, base, meta.remote_extension or self.settings.remote_extension,
+                            work.state, deducted, old, after, dossier_fx)
 
     def load_workflow(self, work: Work) -> BpmnWorkflow:
         if work.wf is not None:
@@ -239,6 +266,19 @@ class Runtime(OpeningMixin):
                          f"the procedure cannot continue: {str(err).splitlines()[0][:300]}") from None
         work.wf_changed = True
 
+    def check_signature(self, work: Work, officer: Officer, item: Any, required: bool, clean: dict[str, Any],
+                        signature: dict[str, str] | None) -> dict[str, Any]:
+        """For a signing step: the verified signature to record (`{"signature": …}`), else a refusal."""
+        if not required:
+            return {}
+        try:
+            recorded = check_decision(signature, officer.public_key, work.state.code, item.step, item.ordinal, clean,
+                                      officer.username, work.at, self.settings.signature_window)
+        except SignatureProblem as err:
+            kind = "invalid" if err.code == "signature_required" else "forbidden"
+            raise refuse(kind, err.code, err.message) from None
+        return {"signature": recorded}
+
     @staticmethod
     def check(refusal: Refusal | None) -> None:
         if refusal is not None:
@@ -296,7 +336,8 @@ class Runtime(OpeningMixin):
         return self._item_command("release", officer, item_id, expected_version, body)
 
     def complete(self, officer: Officer, item_id: int, data: dict[str, Any] | None = None,
-                 expected_version: int | None = None) -> DossierState:
+                 expected_version: int | None = None, signature: dict[str, str] | None = None) -> DossierState:
+        """`signature` ({signed_at, value}) is required by steps marked `signed` (engine/signatures.py)."""
         def body(work: Work, item: Any) -> None:
             wf = self.load_workflow(work)
             assert work.proc is not None
@@ -307,22 +348,18 @@ class Runtime(OpeningMixin):
             if problems:
                 raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
                              problems)
-            dossier_fx: dict[str, Any] = {}
-            if "jurisdiction" in clean:
-                if not work.directory.is_commune(clean["jurisdiction"]):
-                    raise refuse("invalid", "invalid_data", f"jurisdiction {clean['jurisdiction']!r} is not a "
-                                                            "ward, commune or special zone code")
-                dossier_fx["commune"] = clean["jurisdiction"]
-                dossier_fx["remote"] = work.directory.units[clean["jurisdiction"]].remote
-                work.state.commune = clean["jurisdiction"]
+            signed = self.check_signature(work, officer, item, meta.signed, clean, signature)
             task = wfm.task_by_id(wf, item.task_id or "")
             if task is None:
                 raise refuse("conflict", "not_ready", "the step is no longer waiting in the procedure")
+            dossier_fx: dict[str, Any] = {}
+            derived = succession.route(self.successors, work.proc.meta, meta, clean, task.data, work.state,
+                                       work.directory, dossier_fx)
+            refusal = refusal_of(work.proc.meta, meta, clean)
+            changed = self._limit_change(work, meta, {**task.data, **clean}, dossier_fx)
 
             def op() -> None:
-                task.data.update(clean)
-                task.run()
-                wf.do_engine_steps()
+                fastforward.run_step(wf, task, {**clean, **derived})
 
             self.run_spiff(work, op)
             new, task_ids, closed = self.new_items(work, item.ordinal)
@@ -333,8 +370,15 @@ class Runtime(OpeningMixin):
                 done.update(assignee=officer.username, claimed_at=at)
             fx: dict[str, Any] = {"new": new, "items": {str(item.ordinal): done, **closed}, "dossier": dossier_fx}
             self.finish_if_ended(work, fx)
-            self.emit(work, "completed", {"item": item.ordinal, "data": clean, "fx": fx}, step=item.step,
-                      task_ids=task_ids)
+            payload: dict[str, Any] = {"item": item.ordinal, "data": clean, "fx": fx, **signed}
+            if derived:
+                payload["derived"] = derived
+            if changed:
+                payload["limit"] = changed
+            if refusal is not None:
+                payload.update(refused=True, reason=refusal)
+            self.emit(work, "completed", payload, step=item.step, task_ids=task_ids)
+            continuation.continue_dossier(self, work)
         return self._item_command("complete", officer, item_id, expected_version, body)
 
     def return_(self, officer: Officer, item_id: int, to_step: str, reason: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,16 +19,17 @@ from sqlalchemy.orm import Session
 from ..definitions import DefinitionRefused, check
 from ..definitions.registry import Deployed, deploy
 from ..jsoncanon import iso
-from ..org import Officer, UnresolvedOwner
+from ..org import SYSTEM, Officer, UnresolvedOwner
 from ..policy import check_deploy, check_open
 from ..store import CodeCounterRow, DossierRow
+from . import fastforward
 from . import workflow as wfm
-from .deadlines import dossier_due, procedure_limit
+from .deadlines import dossier_due, limit_for, procedure_limit
 from .errors import CommandRefused, refuse
 from .state import DossierState
 
 if TYPE_CHECKING:
-    from .commands import Runtime
+    from .commands import Runtime, Work
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_JSON_BYTES = 32_000
@@ -66,7 +68,10 @@ def next_code(session: Session, dialect: str, agency: str, day: str) -> str:
 class OpeningMixin:
     def open(self: Runtime, officer: Officer, procedure: str, commune: str | None, applicant: dict[str, Any],
              parcel: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
-             version: int | None = None, days_spent: int = 0, parent_id: int | None = None) -> DossierState:
+             version: int | None = None, days_spent: int = 0, parent_id: int | None = None,
+             resume_at: str | None = None) -> DossierState:
+        """Receive a dossier. `commune` may be None only for a procedure that resolves its jurisdiction
+        (process property `jurisdiction_from`); `resume_at` opens it at a later step (fastforward)."""
         try:
             self.check(check_open(officer))
             problems = _check_data(applicant, "applicant") + _check_data(parcel or {}, "parcel") + \
@@ -75,71 +80,121 @@ class OpeningMixin:
                 problems.append("applicant.name is required")
             if isinstance(data, dict):
                 problems += [f"data: {k} is a reserved name" for k in data if k in RESERVED]
+            if isinstance(days_spent, bool) or not isinstance(days_spent, int) or days_spent < 0:
+                problems.append("days_spent must be a whole number of working days, 0 or more")
             if problems:
                 raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
-            return self._open(officer, procedure, commune, applicant, parcel or {}, data or {}, version,
-                              days_spent, parent_id)
+            with self.db.write() as s:
+                state, wf = self.open_in(s, officer, procedure, commune, applicant, parcel or {}, data or {},
+                                         version, days_spent, parent_id, resume_at)
+            self.workflows.put(state.id, state.version, wf)
+            return state
         except CommandRefused as err:
             if err.dossier_id is None:
                 self.record_refusal("open", officer, err)
             raise
 
-    def _open(self: Runtime, officer: Officer, key: str, commune: str | None, applicant: dict[str, Any],
-              parcel: dict[str, Any], data: dict[str, Any], version: int | None, days_spent: int,
-              parent_id: int | None) -> DossierState:
+    def open_in(self: Runtime, s: Session, officer: Officer, key: str, commune: str | None,
+                applicant: dict[str, Any], parcel: dict[str, Any], data: dict[str, Any], version: int | None,
+                days_spent: int, parent_id: int | None, resume_at: str | None = None,
+                ) -> tuple[DossierState, BpmnWorkflow]:
+        """Open a dossier inside the caller's transaction (a continuation opens one while it finishes
+        another). Returns the state and the live workflow, for the caller to cache after commit."""
         from .commands import Work
 
-        with self.db.write() as s:
-            proc = self._procedure(s, key, version)
-            directory = self.directory.get()
-            if commune is not None and not directory.is_commune(commune):
-                raise refuse("invalid", "invalid_data", f"commune {commune!r} is not a ward, commune or special zone")
-            if commune is not None:
-                for step in proc.meta.steps.values():
-                    try:
-                        directory.owner_unit(step.role or "", commune, officer.unit)
-                    except UnresolvedOwner as err:
-                        raise refuse("invalid", "no_owner", f"step {step.id}: {err}") from None
-            at = self.clock.now()
-            remote = bool(commune and directory.units[commune].remote)
-            limit = procedure_limit(proc.meta, self.settings.sla_overrides)
-            extension = proc.meta.remote_extension or self.settings.remote_extension
-            if self.settings.transitional_clock == "restart":
-                days_spent = 0
-            due = dossier_due(self.calendar, at, limit, extension, remote, days_spent)
-            desk = directory.units.get(officer.unit)
-            agency = (desk.agency_code if desk and desk.agency_code else officer.unit)
-            day = at.astimezone(self.calendar.tz).strftime("%y%m%d")
-            code = next_code(s, self.db.dialect, agency, day)
-            row = DossierRow(code=code, procedure=proc.key, procedure_version_id=proc.version_id, commune=commune,
-                             desk_unit=officer.unit, applicant="{}", parcel="{}", status="new", received_at=at,
-                             version=0, last_seq=0, head_hash="")
-            s.add(row)
-            s.flush()
-            state = DossierState(id=row.id, desk_unit=officer.unit, commune=commune)
-            wf_data = {**data, "commune": commune, "remote": remote, "procedure": proc.key, "parcel": parcel,
-                       "applicant": applicant, "dossier_code": code}
-            work = Work(s, row, state, {}, at, officer, directory, proc=proc)
-            self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
-            new, task_ids, _ = self.new_items(work, None)
-            fx: dict[str, Any] = {
-                "dossier": {
-                    "code": code, "procedure": proc.key, "procedure_version_id": proc.version_id, "commune": commune,
-                    "desk_unit": officer.unit, "applicant": applicant, "parcel": parcel, "status": "in_progress",
-                    "received_at": iso(at), "due_at": iso(due), "statutory_due_at": iso(due), "remote": remote,
-                    "days_spent_before": days_spent, "parent_id": parent_id,
-                },
-                "new": new,
-            }
-            self.finish_if_ended(work, fx)
-            self.emit(work, "opened", {"procedure": proc.key, "version": proc.version,
-                                       "procedure_version_id": proc.version_id, "limit": limit,
-                                       "remote_extension": extension if remote else None, "data": data,
-                                       "wf_data": wf_data, "fx": fx}, task_ids=task_ids)
-            self._persist(work)
+        proc = self._procedure(s, key, version)
+        directory = self.directory.get()
+        if commune is None and not proc.meta.properties.get("jurisdiction_from"):
+            raise refuse("invalid", "invalid_data", f"procedure {key} needs the parcel's commune")
+        if commune is not None and not directory.is_commune(commune):
+            raise refuse("invalid", "invalid_data", f"commune {commune!r} is not a ward, commune or special zone")
+        if commune is not None:
+            for step in proc.meta.steps.values():
+                try:
+                    directory.owner_unit(step.role or "", commune, officer.unit)
+                except UnresolvedOwner as err:
+                    raise refuse("invalid", "no_owner", f"step {step.id}: {err}") from None
+        if resume_at is not None and resume_at not in proc.meta.steps:
+            raise refuse("invalid", "illegal_target", f"{resume_at!r} is not a step of procedure {key}")
+        at = self.clock.now()
+        remote = bool(commune and directory.units[commune].remote)
+        desk = directory.units.get(officer.unit)
+        agency = (desk.agency_code if desk and desk.agency_code else officer.unit)
+        day = at.astimezone(self.calendar.tz).strftime("%y%m%d")
+        code = next_code(s, self.db.dialect, agency, day)
+        row = DossierRow(code=code, procedure=proc.key, procedure_version_id=proc.version_id, commune=commune,
+                         desk_unit=officer.unit, applicant="{}", parcel="{}", status="new", received_at=at,
+                         version=0, last_seq=0, head_hash="")
+        s.add(row)
+        s.flush()
+        state = DossierState(id=row.id, desk_unit=officer.unit, commune=commune)
+        wf_data = {**data, "commune": commune, "remote": remote, "procedure": proc.key, "parcel": parcel,
+                   "applicant": applicant, "dossier_code": code}
+        work = Work(s, row, state, {}, at, officer, directory, proc=proc)
+        self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
         assert work.wf is not None
-        self.workflows.put(state.id, state.version, work.wf)
-        return state
+        carried_new, carried_fx, carried = self._carry_over(work, resume_at, data)
+        state.next_ordinal = len(carried_new) + 1
+        new, task_ids, _ = self.new_items(work, None)
+        base = procedure_limit(proc.meta, self.settings.sla_overrides)
+        limit = limit_for(proc.meta, base, wfm.current_data(work.wf))
+        extension = proc.meta.remote_extension or self.settings.remote_extension
+        deducted = 0 if self.settings.transitional_clock == "restart" else days_spent
+        due = dossier_due(self.calendar, at, limit, extension, remote, deducted)
+        fx: dict[str, Any] = {
+            "dossier": {
+                "code": code, "procedure": proc.key, "procedure_version_id": proc.version_id, "commune": commune,
+                "desk_unit": officer.unit, "applicant": applicant, "parcel": parcel, "status": "in_progress",
+                "received_at": iso(at), "due_at": iso(due), "statutory_due_at": iso(due), "remote": remote,
+                "days_spent_before": days_spent, "parent_id": parent_id,
+            },
+            "new": carried_new + new,
+            "items": carried_fx,
+        }
+        self.finish_if_ended(work, fx)
+        payload: dict[str, Any] = {
+            "procedure": proc.key, "version": proc.version, "procedure_version_id": proc.version_id,
+            "limit": limit, "remote_extension": extension if remote else None, "data": data, "wf_data": wf_data,
+            "fx": fx}
+        if days_spent:
+            payload["days_spent"] = {"days": days_spent, "deducted": deducted,
+                                     "clock": self.settings.transitional_clock}
+        if carried:
+            payload["resume_at"] = resume_at
+            payload["carried"] = carried
+        self.emit(work, "opened", payload, task_ids=task_ids)
+        self._persist(work)
+        return state, work.wf
+
+    def _carry_over(self: Runtime, work: Work, resume_at: str | None, data: dict[str, Any],
+                    ) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+        """Complete the steps before `resume_at` on the dossier's behalf (outcome `carried_over`)."""
+        if resume_at is None:
+            return [], {}, []
+        assert work.wf is not None and work.proc is not None
+        steps = fastforward.plan(work.proc, work.wf, resume_at, data)
+        if steps is None:
+            raise refuse("invalid", "illegal_target",
+                         f"procedure {work.proc.key} cannot be opened at step {resume_at!r}: no route from its "
+                         "start reaches it with the data carried over")
+        new: list[dict[str, Any]] = []
+        closed: dict[str, Any] = {}
+        carried: list[dict[str, Any]] = []
+        at = iso(work.at)
+        for ordinal, (step, values) in enumerate(steps, start=1):
+            meta = work.proc.meta.steps[step]
+            try:
+                unit = work.directory.owner_unit(meta.role or "", work.state.commune, work.state.desk_unit)
+            except UnresolvedOwner as err:
+                raise refuse("invalid", "no_owner", f"step {step}: {err}") from None
+            new.append({"item": ordinal, "step": step, "name": meta.name, "role": meta.role, "unit": unit,
+                        "sla": meta.sla, "clock": meta.clock, "due_at": None})
+            closed[str(ordinal)] = {"state": "done", "outcome": "carried_over", "done_at": at, "done_by": SYSTEM,
+                                    "last_activity_at": at}
+            carried.append({"item": ordinal, "step": step, "data": values})
+            task = fastforward.ready_task(work.wf, step)
+            self.run_spiff(work, lambda t=task, v=values: fastforward.run_step(work.wf, t, v))  # type: ignore[misc]
+        return new, closed, carried
 
     def _procedure(self: Runtime, session: Session, key: str, version: int | None) -> wfm.Procedure:
         from ..store import ProcedureVersionRow

@@ -57,6 +57,27 @@ class ItemState:
         return {f: _plain(getattr(self, f)) for f in ITEM_FIELDS} | {"ordinal": self.ordinal}
 
 
+TIMER_FIELDS = ("node", "duration", "item", "state", "created_at", "due_at", "done_at")
+TIMER_TIMES = {"created_at", "due_at", "done_at"}
+
+
+@dataclass
+class TimerState:
+    """A BPMN timer the dossier waits on (or waited on); due in working time from `created_at`."""
+
+    ordinal: int
+    node: str
+    duration: str
+    item: int | None
+    state: str
+    created_at: datetime
+    due_at: datetime
+    done_at: datetime | None = None
+
+    def comparable(self) -> dict[str, Any]:
+        return {f: _plain(getattr(self, f)) for f in TIMER_FIELDS} | {"ordinal": self.ordinal}
+
+
 @dataclass
 class DossierState:
     id: int
@@ -86,6 +107,11 @@ class DossierState:
     items: dict[int, ItemState] = field(default_factory=dict)
     next_ordinal: int = 1
     dirty_items: set[int] = field(default_factory=set)
+    # timers: live commands load only the waiting ones, and only when the workflow moves
+    timers: dict[int, TimerState] = field(default_factory=dict)
+    timers_loaded: bool = False
+    next_timer: int = 1
+    dirty_timers: set[int] = field(default_factory=set)
 
     @property
     def is_finished(self) -> bool:
@@ -135,6 +161,20 @@ def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
                 raise KeyError(f"unknown work item field {name!r} in effects")
             setattr(item, name, _load_time(value) if name in ITEM_TIMES else value)
         state.dirty_items.add(item.ordinal)
+    for key, changes in fx.get("timers", {}).items():
+        ordinal = int(key)
+        timer = state.timers.get(ordinal)
+        if timer is None:
+            timer = TimerState(ordinal=ordinal, node=changes["node"], duration=changes["duration"],
+                               item=changes.get("item"), state=changes["state"],
+                               created_at=parse_iso(changes["created_at"]), due_at=parse_iso(changes["due_at"]))
+            state.timers[ordinal] = timer
+        for name, value in changes.items():
+            if name not in TIMER_FIELDS:
+                raise KeyError(f"unknown timer field {name!r} in effects")
+            setattr(timer, name, _load_time(value) if name in TIMER_TIMES else value)
+        state.next_timer = max(state.next_timer, ordinal + 1)
+        state.dirty_timers.add(ordinal)
     for name, value in fx.get("dossier", {}).items():
         if name not in DOSSIER_FIELDS:
             raise KeyError(f"unknown dossier field {name!r} in effects")

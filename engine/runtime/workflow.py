@@ -226,3 +226,14 @@ def normalised(dct: dict[str, Any]) -> list[Any]:
 
 def normalised_workflow(wf: BpmnWorkflow) -> list[Any]:
     return normalised(load_snapshot(snapshot(wf)))
+
+
+def final_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    """The data at the end event the process finished at."""
+    found = None
+    for task in wf.get_tasks(state=TaskState.COMPLETED):
+        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
+            found = task
+    if found is None:
+        found = wf.last_task
+    return dict(found.data) if found is not None else {}

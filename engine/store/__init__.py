@@ -6,20 +6,25 @@ from .models import (
     AuditEntryRow,
     Base,
     CaseEventRow,
+    CheckpointHeadRow,
+    CheckpointRow,
     CodeCounterRow,
+    DeadlineNoticeRow,
     DossierRow,
     DossierStateRow,
+    ItemFactRow,
     JurisdictionRow,
     OfficerRow,
     ProcedureVersionRow,
     RoleRow,
     SignalRow,
+    TimerRow,
     UnitRow,
     WorkItemRow,
 )
 
 __all__ = [
-    "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CodeCounterRow", "Database", "DossierRow",
-    "DossierStateRow", "JurisdictionRow", "OfficerRow", "ProcedureVersionRow", "RoleRow", "SignalRow", "UnitRow",
-    "WorkItemRow",
+    "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
+    "Database", "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool, QueuePool
 
 from .models import Base
 
@@ -24,18 +23,15 @@ from .models import Base
 class Database:
     """One database: an engine for writes, one for reads, and session factories for both."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5, sqlite_pool: bool = False):
-        """`sqlite_pool` keeps SQLite connections open between transactions (QueuePool instead of
-        NullPool): about twice as fast for a single long-running writer such as `landflow demo`;
-        do not use it in a process that forks after connecting."""
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5):
         self.url = url
         parsed = make_url(url)
         self.dialect = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = self._sqlite_engine(url, immediate=True, echo=echo, pooled=sqlite_pool)
-            self.read_engine = self._sqlite_engine(url, immediate=False, echo=echo, pooled=sqlite_pool)
+            self.engine = self._sqlite_engine(url, immediate=True, echo=echo)
+            self.read_engine = self._sqlite_engine(url, immediate=False, echo=echo)
         else:
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
@@ -46,10 +42,12 @@ class Database:
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @staticmethod
-    def _sqlite_engine(url: str, *, immediate: bool, echo: bool, pooled: bool = False) -> Engine:
+    def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> Engine:
+        # A pool, not a connection per transaction: opening SQLite and setting its pragmas costs more
+        # than a whole command.
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
-            poolclass=None if ":memory:" in url else (QueuePool if pooled else NullPool),
+            pool_size=8, max_overflow=16,
         )
 
         @event.listens_for(engine, "connect")

@@ -234,6 +234,116 @@ class AuditEntryRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# -- deadlines, timers, checkpoints, KPI facts (issue 5) ---------------------------------------------
+
+class DeadlineNoticeRow(Base):
+    """One row per scheduler notice recorded in a dossier's chain; the unique key makes the sweep
+    idempotent across restarts, overlapping runs and several schedulers.
+
+    `item` is the work item's ordinal (0 for the dossier itself); `deadline` is the instant the notice
+    is about (the due time, or for `idle_claim` the last activity), so a moved deadline can be noticed
+    again while the same one never is.
+    """
+
+    __tablename__ = "deadline_notice"
+    __table_args__ = (UniqueConstraint("dossier_id", "item", "kind", "deadline", name="uq_deadline_notice"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    item: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TimerRow(Base):
+    """A BPMN timer a dossier waits on: a projection of the `timers` effects of its events.
+
+    The scheduler finds due timers here (state, due_at) and fires them through the engine; nothing
+    asks SpiffWorkflow (whose timers read the wall clock) when a timer is due.
+    """
+
+    __tablename__ = "bpmn_timer"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "ordinal"),
+        Index("ix_bpmn_timer_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(100))
+    duration: Mapped[str] = mapped_column(String(20))
+    item: Mapped[int | None] = mapped_column(Integer)  # the work item a boundary timer hangs on
+    state: Mapped[str] = mapped_column(String(12))  # waiting | fired | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CheckpointRow(Base):
+    """A signed statement of every dossier's chain head at one moment (see engine/checkpoints.py)."""
+
+    __tablename__ = "checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    events: Mapped[int] = mapped_column(BigInteger)
+    dossiers: Mapped[int] = mapped_column(Integer)
+    max_event_id: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(Text)  # the canonical JSON that was signed
+    signature: Mapped[str] = mapped_column(String(128))  # base64 Ed25519 signature over `record`
+    key_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of the raw public key
+
+
+class CheckpointHeadRow(Base):
+    """The leaves a checkpoint adds: heads of the dossiers whose chains grew since the one before.
+
+    The full leaf set of checkpoint N is, per dossier, its latest row at or before N.
+    """
+
+    __tablename__ = "checkpoint_head"
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ItemFactRow(Base):
+    """KPI facts of one finished work item, computed once when it closes (working time needs the
+    calendar, which SQL does not have); reports are SQL aggregates over these rows."""
+
+    __tablename__ = "kpi_item"
+    __table_args__ = (
+        Index("ix_kpi_item_done", "done_at"),
+        Index("ix_kpi_item_officer_done", "officer", "done_at"),
+        Index("ix_kpi_item_unit_done", "unit", "done_at"),
+        Index("ix_kpi_item_procedure_done", "procedure", "done_at"),
+    )
+    work_item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    procedure: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    officer: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sla_minutes: Mapped[int] = mapped_column(Integer)
+    allowed_minutes: Mapped[int] = mapped_column(Integer)
+    used_minutes: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[bool] = mapped_column(Boolean)
+
+
+# Sweep indexes on the projections (declared here to keep the classes above untouched).
+Index("ix_dossier_status_due", DossierRow.status, DossierRow.due_at)
+Index("ix_work_item_state_activity", WorkItemRow.state, WorkItemRow.last_activity_at)
+Index("ix_work_item_state_done", WorkItemRow.state, WorkItemRow.done_at)
+Index("ix_checkpoint_head_dossier_seq", CheckpointHeadRow.dossier_id, CheckpointHeadRow.last_seq)
+
+
+# -- HTTP API (issue 4) ------------------------------------------------------------------------------
+
 class ApiTokenRow(Base):
     """A bearer token of the HTTP API. Only its SHA-256 is kept: a copied database yields no usable token."""
 

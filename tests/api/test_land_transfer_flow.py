@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from engine.bootstrap import Landflow
 from engine.clock import FixedClock
+from engine.signatures import officer_key, sign_decision
 from tests.api.conftest import Caller
 
 PROBLEM = "application/problem+json"
@@ -15,7 +18,8 @@ def item_at(dossier: dict[str, Any], step: str) -> dict[str, Any]:
     return item
 
 
-def test_land_transfer_from_receipt_to_result(sign_in: Any, demo_clock: FixedClock) -> None:
+def test_land_transfer_from_receipt_to_result(sign_in: Any, demo_clock: FixedClock, demo_lf: Landflow,
+                                              tmp_path: Path) -> None:
     desk, branch, tax = sign_in("desk.haichau"), sign_in("branch.haichau"), sign_in("tax.haichau")
     auditor = sign_in("auditor")
     assert desk.officer == {"username": "desk.haichau", "name": "Nguyễn Thị Thu Hà", "unit": "20242",
@@ -84,7 +88,15 @@ def test_land_transfer_from_receipt_to_result(sign_in: Any, demo_clock: FixedClo
         demo_clock.advance(minutes=50)
         item = item_at(current, step)
         etag = who.get(f"/api/v1/dossiers/{did}").headers["ETag"]
-        resp = who.post(f"/api/v1/work-items/{item['id']}/complete", json={"data": data}, headers={"If-Match": etag})
+        body: dict[str, Any] = {"data": data}
+        if step == "update_register":  # the certificate is a decision the branch officer signs
+            unsigned = who.post(f"/api/v1/work-items/{item['id']}/complete", json=body, headers={"If-Match": etag})
+            assert unsigned.status_code == 422 and unsigned.json["code"] == "signature_required"
+            etag = who.get(f"/api/v1/dossiers/{did}").headers["ETag"]
+            key = officer_key(demo_lf.db, tmp_path / "keys", who.username, demo_clock.now())
+            body["signature"] = sign_decision(key, dossier["code"], step, item["ordinal"], data, who.username,
+                                              demo_clock.now()).as_dict()
+        resp = who.post(f"/api/v1/work-items/{item['id']}/complete", json=body, headers={"If-Match": etag})
         assert resp.status_code == 200, (step, resp.json)
         current = resp.json
     assert current["status"] == "done" and current["outcome"] == "issued"
@@ -94,12 +106,13 @@ def test_land_transfer_from_receipt_to_result(sign_in: Any, demo_clock: FixedClo
 
     events = auditor.get(f"/api/v1/dossiers/{did}/events").json
     assert [e["type"] for e in events] == ["opened", "completed", "action_refused", "action_refused", "claimed",
-                                           "completed", "completed", "completed", "completed", "completed",
-                                           "completed"]
+                                           "completed", "completed", "completed", "completed", "action_refused",
+                                           "completed", "completed"]
+    assert events[-2]["payload"]["signature"]["signed_at"]  # the signed decision is in the log
     assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
     assert events[2]["actor"] == "branch.bengiang" and events[2]["payload"]["code"] == "wrong_unit"
     assert auditor.get(f"/api/v1/dossiers/{did}/verify").json == {
-        "ok": True, "events": 11, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
+        "ok": True, "events": 12, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
     replayed = auditor.get(f"/api/v1/dossiers/{did}/replay", query_string={"at": 2}).json
     assert replayed["as_of_seq"] == 2 and replayed["state"]["status"] == "in_progress"
     assert [(i["step"], i["state"]) for i in replayed["state"]["work_items"]] == [

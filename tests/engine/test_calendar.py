@@ -60,3 +60,14 @@ def test_calendar_file(tmp_path: Path) -> None:
     p.write_text('makeup_working_days = [2027-01-09, {date = 2027-01-16, source = "x"}]\nextra_days_off = []\n')
     data = CalendarData.load(p)
     assert data.makeup_working_days == frozenset({date(2027, 1, 9), date(2027, 1, 16)})
+
+
+def test_subtract_goes_back_in_working_time(cal: WorkingCalendar) -> None:
+    # Mon 23 Feb 09:00 back 5 working days: Fri 13 (1), Thu 12 (2), Wed 11 (3), Tue 10 (4), Mon 9 (5) → Mon 9 09:00
+    # (Tết 16-20 Feb skipped).
+    assert cal.subtract(local(2026, 2, 23, 9, 0), "P5D") == local(2026, 2, 9, 9, 0)
+    # Mon 9 Feb 08:00 back 1 h: 0.5 h on Monday morning, then Saturday 7 (make-up) from 17:00 → 16:30.
+    assert cal.subtract(local(2026, 2, 9, 8, 0), "PT1H") == local(2026, 2, 7, 16, 30)
+    # Back over the lunch break: 14:00 - 2 h = 1 h after lunch + 1 h before → 10:30.
+    assert cal.subtract(local(2026, 2, 5, 14, 0), "PT2H") == local(2026, 2, 5, 10, 30)
+    assert cal.add(cal.subtract(local(2026, 3, 5, 15, 0), 2437), 2437) == local(2026, 3, 5, 15, 0)

@@ -29,8 +29,11 @@ TAGS = {
     "task": "task",
     "service": "serviceTask",
     "rule": "businessRuleTask",
+    "boundary": "boundaryEvent",
+    "catch": "intermediateCatchEvent",
 }
-SIZES = {"start": (36, 36), "end": (36, 36), "xor": (50, 50), "and": (50, 50)}
+SIZES = {"start": (36, 36), "end": (36, 36), "xor": (50, 50), "and": (50, 50), "boundary": (36, 36),
+         "catch": (36, 36)}
 
 
 @dataclass
@@ -260,3 +263,38 @@ def small_procedure(**overrides: object) -> Procedure:
     for k, v in overrides.items():
         setattr(proc, k, v)
     return proc
+
+
+def timer_xml(duration: str) -> str:
+    """A timerEventDefinition with a working-time duration (quoted, as the validator wants)."""
+    return (f"<bpmn:timerEventDefinition><bpmn:timeDuration>{escape(repr(duration))}</bpmn:timeDuration>"
+            "</bpmn:timerEventDefinition>")
+
+
+def timer_procedure() -> Procedure:
+    """A procedure with both kinds of BPMN timer.
+
+    receive (desk, P1D) -> wait PT4H (intermediate timer) -> verify (land officer, P2D)
+      verify has an interrupting boundary timer P3D -> escalate (chairman, P1D) -> end "escalated"
+      verify completed in time -> end "verified"
+    """
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("wait", "catch", "Chờ 4 giờ", lane="one_stop_desk", col=2, extra_xml=timer_xml("PT4H")),
+        Node("verify", "user", "Kiểm tra", lane="commune_land_officer", col=3,
+             props={"sla": "P2D", "result": "Phiếu xác minh", "legal_basis": "Nghị định 151/2025/NĐ-CP"}),
+        Node("late", "boundary", "Quá 3 ngày", lane="commune_land_officer", col=3,
+             attrs={"attachedToRef": "verify", "cancelActivity": "true"}, extra_xml=timer_xml("P3D")),
+        Node("escalate", "user", "Chủ tịch xử lý", lane="commune_chairman", col=4,
+             props={"sla": "P1D", "result": "Quyết định", "legal_basis": "Luật Đất đai 2024"}),
+        Node("verified", "end", "Đã kiểm tra", lane="commune_land_officer", col=5),
+        Node("escalated", "end", "Đã chuyển Chủ tịch", lane="commune_chairman", col=5),
+    ]
+    flows = [
+        Flow("f1", "start", "receive"), Flow("f2", "receive", "wait"), Flow("f3", "wait", "verify"),
+        Flow("f4", "verify", "verified"), Flow("f5", "late", "escalate"), Flow("f6", "escalate", "escalated"),
+    ]
+    return Procedure(key="timer_test", name="Thủ tục có hẹn giờ", nodes=nodes, flows=flows,
+                     props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP"})

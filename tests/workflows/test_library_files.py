@@ -671,3 +671,24 @@ def test_decision_tables_cover_their_inputs(dmn):
                     if isinstance(n, ast.Constant) and isinstance(n.value, str)
                 }
                 assert values <= literals, f"{name}: values {values - literals} reach no gateway branch"
+
+
+@files
+def test_conditional_limits_govern_the_paths_their_flag_opens(path):
+    """`sla_<flag>`: the paths through the flag's true branch are budgeted against the longer limit, every
+    other path against the process `sla` (so a step added on the ordinary path cannot borrow the extra days)."""
+    model = load(path)
+    flags = [n for n in model.props if n.startswith("sla_") and n != "sla_setting"]
+    if not flags:
+        return
+    base = working_minutes(model.props["sla"])
+    paths = simple_paths(model)
+    limits = {tuple(p): statutory_limit(model, p) for p in paths}
+    for name in flags:
+        longer = working_minutes(model.props[name])
+        assert any(v == longer for v in limits.values()), f"{name}: no path takes the {name[4:]} branch"
+    assert any(v == base for v in limits.values()), "the ordinary paths keep the process sla"
+    for p, limit in limits.items():
+        budget = sum(working_minutes(model.steps[n]["sla"]) for n in p
+                     if n in model.steps and model.steps[n].get("clock", "run") == "run")
+        assert budget <= limit, f"{' > '.join(p)}: {budget / 480:g} days > {limit / 480:g}"

@@ -1,0 +1,68 @@
+"""The scheduler: APScheduler jobs for the deadline sweep and the signed checkpoints.
+
+`start_scheduler(lf)` runs them in a background thread (inside `landflow serve`, the embedded
+default); `landflow scheduler` runs them in the foreground, for production where the web workers
+(gunicorn) run no scheduler. Any number may run against one PostgreSQL: the sweep takes an advisory
+lock, the notices have a unique key, checkpoints take their own lock.
+
+Jobs never overlap themselves (`max_instances=1`) and a missed run is run once, not many times
+(`coalesce`). APScheduler decides *when* a job runs (wall clock); what is due is decided by the
+engine's clock (`lf.clock`), which tests freeze.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ..bootstrap import Landflow
+from ..checkpoints import create_checkpoint
+from ..signatures import read_private_key
+from .sweep import Sweeper, SweepResult
+
+__all__ = ["Sweeper", "SweepResult", "build_scheduler", "checkpoint_now", "start_scheduler"]
+log = logging.getLogger("landflow.scheduler")
+
+
+def checkpoint_now(lf: Landflow) -> int | None:
+    """Sign a checkpoint now; None when the key is missing (logged: `landflow init` creates it)."""
+    path = lf.settings.checkpoint_key
+    if not path.exists():
+        log.warning("no checkpoint key at %s: run `landflow init`", path)
+        return None
+    return create_checkpoint(lf.db, read_private_key(path), lf.clock.now()).id
+
+
+def build_scheduler(lf: Landflow, scheduler: BaseScheduler, sweeper: Sweeper | None = None) -> BaseScheduler:
+    sweeper = sweeper or Sweeper(lf)
+    now = datetime.now(UTC)
+    scheduler.add_job(sweeper.sweep, IntervalTrigger(seconds=max(1, lf.settings.sweep_seconds)), id="sweep",
+                      name="deadline sweep", max_instances=1, coalesce=True, next_run_time=now,
+                      replace_existing=True)
+    if lf.settings.checkpoint_minutes > 0:
+        scheduler.add_job(checkpoint_now, IntervalTrigger(minutes=lf.settings.checkpoint_minutes), args=[lf],
+                          id="checkpoint", name="signed checkpoint", max_instances=1, coalesce=True,
+                          replace_existing=True)
+    return scheduler
+
+
+def start_scheduler(lf: Landflow, sweeper: Sweeper | None = None) -> BackgroundScheduler:
+    """Start the jobs in a background thread; call `.shutdown()` on the result to stop them."""
+    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    build_scheduler(lf, scheduler, sweeper)
+    scheduler.start()
+    return scheduler
+
+
+def run_scheduler(lf: Landflow) -> None:
+    """Run the jobs in the foreground until interrupted (`landflow scheduler`)."""
+    scheduler = BlockingScheduler(timezone=UTC)
+    build_scheduler(lf, scheduler)
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

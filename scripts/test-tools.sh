@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Test-only tools for the diagram tests (tests/workflows/test_diagrams_render.py):
+#   - bpmn-js from the npm registry, pinned in package.json / package-lock.json (`npm ci`);
+#   - Debian's chromium at /usr/bin/chromium, driven by Playwright (never `playwright install`).
+# Each is installed only where missing, so `make test` stays fast on a prepared machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# node_modules is current when it carries the stamp of this package-lock.json.
+STAMP="node_modules/.landflow-$(sha1sum package-lock.json | cut -c1-12)"
+if [ ! -f "$STAMP" ] || [ ! -f node_modules/bpmn-js/dist/bpmn-viewer.production.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: installing Debian's nodejs and npm" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$STAMP"
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium not found: installing Debian's chromium (about 2 minutes)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
