@@ -1,14 +1,19 @@
-"""`landflow serve`: the HTTP API (and, later, the pages) under gunicorn.
+"""`landflow serve`: the HTTP API (and, later, the pages) under gunicorn, with the scheduler.
 
 Each worker builds its own engine after the fork (`create_app()` in `load`), so no database
 connection crosses a fork. Defaults suit one machine: SQLite gets one worker with threads (SQLite
 has one writer anyway); PostgreSQL gets 2 × cores + 1 workers. `--production` refuses the
-combinations that must never face users: demo accounts, and the embedded SQLite database.
+combinations that must never face users: demo accounts, and the embedded SQLite database. The
+deadline scheduler runs beside the server by default, as a child process (`--no-scheduler` when
+`landflow scheduler` runs elsewhere; several schedulers on one PostgreSQL are safe: the sweep takes
+an advisory lock).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -22,8 +27,11 @@ from .common import console, landflow
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], scheduler: bool = False):
         self.options = options
+        if scheduler:
+            self.options["when_ready"] = start_scheduler_process
+            self.options["on_exit"] = stop_scheduler_process
         super().__init__()
 
     def load_config(self) -> None:
@@ -34,6 +42,24 @@ class Server(BaseApplication):  # type: ignore[misc]
         from ..app import create_app
 
         return create_app()
+
+
+def start_scheduler_process(server: Any) -> None:
+    """Once gunicorn listens: `landflow scheduler` as a child process. Not a thread in the master:
+    gunicorn forks workers from the master at any time, and a fork taken while a thread holds a lock
+    (the import lock, logging's, a pool's) leaves the worker deadlocked."""
+    server.landflow_scheduler = subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"])
+    console.print(f"scheduler started (pid {server.landflow_scheduler.pid})")
+
+
+def stop_scheduler_process(server: Any) -> None:
+    proc = getattr(server, "landflow_scheduler", None)
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def print_demo_accounts() -> None:
@@ -54,7 +80,9 @@ def print_demo_accounts() -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="default: 1 on SQLite, 2×cores+1 else")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option("--production", is_flag=True, help="refuse demo mode and SQLite")
-def serve(host: str, port: int, workers: int | None, threads: int, production: bool) -> None:
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="run the deadline sweep and checkpoints inside the server (else: `landflow scheduler`)")
+def serve(host: str, port: int, workers: int | None, threads: int, production: bool, scheduler: bool) -> None:
     """Serve the API on http://HOST:PORT (docs at /api/docs)."""
     settings = Settings.from_env()
     sqlite = settings.database_url.startswith("sqlite")
@@ -67,7 +95,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, production: b
     workers = workers or (1 if sqlite else 2 * (os.cpu_count() or 1) + 1)
     console.print(f"landflow on http://{host}:{port}/ (API /api/v1, docs /api/docs); {workers} worker(s)")
     Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-            "accesslog": "-", "timeout": 60, "graceful_timeout": 10}).run()
+            "accesslog": "-", "timeout": 60, "graceful_timeout": 10}, scheduler=scheduler).run()
 
 
 COMMANDS = [serve]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -110,34 +111,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_health_and_the_demo_login(env: dict[str, str]) -> None:
+def test_serve_answers_health_and_the_demo_login(env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                                env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         health = None
-        for _ in range(150):
+        deadline = time.monotonic() + 60
+        while health is None and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as resp:
+                with urllib.request.urlopen(f"{base}/health", timeout=5) as resp:
                     health = json.load(resp)
-                    break
             except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert proc.poll() is None, log.read_text()
                 time.sleep(0.2)
         dialect = "sqlite" if env["LANDFLOW_DATABASE_URL"].startswith("sqlite") else "postgresql"
-        assert health == {"status": "ok", "database": dialect}
+        assert health == {"status": "ok", "database": dialect}, log.read_text()
         request = urllib.request.Request(f"{base}/auth/token", method="POST",
                                          data=json.dumps({"username": "chair.haichau", "password": "demo"}).encode(),
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as resp:
+        with urllib.request.urlopen(request, timeout=10) as resp:
             signed = json.load(resp)
         assert signed["officer"]["roles"] == ["commune_chairman"] and len(signed["token"]) > 30
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=20)
-    assert "chair.haichau" in out.decode()  # the demo accounts are printed
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    output = log.read_text()
+    assert "chair.haichau" in output  # the demo accounts are printed
+    assert "scheduler started" in output
 
 
 def test_serve_production_refuses_demo_mode(env: dict[str, str]) -> None:
