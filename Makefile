@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - install, initialise the embedded SQLite database with the bundled procedures and
-#                the demo organisation, serve on http://127.0.0.1:8080
+#                the demo organisation and accounts, build a demo history (first time only),
+#                serve on http://127.0.0.1:8080 (API /api/v1, docs /api/docs)
 #   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL;
 #                installs the test-only tools where missing (bpmn-js by npm ci, Debian's chromium)
 SHELL := /bin/bash
@@ -9,6 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+LANDFLOW_DEMO_DOSSIERS ?= 2000
 
 .PHONY: install run test lint soak bench clean
 
@@ -24,9 +26,12 @@ install: $(STAMP)
 lint: install
 	$(BIN)/ruff check .
 
+# Demo mode: the demo accounts (password "demo") exist and the demo history is built once
+# (`landflow demo` skips a database that already has dossiers).
 run: install
 	LANDFLOW_DEMO=1 $(BIN)/landflow init
-	@echo "database initialised in ./var; the HTTP server joins with the API (issue 4)"
+	LANDFLOW_DEMO=1 $(BIN)/landflow demo --dossiers $(LANDFLOW_DEMO_DOSSIERS)
+	LANDFLOW_DEMO=1 $(BIN)/landflow serve --host 127.0.0.1 --port 8080
 
 test: install
 	$(BIN)/ruff check .

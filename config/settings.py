@@ -40,6 +40,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
+    "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
+    "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
 }
 
 
@@ -88,6 +90,8 @@ class Settings:
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
     signature_window: int = 900
     kpi_file: Path = ROOT / "config" / "kpi.toml"
+    token_hours: float = 8.0
+    login_rate: str = "10/minute"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -117,6 +121,8 @@ class Settings:
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
+            token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
+            login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):

@@ -2,6 +2,7 @@
 
 from .db import Database
 from .models import (
+    ApiTokenRow,
     AuditEntryRow,
     Base,
     CaseEventRow,
@@ -23,7 +24,7 @@ from .models import (
 )
 
 __all__ = [
-    "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow", "Database",
-    "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
+    "Database", "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]

@@ -343,3 +343,17 @@ Index("ix_dossier_status_due", DossierRow.status, DossierRow.due_at)
 Index("ix_work_item_state_activity", WorkItemRow.state, WorkItemRow.last_activity_at)
 Index("ix_work_item_state_done", WorkItemRow.state, WorkItemRow.done_at)
 Index("ix_checkpoint_head_dossier_seq", CheckpointHeadRow.dossier_id, CheckpointHeadRow.last_seq)
+
+
+# -- HTTP API (issue 4) ------------------------------------------------------------------------------
+
+class ApiTokenRow(Base):
+    """A bearer token of the HTTP API. Only its SHA-256 is kept: a copied database yields no usable token."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

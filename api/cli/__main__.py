@@ -1,0 +1,5 @@
+"""`python -m api.cli` = `landflow`."""
+
+from api.cli import main
+
+main()

@@ -1,0 +1,14 @@
+"""One blueprint per resource, all under /api/v1."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from . import actions, auth, dossiers, health, history, officers, procedures, signals, units, worklist
+
+MODULES = (health, auth, units, procedures, dossiers, actions, history, worklist, signals, officers)
+
+
+def register(api: Api) -> None:
+    for module in MODULES:
+        api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -1,0 +1,57 @@
+"""Dossiers: receive one (open), list them, read one with its work items and ETag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from engine import queries
+
+from .. import pagination
+from ..auth import current_officer, engine
+from ..schemas.common import ETAG_HEADERS, PAGE_HEADERS
+from ..schemas.dossiers import DossierFilterSchema, DossierSchema, DossierSummarySchema, OpenDossierSchema
+from .views import after_command, dossier_dict, etag, summary_dict, visible_dossier
+
+blp = Blueprint("dossiers", __name__, description="Dossiers")
+
+
+@blp.route("/dossiers", methods=["POST"])
+@blp.arguments(OpenDossierSchema)
+@blp.response(201, DossierSchema, headers={**ETAG_HEADERS, "Location": {"schema": {"type": "string"}}})
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def open_dossier(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Receive a dossier at the caller's one-stop desk: code, deadlines and first step are decided."""
+    lf = engine()
+    state = lf.runtime.open(current_officer(), body["procedure"], body["commune"], body["applicant"],
+                            body["parcel"], body["data"], version=body.get("version"))
+    data, headers = after_command(state.id)
+    headers["Location"] = url_for("dossiers.get_dossier", dossier_id=state.id)
+    return data, headers
+
+
+@blp.route("/dossiers", methods=["GET"])
+@blp.arguments(DossierFilterSchema, location="query")
+@blp.response(200, DossierSummarySchema(many=True), headers=PAGE_HEADERS)
+@blp.alt_response(400, response="BAD_REQUEST")
+def list_dossiers(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Newest first, within the caller's read scope (README, 'Read scopes')."""
+    lf = engine()
+    cursor = pagination.decode(args.get("cursor"), (int,))
+    now = lf.clock.now()
+    page = queries.dossiers(lf.db, queries.Scope.of(current_officer()), now, status=args.get("status"),
+                            unit=args.get("unit"), procedure=args.get("procedure"), overdue=args.get("overdue"),
+                            code=args.get("code"), before_id=cursor[0] if cursor else None, limit=args["limit"])
+    rows = [summary_dict(d, now) for d in page.rows]
+    return rows, pagination.next_headers([rows[-1]["id"]] if page.more else None)
+
+
+@blp.route("/dossiers/<id:dossier_id>", methods=["GET"])
+@blp.response(200, DossierSchema, headers=ETAG_HEADERS)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_dossier(dossier_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    view = visible_dossier(dossier_id)
+    return dossier_dict(view, engine().clock.now()), etag(view.version)

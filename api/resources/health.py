@@ -1,0 +1,31 @@
+"""GET /health: is the server up and its database reachable (for load balancers and `make run`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine import queries
+
+from ..auth import engine, public
+from ..problems import ApiProblem
+
+blp = Blueprint("health", __name__, description="Liveness")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("ok",)))
+    database = fields.String(required=True, validate=validate.OneOf(("sqlite", "postgresql")))
+
+
+@blp.route("/health", methods=["GET"])
+@blp.response(200, HealthSchema)
+@blp.doc(security=[])
+@public
+def health() -> dict[str, Any]:
+    lf = engine()
+    if not queries.ping(lf.db):
+        raise ApiProblem(503, "database_unavailable", "the database does not answer")
+    return {"status": "ok", "database": lf.db.dialect}

@@ -1,0 +1,72 @@
+"""Turning engine read models into response dicts, and the ETag / If-Match of a dossier."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from flask import request
+
+from engine import queries
+
+from ..auth import current_officer, engine
+from ..problems import ApiProblem
+
+_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def item_dict(i: queries.ItemView) -> dict[str, Any]:
+    return asdict(i)
+
+
+def summary_dict(d: queries.DossierView, now: datetime) -> dict[str, Any]:
+    return {
+        "id": d.id, "code": d.code, "procedure": d.procedure, "procedure_version": d.procedure_version,
+        "version": d.version, "status": d.status, "outcome": d.outcome, "commune": d.commune,
+        "desk_unit": d.desk_unit, "applicant_name": str(d.applicant.get("name", "")), "received_at": d.received_at,
+        "due": d.due, "statutory_due": d.statutory_due, "finished_at": d.finished_at, "late": d.late(now),
+    }
+
+
+def dossier_dict(d: queries.DossierView, now: datetime) -> dict[str, Any]:
+    out = summary_dict(d, now)
+    out.update(supplement_count=d.supplement_count, apologised=d.apologised, remote=d.remote, last_seq=d.last_seq,
+               applicant=d.applicant, parcel=d.parcel, work_items=[item_dict(i) for i in d.work_items])
+    return out
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match; None when absent or `*`. A tag that is not a version we gave out
+    can never match: it becomes -1, which the engine refuses (and records) as stale."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    m = _TAG.match(header)
+    return int(m[1]) if m else -1
+
+
+def visible_dossier(dossier_id: int) -> queries.DossierView:
+    """The dossier if it exists and the caller may read it; otherwise 404 (out of scope looks absent)."""
+    lf = engine()
+    view = queries.dossier(lf.db, queries.Scope.of(current_officer()), dossier_id)
+    if view is None:
+        raise ApiProblem(404, "not_found", f"dossier {dossier_id} does not exist or is not yours to read")
+    return view
+
+
+def after_command(dossier_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """The dossier as it stands after a command its caller just ran (they may read what they touched)."""
+    lf = engine()
+    view = queries.dossier(lf.db, queries.Scope(None, ""), dossier_id)
+    assert view is not None
+    return dossier_dict(view, lf.clock.now()), etag(view.version)
+
+
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": 'the dossier version you last read (its ETag, e.g. "7"); 412 when it has changed'}

@@ -1,0 +1,332 @@
+"""Reads for the API and the pages: worklists, dossier lists, signals — from the indexed projections.
+
+Nothing here deserialises a workflow or walks an event log (except `events`, which returns one
+dossier's log). Lists use keyset ("cursor") pagination on indexed columns, so page 100 costs what
+page 1 costs; each function fetches `limit + 1` rows and reports whether there is more.
+
+Read scopes (who sees which dossiers) are decided here, in one place:
+- `auditor` and `supervisor` see every dossier, event and signal;
+- everyone else sees the dossiers their unit touched or received: received at its desk, about a
+  parcel in its commune, holding (or having held) a work item there, or re-routed away by it; and
+  the signals about their unit or about themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from .org import Officer
+from .store import (
+    CaseEventRow,
+    Database,
+    DossierRow,
+    ProcedureVersionRow,
+    SignalRow,
+    UnitRow,
+    WorkItemRow,
+)
+
+SEE_ALL = frozenset({"auditor", "supervisor"})
+OPEN_DOSSIER = ("new", "in_progress", "awaiting_supplement")
+OPEN_ITEM = ("ready", "claimed")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one officer may read: everything (`unit` None) or one unit's dossiers and signals."""
+
+    unit: str | None
+    username: str
+
+    @classmethod
+    def of(cls, officer: Officer) -> Scope:
+        return cls(None if officer.roles & SEE_ALL else officer.unit, officer.username)
+
+    @property
+    def everything(self) -> bool:
+        return self.unit is None
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    more: bool
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    ordinal: int
+    step: str
+    name: str
+    role: str
+    unit: str | None
+    assignee: str | None
+    state: str
+    due: datetime | None
+    created_at: datetime
+    claimed_at: datetime | None
+    done_at: datetime | None
+    done_by: str | None
+    outcome: str | None
+    clock: str
+
+
+@dataclass
+class DossierView:
+    id: int
+    code: str
+    procedure: str
+    procedure_version: int
+    commune: str | None
+    desk_unit: str
+    status: str
+    outcome: str | None
+    received_at: datetime
+    due: datetime | None
+    statutory_due: datetime | None
+    finished_at: datetime | None
+    supplement_count: int
+    apologised: bool
+    remote: bool
+    version: int
+    last_seq: int
+    applicant: dict[str, Any]
+    parcel: dict[str, Any]
+    work_items: list[ItemView] = field(default_factory=list)
+
+    def late(self, now: datetime) -> bool:
+        if self.due is None or self.status in ("stopped", "cancelled"):
+            return False
+        return (self.finished_at or now) > self.due
+
+
+@dataclass(frozen=True)
+class WorkView:
+    item: ItemView
+    dossier_id: int
+    dossier_code: str
+    procedure: str
+    dossier_status: str
+    dossier_due: datetime | None
+
+
+def _touched_by(unit: str) -> ColumnElement[bool]:
+    """Dossiers unit `unit` touched or received (see the module docstring)."""
+    held = exists().where(WorkItemRow.dossier_id == DossierRow.id, WorkItemRow.unit == unit)
+    rerouted = exists().where(SignalRow.dossier_id == DossierRow.id, SignalRow.unit == unit,
+                              SignalRow.kind == "rerouted")
+    return or_(DossierRow.desk_unit == unit, DossierRow.commune == unit, held, rerouted)
+
+
+def _scope_clause(scope: Scope) -> ColumnElement[bool]:
+    return true() if scope.unit is None else _touched_by(scope.unit)
+
+
+def _item(r: WorkItemRow) -> ItemView:
+    return ItemView(r.id, r.ordinal, r.step, r.name, r.role, r.unit, r.assignee, r.state, r.due_at, r.created_at,
+                    r.claimed_at, r.done_at, r.done_by, r.outcome, r.clock)
+
+
+def _dossier(row: DossierRow, version: int) -> DossierView:
+    return DossierView(
+        row.id, row.code, row.procedure, version, row.commune, row.desk_unit, row.status, row.outcome,
+        row.received_at, row.due_at, row.statutory_due_at, row.finished_at, row.supplement_count, row.apologised,
+        row.remote, row.version, row.last_seq, json.loads(row.applicant or "{}"), json.loads(row.parcel or "{}"),
+    )
+
+
+def ping(db: Database) -> bool:
+    """Does the database answer?"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
+# -- dossiers ---------------------------------------------------------------------------------------
+
+def visible(session: Session, scope: Scope, dossier_id: int) -> bool:
+    q = select(DossierRow.id).where(DossierRow.id == dossier_id, _scope_clause(scope))
+    return session.scalar(q) is not None
+
+
+def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
+    """One dossier with all its work items, or None when it does not exist or is out of scope."""
+    with db.read() as s:
+        row = s.execute(select(DossierRow, ProcedureVersionRow.version)
+                        .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
+                        .where(DossierRow.id == dossier_id, _scope_clause(scope))).first()
+        if row is None:
+            return None
+        view = _dossier(row[0], row[1])
+        view.work_items = [_item(r) for r in s.scalars(
+            select(WorkItemRow).where(WorkItemRow.dossier_id == dossier_id).order_by(WorkItemRow.ordinal))]
+        return view
+
+
+def dossier_count(db: Database) -> int:
+    from sqlalchemy import func
+
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(DossierRow)) or 0)
+
+
+def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = None, unit: str | None = None,
+             procedure: str | None = None, overdue: bool | None = None, code: str | None = None,
+             before_id: int | None = None, limit: int = 50) -> Page:
+    """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due."""
+    q = (select(DossierRow, ProcedureVersionRow.version)
+         .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
+         .where(_scope_clause(scope)))
+    if status is not None:
+        q = q.where(DossierRow.status == status)
+    if unit is not None:
+        q = q.where(_touched_by(unit))
+    if procedure is not None:
+        q = q.where(DossierRow.procedure == procedure)
+    if code is not None:
+        q = q.where(DossierRow.code == code)
+    if overdue is not None:
+        late = and_(DossierRow.status == "in_progress", DossierRow.due_at < now)
+        q = q.where(late if overdue else ~late)
+    if before_id is not None:
+        q = q.where(DossierRow.id < before_id)
+    with db.read() as s:
+        rows = s.execute(q.order_by(DossierRow.id.desc()).limit(limit + 1)).all()
+    views = [_dossier(r[0], r[1]) for r in rows[:limit]]
+    return Page(views, len(rows) > limit)
+
+
+def events(db: Database, dossier_id: int, after_seq: int = 0, limit: int = 1000) -> Page:
+    with db.read() as s:
+        rows = list(s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id == dossier_id,
+                                                         CaseEventRow.seq > after_seq)
+                              .order_by(CaseEventRow.seq).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+# -- worklist ---------------------------------------------------------------------------------------
+
+def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, int] | None = None,
+             limit: int = 100) -> Page:
+    """Open items the officer may act on: reserved for or claimed by them, or ready in their unit for
+    one of their roles. Soonest deadline first (items without one last), then oldest item."""
+    mine = WorkItemRow.assignee == officer.username
+    pool = and_(WorkItemRow.assignee.is_(None), WorkItemRow.unit == officer.unit,
+                WorkItemRow.role.in_(sorted(officer.roles)) if officer.roles else false())
+    q = (select(WorkItemRow, DossierRow.code, DossierRow.procedure, DossierRow.status, DossierRow.due_at)
+         .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
+         .where(WorkItemRow.state.in_(OPEN_ITEM), or_(mine, pool)))
+    if after is not None:
+        due, last_id = after
+        if due is None:
+            q = q.where(WorkItemRow.due_at.is_(None), WorkItemRow.id > last_id)
+        else:
+            q = q.where(or_(WorkItemRow.due_at > due, and_(WorkItemRow.due_at == due, WorkItemRow.id > last_id),
+                            WorkItemRow.due_at.is_(None)))
+    q = q.order_by(WorkItemRow.due_at.asc().nulls_last(), WorkItemRow.id).limit(limit + 1)
+    if not officer.active:
+        return Page([], False)
+    with db.read() as s:
+        rows = s.execute(q).all()
+    views = [WorkView(_item(r[0]), r[0].dossier_id, r[1], r[2], r[3], r[4]) for r in rows[:limit]]
+    return Page(views, len(rows) > limit)
+
+
+# -- signals ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignalView:
+    id: int
+    kind: str
+    dossier_id: int | None
+    dossier_code: str | None
+    seq: int
+    officer: str | None
+    unit: str | None
+    at: datetime
+    reason: str | None
+
+
+def signals(db: Database, scope: Scope, *, kind: str | None = None, unit: str | None = None,
+            officer: str | None = None, since: datetime | None = None, dossier_id: int | None = None,
+            before_id: int | None = None, limit: int = 50) -> Page:
+    """Newest first. Out of an auditor's or supervisor's scope: the signals of one's unit or oneself."""
+    q = select(SignalRow, DossierRow.code).outerjoin(DossierRow, DossierRow.id == SignalRow.dossier_id)
+    if not scope.everything:
+        q = q.where(or_(SignalRow.unit == scope.unit, SignalRow.officer == scope.username))
+    for column, value in ((SignalRow.kind, kind), (SignalRow.unit, unit), (SignalRow.officer, officer),
+                          (SignalRow.dossier_id, dossier_id)):
+        if value is not None:
+            q = q.where(column == value)
+    if since is not None:
+        q = q.where(SignalRow.at >= since)
+    if before_id is not None:
+        q = q.where(SignalRow.id < before_id)
+    with db.read() as s:
+        rows = s.execute(q.order_by(SignalRow.id.desc()).limit(limit + 1)).all()
+    views = [SignalView(r[0].id, r[0].kind, r[0].dossier_id, r[1], r[0].seq, r[0].officer, r[0].unit, r[0].at,
+                        r[0].reason) for r in rows[:limit]]
+    return Page(views, len(rows) > limit)
+
+
+# -- organisation and procedures ---------------------------------------------------------------------
+
+def units(db: Database, type_: str | None = None) -> list[UnitRow]:
+    q = select(UnitRow).order_by(UnitRow.type, UnitRow.code)
+    if type_ is not None:
+        q = q.where(UnitRow.type == type_)
+    with db.read() as s:
+        return list(s.scalars(q))
+
+
+@dataclass(frozen=True)
+class ProcedureView:
+    key: str
+    version: int
+    name: str
+    content_hash: str
+    deployed_at: datetime
+    deployed_by: str
+    meta: dict[str, Any]
+
+
+def _procedure(row: ProcedureVersionRow) -> ProcedureView:
+    return ProcedureView(row.key, row.version, row.name, row.content_hash, row.deployed_at, row.deployed_by,
+                         json.loads(row.meta))
+
+
+def latest_procedures(db: Database) -> list[ProcedureView]:
+    from .definitions.registry import latest_versions
+
+    with db.read() as s:
+        return [_procedure(r) for r in latest_versions(s)]
+
+
+def procedure_versions(db: Database, key: str) -> list[ProcedureView]:
+    from .definitions.registry import list_versions
+
+    with db.read() as s:
+        return [_procedure(r) for r in list_versions(s, key)]
+
+
+def procedure_source(db: Database, key: str, version: int) -> tuple[ProcedureView, str, list[str]] | None:
+    """A version with its BPMN text and DMN texts."""
+    with db.read() as s:
+        row = s.scalar(select(ProcedureVersionRow).where(ProcedureVersionRow.key == key,
+                                                         ProcedureVersionRow.version == version))
+        if row is None:
+            return None
+        return _procedure(row), row.bpmn, json.loads(row.dmns or "[]")
