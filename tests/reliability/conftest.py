@@ -37,7 +37,7 @@ class DemoDatabase:
     var_dir: Path
 
     def settings(self, **overrides: object) -> Settings:
-        return Settings.from_env({}, database_url=self.url, var_dir=self.var_dir, demo=True, **overrides)
+        return Settings.from_env({}, **{"database_url": self.url, "var_dir": self.var_dir, "demo": True, **overrides})
 
     def engine(self, **overrides: object) -> Landflow:
         return build(self.settings(**overrides))
