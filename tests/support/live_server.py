@@ -109,6 +109,7 @@ class Reply:
     headers: dict[str, str]
     body: bytes
     elapsed: float = 0.0
+    sent: int = 0  # bytes of the request body actually sent (post_oversized)
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -190,3 +191,48 @@ class Http:
         reply = self.post("/api/v1/auth/token", json_body={"username": username, "password": password})
         assert reply.status == 200, (reply.status, reply.body[:300])
         return str(reply.json["token"])
+
+
+def post_oversized(base: str, path: str, size: int, headers: Mapping[str, str], timeout: float = 20) -> Reply:
+    """POST a body of `size` bytes announced by Content-Length, streamed in 1 MB chunks; stop sending as
+    soon as the server answers or closes (a server that refuses from the header alone never reads it)."""
+    host, _, port = base.removeprefix("http://").partition(":")
+    start = time.monotonic()
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {size}\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head.encode())
+        chunk = b" " * 1_000_000
+        sent = 0
+        sock.setblocking(False)
+        try:
+            while sent < size:
+                try:
+                    received += sock.recv(65536)
+                    break  # the server answered before the body was sent
+                except BlockingIOError:
+                    pass
+                try:
+                    sent += sock.send(chunk[: min(len(chunk), size - sent)])
+                except BlockingIOError:
+                    time.sleep(0.01)
+                if time.monotonic() - start > timeout:
+                    raise TimeoutError("the server neither read the body nor answered")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        sock.setblocking(True)
+        sock.settimeout(timeout)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                received += data
+        except (ConnectionResetError, TimeoutError):
+            pass
+    head_bytes, _, body = received.partition(b"\r\n\r\n")
+    lines = head_bytes.decode("iso-8859-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
+    hdrs = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return Reply(status, hdrs, body, time.monotonic() - start, sent)
