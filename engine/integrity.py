@@ -51,8 +51,13 @@ def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: 
     with db.read() as s:
         ids = list(s.scalars(select(DossierRow.id).order_by(DossierRow.id)))
     for n, did in enumerate(ids, start=1):
-        with db.read() as s:
-            result = verify(s, procedures, did)
+        try:
+            with db.read() as s:
+                result = verify(s, procedures, did)
+        except Exception as err:  # one unreadable dossier must not stop the check of all the others
+            report.findings.append({"layer": "replay", "dossier": did, "seq": None,
+                                    "message": f"dossier {did}: cannot be verified: {type(err).__name__}"})
+            continue
         if not result.ok:
             layer = "chain" if not result.chain_ok else "replay"
             report.findings.append({"layer": layer, "dossier": did, "seq": result.first_bad_seq,
