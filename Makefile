@@ -4,6 +4,8 @@
 #                serve on http://127.0.0.1:8080 (API /api/v1, docs /api/docs)
 #   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL;
 #                installs the test-only tools where missing (bpmn-js by npm ci, Debian's chromium)
+#   make soak  - the reliability suite's long variants (LANDFLOW_SOAK=1: more threads' work, 20 server
+#                kills, more outages and hostile uploads); README "Reliability" has the figures
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -37,6 +39,9 @@ test: install
 	$(BIN)/ruff check .
 	scripts/test-tools.sh
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+soak: install
+	LANDFLOW_SOAK=1 scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 tests/reliability $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/landflow bench engine

@@ -67,7 +67,9 @@ def test_server_killed_with_sigkill_under_load(demo_db: DemoDatabase, tmp_path: 
     assert not tally.unexpected, tally.unexpected[:5]
     assert tally.bad_problems == 0
     assert tally.unknown > 0, "no request was cut off: the kills did not land under load"
-    assert len(set(acked_at_kill)) == len(acked_at_kill), "some window between kills acknowledged nothing"
+    windows = [b - a for a, b in zip([0, *acked_at_kill], acked_at_kill, strict=False)]
+    assert sum(w > 0 for w in windows) >= (kills + 1) // 2, windows  # the kills fell on a working server
+    assert len(tally.acks) > acked_at_kill[-1], "nothing was acknowledged after the last restart"
     assert "unhandled error" not in server.tail(1_000_000)
 
     missing = missing_acks(demo_db, tally.acks)
