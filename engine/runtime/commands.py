@@ -17,7 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -37,7 +37,7 @@ from .deadlines import conditional_limits, limit_change, limit_in_force, procedu
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
-from .state import DossierState, apply_effects, dossier_values, item_row_values, state_from_rows
+from .state import DossierState, apply_effects, compact, dossier_values, item_row_values, state_from_rows
 from .succession import SuccessorLookup
 from .timers import TimerMixin
 
@@ -56,6 +56,7 @@ UPDATE_ITEM = update(ITEM).where(ITEM.c.id == bindparam("pk"))
 INSERT_ITEMS = insert(ITEM).returning(ITEM.c.id, ITEM.c.ordinal, sort_by_parameter_order=True)
 INSERT_SNAPSHOT = insert(SNAPSHOT)
 UPDATE_SNAPSHOT = update(SNAPSHOT).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
+DELETE_SNAPSHOT = delete(SNAPSHOT).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
 LOAD_SNAPSHOT = select(SNAPSHOT.c.state, SNAPSHOT.c.seq).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
 
 
@@ -171,8 +172,13 @@ class Runtime(OpeningMixin, TimerMixin):
         self.persist_timers(work)
         if work._session is not None:
             work._session.flush()
-        if work.wf_changed and work.wf is not None and (
-                work.created or state.is_finished or state.last_seq - state.snapshot_seq >= SNAPSHOT_EVERY):
+        if state.is_finished:
+            # A finished dossier takes no more commands: its history replays from the events alone.
+            if state.snapshot_seq:
+                conn.execute(DELETE_SNAPSHOT, {"pk": state.id})
+                state.snapshot_seq = 0
+        elif work.wf_changed and work.wf is not None and (
+                work.created or state.last_seq - state.snapshot_seq >= SNAPSHOT_EVERY):
             blob = wfm.snapshot(work.wf)
             values = {"version": state.version, "seq": state.last_seq, "state": blob}
             if work.created:
@@ -224,11 +230,12 @@ class Runtime(OpeningMixin, TimerMixin):
         self.sync_timers(work, fx, task_ids or {})
         if fx:
             reconcile_clock(self.calendar, work.state, work.at, fx)
-        fx = {k: v for k, v in fx.items() if v}
+        steps = work.proc.meta.steps if work.proc is not None else None
+        fx = compact({k: v for k, v in fx.items() if v}, iso(work.at), steps)
         payload["fx"] = fx
         if not fx:
             payload.pop("fx")
-        apply_effects(work.state, fx, work.at, task_ids)
+        apply_effects(work.state, fx, work.at, task_ids, steps)
         if fx:
             work.state.version += 1
         work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))
