@@ -51,6 +51,15 @@ def _is_page(path: str) -> bool:
     return not path.startswith("/api/")
 
 
+def _wants_page() -> bool:
+    """An error of a page view, or of an unknown address a browser asked for, is an HTML page; any other
+    client (curl, scripts) keeps getting problem+json, as before the pages existed."""
+    if not _is_page(request.path):
+        return False
+    names = {bp.name for bp in BLUEPRINTS}
+    return request.blueprint in names or "text/html" in request.headers.get("Accept", "")
+
+
 def _error_page(status: int, message: str) -> Response:
     resp = Response(render_template("error.html", status=status, message=message), status=status,
                     mimetype="text/html")
@@ -88,7 +97,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     def http_error(err: HTTPException) -> Response:
         """Pages get an HTML page for Flask's own errors; the API keeps problem+json."""
-        if not _is_page(request.path):
+        if not _wants_page():
             return problems.from_http(err)
         status = err.code or 500
         if status == 400 and err.description in ("csrf", "csrf_origin"):
@@ -99,7 +108,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         return _error_page(status, message)
 
     def internal(err: Exception) -> Response:
-        if not _is_page(request.path):
+        if not _wants_page():
             return problems.internal_problem(err)
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error on a page (incident %s)", incident)

@@ -109,6 +109,11 @@ def kpi_columns(first: str, code: str) -> list[Column]:
     ]
 
 
+def _person(username: str) -> str:
+    o = directory().officers.get(username)
+    return o.name if o is not None else username
+
+
 def _kpi_rows(rows: list[KpiRow], name: Any) -> list[dict[str, Any]]:
     return [{**r.as_dict(), "name": name(r.key)} for r in rows]
 
@@ -138,7 +143,7 @@ def kpi() -> Any:
                     key=lambda r: (RATING_ORDER.get(r.rating, 9), -(r.on_time_rate or 0), -r.handled, r.key))
     officers = Table("kpi-officers", _("Officer ranking"), [Column("rank", "#", numeric=True)] + kpi_columns(
         _("Officer"), _("Username")),
-        [{**row, "rank": n} for n, row in enumerate(_kpi_rows(ranked, officer_name), start=1)],
+        [{**row, "rank": n} for n, row in enumerate(_kpi_rows(ranked, _person), start=1)],
         _("No work in this period."))
     desks = Table("kpi-dossiers", _("Dossiers by receiving desk"), [
         Column("key", _("Unit code"), csv_only=True),
