@@ -9,12 +9,14 @@ brought up to date first, as `landflow kpi` does (the scheduler's sweep usually 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from engine import queries
 from engine.accountability import KINDS
@@ -131,7 +133,8 @@ def kpi() -> Any:
         first, last = last, first
     first = max(first, last - timedelta(days=3 * 366))
     start, end = local_start(first), local_start(last + timedelta(days=1))
-    refresh_item_facts(engine.db, engine.calendar, now)
+    with contextlib.suppress(IntegrityError):  # the sweep added the same facts at the same moment: they are there
+        refresh_item_facts(engine.db, engine.calendar, now)
     rules = RatingRules.load(engine.settings.kpi_file)
     with engine.db.read() as s:
         by_unit = kpi_report(s, "unit", start, end, now, rules)

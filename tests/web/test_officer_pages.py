@@ -155,12 +155,14 @@ def test_worklist_deadline_colours_follow_working_time(site: Site, pages: Pages)
     Three dossiers reach the branch's `check_rights` (P2D) three, one and a half, and zero working days ago."""
     desk = site.lf.directory.get().officers["desk.haichau"]
     now = site.clock.now()
-    for back in ("P3D", "P1DT4H", "PT0M"):
-        site.clock.set(site.lf.calendar.subtract(now, back))
-        st = open_dossier(site)
-        [item] = open_items(site, st.id)
-        site.lf.runtime.complete(desk, item.id, {"decision": "accept", "kind": "transfer"})
-    site.clock.set(now)
+    try:
+        for back in ("P3D", "P1DT4H", "PT0M"):
+            site.clock.set(site.lf.calendar.subtract(now, back))
+            st = open_dossier(site)
+            [item] = open_items(site, st.id)
+            site.lf.runtime.complete(desk, item.id, {"decision": "accept", "kind": "transfer"})
+    finally:
+        site.clock.set(now)
     page = pages.signed_in("branch.haichau")
     rows = page.locator("table[data-table=worklist] tbody tr")
     assert rows.count() > 0
