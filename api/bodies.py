@@ -20,7 +20,8 @@ from flask import Flask, request
 
 from .problems import ApiProblem
 
-UPLOADS = frozenset({"procedures.deploy", "procedures.validate"})
+# the API's and the pages' procedure uploads (a BPMN with its DMN files)
+UPLOADS = frozenset({"procedures.deploy", "procedures.validate", "web_procedures.check", "web_procedures.deploy"})
 MAX_DEPTH = 32
 
 

@@ -117,12 +117,21 @@ def from_database(err: Exception) -> Response:
 
 def _database_or_internal(err: DBAPIError) -> Response:
     """Other driver errors: a connection lost mid-statement is 503; the rest are defects (500)."""
-    if err.connection_invalidated:
+    if is_unavailable(err):
         return from_database(err)
-    return internal_error(err)
+    return internal_problem(err)
 
 
-def internal_error(err: Exception) -> Response:
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """The database is down, unreachable or locked (503), as opposed to a defect (500)."""
+    return isinstance(err, UNAVAILABLE) or (isinstance(err, DBAPIError) and bool(err.connection_invalidated))
+
+
+def internal_problem(err: Exception) -> Response:
+    """A 500 that names an incident id and logs the traceback under it; never shows the traceback."""
     incident = uuid.uuid4().hex[:12]
     log.exception("unhandled error (incident %s)", incident, exc_info=err)
     return problem(500, f"internal error; the server log has the details under incident {incident}",
@@ -134,7 +143,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(DefinitionRefused, from_definition)
     app.register_error_handler(ApiProblem, lambda e: problem(e.status, e.detail, code=e.code, headers=e.headers))
     app.register_error_handler(HTTPException, from_http)
-    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+    for unavailable in UNAVAILABLE:
         app.register_error_handler(unavailable, from_database)
     app.register_error_handler(DBAPIError, _database_or_internal)
-    app.register_error_handler(Exception, internal_error)
+    app.register_error_handler(Exception, internal_problem)

@@ -44,6 +44,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
     "LANDFLOW_MAX_BODY_BYTES": ("1000000", "size cap of a JSON request body (uploads: 4 × LANDFLOW_MAX_BPMN_BYTES)"),
     "LANDFLOW_SQLITE_BUSY_SECONDS": ("30", "SQLite: how long a write waits for the lock before the API answers 503"),
+    # web pages (README, "Web pages")
+    "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
+                            "created on first use)"),
+    "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
+    "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
 }
 
 
@@ -96,6 +101,9 @@ class Settings:
     login_rate: str = "10/minute"
     max_body_bytes: int = 1_000_000
     sqlite_busy_seconds: float = 30.0
+    secret_key: str = ""
+    cookie_secure: str = "auto"
+    proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -129,10 +137,15 @@ class Settings:
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
             max_body_bytes=int(_get(e, "LANDFLOW_MAX_BODY_BYTES")),
             sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
+            secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
+            cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
+            proxies=int(_get(e, "LANDFLOW_PROXIES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        if values["cookie_secure"] not in ("auto", "1", "0"):
+            raise ValueError("LANDFLOW_COOKIE_SECURE must be auto, 1 or 0")
         return cls(**values)  # type: ignore[arg-type]

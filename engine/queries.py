@@ -185,8 +185,10 @@ def dossier_count(db: Database) -> int:
 
 def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = None, unit: str | None = None,
              procedure: str | None = None, overdue: bool | None = None, code: str | None = None,
-             before_id: int | None = None, limit: int = 50) -> Page:
-    """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due."""
+             before_id: int | None = None, limit: int = 50, received_from: datetime | None = None,
+             received_before: datetime | None = None, code_contains: str | None = None) -> Page:
+    """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due;
+    `received_from` / `received_before` to a period of receipt; `code_contains` to codes containing it."""
     q = (select(DossierRow, ProcedureVersionRow.version)
          .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
          .where(_scope_clause(scope)))
@@ -198,9 +200,15 @@ def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = 
         q = q.where(DossierRow.procedure == procedure)
     if code is not None:
         q = q.where(DossierRow.code == code)
+    if code_contains:
+        q = q.where(DossierRow.code.contains(code_contains, autoescape=True))
     if overdue is not None:
         late = and_(DossierRow.status == "in_progress", DossierRow.due_at < now)
         q = q.where(late if overdue else ~late)
+    if received_from is not None:
+        q = q.where(DossierRow.received_at >= received_from)
+    if received_before is not None:
+        q = q.where(DossierRow.received_at < received_before)
     if before_id is not None:
         q = q.where(DossierRow.id < before_id)
     with db.read() as s:
@@ -220,15 +228,23 @@ def events(db: Database, dossier_id: int, after_seq: int = 0, limit: int = 1000)
 # -- worklist ---------------------------------------------------------------------------------------
 
 def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, int] | None = None,
-             limit: int = 100) -> Page:
+             limit: int = 100, procedure: str | None = None, state: str | None = None,
+             code: str | None = None) -> Page:
     """Open items the officer may act on: reserved for or claimed by them, or ready in their unit for
-    one of their roles. Soonest deadline first (items without one last), then oldest item."""
+    one of their roles. Soonest deadline first (items without one last), then oldest item.
+    Narrowed (the pages' filters) to a procedure, an item state, a dossier code containing `code`."""
     mine = WorkItemRow.assignee == officer.username
     pool = and_(WorkItemRow.assignee.is_(None), WorkItemRow.unit == officer.unit,
                 WorkItemRow.role.in_(sorted(officer.roles)) if officer.roles else false())
     q = (select(WorkItemRow, DossierRow.code, DossierRow.procedure, DossierRow.status, DossierRow.due_at)
          .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
          .where(WorkItemRow.state.in_(OPEN_ITEM), or_(mine, pool)))
+    if procedure is not None:
+        q = q.where(DossierRow.procedure == procedure)
+    if state is not None:
+        q = q.where(WorkItemRow.state == state)
+    if code:
+        q = q.where(DossierRow.code.contains(code, autoescape=True))
     if after is not None:
         due, last_id = after
         if due is None:
