@@ -26,6 +26,12 @@ def rows(lf: Landflow, sql: str, **params: Any) -> list[Any]:
         return list(c.execute(text(sql), params))
 
 
+def refusals(lf: Landflow) -> list[tuple[str, str]]:
+    """(officer, action) of the refusals in the audit log, oldest first."""
+    return [(a, json.loads(p)["action"]) for a, p in rows(
+        lf, "SELECT actor, payload FROM audit_log WHERE type = 'action_refused' ORDER BY seq")]
+
+
 def walk(auditor: Any, limit: int) -> list[dict[str, Any]]:
     """Every page of GET /audit/verify, following X-Next-Cursor."""
     pages, query = [], {"limit": limit}
@@ -90,9 +96,7 @@ def test_verify_page_by_page_and_tampering(sign_in: Any, demo_lf: Landflow, simu
         resp = sign_in(who).get("/api/v1/audit/verify", query_string={"dossier": edited})
         assert (resp.status_code, resp.mimetype, resp.json["code"]) == (403, PROBLEM, "wrong_role")
         assert "findings" not in resp.json and str(edited) not in resp.json["detail"]
-    refused = [(a, json.loads(p)["action"]) for a, p in rows(
-        lf, "SELECT actor, payload FROM audit_log WHERE type = 'action_refused' ORDER BY seq")]
-    assert refused[-3:] == [("supervisor", "verify_all"), ("desk.haichau", "verify_all"),
+    assert refusals(lf)[-3:] == [("supervisor", "verify_all"), ("desk.haichau", "verify_all"),
                             ("head.haichau", "verify_all")]
 
 
@@ -134,6 +138,7 @@ def test_checkpoints_listed_and_checked(sign_in: Any, demo_lf: Landflow, simulat
         resp = sign_in(who).get("/api/v1/checkpoints")
         assert (resp.status_code, resp.json["code"]) == (403, "wrong_role")
         assert "root" not in resp.get_data(as_text=True)
+    assert refusals(lf)[-2:] == [("supervisor", "read_checkpoints"), ("branch.haichau", "read_checkpoints")]
 
 
 def test_exports_parse_and_hold_the_log(sign_in: Any, demo_lf: Landflow, demo_clock: FixedClock,
@@ -195,3 +200,4 @@ def test_exports_parse_and_hold_the_log(sign_in: Any, demo_lf: Landflow, demo_cl
     for path in ("export.xes", "export.ocel.json"):
         resp = sign_in("supervisor").get(f"/api/v1/audit/{path}")
         assert (resp.status_code, resp.mimetype) == (403, PROBLEM) and "Content-Disposition" not in resp.headers
+    assert refusals(lf)[-2:] == [("supervisor", "export_xes"), ("supervisor", "export_ocel")]
