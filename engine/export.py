@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from .accountability import signals_for
 from .jsoncanon import iso
-from .store import CaseEventRow, Database, DossierRow, OfficerRow, UnitRow
+from .store import CaseEventRow, Database, DossierRow, OfficerRow, ProcedureVersionRow, UnitRow
 
 LIFECYCLE = {"claimed": "assign", "released": "reassign", "transferred": "reassign", "completed": "complete",
              "returned": "ate_abort"}
@@ -80,7 +80,8 @@ def parcel_id(commune: str | None, parcel: dict[str, Any]) -> str | None:
 
 
 def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
-    q = select(DossierRow.id, DossierRow.code, DossierRow.procedure, DossierRow.commune, DossierRow.parcel)
+    q = select(DossierRow.id, DossierRow.code, DossierRow.procedure, DossierRow.commune, DossierRow.parcel,
+               DossierRow.procedure_version_id)
     if flt.procedure:
         q = q.where(DossierRow.procedure == flt.procedure)
     if flt.start:
@@ -89,6 +90,9 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         q = q.where(DossierRow.received_at < flt.end)
     with db.read() as s:
         dossiers = s.execute(q.order_by(DossierRow.id)).all()
+        # Step names live in the procedure version (events name steps by id): one map per version.
+        names = {vid: {st["id"]: st["name"] for st in json.loads(meta)["steps"]}
+                 for vid, meta in s.execute(select(ProcedureVersionRow.id, ProcedureVersionRow.meta))}
     for i in range(0, len(dossiers), BATCH):
         chunk = dossiers[i:i + BATCH]
         with db.read() as s:
@@ -97,13 +101,13 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         by_dossier: dict[int, list[CaseEventRow]] = {}
         for ev in rows:
             by_dossier.setdefault(ev.dossier_id, []).append(ev)
-        for did, code, procedure, commune, parcel in chunk:
+        for did, code, procedure, commune, parcel, version_id in chunk:
             trace = MinedTrace(did, code, procedure, commune, parcel_id(commune, json.loads(parcel or "{}")))
-            trace.events = list(_mine(by_dossier.get(did, [])))
+            trace.events = list(_mine(by_dossier.get(did, []), names.get(version_id, {})))
             yield trace
 
 
-def _mine(events: list[CaseEventRow]) -> Iterator[MinedEvent]:
+def _mine(events: list[CaseEventRow], names: dict[str, str]) -> Iterator[MinedEvent]:
     items: dict[int, dict[str, Any]] = {}
     for ev in events:
         payload = json.loads(ev.payload)
@@ -136,7 +140,8 @@ def _mine(events: list[CaseEventRow]) -> Iterator[MinedEvent]:
                 yield MinedEvent(item["name"], "step", "withdraw", ev.at, ev.actor, item["unit"], item["role"],
                                  item["step"], None, ev.seq)
         for new in fx.get("new", []):
-            items[new["item"]] = {"name": new["name"] or new["step"], "step": new["step"], "unit": new["unit"],
+            items[new["item"]] = {"name": new.get("name") or names.get(new["step"]) or new["step"],
+                                  "step": new["step"], "unit": new["unit"],
                                   "role": new["role"]}
             yield MinedEvent(items[new["item"]]["name"], "step", "schedule", ev.at, ev.actor, new["unit"],
                              new["role"], new["step"], None, ev.seq)

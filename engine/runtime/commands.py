@@ -17,7 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -38,7 +38,7 @@ from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
-from .state import DossierState, apply_effects, dossier_values, item_row_values, state_from_rows
+from .state import DossierState, apply_effects, compact, dossier_values, item_row_values, state_from_rows
 from .succession import SuccessorLookup
 from .timers import TimerMixin
 
@@ -48,15 +48,19 @@ EVENT = CaseEventRow.__table__
 SNAPSHOT = DossierStateRow.__table__
 # Statements built once: their SET clauses come from the parameters, so SQLAlchemy compiles each once
 # instead of coercing every value of every command into a new statement.
-FIND_ITEM = select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step).where(ITEM.c.id == bindparam("pk"))
 LOAD_DOSSIER = select(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
 LOAD_DOSSIER_LOCKED = LOAD_DOSSIER.with_for_update()
+# An item command finds its dossier and locks it in one statement.
+LOAD_BY_ITEM = (select(DOSSIER, ITEM.c.ordinal.label("item_ordinal"), ITEM.c.step.label("item_step"))
+                .join_from(ITEM, DOSSIER, ITEM.c.dossier_id == DOSSIER.c.id).where(ITEM.c.id == bindparam("pk")))
+LOAD_BY_ITEM_LOCKED = LOAD_BY_ITEM.with_for_update(of=DOSSIER)
 LOAD_OPEN_ITEMS = select(ITEM).where(ITEM.c.dossier_id == bindparam("pk"), ITEM.c.state.in_(("ready", "claimed")))
 UPDATE_DOSSIER = update(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
 UPDATE_ITEM = update(ITEM).where(ITEM.c.id == bindparam("pk"))
 INSERT_ITEMS = insert(ITEM).returning(ITEM.c.id, ITEM.c.ordinal, sort_by_parameter_order=True)
 INSERT_SNAPSHOT = insert(SNAPSHOT)
 UPDATE_SNAPSHOT = update(SNAPSHOT).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
+DELETE_SNAPSHOT = delete(SNAPSHOT).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
 LOAD_SNAPSHOT = select(SNAPSHOT.c.state, SNAPSHOT.c.seq).where(SNAPSHOT.c.dossier_id == bindparam("pk"))
 
 
@@ -87,6 +91,7 @@ class Work:
     events: list[PendingEvent] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     created: bool = False  # the dossier row was inserted by this command (open)
+    loaded: dict[str, Any] = field(default_factory=dict)  # the dossier row as read: only changes are written
     _session: Session | None = None
 
     @property
@@ -133,18 +138,20 @@ class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
         work: Work | None = None
         try:
             with self.db.transaction() as conn:
+                pg = self.db.dialect == "postgresql"
                 if target.item_id is not None:
-                    found = conn.execute(FIND_ITEM, {"pk": target.item_id}).first()
-                    if found is None:
+                    row = conn.execute(LOAD_BY_ITEM_LOCKED if pg else LOAD_BY_ITEM, {"pk": target.item_id}).first()
+                    if row is None:
                         raise refuse("not_found", "not_found", f"work item {target.item_id} does not exist")
-                    target.dossier_id, target.ordinal, target.step = found
-                load = LOAD_DOSSIER_LOCKED if self.db.dialect == "postgresql" else LOAD_DOSSIER
-                row = conn.execute(load, {"pk": target.dossier_id}).first()
-                if row is None:
-                    raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
+                    target.dossier_id, target.ordinal, target.step = row.id, row.item_ordinal, row.item_step
+                else:
+                    row = conn.execute(LOAD_DOSSIER_LOCKED if pg else LOAD_DOSSIER, {"pk": target.dossier_id}).first()
+                    if row is None:
+                        raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
                 items = conn.execute(LOAD_OPEN_ITEMS, {"pk": row.id})
                 state = state_from_rows(row, items)
-                work = Work(conn, state, self.clock.now(), officer, self.directory.get())
+                work = Work(conn, state, self.clock.now(), officer, self.directory.get(),
+                            loaded=dossier_values(state))
                 if expected_version is not None and expected_version != state.version:
                     raise refuse("stale", "stale_version",
                                  f"the dossier changed (version {state.version}, you had {expected_version})")
@@ -172,8 +179,13 @@ class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
         self.persist_timers(work)
         if work._session is not None:
             work._session.flush()
-        if work.wf_changed and work.wf is not None and (
-                work.created or state.is_finished or state.last_seq - state.snapshot_seq >= SNAPSHOT_EVERY):
+        if state.is_finished:
+            # A finished dossier takes no more commands: its history replays from the events alone.
+            if state.snapshot_seq:
+                conn.execute(DELETE_SNAPSHOT, {"pk": state.id})
+                state.snapshot_seq = 0
+        elif work.wf_changed and work.wf is not None and (
+                work.created or state.last_seq - state.snapshot_seq >= SNAPSHOT_EVERY):
             blob = wfm.snapshot(work.wf)
             values = {"version": state.version, "seq": state.last_seq, "state": blob}
             if work.created:
@@ -181,7 +193,10 @@ class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
             else:
                 conn.execute(UPDATE_SNAPSHOT, {"pk": state.id, **values})
             state.snapshot_seq = state.last_seq
-        conn.execute(UPDATE_DOSSIER, {"pk": state.id, **dossier_values(state)})
+        values = dossier_values(state)
+        changed = {k: v for k, v in values.items() if work.loaded.get(k, Ellipsis) != v}
+        if changed:
+            conn.execute(UPDATE_DOSSIER, {"pk": state.id, **changed})
         dirty = [state.items[o] for o in sorted(state.dirty_items)]
         fresh = [i for i in dirty if i.id is None]
         if fresh:
@@ -225,11 +240,12 @@ class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
         self.sync_timers(work, fx, task_ids or {})
         if fx:
             reconcile_clock(self.calendar, work.state, work.at, fx)
-        fx = {k: v for k, v in fx.items() if v}
+        steps = work.proc.meta.steps if work.proc is not None else None
+        fx = compact({k: v for k, v in fx.items() if v}, iso(work.at), steps)
         payload["fx"] = fx
         if not fx:
             payload.pop("fx")
-        apply_effects(work.state, fx, work.at, task_ids)
+        apply_effects(work.state, fx, work.at, task_ids, steps)
         if fx:
             work.state.version += 1
         work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))

@@ -65,6 +65,15 @@ def next_code(session: Session | Connection, dialect: str, agency: str, day: str
     return f"{agency}-{day}-{n:04d}"
 
 
+def workflow_data(data: dict[str, Any], dossier: dict[str, Any]) -> dict[str, Any]:
+    """What the workflow starts with: the opening data plus the dossier fields conditions may read.
+
+    Derived from the `opened` event (its data and its dossier effects), so the event need not repeat it.
+    """
+    return {**data, "commune": dossier["commune"], "remote": dossier["remote"], "procedure": dossier["procedure"],
+            "parcel": dossier["parcel"], "applicant": dossier["applicant"], "dossier_code": dossier["code"]}
+
+
 class OpeningMixin:
     def open(self: Runtime, officer: Officer, procedure: str, commune: str | None, applicant: dict[str, Any],
              parcel: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
@@ -128,8 +137,8 @@ class OpeningMixin:
             "version": 0, "last_seq": 0, "head_hash": "", "next_item": 1, "snapshot_seq": 0,
             "supplement_count": 0, "apologised": False, "remote": False, "days_spent_before": 0}).scalar_one()
         state = DossierState(id=dossier_id, desk_unit=officer.unit, commune=commune)
-        wf_data = {**data, "commune": commune, "remote": remote, "procedure": proc.key, "parcel": parcel,
-                   "applicant": applicant, "dossier_code": code}
+        wf_data = workflow_data(data, {"commune": commune, "remote": remote, "procedure": proc.key,
+                                       "parcel": parcel, "applicant": applicant, "code": code})
         work = Work(s, state, at, officer, directory, proc=proc, created=True)
         self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
         assert work.wf is not None
@@ -154,8 +163,7 @@ class OpeningMixin:
         self.finish_if_ended(work, fx)
         payload: dict[str, Any] = {
             "procedure": proc.key, "version": proc.version, "procedure_version_id": proc.version_id,
-            "limit": limit, "remote_extension": extension if remote else None, "data": data, "wf_data": wf_data,
-            "fx": fx}
+            "limit": limit, "remote_extension": extension if remote else None, "data": data, "fx": fx}
         if days_spent:
             payload["days_spent"] = {"days": days_spent, "deducted": deducted,
                                      "clock": self.settings.transitional_clock}

@@ -9,7 +9,7 @@ and `verify` can recompute them and compare.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -135,20 +135,58 @@ def _load_time(value: Any) -> datetime | None:
     return None if value is None else parse_iso(value)
 
 
+NOW = "@"  # in effects: "the instant of this event" (most times an event sets are its own)
+
+
+def compact(fx: dict[str, Any], at: str, steps: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Write effects short: the event's own instant as NOW, and a new item's name and limit left out
+    when they are the step's (the procedure version, which the event names, holds them)."""
+    def times(changes: dict[str, Any]) -> dict[str, Any]:
+        return {k: (NOW if v == at else v) for k, v in changes.items()}
+
+    out = dict(fx)
+    if "items" in fx:
+        out["items"] = {k: times(v) for k, v in fx["items"].items()}
+    if "dossier" in fx:
+        out["dossier"] = times(fx["dossier"])
+    if "new" in fx:
+        news = []
+        for new in fx["new"]:
+            meta = steps.get(new["step"]) if steps else None
+            new = times(new)
+            if meta is not None:
+                if new.get("name") == meta.name:
+                    new.pop("name")
+                if new.get("sla") == meta.sla:
+                    new.pop("sla")
+            news.append(new)
+        out["new"] = news
+    return out
+
+
 def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
-                  task_ids: dict[int, str] | None = None) -> None:
+                  task_ids: dict[int, str] | None = None, steps: Mapping[str, Any] | None = None) -> None:
     """Fold one event's effects into the state. Deterministic; reads no clock, config or database.
 
     `task_ids` maps new items to their SpiffWorkflow tasks; those ids are per-process noise and are
-    kept out of the (hashed) effects.
+    kept out of the (hashed) effects. `steps` (the procedure version's step metadata) supplies the
+    name and limit that `compact` left out.
     """
     task_ids = task_ids or {}
+
+    def when(value: Any) -> datetime | None:
+        return at if value == NOW else _load_time(value)
+
     for new in fx.get("new", []):
         ordinal = new["item"]
-        created = _load_time(new.get("created_at")) or at
+        name, sla = new.get("name"), new.get("sla")
+        if name is None or sla is None:  # compacted: the step's own name and limit
+            meta = (steps or {})[new["step"]]
+            name, sla = name if name is not None else meta.name, sla if sla is not None else meta.sla
+        created = when(new.get("created_at")) or at
         state.items[ordinal] = ItemState(
-            ordinal=ordinal, step=new["step"], name=new["name"], role=new["role"], unit=new["unit"],
-            sla=new["sla"], clock=new["clock"], created_at=created, due_at=_load_time(new["due_at"]),
+            ordinal=ordinal, step=new["step"], name=name, role=new["role"], unit=new["unit"], sla=sla,
+            clock=new["clock"], created_at=created, due_at=when(new["due_at"]),
             state=new.get("state", "ready"), assignee=new.get("assignee"),
             trail=[{"unit": new["unit"], "officer": new.get("assignee")}], last_activity_at=created,
             task_id=task_ids.get(ordinal),
@@ -160,7 +198,7 @@ def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
         for name, value in changes.items():
             if name not in ITEM_FIELDS:
                 raise KeyError(f"unknown work item field {name!r} in effects")
-            setattr(item, name, _load_time(value) if name in ITEM_TIMES else value)
+            setattr(item, name, when(value) if name in ITEM_TIMES else value)
         state.dirty_items.add(item.ordinal)
     for key, changes in fx.get("timers", {}).items():
         ordinal = int(key)
@@ -179,7 +217,7 @@ def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
     for name, value in fx.get("dossier", {}).items():
         if name not in DOSSIER_FIELDS:
             raise KeyError(f"unknown dossier field {name!r} in effects")
-        setattr(state, name, _load_time(value) if name in DOSSIER_TIMES else value)
+        setattr(state, name, when(value) if name in DOSSIER_TIMES else value)
 
 
 # -- rows <-> state ---------------------------------------------------------------------------------

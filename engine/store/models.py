@@ -151,7 +151,7 @@ class WorkItemRow(Base):
         Index("ix_work_item_state_due", "state", "due_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))  # indexed by (dossier_id, ordinal)
     ordinal: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
@@ -177,8 +177,7 @@ class CaseEventRow(Base):
 
     __tablename__ = "case_event"
     __table_args__ = (
-        UniqueConstraint("dossier_id", "seq"),
-        Index("ix_case_event_type_at", "type", "at"),
+        UniqueConstraint("dossier_id", "seq"),  # every event query is per dossier: no other index
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dossier_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.bootstrap import Landflow
 from engine.definitions import DefinitionRefused, check
 from engine.runtime import CommandRefused
-from engine.store import AuditEntryRow, CaseEventRow, DossierRow, ProcedureVersionRow, SignalRow
+from engine.store import AuditEntryRow, DossierRow, ProcedureVersionRow, SignalRow, WorkItemRow
 from tests.conftest import officer
 from tests.support.bpmn_builder import Node, small_procedure
 
@@ -146,9 +146,9 @@ def test_versions_are_content_addressed_and_dossiers_keep_theirs(lf: Landflow) -
     pinned = lf.runtime.open(desk, "small_test", "W1", {"name": "C"}, {}, version=1)
     with lf.db.read() as s:
         versions = {d.id: d.procedure_version_id for d in s.scalars(select(DossierRow))}
-        items = {e.dossier_id: e.payload for e in s.scalars(select(CaseEventRow).where(CaseEventRow.seq == 1))}
+        limits = {i.dossier_id: i.sla for i in s.scalars(select(WorkItemRow).where(WorkItemRow.ordinal == 1))}
     assert versions == {old.id: first.id, new.id: second.id, pinned.id: first.id}
-    assert '"sla":"PT4H"' in items[new.id] and '"sla":"P1D"' in items[old.id]
+    assert limits == {old.id: "P1D", new.id: "PT4H", pinned.id: "P1D"}
 
 
 def test_stored_snapshots_hold_no_spec(small: Landflow) -> None:

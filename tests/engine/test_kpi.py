@@ -16,7 +16,7 @@ from sqlalchemy import select
 from config.settings import ROOT
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
-from engine.jsoncanon import parse_iso
+from engine.jsoncanon import iso, parse_iso
 from engine.kpi import KpiRow, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
 from engine.runtime import CommandRefused
@@ -151,7 +151,7 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
                 name = {"idle_claim": "idle_claims", "escalated": "escalations"}[ev.type]
                 out[key(p["officer"], p["unit"])][name] += 1
         for new in fx.get("new", []):
-            items[(ev.dossier_id, new["item"])] = {"created": ev.at, "due": parse_iso(new["due_at"]),
+            items[(ev.dossier_id, new["item"])] = {"created": ev.at, "due": instant(new["due_at"], ev.at),
                                                    "unit": new["unit"], "state": "ready", "assignee": None}
         for k_, ch in fx.get("items", {}).items():
             it = items[(ev.dossier_id, int(k_))]
@@ -159,7 +159,7 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
                 if field_ in ch:
                     it[field_] = ch[field_]
             if "due_at" in ch:
-                it["due"] = parse_iso(ch["due_at"])
+                it["due"] = instant(ch["due_at"], ev.at)
     for e in refused_opens:
         if start <= e.at < end and group_by != "procedure":
             out[e.actor if group_by == "officer" else (e.unit or "-")]["refused_attempts"] += 1
@@ -173,6 +173,11 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
     return {k: dict(v) for k, v in out.items()}
 
 
+def instant(value: str, at: datetime) -> datetime:
+    """An instant in effects: "@" means the event's own time."""
+    return at if value == "@" else parse_iso(value)
+
+
 def dossier_level(lf: Landflow, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
     """to_process, done, done_on_time, late_done, late_in_progress over all dossiers, from the events."""
     with lf.db.read() as s:
@@ -180,7 +185,7 @@ def dossier_level(lf: Landflow, start: datetime, end: datetime, now: datetime) -
     dossiers: dict[int, dict[str, Any]] = defaultdict(dict)
     for ev in events:
         for name, value in json.loads(ev.payload).get("fx", {}).get("dossier", {}).items():
-            dossiers[ev.dossier_id][name] = value
+            dossiers[ev.dossier_id][name] = iso(ev.at) if value == "@" else value  # "@": the event's instant
     out = defaultdict(int)
     ref = min(end, now)
     for d in dossiers.values():
