@@ -33,9 +33,19 @@ COUNTS = ("handled", "on_time", "used_minutes", "allowed_minutes", "overdue_open
           "ping_pongs", "repeat_supplements", "refused_attempts", "idle_claims", "apologies", "escalations")
 
 
+NOW = "@"  # in recorded effects: the instant of the event itself
+
+
 def instant(value: Any) -> datetime:
-    """An event instant as stored in JSON (`2026-02-05T02:00:00.000000Z`)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """An instant as effects record it (`2026-02-05T02:00:00.000000Z`), or one already read."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def when(value: Any, at: datetime) -> datetime | None:
+    """A recorded time field: none, the event's own instant ('@'), or an instant."""
+    if value is None:
+        return None
+    return at if value == NOW else instant(value)
 
 
 @dataclass
@@ -111,19 +121,19 @@ def fold(db: Database, calendar: WorkingCalendar) -> History:
         elif etype in ("idle_claim", "escalated"):
             signal("idle_claims" if etype == "idle_claim" else "escalations", p.get("officer"), p.get("unit", unit))
         for name, value in fx.get("dossier", {}).items():
-            d.fields[name] = value
+            d.fields[name] = at if value == NOW else value
         d.procedure = d.fields.get("procedure", d.procedure)
         d.desk_unit = d.fields.get("desk_unit", d.desk_unit)
         for new in fx.get("new", []):
-            d.items[new["item"]] = Item(at, instant(new["due_at"]) if new.get("due_at") else None, new["unit"],
-                                        new.get("state", "ready"), new.get("assignee"))
+            d.items[new["item"]] = Item(at, when(new.get("due_at"), at), new["unit"], new.get("state", "ready"),
+                                        new.get("assignee"))
         for key, changes in fx.get("items", {}).items():
             item = d.items[int(key)]
             item.unit = changes.get("unit", item.unit)
             item.state = changes.get("state", item.state)
             item.assignee = changes.get("assignee", item.assignee)
             if "due_at" in changes:
-                item.due = instant(changes["due_at"]) if changes["due_at"] else None
+                item.due = when(changes["due_at"], at)
     for etype, actor, unit, at_raw, payload_text in _rows(
             db, "SELECT type, actor, unit, at, payload FROM audit_log ORDER BY seq"):
         if etype == "action_refused":
