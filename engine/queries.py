@@ -9,6 +9,11 @@ Read scopes (who sees which dossiers) are decided here, in one place:
 - everyone else sees the dossiers their unit touched or received: received at its desk, about a
   parcel in its commune, holding (or having held) a work item there, or re-routed away by it; and
   the signals about their unit or about themselves.
+
+Reports (`report_unit`): the KPI report is read by auditors and supervisors for the whole
+organisation (or one unit they name), and by unit heads for their own unit only; the organisation-
+wide audit (verify everything, process-mining export, checkpoints) by auditors only. A refusal here
+is an attempt the API records like any refused command (audit log, `unauthorised_attempt`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from .store import (
 )
 
 SEE_ALL = frozenset({"auditor", "supervisor"})
+UNIT_HEAD = "unit_head"
+REPORTS = ("kpi", "audit")
 OPEN_DOSSIER = ("new", "in_progress", "awaiting_supplement")
 OPEN_ITEM = ("ready", "claimed")
 
@@ -160,6 +167,13 @@ def ping(db: Database) -> bool:
 def visible(session: Session, scope: Scope, dossier_id: int) -> bool:
     q = select(DossierRow.id).where(DossierRow.id == dossier_id, _scope_clause(scope))
     return session.scalar(q) is not None
+
+
+def item_dossier(db: Database, scope: Scope, item_id: int) -> int | None:
+    """The dossier of a work item, when both exist and the dossier is in scope."""
+    with db.read() as s:
+        dossier_id = s.scalar(select(WorkItemRow.dossier_id).where(WorkItemRow.id == item_id))
+        return dossier_id if dossier_id is not None and visible(s, scope, dossier_id) else None
 
 
 def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
@@ -296,6 +310,35 @@ def signals(db: Database, scope: Scope, *, kind: str | None = None, unit: str | 
     views = [SignalView(r[0].id, r[0].kind, r[0].dossier_id, r[1], r[0].seq, r[0].officer, r[0].unit, r[0].at,
                         r[0].reason) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+def report_unit(officer: Officer, report: str, unit: str | None = None) -> str | None:
+    """The unit a report is limited to for this officer (None: the whole organisation), or a refusal.
+
+    `unit` is the unit asked for (None: all that the officer may read).
+    """
+    from .policy import Refusal
+    from .runtime.errors import CommandRefused
+
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report}")
+    if not officer.active:
+        raise CommandRefused(Refusal("forbidden", "inactive", "this account is deactivated"))
+    if report == "audit":
+        if "auditor" not in officer.roles:
+            raise CommandRefused(Refusal("forbidden", "wrong_role", "the organisation-wide audit is for auditors"))
+        return None
+    if officer.roles & SEE_ALL:
+        return unit
+    if UNIT_HEAD in officer.roles:
+        if unit is not None and unit != officer.unit:
+            raise CommandRefused(Refusal("forbidden", "wrong_unit",
+                                         f"a unit head reads the KPI of their own unit ({officer.unit}) only"))
+        return officer.unit
+    raise CommandRefused(Refusal("forbidden", "wrong_role",
+                                 "KPI reports are for auditors, supervisors and (of their own unit) unit heads"))
 
 
 # -- organisation and procedures ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkIte
 from . import continuation, fastforward, succession
 from . import workflow as wfm
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
+from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
@@ -114,7 +115,7 @@ class Target:
 SNAPSHOT_EVERY = 8  # events between workflow snapshots; a cache miss replays at most this tail
 
 
-class Runtime(OpeningMixin, TimerMixin):
+class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
     """The engine's command side. Everything it needs is passed in; it holds no global state."""
 
     def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,

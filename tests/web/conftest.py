@@ -35,7 +35,6 @@ from engine.clock import FixedClock
 from tests.api.conftest import app, client, demo_clock, demo_lf, demo_settings, sqlite_template  # noqa: F401
 from tests.conftest import local
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "docs" / "screenshots"
 NOW = local(2026, 3, 3, 10, 0)  # a Tuesday morning; the history runs up to it
 DESKTOP = {"width": 1366, "height": 768}
@@ -95,18 +94,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server.shutdown()
     server.server_close()
     lf.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make test` (scripts/test-tools.sh installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 class Pages:
