@@ -2,9 +2,9 @@
 pagination caps, JSON depth, sign-in throttling, token expiry and revocation, security headers,
 password and token storage, demo accounts outside demo mode.
 
-CSRF: the API authenticates with bearer tokens sent by the client, never with cookies, so a forged
-cross-site form cannot carry a credential; there are no server-rendered forms on this branch (checked
-by test_no_cookie_is_ever_set).
+CSRF: the API authenticates with bearer tokens sent by the client, never with cookies (checked by
+test_no_cookie_is_ever_set), so a forged cross-site request cannot carry a credential there. The
+pages' session cookie and their forms' CSRF tokens are tested in test_pages_security.py.
 """
 
 from __future__ import annotations
