@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,12 @@ from ..problems import ApiProblem
 _TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
+_ITEM_FIELDS = tuple(f.name for f in fields(queries.ItemView))
+
+
 def item_dict(i: queries.ItemView) -> dict[str, Any]:
-    return asdict(i)
+    # not dataclasses.asdict: it deep-copies every value, which cost more than the query
+    return {name: getattr(i, name) for name in _ITEM_FIELDS}
 
 
 def summary_dict(d: queries.DossierView, now: datetime) -> dict[str, Any]:
