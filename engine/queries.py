@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from .org import Officer
@@ -195,7 +195,6 @@ def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
 
 
 def dossier_count(db: Database) -> int:
-    from sqlalchemy import func
 
     with db.read() as s:
         return int(s.scalar(select(func.count()).select_from(DossierRow)) or 0)
@@ -240,26 +239,47 @@ def events(db: Database, dossier_id: int, after_seq: int = 0, limit: int = 1000)
 def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, int] | None = None,
              limit: int = 100) -> Page:
     """Open items the officer may act on: reserved for or claimed by them, or ready in their unit for
-    one of their roles. Soonest deadline first (items without one last), then oldest item."""
-    mine = WorkItemRow.assignee == officer.username
-    pool = and_(WorkItemRow.assignee.is_(None), WorkItemRow.unit == officer.unit,
-                WorkItemRow.role.in_(sorted(officer.roles)) if officer.roles else false())
-    q = (select(WorkItemRow, DossierRow.code, DossierRow.procedure, DossierRow.status, DossierRow.due_at)
-         .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
-         .where(WorkItemRow.state.in_(OPEN_ITEM), or_(mine, pool)))
-    if after is not None:
-        due, last_id = after
-        if due is None:
-            q = q.where(WorkItemRow.due_at.is_(None), WorkItemRow.id > last_id)
-        else:
-            q = q.where(or_(WorkItemRow.due_at > due, and_(WorkItemRow.due_at == due, WorkItemRow.id > last_id),
-                            WorkItemRow.due_at.is_(None)))
-    q = q.order_by(WorkItemRow.due_at.asc().nulls_last(), WorkItemRow.id).limit(limit + 1)
+    one of their roles. Soonest deadline first (items without one last), then oldest item.
+
+    A branch office holds tens of thousands of open items in a province. "Mine OR my unit's pool,
+    ordered by deadline" would collect all of them and sort; instead each part is read in index order
+    ((assignee, state, due_at), and the partial pool index (unit, role, due_at, id)) and cut at the
+    page size, and only those few rows are merged, sorted and joined to their dossiers: the cost is the
+    page's, not the unit's backlog.
+    """
     if not officer.active:
         return Page([], False)
-    with db.read() as s:
-        rows = s.execute(q).all()
-    views = [WorkView(_item(r[0]), r[0].dossier_id, r[1], r[2], r[3], r[4]) for r in rows[:limit]]
+    W = WorkItemRow
+    n = limit + 1
+    mine = [and_(W.assignee == officer.username, W.state == state) for state in OPEN_ITEM]
+    # a unit's pool: ready and reserved for nobody (a claimed item always has its holder), per role
+    pool = [and_(W.unit == officer.unit, W.role == role, W.state == "ready", W.assignee.is_(None))
+            for role in sorted(officer.roles)]
+    due, last_id = after if after is not None else (None, 0)
+    parts = []
+    for where in (*mine, *pool):
+        # with a deadline, in deadline order (none left when the cursor is already past them) ...
+        if after is None or due is not None:
+            dated = select(W.id, W.due_at).where(where, W.due_at.is_not(None))
+            if due is not None:
+                dated = dated.where(or_(W.due_at > due, and_(W.due_at == due, W.id > last_id)))
+            parts.append(dated.order_by(W.due_at, W.id).limit(n).subquery())
+        # ... then those without one (SQLite sorts NULL first: never ask it for "NULLS LAST" in one go)
+        undated = select(W.id, W.due_at).where(where, W.due_at.is_(None))
+        if after is not None and due is None:
+            undated = undated.where(W.id > last_id)
+        parts.append(undated.order_by(W.id).limit(n).subquery())
+    picked = union_all(*(select(p.c.id, p.c.due_at) for p in parts)).subquery()
+    ids = (select(picked.c.id).order_by(picked.c.due_at.is_(None), picked.c.due_at, picked.c.id).limit(n)
+           .scalar_subquery())
+    q = (select(*_I_COLS, WorkItemRow.dossier_id, DossierRow.code, DossierRow.procedure, DossierRow.status,
+                DossierRow.due_at)
+         .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
+         .where(WorkItemRow.id.in_(ids))
+         .order_by(WorkItemRow.due_at.is_(None), WorkItemRow.due_at, WorkItemRow.id))
+    with db.lookup() as conn:  # one statement: one snapshot
+        rows = conn.execute(q).all()
+    views = [WorkView(ItemView(*r[:_NI]), *r[_NI:]) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
 
 

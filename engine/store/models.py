@@ -146,8 +146,6 @@ class WorkItemRow(Base):
     __tablename__ = "work_item"
     __table_args__ = (
         UniqueConstraint("dossier_id", "ordinal"),
-        Index("ix_work_item_unit_state_due", "unit", "state", "due_at"),
-        Index("ix_work_item_assignee_state", "assignee", "state"),
         Index("ix_work_item_state_due", "state", "due_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -356,3 +354,14 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- scale (issue 7) ---------------------------------------------------------------------------------
+# The worklist reads a page straight off an index in deadline order instead of sorting a unit's whole
+# backlog (engine/queries.py): an officer's own items by (assignee, state, due_at), replacing
+# (assignee, state); a unit's pool (ready, reserved for nobody) by (unit, role, due_at, id), partial,
+# replacing (unit, state, due_at).
+_POOL = (WorkItemRow.state == "ready") & WorkItemRow.assignee.is_(None)
+Index("ix_work_item_assignee_state_due", WorkItemRow.assignee, WorkItemRow.state, WorkItemRow.due_at)
+Index("ix_work_item_pool", WorkItemRow.unit, WorkItemRow.role, WorkItemRow.due_at, WorkItemRow.id,
+      postgresql_where=_POOL, sqlite_where=_POOL)
