@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import multiprocessing
+import os
 import random
 import time
 import zlib
@@ -425,23 +427,44 @@ def build_fixture(url: str, var_dir: Path, dossiers: int, open_share: float = 0.
         n_open = max(0, round(dossiers * open_share) - len(opened))
         n_closed = max(0, dossiers - len(templates) - n_open)
         plan = list(_spread(opened, n_open)) + list(_spread(closed, n_closed))
+        codes = []
+        for t in plan:  # each clone's code, decided up front so that producers can split the plan
+            agency, day, _n = t.code.rsplit("-", 2)
+            counters[(agency, day)] = counters.get((agency, day), 0) + 1
+            codes.append(f"{agency}-{day}-{counters[(agency, day)]:04d}")
         t0 = time.perf_counter()
         loader = Loader(lf)
         loader.prepare()
-        batch = Batch()
-        made = 0
-        for t in plan:
-            agency, day, _n = t.code.rsplit("-", 2)
-            counters[(agency, day)] = counters.get((agency, day), 0) + 1
-            clone(t, start, f"{agency}-{day}-{counters[(agency, day)]:04d}", keys[t.place], batch)
-            made += 1
-            if batch.size() >= 200_000:
-                loader.write(batch)
-                batch = Batch()
-                if made % 50_000 < 2000:
-                    rate = made / (time.perf_counter() - t0)
-                    say(f"  {made:,} clones ({rate:,.0f}/s)")
-        loader.write(batch)
+        producers = 1 if lf.db.dialect == "sqlite" or len(plan) < 20_000 else max(1, min(4, os.cpu_count() or 1))
+        slices = [(i * len(plan) // producers, (i + 1) * len(plan) // producers) for i in range(producers)]
+        starts = []
+        at = Ids(start.dossier, start.item, start.event, start.signal, start.notice)
+        for lo, hi in slices:
+            starts.append(Ids(at.dossier, at.item, at.event, at.signal, at.notice))
+            for t in plan[lo:hi]:
+                at.dossier += 1
+                at.item += len(t.items)
+                at.event += len(t.events)
+                at.signal += len(t.signals)
+                at.notice += len(t.notices)
+        if producers == 1:
+            _produce(loader.write, plan, codes, starts[0], keys, say, t0)
+        else:
+            # one process per core, each with its own COPY connection: row making (Python) and COPY
+            # ingestion (the server) overlap. Forked after the parent's pool is closed: no connection
+            # crosses the fork.
+            lf.db.dispose()
+            ctx = multiprocessing.get_context("fork")
+            procs = [ctx.Process(target=_produce_in_child,
+                                 args=(lf.db.url, plan[lo:hi], codes[lo:hi], starts[i], keys, i == 0, t0))
+                     for i, (lo, hi) in enumerate(slices)]
+            for proc in procs:
+                proc.start()
+            for proc in procs:
+                proc.join()
+            if any(proc.exitcode != 0 for proc in procs):
+                raise RuntimeError("a fixture producer failed")
+        made = len(plan)
         phases["clones"] = time.perf_counter() - t0
         say(f"  {made:,} clones written ({phases['clones']:.1f} s)")
         t0 = time.perf_counter()
@@ -462,6 +485,31 @@ def build_fixture(url: str, var_dir: Path, dossiers: int, open_share: float = 0.
         return FixtureInfo(total, still_open, events, items, len(templates), time.perf_counter() - t_start, now, phases)
     finally:
         lf.close()
+
+
+def _produce(write: Callable[[Batch], None], plan: list[Template], codes: list[str], ids: Ids,
+             keys: dict[str, Ed25519PrivateKey], say: Callable[[str], None] | None, t0: float) -> None:
+    batch = Batch()
+    for made, (t, code) in enumerate(zip(plan, codes, strict=True), start=1):
+        clone(t, ids, code, keys[t.place], batch)
+        if batch.size() >= 200_000:
+            write(batch)
+            batch = Batch()
+            if say is not None and made % 50_000 < 1500:
+                say(f"  {made:,} clones ({made / (time.perf_counter() - t0):,.0f}/s per producer)")
+    write(batch)
+
+
+def _produce_in_child(url: str, plan: list[Template], codes: list[str], ids: Ids,
+                      keys: dict[str, Ed25519PrivateKey], talk: bool, t0: float) -> None:
+    from engine.store import Database
+
+    db = Database(url, pool_size=1)
+    try:
+        loader = Loader(SimpleNamespace(db=db))  # type: ignore[arg-type]
+        _produce(loader.write, plan, codes, ids, keys, (lambda m: print(m, flush=True)) if talk else None, t0)
+    finally:
+        db.dispose()
 
 
 def _spread(templates: list[Template], n: int) -> Iterator[Template]:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,36 +136,52 @@ def pad(db: Db, dossier_id: int, item_id: int, events: int) -> None:
         have += 2
 
 
-def bench_history_length(db: Db, dossiers: int, short: int = 4, long: int = 498) -> dict[str, Any]:
-    """Claim, release, and `complete` (workflow cache emptied: snapshot + tail) on short and long dossiers."""
+def bench_history_length(db: Db, dossiers: int, rounds: int = 6, short: int = 4, long: int = 498) -> dict[str, Any]:
+    """Claim, release, and `complete` (workflow cache emptied: snapshot + tail) on short and long dossiers.
+
+    Each long dossier takes `rounds` claim/release pairs (498 -> 510 events); each short measurement
+    uses a fresh short dossier, so that "short" stays at 5 events.
+    """
     lf = db.lf
     o = lf.directory.get().officers
     desk, branch = o["desk.haichau"], o["branch.haichau"]
-    made: dict[str, list[tuple[int, int]]] = {"short": [], "long": []}
-    for kind, size in (("short", short), ("long", long)):
-        for _ in range(dossiers):
-            st = lf.runtime.open(desk, "land_transfer", desk.unit, {"name": "Lê Văn Dài", "id_number": "2"}, {})
-            (item,) = st.open_items()
-            st = lf.runtime.complete(desk, item.id or 0, dict(LAND_TRANSFER_PATH[0][1]))
-            (item,) = st.open_items()
-            pad(db, st.id, item.id or 0, size)
-            made[kind].append((st.id, item.id or 0))
-    t: dict[str, dict[str, list[float]]] = {k: {"claim": [], "release": [], "complete_cold": []} for k in made}
-    for i in range(dossiers):  # in turns, so that a busy moment of the machine hits both alike
-        for kind in ("short", "long"):
-            dossier_id, item_id = made[kind][i]
-            for action in ("claim", "release"):
-                t0 = time.perf_counter()
-                getattr(lf.runtime, action)(branch, item_id)
-                t[kind][action].append(time.perf_counter() - t0)
-            lf.workflows.evict(dossier_id)
+
+    def at_check_rights(size: int) -> tuple[int, int]:
+        st = lf.runtime.open(desk, "land_transfer", desk.unit, {"name": "Lê Văn Dài", "id_number": "2"}, {})
+        (item,) = st.open_items()
+        st = lf.runtime.complete(desk, item.id or 0, dict(LAND_TRANSFER_PATH[0][1]))
+        (item,) = st.open_items()
+        pad(db, st.id, item.id or 0, size)
+        return st.id, item.id or 0
+
+    longs = [at_check_rights(long) for _ in range(dossiers)]
+    shorts = [at_check_rights(short) for _ in range(dossiers * rounds)]
+    t: dict[str, dict[str, list[float]]] = {k: {"claim": [], "release": [], "complete_cold": []}
+                                            for k in ("short", "long")}
+
+    def pair(kind: str, item_id: int) -> None:
+        for action in ("claim", "release"):
             t0 = time.perf_counter()
-            lf.runtime.complete(branch, item_id, dict(LAND_TRANSFER_PATH[1][1]))
-            t[kind]["complete_cold"].append(time.perf_counter() - t0)
-    out: dict[str, Any] = {"dossiers_each": dossiers, "events": {"short": short + 1, "long": long + 1}}
-    for kind in made:
+            getattr(lf.runtime, action)(branch, item_id)
+            t[kind][action].append(time.perf_counter() - t0)
+
+    def complete_cold(kind: str, dossier_id: int, item_id: int) -> None:
+        lf.workflows.evict(dossier_id)
+        t0 = time.perf_counter()
+        lf.runtime.complete(branch, item_id, dict(LAND_TRANSFER_PATH[1][1]))
+        t[kind]["complete_cold"].append(time.perf_counter() - t0)
+
+    for r in range(rounds):  # in turns, so that a busy moment of the machine hits both alike
+        for i, (_dossier_id, item_id) in enumerate(longs):
+            pair("long", item_id)
+            pair("short", shorts[r * dossiers + i][1])
+    for i, (dossier_id, item_id) in enumerate(longs):
+        complete_cold("long", dossier_id, item_id)
+        complete_cold("short", *shorts[i])
+    out: dict[str, Any] = {"dossiers_each": dossiers, "samples": {k: len(v) for k, v in t["long"].items()},
+                           "events": {"short": short + 1, "long": long + 1}}
+    for kind in t:
         out[kind] = {k: median_ms(v) for k, v in t[kind].items()}
-        out[kind]["all_median_ms"] = median_ms([x for v in t[kind].values() for x in v])
     out["ratios"] = {k: round(out["long"][k] / out["short"][k], 3) for k in t["short"]}
     out["ratio"] = max(out["ratios"].values())
     return out
@@ -193,12 +209,15 @@ def bench_worklist(db: Db, rounds: int) -> dict[str, Any]:
             "open_work_items": open_items, "page": 100, "officers": len(names)}
 
 
-def bench_sweep(db: Db) -> dict[str, Any]:
+def bench_sweep(db: Db, notices: int = 300) -> dict[str, Any]:
+    """The sweep when nothing new is due (what nearly every minute's sweep is), and the cost of one
+    notice when there is work: `notices` of the step_overdue/escalated notices that fall due two working
+    hours later are recorded one by one (each is its own transaction, as in a real sweep)."""
     from engine.scheduler import Sweeper
 
     sweeper = Sweeper(db.lf)
     base = db.clock.now()
-    sweeper.sweep()  # catch up with the commands (a) and (b) ran: their KPI facts
+    sweeper.sweep()  # catch up with the commands (a) ran: their KPI facts
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -208,21 +227,25 @@ def bench_sweep(db: Db) -> dict[str, Any]:
     with db.lf.db.read() as s:
         latest = s.execute(text("SELECT max(at) FROM deadline_notice")).scalar()
     later = base
-    if latest is not None:
+    if latest is not None:  # an earlier run on a kept fixture may have recorded some already
         latest_dt = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
-        later = max(base, latest_dt.replace(tzinfo=base.tzinfo) if latest_dt.tzinfo is None else latest_dt)
-    db.clock.set(db.lf.calendar.add(later, "PT2H"))
+        later = max(base, latest_dt.replace(tzinfo=UTC) if latest_dt.tzinfo is None else latest_dt)
+    later = db.lf.calendar.add(later, "PT2H")
+    directory = db.lf.directory.get()
     t0 = time.perf_counter()
-    busy = sweeper.sweep()
+    found = sweeper.candidates("step_overdue", later)[: notices // 2]
+    found += sweeper.candidates("escalated", later)[: notices - len(found)]
+    find_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    recorded = sum(sweeper.record(c, later, directory) for c in found)
     busy_s = time.perf_counter() - t0
-    notices = busy.total
-    db.clock.set(base)
     with db.lf.db.read() as s:
         open_items = int(s.execute(text("SELECT count(*) FROM work_item WHERE state IN ('ready', 'claimed')"))
                          .scalar_one())
     return {"open_work_items": open_items, "nothing_new_s": round(quiet, 3),
-            "nothing_new_runs_s": [round(r[0], 3) for r in runs], "with_work_s": round(busy_s, 3),
-            "notices_recorded": notices, "ms_per_notice": round(busy_s / notices * 1000, 3) if notices else None}
+            "nothing_new_runs_s": [round(r[0], 3) for r in runs], "notices_recorded": recorded,
+            "finding_them_s": round(find_s, 3),
+            "ms_per_notice": round(busy_s / recorded * 1000, 3) if recorded else None}
 
 
 def bench_kpi(db: Db) -> dict[str, Any]:
@@ -391,9 +414,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         say(f"(c) worklist: p50 {c['worklist']['p50_ms']} ms, p99 {c['worklist']['p99_ms']} ms (target <= 20) over "
             f"{c['worklist']['open_work_items']:,} open work items")
         c["sweep"] = bench_sweep(big)
-        say(f"(c) sweep: nothing new {c['sweep']['nothing_new_s']} s (target <= 1); with work "
-            f"{c['sweep']['with_work_s']} s for {c['sweep']['notices_recorded']} notices "
-            f"({c['sweep']['ms_per_notice']} ms each)")
+        say(f"(c) sweep: nothing new {c['sweep']['nothing_new_s']} s (target <= 1); with work: "
+            f"{c['sweep']['ms_per_notice']} ms per notice ({c['sweep']['notices_recorded']} recorded)")
         c["kpi"] = bench_kpi(big)
         say(f"(c) KPI for a year: {c['kpi']['worst_s']} s at worst (target <= 2): {c['kpi']}")
         c["replay"] = bench_replay(big, 15)

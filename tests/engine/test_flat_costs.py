@@ -15,7 +15,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.kpi_facts import refresh_item_facts
 from engine.scheduler import Sweeper
-from engine.store import DossierRow, DossierStateRow, ProcedureVersionRow
+from engine.store import DeadlineNoticeRow, DossierRow, DossierStateRow, ProcedureVersionRow
 from tests.conftest import officer
 
 PATH = (("desk.w1", {"complete": True}), ("land.w1", {"eligible": True, "area": 10}), ("land.w1", {}),
@@ -232,3 +232,37 @@ def test_the_plan_check_sees_a_full_scan(busy: Landflow) -> None:
     plan = explain(busy, "SELECT id FROM work_item WHERE step = " + ("%(s)s" if pg else "?"),
                    {"s": "verify"} if pg else ("verify",))
     assert full_scans(plan, busy.db.dialect), plan
+
+
+def pending_overdue(lf: Landflow, now: Any) -> int:
+    """Open items with a past deadline and no step_overdue notice for it: what the partial index holds."""
+    from engine.store.models import ITEM_UNNOTICED_SQL
+
+    with lf.db.read() as s:
+        return int(s.execute(text(f"SELECT count(*) FROM work_item WHERE {ITEM_UNNOTICED_SQL} AND due_at < :now"),
+                             {"now": now.astimezone(UTC).replace(tzinfo=None)}).scalar_one())
+
+
+def test_a_noticed_deadline_leaves_the_sweep_index_and_a_moved_one_comes_back(small: Landflow,
+                                                                                clock: FixedClock) -> None:
+    rt, desk = small.runtime, officer(small, "desk.w1")
+    st = rt.open(desk, "small_test", "W1", {"name": "Dời Hạn"})
+    (item,) = st.open_items()
+    assert item.due_at is not None and item.id is not None
+    sweeper = Sweeper(small)
+    clock.set(small.calendar.add(item.due_at, "PT2H"))
+    assert pending_overdue(small, clock.now()) == 1
+    sweeper.sweep()
+    assert pending_overdue(small, clock.now()) == 0
+    sweeper.sweep()
+    rt.request_supplement(desk, item.id, "thiếu giấy tờ")
+    clock.set(small.calendar.add(clock.now(), "PT1H"))
+    moved = rt.receive_supplement(desk, st.id, "đã bổ sung").items[item.ordinal].due_at
+    assert moved is not None and item.due_at < moved < clock.now()  # later, and still past
+    assert pending_overdue(small, clock.now()) == 1  # back in the index by itself
+    sweeper.sweep()
+    assert pending_overdue(small, clock.now()) == 0
+    with small.db.read() as s:
+        deadlines = sorted(s.scalars(select(DeadlineNoticeRow.deadline).where(
+            DeadlineNoticeRow.dossier_id == st.id, DeadlineNoticeRow.kind == "step_overdue")))
+    assert deadlines == [item.due_at, moved]
