@@ -207,8 +207,16 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
         r.rating = rules.rate(r)
     report.rows = sorted(rows.values(), key=lambda r: r.key)
     if group_by in ("procedure", "unit"):
+        # every dossier has one procedure and one receiving desk: "all" is the sum of the groups, not
+        # a second pass over a province's dossiers
         report.dossiers = dossier_kpis(session, start, end, now, group_by)
-    report.dossiers.append(dossier_kpis(session, start, end, now, None)[0])
+        total = DossierKpi("all")
+        for d in report.dossiers:
+            for name in ("to_process", "done", "done_on_time", "late_done", "late_in_progress"):
+                setattr(total, name, getattr(total, name) + getattr(d, name))
+        report.dossiers.append(total)
+    else:
+        report.dossiers.append(dossier_kpis(session, start, end, now, None)[0])
     report.six_clear = six_clear(session)
     return report
 
