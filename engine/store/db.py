@@ -28,10 +28,12 @@ def _drop_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> Non
     socket. SQLAlchemy's `pool_pre_ping` sends a query instead: one round trip per checkout, three per
     HTTP request, a quarter of a completion's time on this machine (bench/http_api.py)."""
     try:
-        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+        poller = select.poll()  # not select.select: it fails on descriptors above 1023
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        events = poller.poll(0)
     except (OSError, ValueError) as err:
         raise DisconnectionError("the connection's socket is gone") from err
-    if readable:
+    if events:
         raise DisconnectionError("the server closed this connection")  # the pool opens a fresh one
 
 
