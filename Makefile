@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 LANDFLOW_DEMO_DOSSIERS ?= 2000
 
-.PHONY: install run test lint soak bench clean
+.PHONY: install run test lint soak bench clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,16 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	scripts/test-tools.sh
-	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The pages' texts: extract from api/web, merge into the Vietnamese catalog, compile (commit the .po and .mo).
+translations: install
+	$(BIN)/pybabel extract -F api/babel.cfg -k _l -o api/translations/messages.pot --no-location --sort-output \
+	  --omit-header .
+	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations -l vi --no-fuzzy-matching \
+	  --ignore-obsolete --ignore-pot-creation-date --width 120
+	$(BIN)/pybabel compile -d api/translations -l vi --statistics
+	rm -f api/translations/messages.pot
 
 # Every bench with its default size (a few minutes; results in bench/results/NAME.json). The issue's
 # 1M-dossier scale run: `$(BIN)/landflow bench scale --dossiers 1000000` (about ten minutes more).

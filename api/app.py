@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 from config.settings import Settings
 from engine.bootstrap import Landflow, build
 
-from . import auth, docs, limits, problems, resources
+from . import auth, docs, limits, problems, resources, web
 from .schemas.common import ProblemSchema
 
 
@@ -85,6 +85,7 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
     resources.register(api)
     docs.init_app(app)
+    web.init_app(app, settings)
     limits.init_app(app, settings.login_rate)
     logging.getLogger("landflow.api").setLevel(logging.INFO)
     return app

@@ -103,9 +103,12 @@ def register(app: Flask) -> None:
     app.register_error_handler(ApiProblem, lambda e: problem(e.status, e.detail, code=e.code, headers=e.headers))
     app.register_error_handler(HTTPException, from_http)
 
-    @app.errorhandler(Exception)
-    def internal(err: Exception) -> Response:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unhandled error (incident %s)", incident)
-        return problem(500, f"internal error; the server log has the details under incident {incident}",
-                       code="internal_error")
+    app.register_error_handler(Exception, internal_problem)
+
+
+def internal_problem(err: Exception) -> Response:
+    """A 500 that names an incident id and logs the traceback under it; never shows the traceback."""
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unhandled error (incident %s)", incident)
+    return problem(500, f"internal error; the server log has the details under incident {incident}",
+                   code="internal_error")

@@ -9,6 +9,12 @@ back where they came from: ping-pong), applicants are asked for supplements (a f
 dossiers are stopped or cancelled, and officers of the wrong unit now and then try to take an item
 (refused, recorded). Dossiers whose next move would fall after the end stay open: worklists and
 overdue lists have something in them. The same seed and end date give the same history.
+
+The deadline scheduler runs inside the simulated time too, as it would beside a real server: the
+sweep twice a working day (its notices — overdue steps and dossiers, escalations to unit heads,
+idle claims, due-soon warnings — go into the histories and the signals) and once more at the end,
+and a signed checkpoint at the close of every working day (when `landflow init` made the key). So
+the accountability and KPI reports have something to show the moment the server starts.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from typing import Any
 
 from engine import accounts
 from engine.bootstrap import Landflow
+from engine.checkpoints import create_checkpoint
 from engine.clock import FixedClock
 from engine.definitions.forms import clean_submission
 from engine.definitions.model import StepMeta
 from engine.org import Officer
 from engine.runtime import CommandRefused, DossierState, ItemState
-from engine.signatures import officer_key, public_key_text, register_key, sign_decision
+from engine.scheduler import Sweeper
+from engine.signatures import officer_key, public_key_text, read_private_key, register_key, sign_decision
 
 # desk unit -> share of arrivals; the province desk takes dossiers of any demo commune (boundary-free)
 DESKS = {"20242": 0.30, "20341": 0.20, "20194": 0.17, "20197": 0.17, "20710": 0.08, "TTPVHCC": 0.08}
@@ -47,6 +55,11 @@ HABITS = {
     "chair.haivan": (1.3, 0.03, 0.02),
 }
 DEFAULT_HABIT = (0.45, 0.025, 0.015)
+# local times of the simulated sweeps: a real scheduler sweeps every minute, but twice a working day
+# finds nearly every notice a history of this length has (each is recorded once anyway) at a fraction
+# of the cost
+SWEEPS = (time(8, 0), time(13, 30))
+CHECKPOINT_AT = time(17, 0)
 GIVEN_NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Võ Thị Phương",
                "Đặng Văn Giang", "Bùi Thị Hạnh", "Ngô Văn Khải", "Dương Thị Lan", "Huỳnh Văn Minh", "Phan Thị Nga")
 PRAISE = ("Đủ điều kiện", "Hồ sơ hợp lệ", "Đã kiểm tra thực địa", "Phù hợp quy hoạch")
@@ -73,6 +86,8 @@ class Stats:
     refused: int = 0
     done: int = 0
     open_at_end: int = 0
+    notices: int = 0  # recorded by the simulated scheduler's sweeps
+    checkpoints: int = 0
 
 
 def working_start(lf: Landflow, until: date, days: int) -> date:
@@ -102,6 +117,9 @@ class Simulation:
         self.key_dir = lf.settings.var_dir / "keys" / "officers"
         self.done_steps: dict[int, list[str]] = {}
         self.stats = Stats()
+        self.sweeper = Sweeper(lf)
+        key = lf.settings.checkpoint_key
+        self.checkpoint_key = read_private_key(key) if key.exists() else None
         d = lf.directory.get()
         self.officers: dict[str, Officer] = d.officers
         self.directory = d
@@ -158,6 +176,12 @@ class Simulation:
             desk = self.rng.choices(desks, desk_w)[0]
             commune = self.rng.choice(COMMUNES) if desk == "TTPVHCC" else desk
             self.push(self.office_instant(day), "open", desk, commune, self.rng.choices(procs, proc_w)[0])
+        for day in days:
+            for at in SWEEPS:
+                self.push(datetime.combine(day, at, self.tz), "sweep")
+            if self.checkpoint_key is not None:
+                self.push(datetime.combine(day, CHECKPOINT_AT, self.tz), "checkpoint")
+        self.push(self.end, "sweep")
 
     def act(self, command: Callable[[], DossierState]) -> DossierState | None:
         self.stats.commands += 1
@@ -236,6 +260,16 @@ class Simulation:
             self.push(self.later(self.clock.now(), self.rng.uniform(60, 2400)), "end", st.id, officer.username,
                       "cancel")
         self.follow(st)
+
+    def on_sweep(self) -> None:
+        """The scheduler's deadline sweep, at this simulated instant (engine.scheduler.Sweeper)."""
+        result = self.sweeper.sweep()
+        self.stats.notices += sum(result.recorded.values())
+
+    def on_checkpoint(self) -> None:
+        assert self.checkpoint_key is not None
+        create_checkpoint(self.lf.db, self.checkpoint_key, self.clock.now())
+        self.stats.checkpoints += 1
 
     def on_claim(self, dossier_id: int, item_id: int, username: str) -> None:
         self.act(lambda: self.lf.runtime.claim(self.officers[username], item_id))

@@ -275,12 +275,14 @@ def bench_verify(db: Db, sample: int, workers: int) -> dict[str, Any]:
     """The full check (chain, replay, projections, signatures) on a random sample of dossiers, and
     the streamed chain layer (`verify --all --chains`) over every event of the database."""
     from engine.chains import verify_chains
-    from engine.integrity import verify_dossiers
+    from engine.integrity import IntegrityReport, verify_parallel
 
     with db.lf.db.engine.connect() as conn:
         ids = fixture.sample_ids(conn, sample)
     t0 = time.perf_counter()
-    events, findings = verify_dossiers(db.lf.db, db.lf.procedures, ids, workers=workers)
+    report = IntegrityReport()
+    verify_parallel(db.lf.db, db.lf.procedures, ids, report, workers)
+    events, findings = report.events, report.findings
     took = time.perf_counter() - t0
     t0 = time.perf_counter()
     chain_events, chain_findings = verify_chains(db.lf.db, workers=workers)

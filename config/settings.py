@@ -42,6 +42,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
     "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
+    # web pages (README, "Web pages")
+    "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
+                            "created on first use)"),
+    "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
+    "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
 }
 
 
@@ -92,6 +97,9 @@ class Settings:
     kpi_file: Path = ROOT / "config" / "kpi.toml"
     token_hours: float = 8.0
     login_rate: str = "10/minute"
+    secret_key: str = ""
+    cookie_secure: str = "auto"
+    proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -123,10 +131,15 @@ class Settings:
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
             token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
+            secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
+            cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
+            proxies=int(_get(e, "LANDFLOW_PROXIES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        if values["cookie_secure"] not in ("auto", "1", "0"):
+            raise ValueError("LANDFLOW_COOKIE_SECURE must be auto, 1 or 0")
         return cls(**values)  # type: ignore[arg-type]

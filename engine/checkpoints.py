@@ -178,21 +178,84 @@ def verify_checkpoints(session: Session, public_key: str) -> CheckpointReport:
     return report
 
 
-def _check_one(cp: CheckpointRow, prev: CheckpointRow | None, leaves: dict[int, tuple[int, str]],
-               verifier: Ed25519PublicKey, events_now: int) -> str | None:
+def record_problem(cp: CheckpointRow, prev: CheckpointRow | None, verifier: Ed25519PublicKey) -> str | None:
+    """The checks one checkpoint allows on its own and its predecessor: signature, stored columns,
+    link to the checkpoint before it."""
     try:
         verifier.verify(base64.b64decode(cp.signature), cp.record.encode())
     except (InvalidSignature, ValueError):
         return "the signature does not match the record (or it was signed with another key)"
-    record = json.loads(cp.record)
+    try:
+        record = json.loads(cp.record)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return "the record is not a JSON object"
     if record.get("id") != cp.id or record.get("root") != cp.root or record.get("events") != cp.events:
         return "the stored columns differ from the signed record"
     expected_id = (prev.id if prev else 0) + 1
     if cp.id != expected_id or record.get("prev") != link_hash(prev):
         return "a checkpoint before it is missing or was changed"
+    return None
+
+
+def _check_one(cp: CheckpointRow, prev: CheckpointRow | None, leaves: dict[int, tuple[int, str]],
+               verifier: Ed25519PublicKey, events_now: int) -> str | None:
+    problem = record_problem(cp, prev, verifier)
+    if problem:
+        return problem
+    record = json.loads(cp.record)
     root = merkle_root([(d, q, h) for d, (q, h) in leaves.items()])
     if root != record["root"] or len(leaves) != record.get("dossiers"):
         return "its stored leaves do not give the signed root"
     if events_now < cp.events:
         return f"it counted {cp.events} events, the log now holds {events_now}: events were deleted"
     return None
+
+
+# -- listing -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckpointView:
+    id: int
+    at: datetime
+    events: int
+    dossiers: int
+    root: str
+    prev: str
+    audit_seq: int
+    record: str
+    signature: str
+    key_id: str
+    verified: bool | None  # None: the key file is missing, nothing can be checked
+    problem: str | None
+
+
+def list_checkpoints(session: Session, public_key: str | None, before_id: int | None = None,
+                     limit: int = 50) -> tuple[list[CheckpointView], bool]:
+    """Newest first, each checked on its own (`record_problem`); returns (page, more).
+
+    The Merkle root over the leaves and the heads still in their chains need every checkpoint before
+    it: `verify_checkpoints` (GET /audit/verify) checks those.
+    """
+    q = select(CheckpointRow).order_by(CheckpointRow.id.desc())
+    if before_id is not None:
+        q = q.where(CheckpointRow.id < before_id)
+    rows = list(session.scalars(q.limit(limit + 1)))
+    more = len(rows) > limit
+    by_id = {r.id: r for r in rows}
+    verifier = load_public_key(public_key) if public_key else None
+    out = []
+    for cp in rows[:limit]:
+        prev = by_id.get(cp.id - 1) or (session.get(CheckpointRow, cp.id - 1) if cp.id > 1 else None)
+        problem = record_problem(cp, prev, verifier) if verifier is not None else None
+        try:
+            record = json.loads(cp.record)
+        except ValueError:
+            record = None
+        record = record if isinstance(record, dict) else {}
+        audit_seq = record.get("audit_seq")
+        out.append(CheckpointView(cp.id, cp.at, cp.events, cp.dossiers, cp.root, str(record.get("prev", "")),
+                                  audit_seq if isinstance(audit_seq, int) else 0, cp.record, cp.signature,
+                                  cp.key_id, None if verifier is None else problem is None, problem))
+    return out, more

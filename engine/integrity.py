@@ -7,9 +7,12 @@ Three layers, each catching what the one before cannot:
 3. the signed checkpoints (engine/checkpoints.py): a chain rewritten consistently inside the database
    passes 1, but no longer has the head a checkpoint signed.
 
-The report lists every finding in that order; `first` is the first inconsistency. Layer 1 runs on
-every core. Its replay is the expensive part (SpiffWorkflow re-runs every step); `replay=False`
-checks the hash chains alone, streamed in bulk (engine/chains.py), with layers 2 and 3 unchanged.
+The report lists every finding in that order; `first` is the first inconsistency. The pieces are
+separate so that the HTTP API can walk layer 1 a page of dossiers at a time (`dossier_ids`,
+`verify_dossiers`), check the organisation-wide layers once (`verify_organisation`), or check one
+dossier with the heads the checkpoints signed of it (`verify_one`). `landflow verify --all` runs layer 1
+on every core (`verify_parallel`); its replay is the expensive part (SpiffWorkflow re-runs every step),
+so `replay=False` checks the hash chains alone, streamed in bulk (engine/chains.py).
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
 
 from . import audit
 from .chains import verify_chains
 from .checkpoints import load_verifying_key, verify_checkpoints
-from .history import verify
+from .history import Verification, verify
 from .runtime.workflow import ProcedureCache
-from .store import Database, DossierRow
+from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, DossierRow
 
 
 @dataclass
@@ -53,6 +57,39 @@ class IntegrityReport:
                 "first": self.first, "findings": self.findings}
 
 
+def dossier_finding(result: Verification) -> dict[str, Any] | None:
+    """Layer 1's finding for one dossier, or None when its chain, replay and signatures hold."""
+    if result.ok:
+        return None
+    layer = "chain" if not result.chain_ok else "replay"
+    return {"layer": layer, "dossier": result.dossier_id, "seq": result.first_bad_seq,
+            "message": f"dossier {result.dossier_id}: " + "; ".join(result.problems[:3])}
+
+
+def dossier_ids(db: Database, after: int = 0, limit: int | None = None) -> list[int]:
+    """Dossier ids in order, after `after`: the unit of work of a paged verification."""
+    q = select(DossierRow.id).where(DossierRow.id > after).order_by(DossierRow.id)
+    if limit is not None:
+        q = q.limit(limit)
+    with db.read() as s:
+        return list(s.scalars(q))
+
+
+def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int], report: IntegrityReport,
+                    progress: Callable[[int], None] | None = None) -> None:
+    """Layer 1 for these dossiers, one read transaction each (a long walk holds no snapshot open)."""
+    for n, did in enumerate(ids, start=1):
+        with db.read() as s:
+            result = verify(s, procedures, did)
+        finding = dossier_finding(result)
+        if finding is not None:
+            report.findings.append(finding)
+        report.dossiers += 1
+        report.events += result.events
+        if progress is not None and n % 500 == 0:
+            progress(n)
+
+
 CHUNK = 250  # dossiers per task handed to a verifying process
 _worker: tuple[Database, ProcedureCache] | None = None  # per verifying process (spawned, never forked)
 
@@ -62,67 +99,39 @@ def _verify_chunk(url: str, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
     global _worker
     if _worker is None or _worker[0].url != url:
         _worker = (Database(url, pool_size=1), ProcedureCache())
-    return verify_chunk(*_worker, ids)
+    report = IntegrityReport()
+    verify_dossiers(*_worker, ids, report)
+    return report.events, report.findings
 
 
-def verify_chunk(db: Database, procedures: ProcedureCache, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
-    """(events checked, findings) for these dossiers."""
-    events = 0
-    findings: list[dict[str, Any]] = []
-    for did in ids:
-        with db.read() as s:
-            result = verify(s, procedures, did)
-        events += result.events
-        if not result.ok:
-            layer = "chain" if not result.chain_ok else "replay"
-            findings.append({"layer": layer, "dossier": did, "seq": result.first_bad_seq,
-                             "message": f"dossier {did}: " + "; ".join(result.problems[:3])})
-    return events, findings
-
-
-def verify_dossiers(db: Database, procedures: ProcedureCache, ids: list[int], workers: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """Verify dossiers on every core: each check is independent (its own chain, its own replay), so
-    chunks of ids go to worker processes, and findings come back in id order. Processes, not threads:
-    replay is Python (SpiffWorkflow) and holds the GIL. Spawned, not forked: no connection, lock or
-    thread of this process crosses into a worker."""
+def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], report: IntegrityReport,
+                    workers: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+    """Layer 1 on every core: each check is independent (its own chain, its own replay), so chunks of
+    ids go to worker processes, and findings come back in id order. Processes, not threads: replay is
+    Python (SpiffWorkflow) and holds the GIL. Spawned, not forked: no connection, lock or thread of
+    this process crosses into a worker."""
     workers = workers or os.cpu_count() or 1
     chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    events = 0
-    findings: list[dict[str, Any]] = []
-    done = 0
     if workers <= 1 or len(chunks) <= 1:
-        results: Iterable[tuple[int, list[dict[str, Any]]]] = (verify_chunk(db, procedures, c) for c in chunks)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(partial(_verify_chunk, db.url), chunks)
-    try:
-        for chunk, (n, found) in zip(chunks, results, strict=True):
-            events += n
-            findings += found
-            done += len(chunk)
-            if progress is not None:
-                progress(done)
-    finally:
-        if pool is not None:
+        verify_dossiers(db, procedures, ids, report, progress)
+        return
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for chunk, (n, found) in zip(chunks, pool.map(partial(_verify_chunk, db.url), chunks), strict=True):
+                report.events += n
+                report.findings += found
+                report.dossiers += len(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+        except BaseException:
             pool.shutdown(cancel_futures=True)
-    return events, findings
+            raise
 
 
-def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: Path,
-                      progress: Callable[[int], None] | None = None, workers: int | None = None,
-                      replay: bool = True) -> IntegrityReport:
-    """`replay=False`: layer 1 is the hash chains only, streamed in bulk (engine/chains.py); the audit
-    log and the checkpoints are checked either way."""
-    report = IntegrityReport()
-    with db.read() as s:
-        ids = list(s.scalars(select(DossierRow.id).order_by(DossierRow.id)))
-    if replay:
-        report.events, report.findings = verify_dossiers(db, procedures, ids, workers, progress)
-    else:
-        report.events, report.findings = verify_chains(db, workers, progress)
-    report.dossiers = len(ids)
+def verify_organisation(db: Database, checkpoint_key: Path, report: IntegrityReport) -> None:
+    """Layers 2 and 3: the audit log's chain and every checkpoint (key from the file, never the database)."""
     with db.read() as s:
         ok, seq = audit.verify_log(s)
     if not ok:
@@ -134,9 +143,53 @@ def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: 
         report.findings += [{"layer": "checkpoint", **p} for p in cps.problems]
     else:
         with db.read() as s:
-            from .store import CheckpointRow
-
             if s.scalar(select(CheckpointRow.id).limit(1)) is not None:
                 report.findings.append({"layer": "checkpoint", "message": f"checkpoints exist but the key "
                                         f"{checkpoint_key} is missing: they cannot be checked"})
+
+
+def signed_heads_of(session: Session, dossier_id: int) -> tuple[int, list[dict[str, Any]]]:
+    """For one dossier: how many checkpoints signed one of its heads, and those heads no longer in its
+    chain (same seq, same hash). The per-dossier part of layer 3, in one query, without walking every
+    checkpoint (`checkpoint_head` is keyed by checkpoint first: an index on its dossier column would
+    spare the scan on a very large database)."""
+    H, E = CheckpointHeadRow, CaseEventRow
+    rows = session.execute(
+        select(H.checkpoint_id, H.last_seq, H.head_hash, E.hash)
+        .outerjoin(E, and_(E.dossier_id == H.dossier_id, E.seq == H.last_seq))
+        .where(H.dossier_id == dossier_id).order_by(H.checkpoint_id)).all()
+    drift = []
+    for cp_id, seq, signed, now_hash in rows:
+        if now_hash == signed:
+            continue
+        what = "is missing" if now_hash is None else "has a different hash than the one signed"
+        drift.append({"layer": "checkpoint", "checkpoint": cp_id, "dossier": dossier_id, "seq": seq,
+                      "message": f"dossier {dossier_id}: event {seq} {what} (checkpoint {cp_id}): "
+                                 "its history was rewritten after it was signed"})
+    return len(rows), drift
+
+
+def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int) -> IntegrityReport:
+    """One dossier: its chain, replay and signatures, and the heads of it that checkpoints signed."""
+    report = IntegrityReport()
+    verify_dossiers(db, procedures, [dossier_id], report)
+    with db.read() as s:
+        report.checkpoints, drift = signed_heads_of(s, dossier_id)
+    report.findings += drift
+    return report
+
+
+def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: Path,
+                      progress: Callable[[int], None] | None = None, workers: int | None = None,
+                      replay: bool = True) -> IntegrityReport:
+    """Every layer over the whole database. `replay=False`: layer 1 is the hash chains only, streamed in
+    bulk (engine/chains.py); the audit log and the checkpoints are checked either way."""
+    report = IntegrityReport()
+    ids = dossier_ids(db)
+    if replay:
+        verify_parallel(db, procedures, ids, report, workers, progress)
+    else:
+        report.events, report.findings = verify_chains(db, workers, progress)
+        report.dossiers = len(ids)
+    verify_organisation(db, checkpoint_key, report)
     return report

@@ -13,6 +13,10 @@ Per group (officer = who closed the item; unit = the unit owning the item; proce
   escalations: signals in the period (their `officer` / `unit`, or the dossier's procedure);
 - rating: the level of config/kpi.toml reached (excellent / good / completed / not_completed).
 
+Limited to one unit (`unit=`: what a unit head reads of their own unit): items owned by the unit,
+signals about the unit, and at dossier level the dossiers in which the unit owns a work item (its
+current owner, or the owner that closed it).
+
 Dossier level, as provincial dashboards count it (per procedure, per receiving desk, or overall):
 - to_process: dossiers received before the period's end and not finished before its start
   (stopped or cancelled ones excluded);
@@ -35,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -113,14 +117,15 @@ class KpiReport:
     group_by: str
     start: datetime
     end: datetime
+    unit: str | None = None  # the report is limited to this unit
     rows: list[KpiRow] = field(default_factory=list)
     dossiers: list[DossierKpi] = field(default_factory=list)  # per procedure / desk unit, then "all"
     six_clear: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"group_by": self.group_by, "from": self.start.isoformat(), "to": self.end.isoformat(),
-                "rows": [r.as_dict() for r in self.rows], "dossiers": [d.as_dict() for d in self.dossiers],
-                "six_clear": self.six_clear}
+                "unit": self.unit, "rows": [r.as_dict() for r in self.rows],
+                "dossiers": [d.as_dict() for d in self.dossiers], "six_clear": self.six_clear}
 
 
 # -- rating ------------------------------------------------------------------------------------------
@@ -164,12 +169,12 @@ def _holds(values: dict[str, Any], rule: str, limit: float) -> bool:
 # -- the report --------------------------------------------------------------------------------------
 
 def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, now: datetime,
-               rules: RatingRules) -> KpiReport:
+               rules: RatingRules, unit: str | None = None) -> KpiReport:
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     if end <= start:
         raise ValueError("the period must end after it starts")
-    report = KpiReport(group_by, start, end)
+    report = KpiReport(group_by, start, end, unit)
     rows: dict[str, KpiRow] = {}
 
     def row(key: str | None) -> KpiRow:
@@ -178,10 +183,12 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
 
     F = ItemFactRow
     col_f = {"officer": F.officer, "unit": F.unit, "procedure": F.procedure}[group_by]
-    for key, handled, on_time, used, allowed in session.execute(
-            select(col_f, func.count(), func.sum(case((F.on_time, 1), else_=0)), func.sum(F.used_minutes),
-                   func.sum(F.allowed_minutes))
-            .where(F.done_at >= start, F.done_at < end).group_by(col_f)):
+    q = (select(col_f, func.count(), func.sum(case((F.on_time, 1), else_=0)), func.sum(F.used_minutes),
+                func.sum(F.allowed_minutes))
+         .where(F.done_at >= start, F.done_at < end))
+    if unit is not None:
+        q = q.where(F.unit == unit)
+    for key, handled, on_time, used, allowed in session.execute(q.group_by(col_f)):
         r = row(key)
         r.handled, r.on_time, r.used_minutes, r.allowed_minutes = handled, int(on_time or 0), int(used or 0), \
             int(allowed or 0)
@@ -191,6 +198,8 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
     q = select(col_s, S.kind, func.count()).select_from(S).where(S.at >= start, S.at < end, S.kind.in_(SIGNAL_COLUMNS))
     if group_by == "procedure":
         q = q.outerjoin(DossierRow, DossierRow.id == S.dossier_id)
+    if unit is not None:
+        q = q.where(S.unit == unit)
     for key, kind, n in session.execute(q.group_by(col_s, S.kind)):
         setattr(row(key), SIGNAL_COLUMNS[kind], n)
 
@@ -200,6 +209,8 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
     q = select(col_w, func.count()).select_from(W).where(W.state.in_(OPEN), W.due_at < ref)
     if group_by == "procedure":
         q = q.join(DossierRow, DossierRow.id == W.dossier_id)
+    if unit is not None:
+        q = q.where(W.unit == unit)
     for key, n in session.execute(q.group_by(col_w)):
         row(key).overdue_open = n
 
@@ -209,20 +220,20 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
     if group_by in ("procedure", "unit"):
         # every dossier has one procedure and one receiving desk: "all" is the sum of the groups, not
         # a second pass over a province's dossiers
-        report.dossiers = dossier_kpis(session, start, end, now, group_by)
+        report.dossiers = dossier_kpis(session, start, end, now, group_by, unit)
         total = DossierKpi("all")
         for d in report.dossiers:
             for name in ("to_process", "done", "done_on_time", "late_done", "late_in_progress"):
                 setattr(total, name, getattr(total, name) + getattr(d, name))
         report.dossiers.append(total)
     else:
-        report.dossiers.append(dossier_kpis(session, start, end, now, None)[0])
+        report.dossiers.append(dossier_kpis(session, start, end, now, None, unit)[0])
     report.six_clear = six_clear(session)
     return report
 
 
 def dossier_kpis(session: Session, start: datetime, end: datetime, now: datetime,
-                 group_by: str | None) -> list[DossierKpi]:
+                 group_by: str | None, unit: str | None = None) -> list[DossierKpi]:
     D = DossierRow
     ref = min(end, now)
     withdrawn = and_(D.status.in_(("stopped", "cancelled")), D.finished_at < end)
@@ -243,11 +254,14 @@ def dossier_kpis(session: Session, start: datetime, end: datetime, now: datetime
     else:
         key_col = D.procedure if group_by == "procedure" else D.desk_unit
         q = select(key_col, *cols).group_by(key_col).order_by(key_col)
+    q = q.where(D.received_at < end)
+    if unit is not None:
+        q = q.where(exists().where(WorkItemRow.dossier_id == D.id, WorkItemRow.unit == unit))
     out = []
-    for r in session.execute(q.where(D.received_at < end)):
+    for r in session.execute(q):
         values = [int(v or 0) for v in (r[1:] if group_by else r)]
         out.append(DossierKpi(str(r[0]) if group_by else "all", *values))
-    if not out:
+    if not out and group_by is None:
         out.append(DossierKpi("all"))
     return out
 
@@ -264,6 +278,7 @@ def six_clear(session: Session) -> list[dict[str, Any]]:
         pm = ProcedureMeta.from_dict(json.loads(meta))
         cells = pm.six_clear()
         missing = sorted({f"{step}.{c}" for step, cs in cells.items() for c, ok in cs.items() if not ok})
-        out.append({"procedure": key, "version": version,
-                    "completeness": round(LintReport(key, pm.name, [], cells).completeness, 4), "missing": missing})
+        out.append({"procedure": key, "version": version, "name": pm.name,
+                    "completeness": round(LintReport(key, pm.name, [], cells).completeness, 4), "missing": missing,
+                    "steps": cells})
     return out

@@ -9,6 +9,11 @@ Read scopes (who sees which dossiers) are decided here, in one place:
 - everyone else sees the dossiers their unit touched or received: received at its desk, about a
   parcel in its commune, holding (or having held) a work item there, or re-routed away by it; and
   the signals about their unit or about themselves.
+
+Reports (`report_unit`): the KPI report is read by auditors and supervisors for the whole
+organisation (or one unit they name), and by unit heads for their own unit only; the organisation-
+wide audit (verify everything, process-mining export, checkpoints) by auditors only. A refusal here
+is an attempt the API records like any refused command (audit log, `unauthorised_attempt`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from .store import (
 )
 
 SEE_ALL = frozenset({"auditor", "supervisor"})
+UNIT_HEAD = "unit_head"
+REPORTS = ("kpi", "audit")
 OPEN_DOSSIER = ("new", "in_progress", "awaiting_supplement")
 OPEN_ITEM = ("ready", "claimed")
 
@@ -181,6 +188,13 @@ _WITH_ITEMS = (select(*_D_COLS, *(c.label(f"i_{c.key}") for c in _I_COLS))
 _ND, _NI = len(_D_COLS), len(_I_COLS)
 
 
+def item_dossier(db: Database, scope: Scope, item_id: int) -> int | None:
+    """The dossier of a work item, when both exist and the dossier is in scope."""
+    with db.read() as s:
+        dossier_id = s.scalar(select(WorkItemRow.dossier_id).where(WorkItemRow.id == item_id))
+        return dossier_id if dossier_id is not None and visible(s, scope, dossier_id) else None
+
+
 def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
     """One dossier with all its work items, or None when it does not exist or is out of scope."""
     q = _WITH_ITEMS if scope.everything else _WITH_ITEMS.where(_scope_clause(scope))
@@ -202,8 +216,10 @@ def dossier_count(db: Database) -> int:
 
 def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = None, unit: str | None = None,
              procedure: str | None = None, overdue: bool | None = None, code: str | None = None,
-             before_id: int | None = None, limit: int = 50) -> Page:
-    """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due."""
+             before_id: int | None = None, limit: int = 50, received_from: datetime | None = None,
+             received_before: datetime | None = None, code_contains: str | None = None) -> Page:
+    """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due;
+    `received_from` / `received_before` to a period of receipt; `code_contains` to codes containing it."""
     q = (select(DossierRow, ProcedureVersionRow.version)
          .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
          .where(_scope_clause(scope)))
@@ -215,9 +231,15 @@ def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = 
         q = q.where(DossierRow.procedure == procedure)
     if code is not None:
         q = q.where(DossierRow.code == code)
+    if code_contains:
+        q = q.where(DossierRow.code.contains(code_contains, autoescape=True))
     if overdue is not None:
         late = and_(DossierRow.status == "in_progress", DossierRow.due_at < now)
         q = q.where(late if overdue else ~late)
+    if received_from is not None:
+        q = q.where(DossierRow.received_at >= received_from)
+    if received_before is not None:
+        q = q.where(DossierRow.received_at < received_before)
     if before_id is not None:
         q = q.where(DossierRow.id < before_id)
     with db.read() as s:
@@ -237,7 +259,8 @@ def events(db: Database, dossier_id: int, after_seq: int = 0, limit: int = 1000)
 # -- worklist ---------------------------------------------------------------------------------------
 
 def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, int] | None = None,
-             limit: int = 100) -> Page:
+             limit: int = 100, procedure: str | None = None, state: str | None = None,
+             code: str | None = None) -> Page:
     """Open items the officer may act on: reserved for or claimed by them, or ready in their unit for
     one of their roles. Soonest deadline first (items without one last), then oldest item.
 
@@ -246,26 +269,43 @@ def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, in
     ((assignee, state, due_at), and the partial pool index (unit, role, due_at, id)) and cut at the
     page size, and only those few rows are merged, sorted and joined to their dossiers: the cost is the
     page's, not the unit's backlog.
+
+    Narrowed (the pages' filters) to a procedure, an item state, a dossier code containing `code`: the
+    state narrows each part; a procedure or code joins each part to its dossier (still read in the
+    part's index order, cut at the page).
     """
     if not officer.active:
         return Page([], False)
     W = WorkItemRow
     n = limit + 1
-    mine = [and_(W.assignee == officer.username, W.state == state) for state in OPEN_ITEM]
+    states = [st for st in OPEN_ITEM if state is None or st == state]
+    mine = [and_(W.assignee == officer.username, W.state == st) for st in states]
     # a unit's pool: ready and reserved for nobody (a claimed item always has its holder), per role
     pool = [and_(W.unit == officer.unit, W.role == role, W.state == "ready", W.assignee.is_(None))
-            for role in sorted(officer.roles)]
+            for role in sorted(officer.roles)] if "ready" in states else []
+    narrow: list[ColumnElement[bool]] = []
+    if procedure is not None:
+        narrow.append(DossierRow.procedure == procedure)
+    if code:
+        narrow.append(DossierRow.code.contains(code, autoescape=True))
+
+    def part(where: ColumnElement[bool]) -> Any:
+        q = select(W.id, W.due_at).where(where)
+        return q.join(DossierRow, DossierRow.id == W.dossier_id).where(*narrow) if narrow else q
+
+    if not mine and not pool:  # a state no open item has
+        return Page([], False)
     due, last_id = after if after is not None else (None, 0)
     parts = []
     for where in (*mine, *pool):
         # with a deadline, in deadline order (none left when the cursor is already past them) ...
         if after is None or due is not None:
-            dated = select(W.id, W.due_at).where(where, W.due_at.is_not(None))
+            dated = part(where).where(W.due_at.is_not(None))
             if due is not None:
                 dated = dated.where(or_(W.due_at > due, and_(W.due_at == due, W.id > last_id)))
             parts.append(dated.order_by(W.due_at, W.id).limit(n).subquery())
         # ... then those without one (SQLite sorts NULL first: never ask it for "NULLS LAST" in one go)
-        undated = select(W.id, W.due_at).where(where, W.due_at.is_(None))
+        undated = part(where).where(W.due_at.is_(None))
         if after is not None and due is None:
             undated = undated.where(W.id > last_id)
         parts.append(undated.order_by(W.id).limit(n).subquery())
@@ -318,6 +358,35 @@ def signals(db: Database, scope: Scope, *, kind: str | None = None, unit: str | 
     views = [SignalView(r[0].id, r[0].kind, r[0].dossier_id, r[1], r[0].seq, r[0].officer, r[0].unit, r[0].at,
                         r[0].reason) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+def report_unit(officer: Officer, report: str, unit: str | None = None) -> str | None:
+    """The unit a report is limited to for this officer (None: the whole organisation), or a refusal.
+
+    `unit` is the unit asked for (None: all that the officer may read).
+    """
+    from .policy import Refusal
+    from .runtime.errors import CommandRefused
+
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report}")
+    if not officer.active:
+        raise CommandRefused(Refusal("forbidden", "inactive", "this account is deactivated"))
+    if report == "audit":
+        if "auditor" not in officer.roles:
+            raise CommandRefused(Refusal("forbidden", "wrong_role", "the organisation-wide audit is for auditors"))
+        return None
+    if officer.roles & SEE_ALL:
+        return unit
+    if UNIT_HEAD in officer.roles:
+        if unit is not None and unit != officer.unit:
+            raise CommandRefused(Refusal("forbidden", "wrong_unit",
+                                         f"a unit head reads the KPI of their own unit ({officer.unit}) only"))
+        return officer.unit
+    raise CommandRefused(Refusal("forbidden", "wrong_role",
+                                 "KPI reports are for auditors, supervisors and (of their own unit) unit heads"))
 
 
 # -- organisation and procedures ---------------------------------------------------------------------

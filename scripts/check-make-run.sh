@@ -3,7 +3,7 @@
 #   scripts/check-make-run.sh [BRANCH]      (default: the current branch of this checkout)
 # Clones this repository into a temporary directory, runs `make run` there in the background
 # (a small demo history keeps it quick: LANDFLOW_DEMO_DOSSIERS), polls /api/v1/health until it
-# answers, signs in as desk.haichau/demo, then stops the server it started and removes the clone.
+# answers, signs in as desk.haichau/demo (API and pages), then stops the server it started and removes the clone.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BRANCH=${1:-$(git -C "$REPO" rev-parse --abbrev-ref HEAD)}
@@ -33,5 +33,13 @@ curl -fsS -X POST http://127.0.0.1:8080/api/v1/auth/token -H 'Content-Type: appl
   -d '{"username": "desk.haichau", "password": "demo"}' >"$DIR/token.json"
 grep -q '"token"' "$DIR/token.json" && grep -q '"unit": *"20242"' "$DIR/token.json"
 echo "sign-in as desk.haichau: ok"
+# the pages: Vietnamese from the committed catalog, sign-in through the form with its CSRF token
+curl -fsS -c "$DIR/jar" http://127.0.0.1:8080/login >"$DIR/login.html"
+grep -q "Đăng nhập landflow" "$DIR/login.html"
+CSRF=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$DIR/login.html" | head -1)
+curl -fsS -b "$DIR/jar" -c "$DIR/jar" -o /dev/null -d "username=desk.haichau&password=demo&csrf_token=$CSRF" \
+  http://127.0.0.1:8080/login
+curl -fsS -b "$DIR/jar" http://127.0.0.1:8080/worklist | grep -q "Việc cần xử lý"
+echo "pages: sign-in form and worklist in Vietnamese: ok"
 grep -q "desk.haichau" "$LOG" && echo "the demo accounts were printed"
 echo "make run on a fresh clone of $BRANCH: ok"

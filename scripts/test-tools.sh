@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test-only tools for the diagram tests (tests/workflows/test_diagrams_render.py):
+# Test-only tools for the diagram and page tests (tests/workflows/test_diagrams_render.py, tests/web):
 #   - bpmn-js from the npm registry, pinned in package.json / package-lock.json (`npm ci`);
 #   - Debian's chromium at /usr/bin/chromium, driven by Playwright (never `playwright install`).
 # Each is installed only where missing, so `make test` stays fast on a prepared machine.

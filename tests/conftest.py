@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +33,23 @@ extra_days_off = []
 def local(*args: int) -> datetime:
     """A local (Asia/Ho_Chi_Minh) instant, as an officer reads it."""
     return datetime(*args, tzinfo=VN)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian chromium per test process, shared by every browser test: Playwright's sync
+    API cannot run two instances in one process. `make test` installs chromium (scripts/test-tools.sh)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make test` (scripts/test-tools.sh installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

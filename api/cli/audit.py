@@ -14,7 +14,7 @@ from engine.checkpoints import create_checkpoint
 from engine.export import ExportFilter, write_ocel, write_xes
 from engine.kpi import GROUPS, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
-from engine.scheduler import Sweeper, run_scheduler
+from engine.scheduler import SchedulerBusy, Sweeper, run_scheduler
 from engine.signatures import new_private_key, public_key_text, read_private_key, register_key, write_private_key
 
 from .common import console, landflow
@@ -28,12 +28,14 @@ def _local_day(lf_tz: object, day: date) -> datetime:
 
 @click.command("scheduler")
 def scheduler_cmd() -> None:
-    """Run the deadline sweep and the signed checkpoints in the foreground (production)."""
+    """Run the deadline sweep and the signed checkpoints in the foreground (`serve` starts one)."""
     lf = landflow()
     try:
-        console.print(f"scheduler: sweep every {lf.settings.sweep_seconds}s, checkpoint every "
-                      f"{lf.settings.checkpoint_minutes} min ({lf.db.dialect}); Ctrl-C stops")
-        run_scheduler(lf)
+        run_scheduler(lf, lambda: console.print(
+            f"scheduler: sweep every {lf.settings.sweep_seconds}s, checkpoint every "
+            f"{lf.settings.checkpoint_minutes} min ({lf.db.dialect}); Ctrl-C stops"))
+    except SchedulerBusy as err:
+        raise click.ClickException(f"{err}; on SQLite one scheduler runs at a time") from None
     finally:
         lf.close()
 

@@ -54,7 +54,8 @@ def demo(count: int, days: int, seed: int, until: datetime | None, force: bool) 
             bar.update(task, completed=count)
         console.print(f"{stats.opened} dossiers from {start_day} to {end.astimezone(tz):%Y-%m-%d %H:%M}: "
                       f"{stats.commands} commands, {stats.refused} refused, {stats.done} finished, "
-                      f"{stats.open_at_end} still open")
+                      f"{stats.open_at_end} still open; {stats.notices} deadline notices, "
+                      f"{stats.checkpoints} signed checkpoints")
     finally:
         lf.close()
 

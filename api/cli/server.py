@@ -1,4 +1,4 @@
-"""`landflow serve`: the HTTP API (and, later, the pages) under gunicorn, with the scheduler.
+"""`landflow serve`: the web pages and the HTTP API under gunicorn, with the scheduler.
 
 Each worker builds its own engine after the fork (`create_app()` in `load`), so no database
 connection crosses a fork. Defaults suit one machine: SQLite gets one worker with threads (SQLite
@@ -83,7 +83,7 @@ def print_demo_accounts() -> None:
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="run the deadline sweep and checkpoints inside the server (else: `landflow scheduler`)")
 def serve(host: str, port: int, workers: int | None, threads: int, production: bool, scheduler: bool) -> None:
-    """Serve the API on http://HOST:PORT (docs at /api/docs)."""
+    """Serve the pages and the API on http://HOST:PORT (API docs at /api/docs)."""
     settings = Settings.from_env()
     sqlite = settings.database_url.startswith("sqlite")
     if production and settings.demo:
@@ -93,7 +93,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, production: b
     if settings.demo:
         print_demo_accounts()
     workers = workers or (1 if sqlite else 2 * (os.cpu_count() or 1) + 1)
-    console.print(f"landflow on http://{host}:{port}/ (API /api/v1, docs /api/docs); {workers} worker(s)")
+    console.print(f"landflow on http://{host}:{port}/ (pages /, API /api/v1, docs /api/docs); {workers} worker(s)")
     Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
             "accesslog": "-", "timeout": 60, "graceful_timeout": 10}, scheduler=scheduler).run()
 

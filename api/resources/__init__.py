@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import actions, auth, dossiers, health, history, officers, procedures, signals, units, worklist
+from . import (
+    actions,
+    audit,
+    auth,
+    decisions,
+    dossiers,
+    health,
+    history,
+    officers,
+    procedures,
+    reports,
+    signals,
+    units,
+    worklist,
+)
 
-MODULES = (health, auth, units, procedures, dossiers, actions, history, worklist, signals, officers)
+MODULES = (health, auth, units, procedures, dossiers, actions, decisions, history, worklist, signals, reports, audit,
+           officers)
 
 
 def register(api: Api) -> None:

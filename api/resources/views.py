@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from engine import queries
+from engine.runtime import CommandRefused
 
 from ..auth import current_officer, engine
 from ..problems import ApiProblem
@@ -63,6 +64,19 @@ def visible_dossier(dossier_id: int) -> queries.DossierView:
     if view is None:
         raise ApiProblem(404, "not_found", f"dossier {dossier_id} does not exist or is not yours to read")
     return view
+
+
+def report_unit(report: str, action: str, unit: str | None = None) -> str | None:
+    """May the caller read this report (engine.queries.report_unit)? The unit it is limited to, or the
+    refusal — recorded in the audit log like a refused command (`action_refused`, signal
+    `unauthorised_attempt`), then answered 403."""
+    lf = engine()
+    officer = current_officer()
+    try:
+        return queries.report_unit(officer, report, unit)
+    except CommandRefused as err:
+        lf.runtime.record_refusal(action, officer, err)
+        raise
 
 
 def after_command(dossier_id: int) -> tuple[Response, dict[str, str]]:

@@ -34,6 +34,7 @@ from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkIte
 from . import continuation, fastforward, succession
 from . import workflow as wfm
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
+from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
@@ -47,9 +48,12 @@ EVENT = CaseEventRow.__table__
 SNAPSHOT = DossierStateRow.__table__
 # Statements built once: their SET clauses come from the parameters, so SQLAlchemy compiles each once
 # instead of coercing every value of every command into a new statement.
-FIND_ITEM = select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step).where(ITEM.c.id == bindparam("pk"))
 LOAD_DOSSIER = select(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
 LOAD_DOSSIER_LOCKED = LOAD_DOSSIER.with_for_update()
+# An item command finds its dossier and locks it in one statement.
+LOAD_BY_ITEM = (select(DOSSIER, ITEM.c.ordinal.label("item_ordinal"), ITEM.c.step.label("item_step"))
+                .join_from(ITEM, DOSSIER, ITEM.c.dossier_id == DOSSIER.c.id).where(ITEM.c.id == bindparam("pk")))
+LOAD_BY_ITEM_LOCKED = LOAD_BY_ITEM.with_for_update(of=DOSSIER)
 LOAD_OPEN_ITEMS = select(ITEM).where(ITEM.c.dossier_id == bindparam("pk"), ITEM.c.state.in_(("ready", "claimed")))
 UPDATE_DOSSIER = update(DOSSIER).where(DOSSIER.c.id == bindparam("pk"))
 UPDATE_ITEM = update(ITEM).where(ITEM.c.id == bindparam("pk"))
@@ -87,6 +91,7 @@ class Work:
     events: list[PendingEvent] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     created: bool = False  # the dossier row was inserted by this command (open)
+    loaded: dict[str, Any] = field(default_factory=dict)  # the dossier row as read: only changes are written
     _session: Session | None = None
 
     @property
@@ -110,7 +115,7 @@ class Target:
 SNAPSHOT_EVERY = 8  # events between workflow snapshots; a cache miss replays at most this tail
 
 
-class Runtime(OpeningMixin, TimerMixin):
+class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
     """The engine's command side. Everything it needs is passed in; it holds no global state."""
 
     def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,
@@ -133,18 +138,20 @@ class Runtime(OpeningMixin, TimerMixin):
         work: Work | None = None
         try:
             with self.db.transaction() as conn:
+                pg = self.db.dialect == "postgresql"
                 if target.item_id is not None:
-                    found = conn.execute(FIND_ITEM, {"pk": target.item_id}).first()
-                    if found is None:
+                    row = conn.execute(LOAD_BY_ITEM_LOCKED if pg else LOAD_BY_ITEM, {"pk": target.item_id}).first()
+                    if row is None:
                         raise refuse("not_found", "not_found", f"work item {target.item_id} does not exist")
-                    target.dossier_id, target.ordinal, target.step = found
-                load = LOAD_DOSSIER_LOCKED if self.db.dialect == "postgresql" else LOAD_DOSSIER
-                row = conn.execute(load, {"pk": target.dossier_id}).first()
-                if row is None:
-                    raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
+                    target.dossier_id, target.ordinal, target.step = row.id, row.item_ordinal, row.item_step
+                else:
+                    row = conn.execute(LOAD_DOSSIER_LOCKED if pg else LOAD_DOSSIER, {"pk": target.dossier_id}).first()
+                    if row is None:
+                        raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
                 items = conn.execute(LOAD_OPEN_ITEMS, {"pk": row.id})
                 state = state_from_rows(row, items)
-                work = Work(conn, state, self.clock.now(), officer, self.directory.get())
+                work = Work(conn, state, self.clock.now(), officer, self.directory.get(),
+                            loaded=dossier_values(state))
                 if expected_version is not None and expected_version != state.version:
                     raise refuse("stale", "stale_version",
                                  f"the dossier changed (version {state.version}, you had {expected_version})")
@@ -186,7 +193,10 @@ class Runtime(OpeningMixin, TimerMixin):
             else:
                 conn.execute(UPDATE_SNAPSHOT, {"pk": state.id, **values})
             state.snapshot_seq = state.last_seq
-        conn.execute(UPDATE_DOSSIER, {"pk": state.id, **dossier_values(state)})
+        values = dossier_values(state)
+        changed = {k: v for k, v in values.items() if work.loaded.get(k, Ellipsis) != v}
+        if changed:
+            conn.execute(UPDATE_DOSSIER, {"pk": state.id, **changed})
         dirty = [state.items[o] for o in sorted(state.dirty_items)]
         fresh = [i for i in dirty if i.id is None]
         if fresh:

@@ -1,9 +1,11 @@
 """The scheduler: APScheduler jobs for the deadline sweep and the signed checkpoints.
 
-`start_scheduler(lf)` runs them in a background thread (inside `landflow serve`, the embedded
-default); `landflow scheduler` runs them in the foreground, for production where the web workers
-(gunicorn) run no scheduler. Any number may run against one PostgreSQL: the sweep takes an advisory
-lock, the notices have a unique key, checkpoints take their own lock.
+`run_scheduler(lf)` runs them in the foreground: `landflow scheduler`, which `landflow serve` starts
+as its child process (the gunicorn workers run none); `start_scheduler(lf)` runs them in a
+background thread of the calling process (tests, embedding). Any number may run against one
+PostgreSQL: the sweep takes an advisory lock, the notices have a unique key, checkpoints take their
+own lock. On SQLite `run_scheduler` runs only while it holds the database's scheduler lock file
+(engine/scheduler/sole.py): a second one raises SchedulerBusy.
 
 Jobs never overlap themselves (`max_instances=1`) and a missed run is run once, not many times
 (`coalesce`). APScheduler decides *when* a job runs (wall clock); what is due is decided by the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -24,9 +27,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ..bootstrap import Landflow
 from ..checkpoints import create_checkpoint
 from ..signatures import read_private_key
+from .sole import SchedulerBusy, sole_scheduler
 from .sweep import Sweeper, SweepResult
 
-__all__ = ["Sweeper", "SweepResult", "build_scheduler", "checkpoint_now", "start_scheduler"]
+__all__ = ["SchedulerBusy", "Sweeper", "SweepResult", "build_scheduler", "checkpoint_now", "run_scheduler",
+           "start_scheduler"]
 log = logging.getLogger("landflow.scheduler")
 
 
@@ -60,9 +65,12 @@ def start_scheduler(lf: Landflow, sweeper: Sweeper | None = None) -> BackgroundS
     return scheduler
 
 
-def run_scheduler(lf: Landflow) -> None:
-    """Run the jobs in the foreground until interrupted (`landflow scheduler`)."""
-    scheduler = BlockingScheduler(timezone=UTC)
-    build_scheduler(lf, scheduler)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
+def run_scheduler(lf: Landflow, on_start: Callable[[], None] = lambda: None) -> None:
+    """Run the jobs in the foreground until interrupted (`landflow scheduler`). On SQLite, only while
+    holding the database's scheduler lock: SchedulerBusy when another scheduler has it."""
+    with sole_scheduler(lf.settings.database_url):
+        scheduler = BlockingScheduler(timezone=UTC)
+        build_scheduler(lf, scheduler)
+        on_start()
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()

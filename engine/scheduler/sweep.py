@@ -6,6 +6,9 @@ nothing deserialises a workflow to find a deadline. "Overdue by a working day" b
 comparison with `calendar.subtract(now, delay)`; "due within a working day" one with
 `calendar.add(now, window)`.
 
+Candidates come in a total order (deadline, then dossier and item), so a simulated history that
+sweeps (`landflow demo`) records its notices in the same order, hash for hash, on either database.
+
 On PostgreSQL a sweep runs only while it holds a session advisory lock, so of several schedulers
 (one per server, say) one sweeps and the others skip that round. The notices' unique key keeps the
 result exact even without the lock (SQLite, or a lock lost with its connection).
@@ -82,23 +85,23 @@ class Sweeper:
             q = (select(W.dossier_id, W.ordinal, W.due_at).join(D, D.id == W.dossier_id)
                  .where(_literal("work_item", pending), W.due_at < now, W.due_at <= cutoff,
                         D.supplement_since.is_(None), _unnoticed(kind, W.dossier_id, W.ordinal, W.due_at))
-                 .order_by(W.due_at))
+                 .order_by(W.due_at, W.dossier_id, W.ordinal))
         elif kind == "idle_claim":
             cutoff = cal.subtract(now, self.limits.idle_claim)
             q = (select(W.dossier_id, W.ordinal, W.last_activity_at).join(D, D.id == W.dossier_id)
                  .where(W.state == "claimed", W.last_activity_at <= cutoff, D.supplement_since.is_(None),
                         _unnoticed(kind, W.dossier_id, W.ordinal, W.last_activity_at))
-                 .order_by(W.last_activity_at))
+                 .order_by(W.last_activity_at, W.dossier_id, W.ordinal))
         elif kind == "dossier_overdue":
             q = (select(D.id, 0, D.due_at)
                  .where(_literal("dossier", DOSSIER_UNNOTICED_SQL), D.due_at < now, D.paused_at.is_(None),
                         _unnoticed(kind, D.id, 0, D.due_at))
-                 .order_by(D.due_at))
+                 .order_by(D.due_at, D.id))
         elif kind == "due_soon":
             q = (select(D.id, 0, D.due_at)
                  .where(D.status == "in_progress", D.due_at > now, D.due_at <= cal.add(now, self.limits.due_soon),
                         D.paused_at.is_(None), _unnoticed(kind, D.id, 0, D.due_at))
-                 .order_by(D.due_at))
+                 .order_by(D.due_at, D.id))
         else:
             raise ValueError(f"unknown notice kind {kind}")
         with self.lf.db.read() as s:
@@ -109,7 +112,7 @@ class Sweeper:
         q = (select(TimerRow.dossier_id, TimerRow.ordinal).join(D, D.id == TimerRow.dossier_id)
              .where(TimerRow.state == "waiting", TimerRow.due_at <= now,
                     D.status.in_(("in_progress", "awaiting_supplement")))
-             .order_by(TimerRow.due_at).limit(self.batch))
+             .order_by(TimerRow.due_at, TimerRow.dossier_id, TimerRow.ordinal).limit(self.batch))
         with self.lf.db.read() as s:
             return [(int(a), int(b)) for a, b in s.execute(q)]
 

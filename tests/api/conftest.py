@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.cli.setup import initialise
+from api.simulation import Simulation, Stats
 from config.settings import Settings
 from engine.bootstrap import Landflow, build
+from engine.checkpoints import ensure_key
 from engine.clock import FixedClock
 from tests.conftest import local
 
@@ -96,3 +98,15 @@ def sign_in(client: FlaskClient) -> Any:
         return cache[username]
 
     return signed
+
+
+@pytest.fixture
+def simulated(demo_lf: Landflow, demo_clock: FixedClock) -> Stats:
+    """A small `landflow demo` history (api/simulation.py: its sweeps and checkpoints included) over the
+    fourteen working days before the demo clock's Monday morning, across Tết 2026; the clock ends there."""
+    ensure_key(demo_lf.settings.checkpoint_key)
+    end = demo_clock.now()
+    # seed 6: a history with something in every column, late dossiers done and in progress included
+    stats = Simulation(demo_lf, demo_clock, seed=6, end=end, days=14).run(60)
+    demo_clock.set(end)
+    return stats

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +21,8 @@ from sqlalchemy import func, select
 from api.cli import main
 from config.settings import Settings
 from engine.bootstrap import build
-from engine.store import DossierRow, OfficerRow, SignalRow
+from engine.clock import FixedClock
+from engine.store import CheckpointRow, DeadlineNoticeRow, DossierRow, OfficerRow, SignalRow
 
 
 @pytest.fixture
@@ -52,12 +55,20 @@ def test_demo_builds_a_verifiable_deterministic_history(env: dict[str, str], tmp
     assert len(first) == 60
     statuses = {status for _, status, _ in first}
     assert "done" in statuses and "in_progress" in statuses
-    assert runner.invoke(main, ["verify", "--all"]).exit_code == 0
+    verified = runner.invoke(main, ["verify", "--all"])
+    assert verified.exit_code == 0 and "11 checkpoint(s) checked, 0 finding(s)" in " ".join(verified.output.split())
     lf = build(Settings.from_env())
     with lf.db.read() as s:
         kinds = set(s.scalars(select(SignalRow.kind)))
+        notices = s.scalar(select(func.count()).select_from(DeadlineNoticeRow))
+        checkpoints = list(s.scalars(select(CheckpointRow.at).order_by(CheckpointRow.id)))
     lf.close()
     assert {"rerouted", "returned"} & kinds
+    # the simulated scheduler swept: overdue steps, escalations to unit heads, idle claims are in the history
+    assert {"step_overdue", "escalated", "idle_claim"} <= kinds
+    assert f"{notices} deadline notices, 11 signed checkpoints" in " ".join(result.output.split()) and notices > 0
+    # one signed checkpoint at the close of each of the 11 working days
+    assert len(checkpoints) == 11 and len({c.date() for c in checkpoints}) == 11
 
     again = runner.invoke(main, args)
     assert again.exit_code == 0 and "already has 60 dossiers" in again.output
@@ -111,7 +122,55 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_health_and_the_demo_login(env: dict[str, str], tmp_path: Path) -> None:
+def wait_for(check: Any, proc: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> Any:
+    """Poll `check()` until it returns something truthy; the server must stay up meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except OSError:
+            found = None
+        if found:
+            return found
+        assert proc.poll() is None, log.read_text()
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting; server log:\n{log.read_text()}")
+
+
+def call(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    request = urllib.request.Request(url, method="POST" if body is not None else "GET", headers=headers,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.load(resp)
+
+
+def scheduler(env: dict[str, str], out: Path) -> subprocess.Popen[bytes]:
+    with out.open("wb") as f:
+        return subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"], env={**os.environ, **env}, stdout=f,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def test_serve_answers_and_its_scheduler_sweeps(env: dict[str, str], tmp_path: Path) -> None:
+    """`landflow serve` starts the scheduler as its child: a dossier received 30 days ago gets its
+    overdue notice within seconds. On SQLite a second scheduler is refused while serve's runs, and
+    can start once serve (and with it its child) has stopped; on PostgreSQL several may run."""
+    env = {**env, "LANDFLOW_SWEEP_SECONDS": "1"}
+    past = build(Settings.from_env(env), clock=FixedClock(datetime.now(UTC) - timedelta(days=30)))
+    try:
+        late = past.runtime.open(past.directory.get().officers["desk.haichau"], "land_transfer", "20242",
+                                 {"name": "Người nộp cũ"})
+    finally:
+        past.close()
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
@@ -119,34 +178,35 @@ def test_serve_answers_health_and_the_demo_login(env: dict[str, str], tmp_path: 
                                 env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}/api/v1"
+    sqlite = env["LANDFLOW_DATABASE_URL"].startswith("sqlite")
     try:
-        health = None
-        deadline = time.monotonic() + 60
-        while health is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=5) as resp:
-                    health = json.load(resp)
-            except OSError:
-                assert proc.poll() is None, log.read_text()
-                time.sleep(0.2)
-        dialect = "sqlite" if env["LANDFLOW_DATABASE_URL"].startswith("sqlite") else "postgresql"
-        assert health == {"status": "ok", "database": dialect}, log.read_text()
-        request = urllib.request.Request(f"{base}/auth/token", method="POST",
-                                         data=json.dumps({"username": "chair.haichau", "password": "demo"}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            signed = json.load(resp)
+        health = wait_for(lambda: call(f"{base}/health"), proc, log)
+        assert health == {"status": "ok", "database": "sqlite" if sqlite else "postgresql"}, log.read_text()
+        signed = call(f"{base}/auth/token", {"username": "chair.haichau", "password": "demo"})
         assert signed["officer"]["roles"] == ["commune_chairman"] and len(signed["token"]) > 30
+        auditor = call(f"{base}/auth/token", {"username": "auditor", "password": "demo"})["token"]
+        notices = wait_for(lambda: call(f"{base}/signals?kind=step_overdue&dossier={late.id}", token=auditor),
+                           proc, log, 30)
+        assert [(n["dossier"], n["unit"]) for n in notices] == [(late.id, "20242")]
+        second = scheduler(env, tmp_path / "second.log")
+        if sqlite:
+            assert second.wait(timeout=30) == 1
+            assert "another scheduler runs against this database" in (tmp_path / "second.log").read_text()
+        else:
+            time.sleep(2)
+            assert second.poll() is None, (tmp_path / "second.log").read_text()
+            stop(second)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc)
     output = log.read_text()
     assert "chair.haichau" in output  # the demo accounts are printed
-    assert "scheduler started" in output
+    assert "scheduler started" in output and "scheduler: sweep every 1s" in output
+    if sqlite:  # serve's scheduler ended with it: the lock is free again
+        again = scheduler(env, tmp_path / "again.log")
+        try:
+            wait_for(lambda: "sweep every" in (tmp_path / "again.log").read_text(), again, tmp_path / "again.log", 30)
+        finally:
+            stop(again)
 
 
 def test_serve_production_refuses_demo_mode(env: dict[str, str]) -> None:

@@ -27,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from engine import accounts
 from engine.bootstrap import Landflow
+from engine.checkpoints import ensure_key
+from engine.scheduler import checkpoint_now
 from tests.conftest import officer
 
 ACCOUNTS = ("desk.haichau", "branch.haichau", "supervisor", "auditor", "admin")
@@ -37,7 +39,8 @@ MINIMUM = 1000
 
 
 def seed_dossiers(lf: Landflow) -> None:
-    """A few dossiers at different stages, so that generated ids and filters find something."""
+    """A few dossiers at different stages and a signed checkpoint, so that generated ids, filters and
+    the audit operations find something."""
     desk, branch = officer(lf, "desk.haichau"), officer(lf, "branch.haichau")
     for n in range(3):
         st_ = lf.runtime.open(desk, "land_transfer", "20242", {"name": f"Người nộp {n}"}, {"number": str(n)})
@@ -46,6 +49,8 @@ def seed_dossiers(lf: Landflow) -> None:
             st_ = lf.runtime.complete(desk, item.id or 0, {"decision": "accept", "kind": "transfer"})
         if n == 2:
             lf.runtime.transfer(branch, st_.open_items()[0].id or 0, "sai địa bàn", to_unit="CN-KV12")
+    ensure_key(lf.settings.checkpoint_key)
+    assert checkpoint_now(lf) == 1
 
 
 def test_every_operation_conforms_to_the_schema(app: Flask, demo_lf: Landflow) -> None:

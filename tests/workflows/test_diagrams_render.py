@@ -26,7 +26,6 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWER = ROOT / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "docs" / "procedures"
 BPMN_FILES = sorted((ROOT / "workflows").glob("*/*.bpmn"))
 PAGE = """<!doctype html>
@@ -57,18 +56,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make test` (apt-get install chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def drawn_elements(path: Path) -> set[str]:

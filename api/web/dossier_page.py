@@ -1,0 +1,157 @@
+"""The officer's dossier page: what it shows and which actions it offers to whom.
+
+The page offers an action only where the engine would accept it from this officer (the item is
+theirs, or ready in their unit for a role they hold; the dossier is at their desk; ...), so officers
+are not invited into refusals; the engine still decides every action, and a refusal (someone acted
+first, a missing reason, a wrong target) comes back on the same page with the officer's input kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from engine import queries
+from engine.accounts import Account
+from engine.definitions.model import ProcedureMeta, StepMeta
+from engine.history import replay
+from engine.queries import DossierView, ItemView
+
+from . import stepforms
+from .common import directory, draw, lf, officer_name, role_name, unit_name
+from .i18n import TimeLeft, time_left
+from .labels import ITEM_STATE, OUTCOME, PARCEL, label
+from .signing import demo_signing
+from .trace import highlight, step_states
+
+
+@dataclass
+class ItemPanel:
+    item: ItemView
+    step: StepMeta | None
+    fields: list[stepforms.FieldView]
+    mine: bool                                        # claimed by this officer
+    return_targets: list[tuple[str, str]]             # (step id, name)
+    transfer_units: list[tuple[str, str]]             # (unit code, name)
+    transfer_officers: list[tuple[str, str]]          # (username, label)
+    signed: bool
+    demo_key: bool
+    deadline: TimeLeft
+
+
+@dataclass
+class DossierPage:
+    dossier: DossierView
+    procedure_name: str
+    meta: ProcedureMeta
+    svg: Any
+    deadline: TimeLeft
+    panels: list[ItemPanel]
+    others: list[ItemView]
+    can_receive_supplement: bool
+    can_apologise: bool
+    can_stop: bool
+    can_cancel: bool
+    error: str | None = None
+    problems: list[str] = field(default_factory=list)
+    failed: str = ""                                   # "<action>:<item id>" of the refused form
+    submitted: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, action: str, item: int | None, name: str) -> str:
+        """What the officer typed in the refused form (so nothing is lost), else ''."""
+        if self.failed != f"{action}:{item or ''}":
+            return ""
+        return str(self.submitted.get(name, ""))
+
+
+def may_hold(account: Account, item: ItemView) -> bool:
+    """The presentation side of engine.policy: items the engine would let this officer act on."""
+    if item.state not in queries.OPEN_ITEM:
+        return False
+    if item.assignee is not None:
+        return item.assignee == account.username
+    return item.role in account.roles and item.unit == account.unit
+
+
+def _return_targets(d: DossierView, item: ItemView, meta: ProcedureMeta) -> list[tuple[str, str]]:
+    seen: list[str] = []
+    for i in sorted(d.work_items, key=lambda x: x.ordinal, reverse=True):
+        if i.outcome in ("completed", "carried_over") and i.step != item.step and i.step not in seen:
+            seen.append(i.step)
+    return [(s, meta.steps[s].name if s in meta.steps else s) for s in seen]
+
+
+def _transfer_options(account: Account, item: ItemView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    d = directory()
+    holders = [o for o in d.officers.values() if o.active and item.role in o.roles]
+    units = sorted({o.unit for o in holders if o.unit != item.unit})
+    people = sorted((o for o in holders if o.username != account.username), key=lambda o: (o.unit, o.username))
+    return ([(u, f"{unit_name(u)} ({u})") for u in units],
+            [(o.username, f"{o.name} ({o.username}) · {unit_name(o.unit)}") for o in people])
+
+
+def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None = None,
+          failed: str = "") -> DossierPage | None:
+    engine = lf()
+    officer = account.officer()
+    d = queries.dossier(engine.db, queries.Scope.of(officer), dossier_id)
+    if d is None:
+        return None
+    found = queries.procedure_source(engine.db, d.procedure, d.procedure_version)
+    assert found is not None
+    proc, bpmn, _dmns = found
+    meta = ProcedureMeta.from_dict(proc.meta)
+    with engine.db.read() as s:
+        replayed = replay(s, engine.procedures, d.id)
+    hl = highlight(replayed.state, replayed.workflow, meta)
+    open_steps = ", ".join(meta.steps[i.step].name for i in d.work_items
+                           if i.state in queries.OPEN_ITEM and i.step in meta.steps)
+    svg = draw(bpmn, highlight=hl, uid="dossier", states=step_states(replayed.state),
+               title=_("Procedure %(name)s, version %(version)s", name=proc.name, version=proc.version),
+               description=_("Current step: %(steps)s", steps=open_steps or _("none")))
+    now = engine.clock.now()
+    soon = engine.calendar.minutes(engine.settings.due_soon)
+    paused = d.status == "awaiting_supplement"
+    deadline = time_left(engine.calendar, d.due, now, soon, d.finished_at) if not paused else TimeLeft(
+        "none", _("clock paused: waiting for the applicant"))
+    panels: list[ItemPanel] = []
+    others: list[ItemView] = []
+    finished = d.status in ("done", "stopped", "cancelled")
+    values = submitted or {}
+    for item in d.work_items:
+        if item.state not in queries.OPEN_ITEM:
+            continue
+        if finished or not may_hold(account, item):
+            others.append(item)
+            continue
+        step = meta.steps.get(item.step)
+        units, people = _transfer_options(account, item)
+        form_values = values if failed == f"complete:{item.id}" else None
+        panels.append(ItemPanel(
+            item, step, stepforms.fields(step.form if step else (), form_values), item.assignee == account.username,
+            _return_targets(d, item, meta), units, people, bool(step and step.signed), demo_signing(engine, account),
+            time_left(engine.calendar, item.due, now, soon)))
+    desk = "one_stop_desk" in account.roles and account.unit == d.desk_unit
+    holding_units = {i.unit for i in d.work_items if i.state in queries.OPEN_ITEM}
+    return DossierPage(
+        d, proc.name, meta, svg, deadline, panels, others,
+        can_receive_supplement=not finished and desk and paused,
+        can_apologise=not finished and not d.apologised and account.unit in holding_units,
+        can_stop=not finished and desk,
+        can_cancel=not finished and (desk or "supervisor" in account.roles),
+        failed=failed, submitted=values)
+
+
+def item_state(item: ItemView) -> str:
+    if item.state in queries.OPEN_ITEM:
+        return label(ITEM_STATE, item.state)
+    return label(OUTCOME, item.outcome)
+
+
+def describe(page: DossierPage) -> dict[str, Any]:
+    """Helpers the template needs beside the page."""
+    return {"page": page, "d": page.dossier, "unit_name": unit_name, "role_name": role_name,
+            "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k)}

@@ -1,0 +1,104 @@
+"""What the engine's codes are called on the pages (translated through the Babel catalogs).
+
+The engine speaks in stable codes (statuses, event types, signal kinds, refusal codes, form field
+names of the bundled procedures); officers read them here in their language. A code without a
+label is shown as it is, so a new code never breaks a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "new": _l("New"), "in_progress": _l("In progress"), "awaiting_supplement": _l("Awaiting supplement"),
+    "done": _l("Done"), "stopped": _l("Stopped"), "cancelled": _l("Cancelled"),
+}
+ITEM_STATE = {"ready": _l("Ready"), "claimed": _l("Claimed"), "done": _l("Closed")}
+OUTCOME = {
+    "completed": _l("Completed"), "returned": _l("Returned"), "carried_over": _l("Carried over"),
+    "cancelled": _l("Closed by the engine"),
+}
+EVENT = {
+    "opened": _l("Dossier received"), "claimed": _l("Step claimed"), "released": _l("Step released"),
+    "completed": _l("Step completed"), "returned": _l("Returned to an earlier step"),
+    "transferred": _l("Transferred"), "supplement_requested": _l("Supplement requested"),
+    "supplement_received": _l("Supplement received"), "apologised": _l("Apology, new date"),
+    "stopped": _l("Stopped at the applicant's request"), "cancelled": _l("Cancelled"),
+    "timer_fired": _l("Timer fired"), "action_refused": _l("Action refused"),
+    "continued": _l("Continued as a new dossier"), "step_overdue": _l("Step overdue"),
+    "escalated": _l("Escalated to the unit head"), "dossier_overdue": _l("Dossier overdue"),
+    "due_soon": _l("Deadline near"), "idle_claim": _l("Claimed but idle"),
+}
+SIGNAL = {
+    "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),
+    "repeat_supplement": _l("Repeat supplement request"), "unauthorised_attempt": _l("Refused attempt"),
+    "step_overdue": _l("Step overdue"), "dossier_overdue": _l("Dossier overdue"), "escalated": _l("Escalated"),
+    "idle_claim": _l("Idle claim"), "due_soon": _l("Deadline near"), "apologised": _l("Apology"),
+}
+DEADLINE = {"overdue": _l("Overdue"), "due_soon": _l("Due soon"), "on_time": _l("On time"), "none": _l("No deadline")}
+RATING = {"excellent": _l("Excellent"), "good": _l("Good"), "completed": _l("Completed the task"),
+          "not_completed": _l("Not completed"), "not_rated": _l("Not rated")}
+# what the engine's refusal codes mean for the officer who was refused
+REFUSAL = {
+    "stale_version": _l("The dossier was handled by someone else first; please reload."),
+    "wrong_unit": _l("This step belongs to another unit."),
+    "wrong_role": _l("You do not hold the role this needs."),
+    "claimed_by_other": _l("Another officer has claimed this step."),
+    "reserved_for_other": _l("This step was transferred to another officer."),
+    "not_ready": _l("This step is no longer waiting for action."),
+    "finished": _l("The dossier is already finished."),
+    "already_claimed": _l("You already hold this step."),
+    "not_claimed": _l("The step is not claimed."),
+    "awaiting_supplement": _l("The dossier is waiting for the applicant's supplement."),
+    "not_pending": _l("No supplement was requested."),
+    "already_apologised": _l("The new date may be set only once."),
+    "missing_reason": _l("A reason is required."),
+    "reason_too_long": _l("The reason is too long (at most 4000 characters)."),
+    "illegal_target": _l("That target is not allowed."),
+    "invalid_data": _l("The form is not filled in correctly."),
+    "inactive": _l("This account is deactivated."),
+    "signature_required": _l("This decision must be signed."),
+    "bad_signature": _l("The signature does not match the decision and your registered key."),
+    "signature_expired": _l("The signature is too old; sign again."),
+    "no_public_key": _l("You have no registered signing key (ask an administrator: landflow officers keygen)."),
+    "not_found": _l("Not found."),
+    "unknown_action": _l("Unknown action."),
+}
+FIELD = {
+    "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),
+    "days_spent": _l("Working days already spent"), "decision": _l("Decision"), "dispute": _l("Dispute"),
+    "documents": _l("Documents"), "eligible": _l("Eligible"), "error_description": _l("Error description"),
+    "former_body": _l("Former body"), "former_competence": _l("Former competence"),
+    "jurisdiction": _l("Unit taking over (code)"), "kind": _l("Kind"), "legacy_code": _l("Legacy dossier code"),
+    "new_area": _l("New area (m²)"), "note": _l("Note"), "notice_no": _l("Notice number"),
+    "objection_note": _l("Objections"), "objections": _l("Objections received"),
+    "obligation_amount": _l("Financial obligation (VND)"), "obligations": _l("Financial obligations apply"),
+    "old_commune": _l("Old commune"), "old_district": _l("Old district"), "origin": _l("Origin of land use"),
+    "parcel_count": _l("Number of parcels"), "payment_date": _l("Payment date"),
+    "planning_conform": _l("Conforms to planning"), "reached_step": _l("Step reached"), "reason": _l("Reason"),
+    "receipt_no": _l("Receipt number"), "received_date": _l("Date received"), "refusal_reason": _l("Refusal reason"),
+    "remeasured": _l("Re-measured"), "return_reason": _l("Reason for returning"),
+    "target_procedure": _l("Target procedure"), "total_area": _l("Total area (m²)"),
+}
+CHOICE = {
+    "accept": _l("Accept"), "refuse": _l("Refuse"), "transfer": _l("Transfer"), "inheritance": _l("Inheritance"),
+    "donation": _l("Donation"), "capital_contribution": _l("Capital contribution"), "split": _l("Split"),
+    "merge": _l("Merge"), "district": _l("District"), "province": _l("Province"),
+}
+APPLICANT = {"name": _l("Name"), "id_number": _l("ID number")}
+PARCEL = {"sheet": _l("Map sheet"), "number": _l("Parcel number"), "area": _l("Area (m²)"), "id": _l("Parcel id"),
+          "address": _l("Address")}
+
+
+def label(table: dict[str, Any], code: str | None) -> str:
+    if code is None:
+        return ""
+    found = table.get(code)
+    return str(found) if found is not None else code.replace("_", " ")
+
+
+def field_label(name: str) -> str:
+    found = FIELD.get(name)
+    return str(found) if found is not None else name.replace("_", " ").capitalize()

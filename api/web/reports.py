@@ -1,0 +1,189 @@
+"""The accountability signals table and the KPI dashboard (auditors and supervisors for the KPI).
+
+Signals: filters by kind, unit, officer, day from, dossier code; newest first, keyset pages.
+KPI: a period (local days, default the last 30), read with engine.kpi.kpi_report (unit and officer
+rows, dossier-level rates) and engine.kpi_trends.signal_trend, drawn as server-side SVG charts:
+on-time rate by unit, signals by kind over time, officer ranking. Facts of finished items are
+brought up to date first, as `landflow kpi` does (the scheduler's sweep usually has done it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from typing import Any
+
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+
+from engine import queries
+from engine.accountability import KINDS
+from engine.kpi import KpiRow, RatingRules, kpi_report
+from engine.kpi_facts import refresh_item_facts
+from engine.kpi_trends import signal_trend
+
+from . import charts
+from .audit import local_start, parse_day
+from .common import directory, lf, officer_name, unit_name
+from .i18n import pct, when
+from .labels import RATING, SIGNAL, label
+from .pages import blueprint
+from .session import current_account, signed_in
+from .tables import Column, Table, answer_csv
+
+bp = blueprint("web_reports", __name__)
+PAGE = 50
+RATING_ORDER = {"excellent": 0, "good": 1, "completed": 2, "not_completed": 3, "not_rated": 4}
+
+
+@bp.get("/audit/signals")
+@signed_in()
+def signals() -> Any:
+    account = current_account()
+    assert account is not None
+    engine = lf()
+    args = request.args
+    kind = args.get("kind") if args.get("kind") in KINDS else None
+    unit = args.get("unit") if args.get("unit") in directory().units else None
+    officer = (args.get("officer") or "").strip()[:80] or None
+    since = parse_day(args.get("since"))
+    dossier_id = None
+    code = (args.get("dossier") or "").strip()[:60]
+    scope = queries.Scope.of(account.officer())
+    if code:
+        found = queries.dossiers(engine.db, scope, engine.clock.now(), code=code, limit=1).rows
+        dossier_id = found[0].id if found else -1
+    try:
+        before = int(args["before"]) if args.get("before") else None
+    except ValueError:
+        before = None
+    page = queries.signals(engine.db, scope, kind=kind, unit=unit, officer=officer,
+                           since=local_start(since) if since else None, dossier_id=dossier_id, before_id=before,
+                           limit=PAGE)
+    rows = [{"at": s.at, "kind": s.kind, "dossier": s.dossier_code or "", "dossier_id": s.dossier_id, "seq": s.seq,
+             "officer": s.officer, "unit": s.unit, "reason": s.reason or ""} for s in page.rows]
+    table = Table("signals", _("Accountability signals"), [
+        Column("at", _("Time"), show=lambda v, r: when(v)),
+        Column("kind", _("Signal"), text=lambda v: label(SIGNAL, v)),
+        Column("dossier", _("Dossier"), show=lambda v, r: Markup('<a href="{}#replay">{}</a>').format(
+            url_for("web_audit.timeline", dossier_id=r["dossier_id"], at=r["seq"]), v) if r["dossier_id"] else v),
+        Column("seq", _("Event"), numeric=True), Column("officer", _("Officer"), text=officer_name),
+        Column("unit", _("Unit"), text=unit_name), Column("reason", _("Reason")),
+    ], rows, _("No signal matches."))
+    csv = answer_csv([table])
+    if csv is not None:
+        return csv
+    more = None
+    if page.more and page.rows:
+        more = url_for("web_reports.signals", **{k: v for k, v in args.items() if k != "before"},
+                       before=page.rows[-1].id)
+    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: x[1])
+    kinds = [(k, label(SIGNAL, k)) for k in KINDS]
+    return render_template("signals.html", table=table, units=units, kinds=kinds, more=more, args=args)
+
+
+def _tone(rate: float | None) -> str:
+    if rate is None:
+        return ""
+    return "good" if rate >= 0.95 else "warn" if rate >= 0.8 else "bad"
+
+
+def kpi_columns(first: str, code: str) -> list[Column]:
+    return [
+        Column("key", code, csv_only=True),
+        Column("name", first, show=lambda v, r: Markup("{} <small class=\"code\">{}</small>").format(v, r["key"])),
+        Column("handled", _("Handled"), numeric=True), Column("on_time", _("On time"), numeric=True),
+        Column("on_time_rate", _("On-time rate"), numeric=True, text=lambda v: v, show=lambda v, r: pct(v)),
+        Column("sla_use", _("Time used / allowed"), numeric=True, text=lambda v: v, show=lambda v, r: pct(v)),
+        Column("used_minutes", _("Working minutes used"), numeric=True, csv_only=True),
+        Column("allowed_minutes", _("Working minutes allowed"), numeric=True, csv_only=True),
+        Column("overdue_open", _("Overdue open"), numeric=True),
+        Column("returns", _("Returns"), numeric=True), Column("reroutes", _("Re-routings"), numeric=True),
+        Column("ping_pongs", _("Ping-pongs"), numeric=True),
+        Column("repeat_supplements", _("Repeat supplements"), numeric=True, csv_only=True),
+        Column("refused_attempts", _("Refused attempts"), numeric=True),
+        Column("idle_claims", _("Idle claims"), numeric=True, csv_only=True),
+        Column("apologies", _("Apologies"), numeric=True, csv_only=True),
+        Column("escalations", _("Escalations"), numeric=True, csv_only=True),
+        Column("rating", _("Rating"), text=lambda v: label(RATING, v)),
+    ]
+
+
+def _person(username: str) -> str:
+    o = directory().officers.get(username)
+    return o.name if o is not None else username
+
+
+def _kpi_rows(rows: list[KpiRow], name: Any) -> list[dict[str, Any]]:
+    return [{**r.as_dict(), "name": name(r.key)} for r in rows]
+
+
+@bp.get("/audit/kpi")
+@signed_in("auditor", "supervisor")
+def kpi() -> Any:
+    engine = lf()
+    now = engine.clock.now()
+    tz = engine.calendar.tz
+    today = now.astimezone(tz).date()
+    last = parse_day(request.args.get("to")) or today
+    first = parse_day(request.args.get("from")) or last - timedelta(days=29)
+    if first > last:
+        first, last = last, first
+    first = max(first, last - timedelta(days=3 * 366))
+    start, end = local_start(first), local_start(last + timedelta(days=1))
+    with contextlib.suppress(IntegrityError):  # the sweep added the same facts at the same moment: they are there
+        refresh_item_facts(engine.db, engine.calendar, now)
+    rules = RatingRules.load(engine.settings.kpi_file)
+    with engine.db.read() as s:
+        by_unit = kpi_report(s, "unit", start, end, now, rules)
+        by_officer = kpi_report(s, "officer", start, end, now, rules)
+        trend = signal_trend(s, tz, first, last)
+    units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
+                  _kpi_rows([r for r in by_unit.rows if r.key != "-"], unit_name), _("No work in this period."))
+    ranked = sorted((r for r in by_officer.rows if r.key not in ("-", "system")),
+                    key=lambda r: (RATING_ORDER.get(r.rating, 9), -(r.on_time_rate or 0), -r.handled, r.key))
+    officers = Table("kpi-officers", _("Officer ranking"), [Column("rank", "#", numeric=True)] + kpi_columns(
+        _("Officer"), _("Username")),
+        [{**row, "rank": n} for n, row in enumerate(_kpi_rows(ranked, _person), start=1)],
+        _("No work in this period."))
+    desks = Table("kpi-dossiers", _("Dossiers by receiving desk"), [
+        Column("key", _("Unit code"), csv_only=True),
+        Column("name", _("Desk"), show=lambda v, r: Markup("{} <small class=\"code\">{}</small>").format(v, r["key"])),
+        Column("to_process", _("To process"), numeric=True),
+        Column("done", _("Done"), numeric=True), Column("done_on_time", _("Done on time"), numeric=True),
+        Column("late_done", _("Done late"), numeric=True),
+        Column("late_in_progress", _("Late in progress"), numeric=True),
+        Column("late_rate", _("Late rate"), numeric=True, text=lambda v: v, show=lambda v, r: pct(v)),
+        Column("points_766", _("Points (766, of 20)"), numeric=True),
+    ], [{**d.as_dict(), "name": unit_name(d.key) if d.key != "all" else _("All")} for d in by_unit.dossiers])
+    label_of = {k: label(SIGNAL, k) for k in KINDS}
+    kinds = [k for k in KINDS if trend.total(k)]
+    periods = [s.strftime("%d/%m") for s in trend.starts]
+    trend_table = Table("signals-by-period", _("Signals by kind and period"), [
+        Column("period", _("Period from")), *[Column(k, label_of[k], numeric=True) for k in kinds],
+        Column("total", _("Total"), numeric=True)],
+        [{"period": s.strftime("%d/%m/%Y"), **{k: trend.counts[k][i] for k in kinds},
+          "total": sum(trend.counts[k][i] for k in kinds)} for i, s in enumerate(trend.starts)])
+    csv = answer_csv([units, officers, desks, trend_table])
+    if csv is not None:
+        return csv
+    unit_bars = [charts.Bar(f"{unit_name(r.key)}", r.on_time_rate, pct(r.on_time_rate), _tone(r.on_time_rate))
+                 for r in sorted((r for r in by_unit.rows if r.key != "-" and r.handled),
+                                 key=lambda r: (-(r.on_time_rate or 0), r.key))]
+    officer_bars = [charts.Bar(officer_name(r.key), r.on_time_rate, f"{pct(r.on_time_rate)} · {r.handled}",
+                               _tone(r.on_time_rate)) for r in ranked[:15]]
+    overall = by_unit.dossiers[-1]
+    charts_ = {
+        "units": charts.hbars(unit_bars, uid="c-units", title=_("On-time rate by unit"),
+                              description=_("Share of work items handled by their due time, per unit.")),
+        "trend": charts.stacked(periods, [(k, label_of[k], trend.counts[k]) for k in kinds], uid="c-trend",
+                                title=_("Signals by kind over time"),
+                                description=_("Accountability signals per period, stacked by kind.")),
+        "officers": charts.hbars(officer_bars, uid="c-officers", title=_("Officer ranking (first 15)"),
+                                 description=_("On-time rate and items handled of the best-rated officers.")),
+    }
+    return render_template("kpi.html", first=first, last=last, units=units, officers=officers, desks=desks,
+                           trend=trend_table, charts=charts_, overall=overall, trend_days=trend.days,
+                           six_clear=by_unit.six_clear, today=date.today())

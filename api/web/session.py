@@ -1,0 +1,152 @@
+"""Signing in to the pages: the same accounts and tokens as the API, carried in a session cookie.
+
+Signing in checks the password exactly as `POST /api/v1/auth/token` does and issues an ordinary
+API token (engine.accounts), kept in Flask's signed session cookie. Every request re-reads the
+account behind the token, so an expired or revoked token, a deactivated officer or a demo account
+outside demo mode is signed out at once, in every worker; signing out revokes the token. The
+cookie is HttpOnly and SameSite=Lax; `Secure` follows LANDFLOW_COOKIE_SECURE (auto: when the
+request came over https, which behind a reverse proxy needs LANDFLOW_PROXIES).
+
+The session is cleared at sign-in (no session fixation) and gets a fresh CSRF token (api/web/csrf.py).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response
+
+from config.settings import Settings
+from engine import accounts
+from engine.accounts import Account
+
+from ..auth import engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+COOKIE = "landflow_session"
+
+
+def secret_key(settings: Settings) -> str:
+    """LANDFLOW_SECRET_KEY, else a random key kept in <var dir>/keys/session.key (mode 0600), made by the
+    first process that needs it, so that every worker of one deployment signs cookies alike."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.var_dir / "keys" / "session.key"
+    return _read_or_create(path)
+
+
+def _read_or_create(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it meanwhile
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie session, with `Secure` decided per request in `auto` mode."""
+
+    def __init__(self, secure: str):
+        self.secure = secure
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if self.secure == "auto":
+            return request.is_secure
+        return self.secure == "1"
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.secret_key = secret_key(settings)
+    app.session_interface = SessionCookies(settings.cookie_secure)
+    app.config.update(SESSION_COOKIE_NAME=COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.token_hours))
+
+
+# -- who is signed in ----------------------------------------------------------------------------------
+
+def sign_in(account: Account) -> None:
+    lf = engine()
+    token, _expires = accounts.issue_token(lf.db, account.username, lf.clock.now(),
+                                           timedelta(hours=lf.settings.token_hours))
+    session.clear()
+    session["token"] = token
+    session.permanent = True
+    g.web_account = account
+
+
+def sign_out() -> None:
+    token = session.get("token")
+    if isinstance(token, str):
+        lf = engine()
+        accounts.revoke_token(lf.db, token, lf.clock.now())
+    session.clear()
+
+
+def current_account() -> Account | None:
+    """The account signed in on this request, or None (never a stale one)."""
+    if "web_account" in g:
+        found: Account | None = g.web_account
+        return found
+    token = session.get("token")
+    account = None
+    if isinstance(token, str):
+        lf = engine()
+        account = accounts.token_account(lf.db, token, lf.clock.now())
+        if account is not None and not account.usable(lf.settings.demo):
+            account = None
+        if account is None:
+            session.pop("token", None)
+    g.web_account = account
+    return account
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site (no scheme, no host, no `//`): no open redirect after sign-in."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def _referrer_path() -> str | None:
+    ref = urlsplit(request.referrer or "")
+    if ref.netloc != request.host or not ref.path.startswith("/"):
+        return None
+    return ref.path + (f"?{ref.query}" if ref.query else "")
+
+
+def signed_in(*roles: str) -> Callable[[F], F]:
+    """A page for signed-in officers (holding one of `roles`, when given); others go to the sign-in
+    page, or get 403 when signed in without the role."""
+    def wrap(view: F) -> F:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            account = current_account()
+            if account is None:  # after signing in, back to this page (or to the page a form was on)
+                target = request.full_path.rstrip("?") if request.method == "GET" else _referrer_path()
+                return redirect(url_for("web_auth.login", next=target or None), 303)
+            if roles and not set(account.roles) & set(roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return inner  # type: ignore[return-value]
+    return wrap
+
+
+def redirect_to(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), 303)

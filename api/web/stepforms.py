@@ -1,0 +1,61 @@
+"""The form of a step, built from its `form` property, and what the officer submitted.
+
+Widgets by type: text (a line, or a box for reasons and notes), number and integer (numeric
+inputs), bool (Yes / No radio buttons: a checkbox cannot tell "no" from "not answered"), date (a
+date picker, YYYY-MM-DD as the engine wants), choice (a list). Inputs are named `f_<field>` so no
+field can collide with the form's own controls. Values go to the engine as text; the engine checks
+and converts them (engine/definitions/forms.py) and refuses a bad form with every problem listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.definitions.forms import FormField
+
+from .labels import CHOICE, field_label, label
+
+PREFIX = "f_"
+LONG_TEXT = ("reason", "note", "description", "documents", "origin", "current_use")
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    input_name: str
+    type: str
+    label: str
+    required: bool
+    widget: str                              # line | box | number | integer | yesno | date | select
+    choices: tuple[tuple[str, str], ...]     # (value, label)
+    value: str
+
+
+def widget_of(f: FormField) -> str:
+    if f.type == "text":
+        return "box" if any(part in f.name for part in LONG_TEXT) else "line"
+    return {"number": "number", "integer": "integer", "bool": "yesno", "date": "date", "choice": "select"}[f.type]
+
+
+def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = None) -> list[FieldView]:
+    values = submitted or {}
+    out = []
+    for f in form:
+        value = values.get(PREFIX + f.name, "")
+        out.append(FieldView(
+            f.name, PREFIX + f.name, f.type, field_label(f.name), f.required, widget_of(f),
+            tuple((c, label(CHOICE, c)) for c in f.choices), str(value)))
+    return out
+
+
+def submission(form: tuple[FormField, ...], posted: Mapping[str, Any]) -> dict[str, Any]:
+    """The step's fields from the posted form; empty answers are left out (the engine says if required)."""
+    data: dict[str, Any] = {}
+    for f in form:
+        value = posted.get(PREFIX + f.name)
+        if value is None or str(value).strip() == "":
+            continue
+        data[f.name] = str(value).strip() if f.type != "text" else str(value)
+    return data

@@ -1,0 +1,111 @@
+"""The decision document an officer signs before completing a `signed` step (engine/signatures.py).
+
+A client cannot be left to rebuild the document itself: the engine normalises the form data
+(`"50"` → `50.0` for a number field, `"yes"` → `true`) and the document holds the item's ordinal and
+the dossier's code, which the client may not know. So the engine answers with the exact bytes it will
+check: the same policy as `complete` (only the officer who may complete the item gets a document),
+the same form check, the same normalisation. Reading it changes nothing; a refused read is recorded
+in the dossier's history like a refused command (`action_refused`, action `prepare_decision`), since
+asking for another unit's decision is the same attempt as completing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..definitions.forms import clean_submission
+from ..jsoncanon import iso, parse_iso
+from ..org import Officer
+from ..policy import check_item_action
+from ..signatures import CLOCK_SKEW, decision_document
+from ..store import DossierRow, WorkItemRow
+from .errors import CommandRefused, refuse
+from .state import state_from_rows
+
+if TYPE_CHECKING:
+    from .commands import Runtime
+
+ITEM = WorkItemRow.__table__
+DOSSIER = DossierRow.__table__
+
+
+@dataclass(frozen=True)
+class DecisionDraft:
+    dossier_id: int
+    dossier_code: str
+    item_id: int
+    item: int  # the item's ordinal in its dossier
+    step: str
+    step_name: str
+    signed: bool  # the step needs a signature; when False, `complete` ignores one
+    officer: str
+    public_key: str | None  # the officer's registered key; None: `complete` will refuse no_public_key
+    signed_at: str
+    valid_until: datetime
+    data: dict[str, Any]
+    document: str  # canonical JSON; sign its UTF-8 bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.document.encode("utf-8")).hexdigest()
+
+
+class DecisionMixin:
+    def prepare_decision(self: Runtime, officer: Officer, item_id: int, data: Any,
+                         signed_at: str | None = None) -> DecisionDraft:
+        """The document `officer` must sign to complete work item `item_id` with `data`.
+
+        `signed_at` is the instant the signer will put in the signature (default: now); it must be the
+        exact spelling `2026-02-05T02:00:00.000000Z` and within the signature window.
+        """
+        dossier_id: int | None = None
+        ordinal: int | None = None
+        step: str | None = None
+        try:
+            with self.db.read() as s:
+                conn = s.connection()
+                found = conn.execute(select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step)
+                                     .where(ITEM.c.id == item_id)).first()
+                if found is None:
+                    raise refuse("not_found", "not_found", f"work item {item_id} does not exist")
+                dossier_id, ordinal, step = found
+                row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).one()
+                items = conn.execute(select(ITEM).where(ITEM.c.dossier_id == dossier_id,
+                                                        ITEM.c.state.in_(("ready", "claimed"))))
+                state = state_from_rows(row, items)
+                item = state.items.get(ordinal)
+                if item is None:
+                    raise refuse("conflict", "not_ready", "the item is no longer open")
+                self.check(check_item_action("complete", officer, state, item))
+                meta = self.procedures.get(conn, state.procedure_version_id).meta.steps[item.step]
+            if not isinstance(data, dict):
+                raise refuse("invalid", "invalid_data", "data must be an object")
+            clean, problems = clean_submission(list(meta.form), dict(data))
+            if problems:
+                raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
+                             problems)
+            now = self.clock.now()
+            when = signed_at if signed_at is not None else iso(now)
+            try:
+                instant = parse_iso(when)
+            except ValueError:
+                raise refuse("invalid", "bad_signature", "signed_at must be like 2026-02-05T02:00:00.000000Z") from None
+            window = timedelta(seconds=self.settings.signature_window)
+            if instant > now + CLOCK_SKEW:
+                raise refuse("invalid", "bad_signature", "signed_at is in the future")
+            if now - instant > window:
+                raise refuse("invalid", "signature_expired",
+                             f"signed_at is older than {self.settings.signature_window} seconds")
+            document = decision_document(state.code, item.step, item.ordinal, clean, officer.username, when)
+            return DecisionDraft(state.id, state.code, item_id, item.ordinal, item.step, item.name, meta.signed,
+                                 officer.username, officer.public_key, when, instant + window, clean,
+                                 document.decode("utf-8"))
+        except CommandRefused as err:
+            err.dossier_id = dossier_id
+            self._record_refusal("prepare_decision", officer, dossier_id, ordinal, step, err)
+            raise
