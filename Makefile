@@ -47,8 +47,14 @@ translations: install
 	$(BIN)/pybabel compile -d api/translations -l vi --statistics
 	rm -f api/translations/messages.pot
 
+# Every bench with its default size (a few minutes; results in bench/results/NAME.json). The issue's
+# 1M-dossier scale run: `$(BIN)/landflow bench scale --dossiers 1000000` (about ten minutes more).
+BENCH_ARGS ?=
 bench: install
 	$(BIN)/landflow bench engine
+	$(BIN)/landflow bench storage
+	$(BIN)/landflow bench http
+	$(BIN)/landflow bench scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules
