@@ -1,11 +1,21 @@
-"""`python -m bench.report`: the README's Performance table, from bench/results/*.json."""
+"""`python -m bench.report [--readme]`: the README's Performance table, from bench/results/*.json.
+
+With `--readme` the table replaces what stands between the README's `<!-- figures:begin -->` and
+`<!-- figures:end -->` markers, so the figures quoted there are always the ones in bench/results/.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
+from config.settings import ROOT
+
 from .common import RESULTS
+
+BEGIN, END = "<!-- figures:begin (python -m bench.report --readme) -->", "<!-- figures:end -->"
 
 
 def _load(name: str) -> dict[str, Any] | None:
@@ -107,5 +117,15 @@ def table() -> str:
     return "\n".join(lines)
 
 
+def write_readme(path: Path = ROOT / "README.md") -> None:
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{table()}\n{END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(table())
+    if "--readme" in sys.argv[1:]:
+        write_readme()
+    else:
+        print(table())
