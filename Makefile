@@ -52,8 +52,14 @@ translations: install
 soak: install
 	LANDFLOW_SOAK=1 scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 tests/reliability $(PYTEST_ARGS)
 
+# Every bench with its default size (a few minutes; results in bench/results/NAME.json). The issue's
+# 1M-dossier scale run: `$(BIN)/landflow bench scale --dossiers 1000000` (about ten minutes more).
+BENCH_ARGS ?=
 bench: install
 	$(BIN)/landflow bench engine
+	$(BIN)/landflow bench storage
+	$(BIN)/landflow bench http
+	$(BIN)/landflow bench scale $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .org import Officer
@@ -82,17 +82,24 @@ def issue_token(db: Database, username: str, now: datetime, ttl: timedelta) -> t
     return token, expires
 
 
+# Runs on every authenticated request: one statement (Core, no ORM identity map, no transaction).
+TOKEN_ACCOUNT = (
+    select(OfficerRow.username, OfficerRow.name, OfficerRow.unit, OfficerRow.roles, OfficerRow.active,
+           OfficerRow.demo, OfficerRow.password_hash, OfficerRow.public_key, ApiTokenRow.expires_at,
+           ApiTokenRow.revoked_at)
+    .join(ApiTokenRow, ApiTokenRow.username == OfficerRow.username)
+    .where(ApiTokenRow.token_hash == bindparam("digest"))
+)
+
+
 def token_account(db: Database, token: str, now: datetime) -> Account | None:
     """The account a live token stands for (not expired, not revoked), or None."""
-    with db.read() as s:
-        row = s.execute(
-            select(OfficerRow, ApiTokenRow.expires_at, ApiTokenRow.revoked_at)
-            .join(ApiTokenRow, ApiTokenRow.username == OfficerRow.username)
-            .where(ApiTokenRow.token_hash == token_digest(token))
-        ).first()
-        if row is None or row[2] is not None or row[1] <= now:
-            return None
-        return _account(row[0])
+    with db.lookup() as conn:
+        row = conn.execute(TOKEN_ACCOUNT, {"digest": token_digest(token)}).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    return Account(row.username, row.name, row.unit, tuple(sorted(row.roles.split())), row.active, row.demo,
+                   row.password_hash, row.public_key)
 
 
 def revoke_token(db: Database, token: str, now: datetime) -> bool:

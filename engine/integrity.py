@@ -10,13 +10,19 @@ Three layers, each catching what the one before cannot:
 The report lists every finding in that order; `first` is the first inconsistency. The pieces are
 separate so that the HTTP API can walk layer 1 a page of dossiers at a time (`dossier_ids`,
 `verify_dossiers`), check the organisation-wide layers once (`verify_organisation`), or check one
-dossier with the heads the checkpoints signed of it (`verify_one`).
+dossier with the heads the checkpoints signed of it (`verify_one`). `landflow verify --all` runs layer 1
+on every core (`verify_parallel`); its replay is the expensive part (SpiffWorkflow re-runs every step),
+so `replay=False` checks the hash chains alone, streamed in bulk (engine/chains.py).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .chains import verify_chains
 from .checkpoints import load_verifying_key, verify_checkpoints
 from .history import Verification, verify
 from .runtime.workflow import ProcedureCache
@@ -33,6 +40,7 @@ from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, Dos
 @dataclass
 class IntegrityReport:
     dossiers: int = 0
+    events: int = 0
     checkpoints: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)  # {layer, dossier?, checkpoint?, message}
 
@@ -45,8 +53,8 @@ class IntegrityReport:
         return self.findings[0] if self.findings else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "dossiers": self.dossiers, "checkpoints": self.checkpoints, "first": self.first,
-                "findings": self.findings}
+        return {"ok": self.ok, "dossiers": self.dossiers, "events": self.events, "checkpoints": self.checkpoints,
+                "first": self.first, "findings": self.findings}
 
 
 def dossier_finding(result: Verification) -> dict[str, Any] | None:
@@ -73,7 +81,9 @@ def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int]
     for n, did in enumerate(ids, start=1):
         try:
             with db.read() as s:
-                finding = dossier_finding(verify(s, procedures, did))
+                result = verify(s, procedures, did)
+            finding = dossier_finding(result)
+            report.events += result.events
         except Exception as err:  # one unreadable dossier must not stop the check of all the others
             finding = {"layer": "replay", "dossier": did, "seq": None,
                        "message": f"dossier {did}: cannot be verified: {type(err).__name__}"}
@@ -82,6 +92,46 @@ def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int]
         report.dossiers += 1
         if progress is not None and n % 500 == 0:
             progress(n)
+
+
+CHUNK = 250  # dossiers per task handed to a verifying process
+_worker: tuple[Database, ProcedureCache] | None = None  # per verifying process (spawned, never forked)
+
+
+def _verify_chunk(url: str, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
+    """In a worker process: verify some dossiers with that process's own connection and caches."""
+    global _worker
+    if _worker is None or _worker[0].url != url:
+        _worker = (Database(url, pool_size=1), ProcedureCache())
+    report = IntegrityReport()
+    verify_dossiers(*_worker, ids, report)
+    return report.events, report.findings
+
+
+def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], report: IntegrityReport,
+                    workers: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+    """Layer 1 on every core: each check is independent (its own chain, its own replay), so chunks of
+    ids go to worker processes, and findings come back in id order. Processes, not threads: replay is
+    Python (SpiffWorkflow) and holds the GIL. Spawned, not forked: no connection, lock or thread of
+    this process crosses into a worker."""
+    workers = workers or os.cpu_count() or 1
+    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    if workers <= 1 or len(chunks) <= 1:
+        verify_dossiers(db, procedures, ids, report, progress)
+        return
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for chunk, (n, found) in zip(chunks, pool.map(partial(_verify_chunk, db.url), chunks), strict=True):
+                report.events += n
+                report.findings += found
+                report.dossiers += len(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def verify_organisation(db: Database, checkpoint_key: Path, report: IntegrityReport) -> None:
@@ -134,8 +184,16 @@ def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int) -> Int
 
 
 def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: Path,
-                      progress: Callable[[int], None] | None = None) -> IntegrityReport:
+                      progress: Callable[[int], None] | None = None, workers: int | None = None,
+                      replay: bool = True) -> IntegrityReport:
+    """Every layer over the whole database. `replay=False`: layer 1 is the hash chains only, streamed in
+    bulk (engine/chains.py); the audit log and the checkpoints are checked either way."""
     report = IntegrityReport()
-    verify_dossiers(db, procedures, dossier_ids(db), report, progress)
+    ids = dossier_ids(db)
+    if replay:
+        verify_parallel(db, procedures, ids, report, workers, progress)
+    else:
+        report.events, report.findings = verify_chains(db, workers, progress)
+        report.dossiers = len(ids)
     verify_organisation(db, checkpoint_key, report)
     return report

@@ -218,8 +218,16 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
         r.rating = rules.rate(r)
     report.rows = sorted(rows.values(), key=lambda r: r.key)
     if group_by in ("procedure", "unit"):
+        # every dossier has one procedure and one receiving desk: "all" is the sum of the groups, not
+        # a second pass over a province's dossiers
         report.dossiers = dossier_kpis(session, start, end, now, group_by, unit)
-    report.dossiers.append(dossier_kpis(session, start, end, now, None, unit)[0])
+        total = DossierKpi("all")
+        for d in report.dossiers:
+            for name in ("to_process", "done", "done_on_time", "late_done", "late_in_progress"):
+                setattr(total, name, getattr(total, name) + getattr(d, name))
+        report.dossiers.append(total)
+    else:
+        report.dossiers.append(dossier_kpis(session, start, end, now, None, unit)[0])
     report.six_clear = six_clear(session)
     return report
 
@@ -253,7 +261,7 @@ def dossier_kpis(session: Session, start: datetime, end: datetime, now: datetime
     for r in session.execute(q):
         values = [int(v or 0) for v in (r[1:] if group_by else r)]
         out.append(DossierKpi(str(r[0]) if group_by else "all", *values))
-    if not out:
+    if not out and group_by is None:
         out.append(DossierKpi("all"))
     return out
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, true, union_all
+from sqlalchemy.orm import Session, aliased
 
 from .org import Officer
 from .store import (
@@ -126,7 +126,8 @@ class WorkView:
 
 def _touched_by(unit: str) -> ColumnElement[bool]:
     """Dossiers unit `unit` touched or received (see the module docstring)."""
-    held = exists().where(WorkItemRow.dossier_id == DossierRow.id, WorkItemRow.unit == unit)
+    held_item = aliased(WorkItemRow)  # not the outer query's work_item (the dossier query joins its items)
+    held = exists().where(held_item.dossier_id == DossierRow.id, held_item.unit == unit)
     rerouted = exists().where(SignalRow.dossier_id == DossierRow.id, SignalRow.unit == unit,
                               SignalRow.kind == "rerouted")
     return or_(DossierRow.desk_unit == unit, DossierRow.commune == unit, held, rerouted)
@@ -169,6 +170,24 @@ def visible(session: Session, scope: Scope, dossier_id: int) -> bool:
     return session.scalar(q) is not None
 
 
+# The dossier with its work items in one statement (a LEFT JOIN, items in order): every action answers
+# with it and every dossier page shows it, so it is one round trip and one consistent snapshot.
+_D_COLS = (DossierRow.id, DossierRow.code, DossierRow.procedure, ProcedureVersionRow.version.label("pv"),
+           DossierRow.commune, DossierRow.desk_unit, DossierRow.status, DossierRow.outcome, DossierRow.received_at,
+           DossierRow.due_at, DossierRow.statutory_due_at, DossierRow.finished_at, DossierRow.supplement_count,
+           DossierRow.apologised, DossierRow.remote, DossierRow.version, DossierRow.last_seq, DossierRow.applicant,
+           DossierRow.parcel)
+_I_COLS = (WorkItemRow.id, WorkItemRow.ordinal, WorkItemRow.step, WorkItemRow.name, WorkItemRow.role,
+           WorkItemRow.unit, WorkItemRow.assignee, WorkItemRow.state, WorkItemRow.due_at, WorkItemRow.created_at,
+           WorkItemRow.claimed_at, WorkItemRow.done_at, WorkItemRow.done_by, WorkItemRow.outcome, WorkItemRow.clock)
+_WITH_ITEMS = (select(*_D_COLS, *(c.label(f"i_{c.key}") for c in _I_COLS))
+               .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
+               .outerjoin(WorkItemRow, WorkItemRow.dossier_id == DossierRow.id)
+               .where(DossierRow.id == bindparam("dossier_id"))
+               .order_by(WorkItemRow.ordinal))
+_ND, _NI = len(_D_COLS), len(_I_COLS)
+
+
 def item_dossier(db: Database, scope: Scope, item_id: int) -> int | None:
     """The dossier of a work item, when both exist and the dossier is in scope."""
     with db.read() as s:
@@ -178,20 +197,18 @@ def item_dossier(db: Database, scope: Scope, item_id: int) -> int | None:
 
 def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
     """One dossier with all its work items, or None when it does not exist or is out of scope."""
-    with db.read() as s:
-        row = s.execute(select(DossierRow, ProcedureVersionRow.version)
-                        .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
-                        .where(DossierRow.id == dossier_id, _scope_clause(scope))).first()
-        if row is None:
-            return None
-        view = _dossier(row[0], row[1])
-        view.work_items = [_item(r) for r in s.scalars(
-            select(WorkItemRow).where(WorkItemRow.dossier_id == dossier_id).order_by(WorkItemRow.ordinal))]
-        return view
+    q = _WITH_ITEMS if scope.everything else _WITH_ITEMS.where(_scope_clause(scope))
+    with db.lookup() as conn:
+        rows = conn.execute(q, {"dossier_id": dossier_id}).all()
+    if not rows:
+        return None
+    d = rows[0]
+    view = DossierView(*d[:17], json.loads(d[17] or "{}"), json.loads(d[18] or "{}"))
+    view.work_items = [ItemView(*r[_ND:_ND + _NI]) for r in rows if r[_ND] is not None]
+    return view
 
 
 def dossier_count(db: Database) -> int:
-    from sqlalchemy import func
 
     with db.read() as s:
         return int(s.scalar(select(func.count()).select_from(DossierRow)) or 0)
@@ -246,32 +263,63 @@ def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, in
              code: str | None = None) -> Page:
     """Open items the officer may act on: reserved for or claimed by them, or ready in their unit for
     one of their roles. Soonest deadline first (items without one last), then oldest item.
-    Narrowed (the pages' filters) to a procedure, an item state, a dossier code containing `code`."""
-    mine = WorkItemRow.assignee == officer.username
-    pool = and_(WorkItemRow.assignee.is_(None), WorkItemRow.unit == officer.unit,
-                WorkItemRow.role.in_(sorted(officer.roles)) if officer.roles else false())
-    q = (select(WorkItemRow, DossierRow.code, DossierRow.procedure, DossierRow.status, DossierRow.due_at)
-         .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
-         .where(WorkItemRow.state.in_(OPEN_ITEM), or_(mine, pool)))
-    if procedure is not None:
-        q = q.where(DossierRow.procedure == procedure)
-    if state is not None:
-        q = q.where(WorkItemRow.state == state)
-    if code:
-        q = q.where(DossierRow.code.contains(code, autoescape=True))
-    if after is not None:
-        due, last_id = after
-        if due is None:
-            q = q.where(WorkItemRow.due_at.is_(None), WorkItemRow.id > last_id)
-        else:
-            q = q.where(or_(WorkItemRow.due_at > due, and_(WorkItemRow.due_at == due, WorkItemRow.id > last_id),
-                            WorkItemRow.due_at.is_(None)))
-    q = q.order_by(WorkItemRow.due_at.asc().nulls_last(), WorkItemRow.id).limit(limit + 1)
+
+    A branch office holds tens of thousands of open items in a province. "Mine OR my unit's pool,
+    ordered by deadline" would collect all of them and sort; instead each part is read in index order
+    ((assignee, state, due_at), and the partial pool index (unit, role, due_at, id)) and cut at the
+    page size, and only those few rows are merged, sorted and joined to their dossiers: the cost is the
+    page's, not the unit's backlog.
+
+    Narrowed (the pages' filters) to a procedure, an item state, a dossier code containing `code`: the
+    state narrows each part; a procedure or code joins each part to its dossier (still read in the
+    part's index order, cut at the page).
+    """
     if not officer.active:
         return Page([], False)
-    with db.read() as s:
-        rows = s.execute(q).all()
-    views = [WorkView(_item(r[0]), r[0].dossier_id, r[1], r[2], r[3], r[4]) for r in rows[:limit]]
+    W = WorkItemRow
+    n = limit + 1
+    states = [st for st in OPEN_ITEM if state is None or st == state]
+    mine = [and_(W.assignee == officer.username, W.state == st) for st in states]
+    # a unit's pool: ready and reserved for nobody (a claimed item always has its holder), per role
+    pool = [and_(W.unit == officer.unit, W.role == role, W.state == "ready", W.assignee.is_(None))
+            for role in sorted(officer.roles)] if "ready" in states else []
+    narrow: list[ColumnElement[bool]] = []
+    if procedure is not None:
+        narrow.append(DossierRow.procedure == procedure)
+    if code:
+        narrow.append(DossierRow.code.contains(code, autoescape=True))
+
+    def part(where: ColumnElement[bool]) -> Any:
+        q = select(W.id, W.due_at).where(where)
+        return q.join(DossierRow, DossierRow.id == W.dossier_id).where(*narrow) if narrow else q
+
+    if not mine and not pool:  # a state no open item has
+        return Page([], False)
+    due, last_id = after if after is not None else (None, 0)
+    parts = []
+    for where in (*mine, *pool):
+        # with a deadline, in deadline order (none left when the cursor is already past them) ...
+        if after is None or due is not None:
+            dated = part(where).where(W.due_at.is_not(None))
+            if due is not None:
+                dated = dated.where(or_(W.due_at > due, and_(W.due_at == due, W.id > last_id)))
+            parts.append(dated.order_by(W.due_at, W.id).limit(n).subquery())
+        # ... then those without one (SQLite sorts NULL first: never ask it for "NULLS LAST" in one go)
+        undated = part(where).where(W.due_at.is_(None))
+        if after is not None and due is None:
+            undated = undated.where(W.id > last_id)
+        parts.append(undated.order_by(W.id).limit(n).subquery())
+    picked = union_all(*(select(p.c.id, p.c.due_at) for p in parts)).subquery()
+    ids = (select(picked.c.id).order_by(picked.c.due_at.is_(None), picked.c.due_at, picked.c.id).limit(n)
+           .scalar_subquery())
+    q = (select(*_I_COLS, WorkItemRow.dossier_id, DossierRow.code, DossierRow.procedure, DossierRow.status,
+                DossierRow.due_at)
+         .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
+         .where(WorkItemRow.id.in_(ids))
+         .order_by(WorkItemRow.due_at.is_(None), WorkItemRow.due_at, WorkItemRow.id))
+    with db.lookup() as conn:  # one statement: one snapshot
+        rows = conn.execute(q).all()
+    views = [WorkView(ItemView(*r[:_NI]), *r[_NI:]) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
 
 

@@ -6,15 +6,17 @@ import importlib
 
 import click
 
-NAMES = ("engine", "storage")
+# bench name -> module of bench/ (`http` would shadow the standard library's package)
+MODULES = {"engine": "engine", "storage": "storage", "http": "http_api", "scale": "scale"}
+NAMES = tuple(MODULES)
 
 
-@click.command("bench")
+@click.command("bench", context_settings={"ignore_unknown_options": True})
 @click.argument("name", type=click.Choice(NAMES))
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench_cmd(name: str, args: tuple[str, ...]) -> None:
     """Run bench/NAME.py; results also go to bench/results/NAME.json."""
-    module = importlib.import_module(f"bench.{name}")
+    module = importlib.import_module(f"bench.{MODULES[name]}")
     module.main(list(args))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
@@ -65,7 +66,7 @@ DOSSIER_ACTIONS: dict[str, tuple[type[Schema], Command, str]] = {
 
 
 def _route(path: str, name: str, schema: type[Schema], command: Command, doc: str, on_item: bool) -> None:
-    def view(body: dict[str, Any] | None, **ids: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def view(body: dict[str, Any] | None, **ids: int) -> tuple[Response, dict[str, str]]:
         target = ids["item_id"] if on_item else ids["dossier_id"]
         state = command(engine().runtime, current_officer(), target, body or {}, expected_version())
         return after_command(state.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from engine import queries
@@ -13,7 +13,7 @@ from .. import pagination
 from ..auth import current_officer, engine
 from ..schemas.common import ETAG_HEADERS, PAGE_HEADERS
 from ..schemas.dossiers import DossierFilterSchema, DossierSchema, DossierSummarySchema, OpenDossierSchema
-from .views import after_command, dossier_dict, etag, summary_dict, visible_dossier
+from .views import after_command, dossier_response, etag, summary_dict, visible_dossier
 
 blp = Blueprint("dossiers", __name__, description="Dossiers")
 
@@ -23,14 +23,14 @@ blp = Blueprint("dossiers", __name__, description="Dossiers")
 @blp.response(201, DossierSchema, headers={**ETAG_HEADERS, "Location": {"schema": {"type": "string"}}})
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def open_dossier(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def open_dossier(body: dict[str, Any]) -> tuple[Response, int, dict[str, str]]:
     """Receive a dossier at the caller's one-stop desk: code, deadlines and first step are decided."""
     lf = engine()
     state = lf.runtime.open(current_officer(), body["procedure"], body["commune"], body["applicant"],
                             body["parcel"], body["data"], version=body.get("version"))
     data, headers = after_command(state.id)
     headers["Location"] = url_for("dossiers.get_dossier", dossier_id=state.id)
-    return data, headers
+    return data, 201, headers
 
 
 @blp.route("/dossiers", methods=["GET"])
@@ -52,6 +52,6 @@ def list_dossiers(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
 @blp.route("/dossiers/<id:dossier_id>", methods=["GET"])
 @blp.response(200, DossierSchema, headers=ETAG_HEADERS)
 @blp.alt_response(404, response="NOT_FOUND")
-def get_dossier(dossier_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+def get_dossier(dossier_id: int) -> tuple[Response, dict[str, str]]:
     view = visible_dossier(dossier_id)
-    return dossier_dict(view, engine().clock.now()), etag(view.version)
+    return dossier_response(view, engine().clock.now()), etag(view.version)

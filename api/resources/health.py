@@ -1,4 +1,5 @@
-"""GET /health: is the server up and its database reachable (for load balancers and `make run`)."""
+"""GET /health: is the server up and its database reachable (for load balancers and `make run`).
+GET /ping: the app answers, touching nothing (the floor `bench http` measures commands against)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,16 @@ def health() -> dict[str, Any]:
     if not queries.ping(lf.db):
         raise ApiProblem(503, "database_unavailable", "the database does not answer", {"Retry-After": "5"})
     return {"status": "ok", "database": lf.db.dialect}
+
+
+class PingSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("ok",)))
+
+
+@blp.route("/ping", methods=["GET"])
+@blp.response(200, PingSchema)
+@blp.doc(security=[])
+@public
+def ping() -> dict[str, Any]:
+    """The app's own floor: routing, the auth hook, a schema and JSON, no database."""
+    return {"status": "ok"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,6 +98,26 @@ def _dossier_payload(c: Candidate, session: Session, row: DossierRow, now: datet
                                 "apologise with a new date now"}
 
 
+# Which column remembers that a kind of notice is recorded for the current deadline (engine/store/models.py:
+# the sweep's partial indexes hold only rows whose deadline has no notice yet).
+MARKERS = {"step_overdue": (WorkItemRow, WorkItemRow.overdue_noticed),
+           "escalated": (WorkItemRow, WorkItemRow.escalated_noticed),
+           "dossier_overdue": (DossierRow, DossierRow.overdue_noticed)}
+
+
+def _mark_noticed(s: Session, c: Candidate) -> None:
+    marker = MARKERS.get(c.kind)
+    if marker is None:
+        return
+    table, column = marker
+    if table is WorkItemRow:
+        where = (WorkItemRow.dossier_id == c.dossier_id, WorkItemRow.ordinal == c.item,
+                 WorkItemRow.due_at == c.deadline)
+    else:
+        where = (DossierRow.id == c.dossier_id, DossierRow.due_at == c.deadline)
+    s.execute(update(table).where(*where).values({column.key: c.deadline}).execution_options(synchronize_session=False))
+
+
 def record(db: Database, calendar: WorkingCalendar, directory: Directory, limits: Limits, c: Candidate,
            now: datetime) -> bool:
     """Record the notice if it still applies and is not recorded yet. True when recorded."""
@@ -110,6 +130,7 @@ def record(db: Database, calendar: WorkingCalendar, directory: Directory, limits
                 DeadlineNoticeRow.dossier_id == c.dossier_id, DeadlineNoticeRow.item == c.item,
                 DeadlineNoticeRow.kind == c.kind, DeadlineNoticeRow.deadline == c.deadline))
             if seen is not None:
+                _mark_noticed(s, c)
                 return False
             step = None
             if c.kind in ITEM_KINDS:
@@ -128,6 +149,7 @@ def record(db: Database, calendar: WorkingCalendar, directory: Directory, limits
             row.last_seq, row.head_hash = lite.last_seq, lite.head_hash
             s.add(DeadlineNoticeRow(dossier_id=c.dossier_id, item=c.item, kind=c.kind, deadline=c.deadline,
                                     seq=lite.last_seq, at=now))
+            _mark_noticed(s, c)
             s.flush()
             return True
     except IntegrityError:

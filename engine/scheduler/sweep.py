@@ -17,6 +17,7 @@ result exact even without the lock (SQLite, or a lock lost with its connection).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,8 @@ from ..bootstrap import Landflow
 from ..kpi_facts import refresh_item_facts
 from ..org import Directory
 from ..store import DeadlineNoticeRow, DossierRow, TimerRow, WorkItemRow
-from .notices import OPEN, Candidate, Limits, record
+from ..store.models import DOSSIER_UNNOTICED_SQL, ITEM_UNESCALATED_SQL, ITEM_UNNOTICED_SQL
+from .notices import Candidate, Limits, record
 
 log = logging.getLogger("landflow.scheduler")
 SWEEP_LOCK = 0x1A4DF70  # pg advisory lock class of the deadline sweep (two-key form: class, schema)
@@ -50,6 +52,13 @@ class SweepResult:
     @property
     def total(self) -> int:
         return sum(self.recorded.values()) + self.timers_fired
+
+
+def _literal(table: str, predicate: str) -> ColumnElement[bool]:
+    """A partial index's predicate, word for word and with its literals, qualified by `table`: both
+    databases use a partial index only when the query repeats its terms (bound parameters do not count)."""
+    qualified = re.sub(r"\b(state|status|overdue_noticed|escalated_noticed|due_at)\b", rf"{table}.\1", predicate)
+    return text(f"({qualified})")  # type: ignore[return-value]
 
 
 def _unnoticed(kind: str, dossier: ColumnElement[int], item: ColumnElement[int] | int,
@@ -72,9 +81,10 @@ class Sweeper:
         cal = self.lf.calendar
         if kind in ("step_overdue", "escalated"):
             cutoff = now if kind == "step_overdue" else cal.subtract(now, self.limits.escalation_delay)
+            pending = ITEM_UNNOTICED_SQL if kind == "step_overdue" else ITEM_UNESCALATED_SQL
             q = (select(W.dossier_id, W.ordinal, W.due_at).join(D, D.id == W.dossier_id)
-                 .where(W.state.in_(OPEN), W.due_at < now, W.due_at <= cutoff, D.supplement_since.is_(None),
-                        _unnoticed(kind, W.dossier_id, W.ordinal, W.due_at))
+                 .where(_literal("work_item", pending), W.due_at < now, W.due_at <= cutoff,
+                        D.supplement_since.is_(None), _unnoticed(kind, W.dossier_id, W.ordinal, W.due_at))
                  .order_by(W.due_at, W.dossier_id, W.ordinal))
         elif kind == "idle_claim":
             cutoff = cal.subtract(now, self.limits.idle_claim)
@@ -84,7 +94,7 @@ class Sweeper:
                  .order_by(W.last_activity_at, W.dossier_id, W.ordinal))
         elif kind == "dossier_overdue":
             q = (select(D.id, 0, D.due_at)
-                 .where(D.status == "in_progress", D.due_at < now, D.paused_at.is_(None),
+                 .where(_literal("dossier", DOSSIER_UNNOTICED_SQL), D.due_at < now, D.paused_at.is_(None),
                         _unnoticed(kind, D.id, 0, D.due_at))
                  .order_by(D.due_at, D.id))
         elif kind == "due_soon":

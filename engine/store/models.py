@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -130,6 +131,7 @@ class DossierRow(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     next_item: Mapped[int] = mapped_column(Integer, default=1)  # ordinal of the next work item
     snapshot_seq: Mapped[int] = mapped_column(Integer, default=0)  # event the stored snapshot reflects
+    overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)  # due_at of the dossier_overdue notice
 
 
 class DossierStateRow(Base):
@@ -146,8 +148,6 @@ class WorkItemRow(Base):
     __tablename__ = "work_item"
     __table_args__ = (
         UniqueConstraint("dossier_id", "ordinal"),
-        Index("ix_work_item_unit_state_due", "unit", "state", "due_at"),
-        Index("ix_work_item_assignee_state", "assignee", "state"),
         Index("ix_work_item_state_due", "state", "due_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -170,6 +170,10 @@ class WorkItemRow(Base):
     trail: Mapped[str] = mapped_column(Text, default="[]")  # units/officers that held it, JSON
     task_id: Mapped[str | None] = mapped_column(String(36))
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the due_at whose step_overdue / escalated notice is recorded (sweep bookkeeping, not a projection
+    # of the log: deadline_notice is the guard; these keep the sweep's indexes small, see below)
+    overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseEventRow(Base):
@@ -356,3 +360,29 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- scale (issue 7) ---------------------------------------------------------------------------------
+# The worklist reads a page straight off an index in deadline order instead of sorting a unit's whole
+# backlog (engine/queries.py): an officer's own items by (assignee, state, due_at), replacing
+# (assignee, state); a unit's pool (ready, reserved for nobody) by (unit, role, due_at, id), partial,
+# replacing (unit, state, due_at).
+_POOL = (WorkItemRow.state == "ready") & WorkItemRow.assignee.is_(None)
+Index("ix_work_item_assignee_state_due", WorkItemRow.assignee, WorkItemRow.state, WorkItemRow.due_at)
+Index("ix_work_item_pool", WorkItemRow.unit, WorkItemRow.role, WorkItemRow.due_at, WorkItemRow.id,
+      postgresql_where=_POOL, sqlite_where=_POOL)
+
+# The sweep's "overdue and not noticed yet": partial indexes holding only open rows whose current
+# deadline has no notice. A row leaves when its notice is recorded (engine/scheduler/notices.py sets
+# the *_noticed column) and comes back by itself when a command moves its deadline. So a sweep with
+# nothing new reads a near-empty index instead of anti-joining every overdue item with the notices
+# (1M dossiers, 200k open: 2 s -> milliseconds). Literal predicates: both databases match a partial
+# index only against the same literal terms in the query (engine/scheduler/sweep.py).
+ITEM_OPEN_SQL = "state IN ('ready', 'claimed')"
+ITEM_UNNOTICED_SQL = f"{ITEM_OPEN_SQL} AND (overdue_noticed IS NULL OR overdue_noticed <> due_at)"
+ITEM_UNESCALATED_SQL = f"{ITEM_OPEN_SQL} AND (escalated_noticed IS NULL OR escalated_noticed <> due_at)"
+DOSSIER_UNNOTICED_SQL = "status = 'in_progress' AND (overdue_noticed IS NULL OR overdue_noticed <> due_at)"
+for _name, _column, _where in (("ix_work_item_unnoticed_overdue", WorkItemRow.due_at, ITEM_UNNOTICED_SQL),
+                               ("ix_work_item_unescalated", WorkItemRow.due_at, ITEM_UNESCALATED_SQL),
+                               ("ix_dossier_unnoticed_overdue", DossierRow.due_at, DOSSIER_UNNOTICED_SQL)):
+    Index(_name, _column, postgresql_where=text(_where), sqlite_where=text(_where))
