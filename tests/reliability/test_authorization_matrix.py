@@ -96,7 +96,11 @@ BODIES: dict[str, Any] = {
     "request_supplement": {"reason": REASON}, "receive_supplement": {"note": "đã nhận bổ sung"},
     "apologise": {"reason": REASON, "new_due": "2027-06-30T10:00:00+07:00"}, "stop": {"reason": REASON},
     "cancel": {"reason": REASON}, "open": open_body(1),
+    # the document to sign before completing (a POST that stores nothing, but only the officer who may
+    # complete the item gets it: an attempt by anyone else is refused and recorded like the others)
+    "decision": {"data": STEP_DATA["check_rights"]},
 }
+ITEM_PATHS = {*ITEM_ACTIONS, "decision"}
 
 
 class Matrix:
@@ -150,7 +154,7 @@ class Matrix:
             return self.client.post("/api/v1/procedures", data=small_procedure().to_xml(),
                                     content_type="application/xml", headers=headers)
         path = action.replace("_", "-")
-        url = f"/api/v1/work-items/{item}/{path}" if action in ITEM_ACTIONS else f"/api/v1/dossiers/{dossier}/{path}"
+        url = f"/api/v1/work-items/{item}/{path}" if action in ITEM_PATHS else f"/api/v1/dossiers/{dossier}/{path}"
         body = BODIES[action]
         return self.client.post(url, json=body, headers=headers) if body is not None \
             else self.client.post(url, headers=headers)
