@@ -4,6 +4,8 @@
 #                serve on http://127.0.0.1:8080 (API /api/v1, docs /api/docs)
 #   make test  - install, start a throwaway PostgreSQL, run the whole suite on SQLite and PostgreSQL;
 #                installs the test-only tools where missing (bpmn-js by npm ci, Debian's chromium)
+#   make soak  - the reliability suite's long variants (LANDFLOW_SOAK=1: more threads' work, 20 server
+#                kills, more outages and hostile uploads); README "Reliability" has the figures
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -46,6 +48,9 @@ translations: install
 	  --ignore-obsolete --ignore-pot-creation-date --width 120
 	$(BIN)/pybabel compile -d api/translations -l vi --statistics
 	rm -f api/translations/messages.pot
+
+soak: install
+	LANDFLOW_SOAK=1 scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 tests/reliability $(PYTEST_ARGS)
 
 # Every bench with its default size (a few minutes; results in bench/results/NAME.json). The issue's
 # 1M-dossier scale run: `$(BIN)/landflow bench scale --dossiers 1000000` (about ten minutes more).

@@ -8,6 +8,7 @@ role change takes effect at once, in every worker.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from engine.org import Officer
 from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("landflow.api")
 # Compared against when the username is unknown, so that a wrong username costs what a wrong password does.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="landflow"'}
@@ -84,11 +86,16 @@ def init_app(app: Flask) -> None:
             return
         token = bearer_token()
         if token is None:
+            log.info("no bearer token: %s %s from %s", request.method, request.path, request.remote_addr)
             raise ApiProblem(401, "unauthenticated", "send Authorization: Bearer <token> (POST /api/v1/auth/token)",
                              CHALLENGE)
         lf = engine()
         account = accounts.token_account(lf.db, token, lf.clock.now())
         if account is None or not account.usable(lf.settings.demo):
+            # Unauthenticated attempts go to the server log, not the audit chain: they are attributable
+            # to no officer and unbounded in number; the log keeps the address and a digest prefix.
+            log.warning("rejected bearer token %s…: %s %s from %s", accounts.token_digest(token)[:12],
+                        request.method, request.path, request.remote_addr)
             raise ApiProblem(401, "invalid_token", "the token is unknown, expired or revoked, or the account "
                              "is disabled", CHALLENGE)
         g.account = account

@@ -15,6 +15,8 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from engine.definitions import DefinitionRefused
@@ -97,18 +99,51 @@ def from_http(err: HTTPException) -> Response:
     return problem(status, str(detail), headers=headers)
 
 
-def register(app: Flask) -> None:
-    app.register_error_handler(CommandRefused, from_refusal)
-    app.register_error_handler(DefinitionRefused, from_definition)
-    app.register_error_handler(ApiProblem, lambda e: problem(e.status, e.detail, code=e.code, headers=e.headers))
-    app.register_error_handler(HTTPException, from_http)
+def from_database(err: Exception) -> Response:
+    """The database is down, unreachable, or (SQLite) its write lock was not free within busy_timeout:
+    503 with Retry-After, never a 500. The command's transaction did not commit, so nothing changed
+    and the client may simply try again (with If-Match, to be sure nothing moved meanwhile)."""
+    incident = uuid.uuid4().hex[:12]
+    text = str(getattr(err, "orig", None) or err).lower()
+    busy = "locked" in text or "busy" in text
+    log.warning("database %s (incident %s): %s", "busy" if busy else "unavailable", incident,
+                str(err).splitlines()[0][:300] if str(err) else type(err).__name__)
+    if busy:
+        return problem(503, f"the database is busy; try again in a moment (incident {incident})",
+                       code="database_busy", headers={"Retry-After": "1"})
+    return problem(503, f"the database is not answering; try again shortly (incident {incident})",
+                   code="database_unavailable", headers={"Retry-After": "5"})
 
-    app.register_error_handler(Exception, internal_problem)
+
+def _database_or_internal(err: DBAPIError) -> Response:
+    """Other driver errors: a connection lost mid-statement is 503; the rest are defects (500)."""
+    if is_unavailable(err):
+        return from_database(err)
+    return internal_problem(err)
+
+
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """The database is down, unreachable or locked (503), as opposed to a defect (500)."""
+    return isinstance(err, UNAVAILABLE) or (isinstance(err, DBAPIError) and bool(err.connection_invalidated))
 
 
 def internal_problem(err: Exception) -> Response:
     """A 500 that names an incident id and logs the traceback under it; never shows the traceback."""
     incident = uuid.uuid4().hex[:12]
-    log.exception("unhandled error (incident %s)", incident)
+    log.exception("unhandled error (incident %s)", incident, exc_info=err)
     return problem(500, f"internal error; the server log has the details under incident {incident}",
                    code="internal_error")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CommandRefused, from_refusal)
+    app.register_error_handler(DefinitionRefused, from_definition)
+    app.register_error_handler(ApiProblem, lambda e: problem(e.status, e.detail, code=e.code, headers=e.headers))
+    app.register_error_handler(HTTPException, from_http)
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, from_database)
+    app.register_error_handler(DBAPIError, _database_or_internal)
+    app.register_error_handler(Exception, internal_problem)

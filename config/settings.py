@@ -42,6 +42,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
     "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
+    "LANDFLOW_MAX_BODY_BYTES": ("1000000", "size cap of a JSON request body (uploads: 4 × LANDFLOW_MAX_BPMN_BYTES)"),
+    "LANDFLOW_SQLITE_BUSY_SECONDS": ("30", "SQLite: how long a write waits for the lock before the API answers 503"),
     # web pages (README, "Web pages")
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
@@ -97,6 +99,8 @@ class Settings:
     kpi_file: Path = ROOT / "config" / "kpi.toml"
     token_hours: float = 8.0
     login_rate: str = "10/minute"
+    max_body_bytes: int = 1_000_000
+    sqlite_busy_seconds: float = 30.0
     secret_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
@@ -131,6 +135,8 @@ class Settings:
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
             token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
+            max_body_bytes=int(_get(e, "LANDFLOW_MAX_BODY_BYTES")),
+            sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),

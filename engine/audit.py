@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from .jsoncanon import canonical, iso
 from .store import AuditEntryRow, Database, SignalRow
 
 GENESIS = "0" * 64
+LOCK = 0x1A4DF72  # pg advisory lock key: one writer at the head of the audit chain at a time
 
 
 def entry_hash(prev: str, seq: int, etype: str, actor: str, unit: str | None, at: datetime, payload: str) -> str:
@@ -28,12 +29,18 @@ def entry_hash(prev: str, seq: int, etype: str, actor: str, unit: str | None, at
 
 def append_in(session: Session, etype: str, actor: str, unit: str | None, at: datetime,
               payload: dict[str, Any]) -> AuditEntryRow:
+    """Chain an entry onto the head. The head is locked first: on PostgreSQL with a transaction-scoped
+    advisory lock (under READ COMMITTED, concurrent writers would all read the same head and all but
+    one fail on the seq; dozens of refused opens at once exhausted any retry budget); SQLite's write
+    transactions are already serial (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
     last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
     seq = (last.seq if last else 0) + 1
     prev = last.hash if last else GENESIS
-    text = canonical(payload)
-    row = AuditEntryRow(seq=seq, type=etype, actor=actor, unit=unit, at=at, payload=text, prev_hash=prev,
-                        hash=entry_hash(prev, seq, etype, actor, unit, at, text))
+    body = canonical(payload)
+    row = AuditEntryRow(seq=seq, type=etype, actor=actor, unit=unit, at=at, payload=body, prev_hash=prev,
+                        hash=entry_hash(prev, seq, etype, actor, unit, at, body))
     session.add(row)
     for sig in signals_for(etype, actor, unit, payload):
         session.add(SignalRow(kind=sig.kind, dossier_id=None, seq=seq, officer=sig.officer, unit=sig.unit,

@@ -36,7 +36,7 @@ class Landflow:
 
 
 def build(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Landflow:
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, busy_timeout=settings.sqlite_busy_seconds)
     calendar = WorkingCalendar.from_settings(settings.office_hours, settings.timezone, settings.calendar_file)
     clock = clock or SystemClock()
     directory = DirectoryCache(db)

@@ -11,6 +11,13 @@ comparisons (`== != < <= > >= in not in is is not`), `and`/`or`/`not`, arithmeti
 assignments (`x = expr`), optionally with `if`/`else` blocks and `pass`.
 Refused: attributes, imports, lambdas, comprehensions, f-strings, starred args, keyword args,
 walrus, loops, function definitions, names starting with `_`.
+
+Evaluation is bounded, not only checked: every value produced is measured (integers up to 256 bits,
+strings up to 10,000 characters, containers up to 10,000 elements counted through every level of
+nesting, shared references each time), so `str(sum([[0]*9999]*9999, []))` or ten levels of lists
+of the same list cannot make one gateway cost minutes and gigabytes. The parts of a text that
+involve no names (`9**9**9`, `[0]*10**9`, `round(1, -10**9)`) are evaluated when the file is
+checked, so a condition that can only ever fail is refused at deploy rather than on the first dossier.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ MAX_NODES = 400             # AST nodes in one expression or script
 MAX_STR = 10_000            # length of a string produced by evaluation
 MAX_INT_BITS = 256          # size of an integer produced by evaluation
 MAX_POWER_EXPONENT = 64
-MAX_COLLECTION = 10_000
+MAX_COLLECTION = 10_000     # elements of a value, counted through every level of nesting
+MAX_NESTING = 16
+MAX_ROUND_DIGITS = 20
 
 
 class ExpressionError(ValueError):
@@ -45,17 +54,37 @@ def _upper(s: object) -> str:
     return str(s).upper()
 
 
+def _sum(values: Any, start: Any = 0) -> Any:
+    """Numbers only: `sum` of lists or strings would concatenate, in quadratic time."""
+    total = start
+    for v in [start, *values]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError("sum adds numbers only")
+    for v in values:
+        total = _bounded(total + v)
+    return total
+
+
+def _round(number: Any, ndigits: Any = None) -> Any:
+    """`round(1, -10**9)` would compute 10**(10**9)."""
+    if ndigits is None:
+        return round(number)
+    if isinstance(ndigits, bool) or not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS:
+        raise ValueError(f"round to at most {MAX_ROUND_DIGITS} digits")
+    return round(number, ndigits)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
     "min": min,
     "max": max,
     "abs": abs,
-    "round": round,
+    "round": _round,
     "int": int,
     "float": float,
     "str": str,
     "bool": bool,
-    "sum": sum,
+    "sum": _sum,
     "any": any,
     "all": all,
     "lower": _lower,
@@ -138,7 +167,36 @@ def _check(tree: ast.AST, allowed: tuple[type, ...], names: Iterable[str] = ()) 
     if count > MAX_NODES:
         problems.append(f"too complex ({count} nodes, at most {MAX_NODES})")
     del names
+    if not problems:
+        problems += _constant_problems(tree)
     return sorted(set(problems))
+
+
+_CONSTANT_NAMES = frozenset({"True", "False", "None"})
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """No names (but True/False/None and called functions) below: the same value for every dossier."""
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    return all(not isinstance(n, ast.Name) or n.id in _CONSTANT_NAMES or id(n) in called for n in ast.walk(node))
+
+
+def _constant_problems(tree: ast.AST) -> list[str]:
+    """Evaluate the largest name-free parts of an (already whitelisted) text with the bounded
+    interpreter: a part that breaks a limit fails for every dossier, so the file is refused now."""
+    problems: list[str] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.BoolOp, ast.Subscript,
+                             ast.IfExp)) and _is_constant(node):
+            try:
+                _Interpreter({}).eval(node)
+            except ExpressionError as err:
+                problems.append(f"{ast.unparse(node)[:60]!r} always fails: {err}")
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return problems
 
 
 def _parse(text: str, mode: str) -> ast.AST:
@@ -182,9 +240,29 @@ def _bounded(value: Any) -> Any:
         raise ExpressionError("number result is not finite")
     if isinstance(value, str) and len(value) > MAX_STR:
         raise ExpressionError("string result too long")
-    if isinstance(value, (list, tuple, dict, set)) and len(value) > MAX_COLLECTION:
-        raise ExpressionError("collection result too large")
+    if isinstance(value, (list, tuple, dict, set)):
+        _check_size(value)
     return value
+
+
+def _check_size(value: list[Any] | tuple[Any, ...] | dict[Any, Any] | set[Any]) -> None:
+    """Count the elements of a container through every level (shared references each time), and stop
+    as soon as the count passes MAX_COLLECTION: the check costs at most that many steps."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ExpressionError("collection result nested too deeply")
+        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        for item in items:
+            count += 1
+            if count > MAX_COLLECTION:
+                raise ExpressionError("collection result too large")
+            if isinstance(item, (list, tuple, dict, set)):
+                stack.append((item, depth + 1))
+            elif isinstance(item, str) and len(item) > MAX_STR:
+                raise ExpressionError("string result too long")
 
 
 class _Interpreter:
@@ -231,7 +309,8 @@ class _Interpreter:
             raise ExpressionError("exponent too large")
         if isinstance(node.op, ast.Mult):
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_STR:
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and not isinstance(n, bool) \
+                        and len(seq) * n > MAX_STR:
                     raise ExpressionError("repetition too large")
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
             raise ExpressionError("string formatting is not allowed")

@@ -322,10 +322,20 @@ def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -
         ((s.kind, s.seq, s.officer, s.unit, s.reason)
          for s in session.scalars(select(SignalRow).where(SignalRow.dossier_id == row.id))), key=key)
     if stored_signals != sorted(replayed.signals, key=key):
-        problems.append("signals differ from those the log implies")
+        # name the first signal that differs, so an auditor knows where to look
+        stored_set, implied_set = set(stored_signals), set(replayed.signals)
+        odd = min((*(s for s in implied_set - stored_set), *(s for s in stored_set - implied_set)),
+                  key=lambda sig: (sig[1], key(sig)), default=None)
+        where = "" if odd is None else f": {odd[0]} at seq {odd[1]} is " + (
+            "missing" if odd in implied_set else "not in the log")
+        problems.append(f"signals differ from those the log implies{where}")
     if stored.next_ordinal != replayed.state.next_ordinal:
         problems.append(f"dossier.next_item: stored {stored.next_ordinal}, replay gives {replayed.state.next_ordinal}")
-    snap = session.get(DossierStateRow, row.id)
+    try:
+        snap = session.get(DossierStateRow, row.id)
+    except Exception as err:  # overwritten with what the driver cannot even decode: a finding, not a crash
+        problems.append(f"the workflow snapshot cannot be read: {type(err).__name__}")
+        return problems
     if replayed.workflow is not None:
         if snap is None and replayed.state.is_finished and row.snapshot_seq == 0:
             pass  # finished dossiers keep no snapshot: they take no more commands

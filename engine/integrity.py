@@ -79,13 +79,17 @@ def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int]
                     progress: Callable[[int], None] | None = None) -> None:
     """Layer 1 for these dossiers, one read transaction each (a long walk holds no snapshot open)."""
     for n, did in enumerate(ids, start=1):
-        with db.read() as s:
-            result = verify(s, procedures, did)
-        finding = dossier_finding(result)
+        try:
+            with db.read() as s:
+                result = verify(s, procedures, did)
+            finding = dossier_finding(result)
+            report.events += result.events
+        except Exception as err:  # one unreadable dossier must not stop the check of all the others
+            finding = {"layer": "replay", "dossier": did, "seq": None,
+                       "message": f"dossier {did}: cannot be verified: {type(err).__name__}"}
         if finding is not None:
             report.findings.append(finding)
         report.dossiers += 1
-        report.events += result.events
         if progress is not None and n % 500 == 0:
             progress(n)
 

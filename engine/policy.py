@@ -20,6 +20,9 @@ KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "inv
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
 DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel")
 REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel"}
+# Roles that may read everything and act on nothing, whatever else the officer holds or wherever their
+# unit is: an auditor who could also move a dossier would be auditing their own acts.
+READ_ONLY_ROLES = frozenset({"auditor"})
 
 RULES: dict[str, str] = {
     "open": "an officer with role one_stop_desk, at any desk (boundary-free reception, Decree 118/2025)",
@@ -31,10 +34,13 @@ RULES: dict[str, str] = {
     "transfer": "as complete; with a reason; to a unit with an officer of the item's role, or to such an officer",
     "request_supplement": "as complete; with the specific list of what is missing; the dossier's clock pauses",
     "receive_supplement": "a one_stop_desk officer of the desk that received the dossier",
-    "apologise": "an officer of a unit holding an open item of the dossier; once; with reason and a later date",
+    "apologise": "an officer holding the role of an open item of the dossier in that item's unit, or that unit's "
+                 "head (unit_head); once; with reason and a later date",
     "stop": "a one_stop_desk officer of the receiving desk, at the applicant's request, with a reason",
     "cancel": "a one_stop_desk officer of the receiving desk or a supervisor, with a reason",
+    "deploy": "a supervisor",
 }
+# Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,18 @@ def _may_hold(officer: Officer, item: ItemState) -> Refusal | None:
     return None
 
 
-def check_item_action(action: str, officer: Officer, dossier: DossierState, item: ItemState) -> Refusal | None:
+def _read_only(officer: Officer) -> Refusal | None:
     if not officer.active:
         return Refusal("forbidden", "inactive", "this account is deactivated")
+    if officer.roles & READ_ONLY_ROLES:
+        return Refusal("forbidden", "read_only", "auditors read and verify; they change nothing")
+    return None
+
+
+def check_item_action(action: str, officer: Officer, dossier: DossierState, item: ItemState) -> Refusal | None:
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
     if dossier.is_finished:
         return Refusal("conflict", "finished", f"the dossier is {dossier.status}")
     if not item.is_open:
@@ -81,8 +96,9 @@ def check_item_action(action: str, officer: Officer, dossier: DossierState, item
 
 
 def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -> Refusal | None:
-    if not officer.active:
-        return Refusal("forbidden", "inactive", "this account is deactivated")
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
     if dossier.is_finished:
         return Refusal("conflict", "finished", f"the dossier is {dossier.status}")
     if action == "receive_supplement":
@@ -92,9 +108,11 @@ def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -
             return Refusal("conflict", "not_pending", "no supplement was requested")
         return None
     if action == "apologise":
-        units = {i.unit for i in dossier.open_items()}
-        if officer.unit not in units:
+        held_here = [i for i in dossier.open_items() if i.unit == officer.unit]
+        if not held_here:
             return Refusal("forbidden", "wrong_unit", "only a unit holding the dossier apologises for it")
+        if "unit_head" not in officer.roles and not any(i.role in officer.roles for i in held_here):
+            return Refusal("forbidden", "wrong_role", "the officers of the late step, or the unit's head, apologise")
         if dossier.apologised:
             return Refusal("conflict", "already_apologised", "the new date may be set only once")
         return None
@@ -112,14 +130,18 @@ def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -
 
 
 def check_open(officer: Officer) -> Refusal | None:
-    if not officer.active:
-        return Refusal("forbidden", "inactive", "this account is deactivated")
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
     if "one_stop_desk" not in officer.roles:
         return Refusal("forbidden", "wrong_role", "only the one-stop desk receives dossiers")
     return None
 
 
 def check_deploy(officer: Officer) -> Refusal | None:
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
     if "supervisor" not in officer.roles:
         return Refusal("forbidden", "wrong_role", "only supervisors deploy procedures")
     return None

@@ -21,6 +21,7 @@ from engine.org import Officer
 from tests.support.bpmn_builder import small_procedure
 from tests.support.org import small_organisation
 
+pytest_plugins = ("tests.support.figures",)  # the reliability suite's summary line
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PG_URL = os.environ.get("LANDFLOW_TEST_PG_URL")
 TEST_CALENDAR = """

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint
 
 from engine import accounts
@@ -34,7 +34,7 @@ def sign_in(creds: dict[str, str]) -> dict[str, Any]:
     lf = engine()
     account = accounts.get_account(lf.db, creds["username"])
     if not password_matches(account, creds["password"]) or account is None or not account.usable(lf.settings.demo):
-        log.warning("failed sign-in for %r", creds["username"][:80])
+        log.warning("failed sign-in for %r from %s", creds["username"][:80], request.remote_addr)
         raise ApiProblem(401, "invalid_credentials", "wrong username or password, or the account is disabled",
                          CHALLENGE)
     now = lf.clock.now()

@@ -28,7 +28,7 @@ class HealthSchema(Schema):
 def health() -> dict[str, Any]:
     lf = engine()
     if not queries.ping(lf.db):
-        raise ApiProblem(503, "database_unavailable", "the database does not answer")
+        raise ApiProblem(503, "database_unavailable", "the database does not answer", {"Retry-After": "5"})
     return {"status": "ok", "database": lf.db.dialect}
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -115,7 +116,22 @@ def init_app(app: Flask, settings: Settings) -> None:
         return _error_page(500, _("Something went wrong; the server log has the details under incident "
                                   "%(incident)s.", incident=incident))
 
+    def unavailable(err: Exception) -> Response:
+        """The database is down or locked: 503 for pages too (an HTML page), never a 500."""
+        if not _wants_page():
+            return problems.from_database(err)
+        resp = _error_page(503, _("The database is not answering or is busy; nothing was changed. "
+                                  "Try again in a moment."))
+        resp.headers["Retry-After"] = "5"
+        return resp
+
+    def driver_error(err: Exception) -> Response:
+        return unavailable(err) if problems.is_unavailable(err) else internal(err)
+
     app.register_error_handler(HTTPException, http_error)
+    for cls in problems.UNAVAILABLE:
+        app.register_error_handler(cls, unavailable)
+    app.register_error_handler(DBAPIError, driver_error)
     app.register_error_handler(Exception, internal)
 
 

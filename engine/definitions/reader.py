@@ -82,6 +82,10 @@ class Document:
     candidate_groups: dict[str, str] = field(default_factory=dict)
     elements: dict[str, str] = field(default_factory=dict)  # every flow element id -> tag
     decision_refs: dict[str, str | None] = field(default_factory=dict)  # rule task id -> decision id
+    # SpiffWorkflow runs these through the script engine too: pre/post scripts of any task
+    task_scripts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> [(kind, text)]
+    loops: dict[str, str] = field(default_factory=dict)  # id -> multiInstance/standardLoopCharacteristics
+    event_kinds: dict[str, list[str]] = field(default_factory=dict)  # event id -> its event definitions
 
 
 def _lanes(process: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
@@ -156,6 +160,16 @@ def read(root: etree._Element) -> Document:
                     form=form,
                     signed=props.get("signed", "").lower() == "true",
                 )
+            for ext in elem.findall(f"{{{BPMN}}}extensionElements"):
+                for kind in ("preScript", "postScript"):
+                    for script_elem in ext.findall(f"{{{SPIFF}}}{kind}"):
+                        doc.task_scripts.setdefault(eid, []).append((kind, script_elem.text or ""))
+            for loop_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+                if elem.find(f"{{{BPMN}}}{loop_tag}") is not None:
+                    doc.loops[eid] = loop_tag
+            kinds = [_local(d.tag) for d in elem if _local(d.tag).endswith("EventDefinition")]
+            if kinds:
+                doc.event_kinds[eid] = kinds
             if tag == "scriptTask":
                 script = elem.find(f"{{{BPMN}}}script")
                 doc.scripts[eid] = script.text if script is not None else None

@@ -36,6 +36,13 @@ UNSUPPORTED = {
     "dataStoreReference": "data stores are not supported",
 }
 MAX_TIMER_DAYS = 400
+# Catch events nothing in landflow can trigger: a dossier reaching one would wait for ever.
+UNTRIGGERABLE = {
+    "messageEventDefinition": "nothing sends messages to a landflow dossier",
+    "signalEventDefinition": "nothing sends signals to a landflow dossier",
+    "conditionalEventDefinition": "conditional events are not supported (a condition belongs on a gateway's flow)",
+}
+CATCHING = {"startEvent", "intermediateCatchEvent", "boundaryEvent"}
 
 
 @dataclass
@@ -200,6 +207,10 @@ def _expression_rules(doc: Document) -> list[Problem]:
             continue
         for msg in check_script(script):
             out.append(Problem(task_id, "script.unsafe", msg))
+    for task_id, scripts in doc.task_scripts.items():
+        for kind, script in scripts:
+            for msg in check_script(script) if script.strip() else [f"the {kind} is empty"]:
+                out.append(Problem(task_id, "script.unsafe", f"{kind}: {msg}"))
     for node_id, timer in doc.timers.items():
         kind, _, text = timer.partition(":")
         if kind != "timeDuration":
@@ -225,6 +236,13 @@ def _structure_rules(doc: Document) -> list[Problem]:
     for eid, tag in doc.elements.items():
         if tag in UNSUPPORTED:
             out.append(Problem(eid, "element.unsupported", UNSUPPORTED[tag]))
+    for eid, loop in doc.loops.items():
+        out.append(Problem(eid, "element.loop", f"{loop}: loops and multi-instance steps are not supported (one "
+                                               "step is one work item; draw a gateway back to the step instead)"))
+    for eid, kinds in doc.event_kinds.items():
+        for kind in kinds:
+            if kind == "conditionalEventDefinition" or (kind in UNTRIGGERABLE and doc.elements.get(eid) in CATCHING):
+                out.append(Problem(eid, "event.unsupported", UNTRIGGERABLE[kind]))
     succ: dict[str, list[str]] = defaultdict(list)
     outgoing: dict[str, list[str]] = defaultdict(list)
     for f in meta.flows.values():

@@ -3,6 +3,8 @@
 BPMN and DMN never need a DTD. A DOCTYPE is where external entities (file or network reads) and
 entity-expansion bombs live, so any DOCTYPE is refused before and after parsing; the parser itself
 also never resolves entities, loads a DTD or touches the network, and libxml2's depth limit stays on.
+XInclude elements are refused too: nothing here resolves them, but stored files are served back
+(auditors, other modelers) to tools that might.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from lxml import etree
 from .problems import Problem
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 
 def _parser() -> etree.XMLParser:
@@ -55,4 +58,7 @@ def parse_xml(data: bytes, name: str, max_bytes: int) -> tuple[etree._Element | 
     for node in root.iter():
         if isinstance(node, etree._Entity):
             return None, [Problem(name, "xml.entity", "entity references are not allowed")]
+        if isinstance(node.tag, str) and etree.QName(node.tag).namespace in XINCLUDE:
+            # never resolved here, but a stored file is served back and read by other tools
+            return None, [Problem(name, "xml.xinclude", "XInclude is not allowed: a BPMN file must be self-contained")]
     return root, []

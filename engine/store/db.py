@@ -40,15 +40,15 @@ def _drop_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> Non
 class Database:
     """One database: an engine for writes, one for reads, and session factories for both."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5):
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5, busy_timeout: float = 30.0):
         self.url = url
         parsed = make_url(url)
         self.dialect = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = self._sqlite_engine(url, immediate=True, echo=echo)
-            self.read_engine = self._sqlite_engine(url, immediate=False, echo=echo)
+            self.engine = self._sqlite_engine(url, immediate=True, echo=echo, busy=busy_timeout)
+            self.read_engine = self._sqlite_engine(url, immediate=False, echo=echo, busy=busy_timeout)
         else:
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=3600, future=True,
@@ -63,11 +63,11 @@ class Database:
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @staticmethod
-    def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> Engine:
+    def _sqlite_engine(url: str, *, immediate: bool, echo: bool, busy: float = 30.0) -> Engine:
         # A pool, not a connection per transaction: opening SQLite and setting its pragmas costs more
         # than a whole command.
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+            url, echo=echo, connect_args={"timeout": busy, "check_same_thread": False},
             pool_size=8, max_overflow=16,
         )
 
@@ -78,7 +78,7 @@ class Database:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -132,7 +132,7 @@ def test_the_auditor_reads_everything_and_changes_nothing(sign_in: Any) -> None:
                        ("/api/v1/dossiers", {"procedure": "land_transfer", "commune": "20242",
                                              "applicant": {"name": "B"}})):
         resp = auditor.post(path, json=body)
-        assert resp.status_code == 403 and resp.json["code"] == "wrong_role", (path, resp.json)
+        assert resp.status_code == 403 and resp.json["code"] == "read_only", (path, resp.json)
     after = desk.get(f"/api/v1/dossiers/{dossier['id']}").json
     assert after["version"] == dossier["version"] and after["work_items"] == dossier["work_items"]
     kinds = [s["kind"] for s in auditor.get("/api/v1/signals", query_string={"officer": "auditor"}).json]

@@ -57,7 +57,7 @@ def at_verify(small: Landflow) -> tuple[Landflow, int]:
 
 
 @pytest.mark.parametrize("who,code", [("chair.w1", "wrong_role"), ("land.c2", "wrong_unit"),
-                                      ("auditor", "wrong_role")])
+                                      ("auditor", "read_only")])
 def test_completion_by_the_wrong_officer_is_refused_and_recorded(at_verify: tuple[Landflow, int], who: str,
                                                                  code: str) -> None:
     lf, did = at_verify

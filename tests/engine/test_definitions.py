@@ -77,6 +77,24 @@ def test_every_problem_is_listed_at_once() -> None:
                                            props={"result": "x"})), ("receive", "step.sla")),
     (lambda p: p.nodes.append(Node("svc", "service", "Gọi API", lane="one_stop_desk", col=9)),
      ("svc", "element.unsupported")),
+    # SpiffWorkflow runs pre/post scripts through the script engine: they are checked like script tasks
+    (lambda p: setattr(p.nodes[1], "extra_xml", "<bpmn:extensionElements><spiffworkflow:preScript>x = "
+                       "__import__('os')</spiffworkflow:preScript></bpmn:extensionElements>"),
+     ("receive", "script.unsafe")),
+    (lambda p: setattr(p.nodes[2], "extra_xml", "<bpmn:extensionElements><spiffworkflow:postScript>import os"
+                       "</spiffworkflow:postScript></bpmn:extensionElements>"), ("verify", "script.unsafe")),
+    # a multi-instance step with cardinality 10**9 took a minute and 3 GB at the first dossier
+    (lambda p: setattr(p.nodes[2], "extra_xml", "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>"
+                       "10**9</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"),
+     ("verify", "element.loop")),
+    (lambda p: setattr(p.nodes[2], "extra_xml", "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>True"
+                       "</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"), ("verify", "element.loop")),
+    (lambda p: p.nodes.append(Node("wait", "catch", "Chờ tin nhắn", lane="one_stop_desk", col=9,
+                                   extra_xml="<bpmn:messageEventDefinition />")), ("wait", "event.unsupported")),
+    (lambda p: p.nodes.append(Node("when", "catch", "Chờ điều kiện", lane="one_stop_desk", col=9,
+                                   extra_xml="<bpmn:conditionalEventDefinition><bpmn:condition>True"
+                                             "</bpmn:condition></bpmn:conditionalEventDefinition>")),
+     ("when", "event.unsupported")),
 ])
 def test_single_defects(mutate, expected) -> None:  # type: ignore[no-untyped-def]
     proc = small_procedure()

@@ -115,3 +115,40 @@ def test_hostile_condition_smuggled_past_validation_is_not_executed(tmp_path: Pa
         else:
             wf.do_engine_steps()
     assert not canary.exists()
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("len(str(sum([[a] * 9999] * 9999, [])))", {"a": 0}),  # ran for minutes before
+    ("len(str([[a] * 9999] * 9999))", {"a": 0}),  # 300 MB and seconds before
+    ("round(a, -1000000000)", {"a": 1}),  # 10 ** (10 ** 9)
+    ("sum(a, [])", {"a": [[1]] * 50}),  # list concatenation, quadratic
+    ("max(a, a)", {"a": [[1] * 200] * 200}),  # data too large to be a value of the language
+])
+def test_evaluation_is_bounded_in_work_not_only_in_result(text: str, names: dict[str, Any]) -> None:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(ExpressionError):
+        evaluate(text, names)
+    assert time.monotonic() - start < 1.0
+
+
+def test_nested_references_cannot_build_an_exponential_value() -> None:
+    """Ten names each a list of ten references to the one before: 10**9 elements if printed."""
+    lines = [f"{c} = [{', '.join([p] * 10)}]" for p, c in zip("xabcdefgh", "abcdefghi", strict=True)]
+    script = "\n".join([*lines, "z = len(str(i))"])
+    assert check_script(script) == []  # nothing in the text alone is wrong
+    with pytest.raises(ExpressionError, match="too large"):
+        execute(script, {"x": 1})
+
+
+@pytest.mark.parametrize("text", ["9 ** 9 ** 9 > 0", "[0] * 10 ** 9", "round(1, -10 ** 9) == 0", "1 / 0 == 1",
+                                  "area * (2 ** 200) ** 64 > 0", "sum([[1], [2]], []) == [1, 2]"])
+def test_parts_without_names_are_evaluated_at_check_time(text: str) -> None:
+    problems = check_expression(text)
+    assert problems and all("always fails" in p for p in problems), problems
+
+
+def test_ordinary_constants_still_pass() -> None:
+    assert check_expression("area * 2 ** 10 > 100 and kind in ('transfer', 'donation')") == []
+    assert check_script("fee = area * 2 if area > 100 else round(50 / 3, 2)") == []
