@@ -42,7 +42,7 @@ from sqlalchemy import Connection, text
 from config.settings import Settings
 from engine.bootstrap import Landflow, build, load_bundled_organisation, seed
 from engine.clock import FixedClock
-from engine.history import GENESIS, event_hash
+from engine.eventlog import GENESIS, event_hash
 from engine.jsoncanon import canonical, iso
 from engine.signatures import decision_document, officer_key, sign_decision
 

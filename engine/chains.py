@@ -27,9 +27,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from .eventlog import GENESIS
 from .store import Database
-
-GENESIS = "0" * 64  # history.GENESIS (not imported: engine.history imports the runtime, which imports it)
 
 RANGE = 20_000  # dossier ids per task
 
@@ -58,7 +57,7 @@ def _iso(at: Any) -> str:
 
 def fast_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, unit: str | None, step: str | None,
               at: Any, payload: str) -> str:
-    """`history.event_hash`, without building and sorting a dict (keys written in sorted order)."""
+    """`eventlog.event_hash`, without building and sorting a dict (keys written in sorted order)."""
     head = (f'{{"a":{_js(actor)},"at":"{_iso(at)}","d":{dossier_id},"s":{seq},"st":{_js(step)},"t":{_js(etype)},'
             f'"u":{_js(unit)}}}')
     return hashlib.sha256(f"{prev}\n{head}\n{payload}".encode()).hexdigest()

@@ -1,87 +1,30 @@
-"""The event log: append with a hash chain, verify it, replay a dossier from it.
+"""Verify a dossier's history and replay it (the chain itself is written by engine/eventlog.py).
 
-Each event's hash is SHA-256 over the previous hash and the canonical event (dossier, seq, type,
-actor, unit, step, time, payload), so editing, deleting, inserting or reordering any event breaks
-the chain at that place. Replay re-runs SpiffWorkflow from the procedure version and the recorded
+Replay re-runs SpiffWorkflow from the procedure version and the recorded
 command inputs, checks that it opens the same steps the log says were opened, folds the recorded
 effects, and compares the result with the stored projections and snapshot.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import signatures
 from .accountability import signals_for
-from .jsoncanon import canonical, iso
+from .eventlog import GENESIS, SPIFF_EVENTS, event_hash, load_events
 from .runtime import fastforward, timers
 from .runtime import workflow as wfm
+from .runtime.catchup import apply_spiff
 from .runtime.opening import workflow_data
 from .runtime.state import DossierState, apply_effects, state_from_rows
 from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
 
-GENESIS = "0" * 64
-INSERT_EVENT = insert(CaseEventRow.__table__)
-INSERT_SIGNAL = insert(SignalRow.__table__)
-SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired")
-
-
-def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, unit: str | None,
-               step: str | None, at: datetime, payload: str) -> str:
-    head = canonical({"d": dossier_id, "s": seq, "t": etype, "a": actor, "u": unit, "st": step, "at": iso(at)})
-    return hashlib.sha256(f"{prev}\n{head}\n{payload}".encode()).hexdigest()
-
-
-@dataclass
-class PendingEvent:
-    type: str
-    actor: str
-    unit: str | None
-    step: str | None
-    at: datetime
-    payload: dict[str, Any]
-
-
-def append(db: Session | Connection, state: DossierState, events: list[PendingEvent]) -> None:
-    """Chain events onto the dossier (whose row the caller has locked) and add their signals.
-
-    SQLAlchemy Core: this runs in every command, where the ORM's unit of work cost more than the rest.
-    """
-    rows: list[dict[str, Any]] = []
-    signal_rows: list[dict[str, Any]] = []
-    for ev in events:
-        seq = state.last_seq + 1
-        text = canonical(ev.payload)
-        prev = state.head_hash or GENESIS
-        h = event_hash(prev, state.id, seq, ev.type, ev.actor, ev.unit, ev.step, ev.at, text)
-        rows.append({"dossier_id": state.id, "seq": seq, "type": ev.type, "actor": ev.actor, "unit": ev.unit,
-                     "step": ev.step, "at": ev.at, "payload": text, "prev_hash": prev, "hash": h})
-        for sig in signals_for(ev.type, ev.actor, ev.unit, ev.payload):
-            signal_rows.append({"kind": sig.kind, "dossier_id": state.id, "seq": seq, "officer": sig.officer,
-                                "unit": sig.unit, "at": ev.at, "reason": sig.reason})
-        state.last_seq, state.head_hash = seq, h
-    conn = db.connection() if isinstance(db, Session) else db
-    if rows:
-        conn.execute(INSERT_EVENT, rows)
-    if signal_rows:
-        conn.execute(INSERT_SIGNAL, signal_rows)
-
-
-def load_events(session: Session, dossier_id: int) -> list[CaseEventRow]:
-    return list(session.scalars(
-        select(CaseEventRow).where(CaseEventRow.dossier_id == dossier_id).order_by(CaseEventRow.seq, CaseEventRow.id)
-    ))
-
-
-# -- verification -----------------------------------------------------------------------------------
 
 @dataclass
 class Verification:
@@ -199,42 +142,6 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
             captured = (state.version, wfm.normalised_workflow(wf))
     del proc
     return Replayed(state, wf, signals, problems, bad, last_at, captured)
-
-
-def apply_spiff(wf: Any, task_of: Callable[[int], str | None], etype: str, payload: dict[str, Any]) -> None:
-    """Re-run the SpiffWorkflow part of a recorded command (same code path as the live command).
-
-    `task_of` names the workflow task of a work item (ids differ between processes).
-    """
-    if etype == "completed":
-        task = wfm.task_by_id(wf, task_of(payload["item"]) or "")
-        if task is None:
-            raise LookupError(f"no task for item {payload['item']}")
-        fastforward.run_step(wf, task, {**payload.get("data", {}), **payload.get("derived", {})})
-    elif etype == "returned":
-        target = wfm.last_completed(wf, payload["to_step"])
-        if target is None:
-            raise LookupError(f"step {payload['to_step']} was never completed")
-        wf.reset_from_task_id(target.id)
-        wf.do_engine_steps()
-    elif etype == "timer_fired":
-        timers.fire(wf, payload["node"])
-
-
-def catch_up(wf: Any, tail: list[tuple[str, dict[str, Any]]], known: dict[int, str]) -> dict[int, str]:
-    """Bring a workflow restored from an older snapshot up to date with the recorded steps after it.
-
-    Returns the task ids of the items opened in the tail (new in this process). `known` maps items
-    opened before the snapshot to their task ids (stored on the work item rows).
-    """
-    mapping: dict[int, str] = {}
-    for etype, payload in tail:
-        before = {t.id for t in wfm.ready_steps(wf)}
-        apply_spiff(wf, lambda o: mapping.get(o) or known.get(o), etype, payload)
-        fresh = [t for t in wfm.ready_steps(wf) if t.id not in before]
-        for task, new in zip(fresh, payload.get("fx", {}).get("new", []), strict=False):
-            mapping[new["item"]] = str(task.id)
-    return mapping
 
 
 def _signature_problem(proc: Any, state: DossierState, ev: CaseEventRow, payload: dict[str, Any],

@@ -25,7 +25,7 @@ from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.forms import clean_submission
 from ..definitions.model import StepMeta
-from ..history import SPIFF_EVENTS, PendingEvent, append, catch_up
+from ..eventlog import SPIFF_EVENTS, PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
 from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
@@ -33,6 +33,7 @@ from ..signatures import SignatureProblem, check_decision
 from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkItemRow
 from . import continuation, fastforward, succession
 from . import workflow as wfm
+from .catchup import catch_up
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse

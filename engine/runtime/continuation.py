@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..history import PendingEvent
+from ..eventlog import PendingEvent
 from ..org import SYSTEM, Officer
 from . import workflow as wfm
 from .errors import refuse

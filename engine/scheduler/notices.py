@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar
-from ..history import PendingEvent, append
+from ..eventlog import PendingEvent, append
 from ..jsoncanon import iso
 from ..org import SYSTEM, Directory
 from ..runtime.state import DossierState

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from engine import chains, history
+from engine import chains, eventlog
 from engine.bootstrap import Landflow
 from engine.chains import fast_hash, verify_chains
-from engine.history import event_hash
+from engine.eventlog import event_hash
 from engine.integrity import verify_everything
 from engine.store.models import UTCDateTime
 from tests.conftest import officer
@@ -28,7 +28,7 @@ def some_history(lf: Landflow) -> list[int]:
 
 
 def test_the_fast_hash_is_the_engines(small: Landflow) -> None:
-    assert chains.GENESIS == history.GENESIS
+    assert chains.GENESIS == eventlog.GENESIS
     some_history(small)
     decode = UTCDateTime().process_result_value
     with small.db.engine.connect() as c:

@@ -22,7 +22,8 @@ from config.settings import ROOT
 from engine.bootstrap import Landflow, build
 from engine.checkpoints import create_checkpoint
 from engine.clock import FixedClock
-from engine.history import event_hash, verify
+from engine.eventlog import event_hash
+from engine.history import verify
 from engine.integrity import verify_everything
 from engine.jsoncanon import canonical
 from engine.signatures import read_private_key

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.history import GENESIS, event_hash
+from engine.eventlog import GENESIS, event_hash
 from engine.jsoncanon import canonical
 from engine.store import Database
 from engine.store.models import UTCDateTime
