@@ -121,7 +121,9 @@ def test_statements_per_command_do_not_depend_on_the_length_of_the_history(small
     assert all(sum(s.startswith(refresh) for s in run) <= 1 for runs in measured.values() for run in runs)
 
     def rest(runs: list[list[str]]) -> list[list[str]]:
-        return [[s for s in run if not s.startswith(refresh)] for run in runs]
+        # the refresh also moves dossier.snapshot_seq, in the dossier UPDATE that writes only what changed
+        return [[re.sub(r", snapshot_seq=\S+ WHERE", " WHERE", s) for s in run if not s.startswith(refresh)]
+                for run in runs]
 
     assert [len(r) for r in rest(measured[4])] == [len(r) for r in rest(measured[498])]
     assert rest(measured[4]) == rest(measured[498])
