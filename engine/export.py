@@ -90,8 +90,9 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         q = q.where(DossierRow.received_at < flt.end)
     with db.read() as s:
         dossiers = s.execute(q.order_by(DossierRow.id)).all()
-        # Step names live in the procedure version (events name steps by id): one map per version.
-        names = {vid: {st["id"]: st["name"] for st in json.loads(meta)["steps"]}
+        # Step names and roles live in the procedure version (events name steps by id and leave out
+        # what the step gives): one map per version.
+        steps = {vid: {st["id"]: st for st in json.loads(meta)["steps"]}
                  for vid, meta in s.execute(select(ProcedureVersionRow.id, ProcedureVersionRow.meta))}
     for i in range(0, len(dossiers), BATCH):
         chunk = dossiers[i:i + BATCH]
@@ -103,11 +104,11 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
             by_dossier.setdefault(ev.dossier_id, []).append(ev)
         for did, code, procedure, commune, parcel, version_id in chunk:
             trace = MinedTrace(did, code, procedure, commune, parcel_id(commune, json.loads(parcel or "{}")))
-            trace.events = list(_mine(by_dossier.get(did, []), names.get(version_id, {})))
+            trace.events = list(_mine(by_dossier.get(did, []), steps.get(version_id, {})))
             yield trace
 
 
-def _mine(events: list[CaseEventRow], names: dict[str, str]) -> Iterator[MinedEvent]:
+def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Iterator[MinedEvent]:
     items: dict[int, dict[str, Any]] = {}
     for ev in events:
         payload = json.loads(ev.payload)
@@ -140,11 +141,12 @@ def _mine(events: list[CaseEventRow], names: dict[str, str]) -> Iterator[MinedEv
                 yield MinedEvent(item["name"], "step", "withdraw", ev.at, ev.actor, item["unit"], item["role"],
                                  item["step"], None, ev.seq)
         for new in fx.get("new", []):
-            items[new["item"]] = {"name": new.get("name") or names.get(new["step"]) or new["step"],
+            step = steps.get(new["step"], {})
+            items[new["item"]] = {"name": new.get("name") or step.get("name") or new["step"],
                                   "step": new["step"], "unit": new["unit"],
-                                  "role": new["role"]}
+                                  "role": new["role"] if "role" in new else step.get("role")}
             yield MinedEvent(items[new["item"]]["name"], "step", "schedule", ev.at, ev.actor, new["unit"],
-                             new["role"], new["step"], None, ev.seq)
+                             items[new["item"]]["role"], new["step"], None, ev.seq)
 
 
 def signal_kinds() -> set[str]:

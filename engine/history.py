@@ -22,7 +22,7 @@ from .runtime import fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.catchup import apply_spiff
 from .runtime.opening import workflow_data
-from .runtime.state import DossierState, apply_effects, state_from_rows
+from .runtime.state import DossierState, apply_effects, implied_effects, state_from_rows
 from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
 
 
@@ -100,6 +100,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
             break
         payload = json.loads(ev.payload)
         fx = payload.get("fx", {})
+        implied: dict[str, dict[str, Any]] = {}
         try:
             carried = payload.get("carried", []) if ev.type == "opened" else []
             if ev.type == "opened":
@@ -116,7 +117,8 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
                 if mismatch:
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq
-            apply_effects(state, fx, ev.at, task_ids, proc.meta.steps if proc is not None else None)
+            implied = implied_effects(ev.type, ev.actor, payload, state)
+            apply_effects(state, fx, ev.at, task_ids, proc.meta.steps if proc is not None else None, implied)
             if ev.type in SPIFF_EVENTS and wf is not None:
                 mismatch = timers.replayed_timer_problem(wf, state)
                 if mismatch:
@@ -131,7 +133,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
             problems.append(f"seq {ev.seq}: replay failed: {type(err).__name__}: {err}")
             bad = bad or ev.seq
             break
-        if fx:
+        if fx or implied:
             state.version += 1
         state.last_seq = ev.seq
         state.head_hash = ev.hash

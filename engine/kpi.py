@@ -46,13 +46,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from .definitions.lint import LintReport
 from .definitions.model import ProcedureMeta
 from .store import DossierRow, ItemFactRow, ProcedureVersionRow, SignalRow, WorkItemRow
+from .store.models import ITEM_OPEN_SQL, partial_predicate
 
 GROUPS = ("officer", "unit", "procedure")
 SIGNAL_COLUMNS = {"returned": "returns", "rerouted": "reroutes", "ping_pong": "ping_pongs",
                   "repeat_supplement": "repeat_supplements", "unauthorised_attempt": "refused_attempts",
                   "idle_claim": "idle_claims", "apologised": "apologies", "escalated": "escalations"}
 LEVELS = ("excellent", "good", "completed")
-OPEN = ("ready", "claimed")
 
 
 @dataclass
@@ -206,7 +206,7 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
     W = WorkItemRow
     ref = min(end, now)
     col_w = {"officer": W.assignee, "unit": W.unit, "procedure": DossierRow.procedure}[group_by]
-    q = select(col_w, func.count()).select_from(W).where(W.state.in_(OPEN), W.due_at < ref)
+    q = select(col_w, func.count()).select_from(W).where(partial_predicate("work_item", ITEM_OPEN_SQL), W.due_at < ref)
     if group_by == "procedure":
         q = q.join(DossierRow, DossierRow.id == W.dossier_id)
     if unit is not None:

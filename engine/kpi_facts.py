@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, select
 
 from .calendar import WorkingCalendar
 from .store import Database, DossierRow, ItemFactRow, WorkItemRow
+from .store.models import ITEM_DONE_SQL, partial_predicate
 
 HANDLED = ("completed", "returned")
 LOOKBACK = timedelta(days=2)  # commands that commit late, behind the watermark
@@ -36,7 +37,7 @@ def refresh_item_facts(db: Database, calendar: WorkingCalendar, now: datetime | 
         q = (select(W.id, W.dossier_id, DossierRow.procedure, W.step, W.unit, W.done_by, W.outcome, W.created_at,
                     W.due_at, W.done_at, W.sla)
              .join(DossierRow, DossierRow.id == W.dossier_id)
-             .where(W.state == "done", W.outcome.in_(HANDLED), W.done_at.is_not(None),
+             .where(partial_predicate("work_item", ITEM_DONE_SQL), W.outcome.in_(HANDLED), W.done_at.is_not(None),
                     ~exists().where(ItemFactRow.work_item_id == W.id))
              .order_by(W.id).limit(batch))
         if since is not None:

@@ -36,6 +36,7 @@ from .store import (
     UnitRow,
     WorkItemRow,
 )
+from .store.models import ITEM_OPEN_SQL, partial_predicate
 
 SEE_ALL = frozenset({"auditor", "supervisor"})
 UNIT_HEAD = "unit_head"
@@ -279,7 +280,8 @@ def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, in
     W = WorkItemRow
     n = limit + 1
     states = [st for st in OPEN_ITEM if state is None or st == state]
-    mine = [and_(W.assignee == officer.username, W.state == st) for st in states]
+    mine = [and_(W.assignee == officer.username, W.state == st, partial_predicate("work_item", ITEM_OPEN_SQL))
+            for st in states]
     # a unit's pool: ready and reserved for nobody (a claimed item always has its holder), per role
     pool = [and_(W.unit == officer.unit, W.role == role, W.state == "ready", W.assignee.is_(None))
             for role in sorted(officer.roles)] if "ready" in states else []

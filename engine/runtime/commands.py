@@ -39,7 +39,15 @@ from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
 from .opening import OpeningMixin
 from .refusals import refusal_of
-from .state import DossierState, apply_effects, compact, dossier_values, item_row_values, state_from_rows
+from .state import (
+    DossierState,
+    apply_effects,
+    compact,
+    dossier_values,
+    implied_effects,
+    item_row_values,
+    state_from_rows,
+)
 from .succession import SuccessorLookup
 from .timers import TimerMixin
 
@@ -242,12 +250,13 @@ class Runtime(OpeningMixin, TimerMixin, DecisionMixin):
         if fx:
             reconcile_clock(self.calendar, work.state, work.at, fx)
         steps = work.proc.meta.steps if work.proc is not None else None
-        fx = compact({k: v for k, v in fx.items() if v}, iso(work.at), steps)
+        implied = implied_effects(etype, work.officer.username, payload, work.state)
+        fx = compact({k: v for k, v in fx.items() if v}, iso(work.at), steps, implied)
         payload["fx"] = fx
         if not fx:
             payload.pop("fx")
-        apply_effects(work.state, fx, work.at, task_ids, steps)
-        if fx:
+        apply_effects(work.state, fx, work.at, task_ids, steps, implied)  # what is stored, as replay folds it
+        if fx or implied:
             work.state.version += 1
         work.events.append(PendingEvent(etype, work.officer.username, work.officer.unit, step, work.at, payload))
 

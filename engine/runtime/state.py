@@ -136,17 +136,52 @@ def _load_time(value: Any) -> datetime | None:
 
 
 NOW = "@"  # in effects: "the instant of this event" (most times an event sets are its own)
+STEP_FIELDS = ("name", "sla", "role", "clock")  # a new item's fields that its step's metadata gives
 
 
-def compact(fx: dict[str, Any], at: str, steps: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Write effects short: the event's own instant as NOW, and a new item's name and limit left out
-    when they are the step's (the procedure version, which the event names, holds them)."""
+def implied_effects(etype: str, actor: str, payload: Mapping[str, Any], state: DossierState,
+                    ) -> dict[str, dict[str, Any]]:
+    """What an event's type alone says about the work item it acts on, keyed like `fx["items"]`.
+
+    A `completed` event closes its item: done, outcome `completed`, by the actor, at the event's
+    instant, and claimed by the actor at that instant when nobody had claimed it. `compact` leaves
+    these fields out of the stored effects and `apply_effects` puts them back. What the effects do
+    state wins, so events stored with every field written out (before this rule) fold as they did.
+    `state` is the dossier before the event (live and in replay alike).
+    """
+    if etype != "completed" or payload.get("item") is None:
+        return {}
+    item = state.items.get(int(payload["item"]))
+    if item is None:
+        return {}
+    done: dict[str, Any] = {"state": "done", "outcome": "completed", "done_at": NOW, "done_by": actor,
+                            "last_activity_at": NOW}
+    if item.state == "ready":
+        done.update(assignee=actor, claimed_at=NOW)
+    return {str(item.ordinal): done}
+
+
+def compact(fx: dict[str, Any], at: str, steps: Mapping[str, Any] | None,
+            implied: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Write effects short: the event's own instant as NOW; a new item's name, limit, role and clock
+    left out when they are the step's (the procedure version, which the event names, holds them);
+    an item change left out when the event's type implies it (`implied_effects`)."""
     def times(changes: dict[str, Any]) -> dict[str, Any]:
         return {k: (NOW if v == at else v) for k, v in changes.items()}
 
     out = dict(fx)
     if "items" in fx:
-        out["items"] = {k: times(v) for k, v in fx["items"].items()}
+        implied = implied or {}
+        items = {}
+        for key, changes in fx["items"].items():
+            said = implied.get(key, {})
+            short = {k: v for k, v in times(changes).items() if k not in said or said[k] != v}
+            if short or key not in implied:
+                items[key] = short
+        if items:
+            out["items"] = items
+        else:
+            out.pop("items")
     if "dossier" in fx:
         out["dossier"] = times(fx["dossier"])
     if "new" in fx:
@@ -155,22 +190,23 @@ def compact(fx: dict[str, Any], at: str, steps: Mapping[str, Any] | None) -> dic
             meta = steps.get(new["step"]) if steps else None
             new = times(new)
             if meta is not None:
-                if new.get("name") == meta.name:
-                    new.pop("name")
-                if new.get("sla") == meta.sla:
-                    new.pop("sla")
+                for name in STEP_FIELDS:
+                    if name in new and new[name] == getattr(meta, name):
+                        new.pop(name)
             news.append(new)
         out["new"] = news
     return out
 
 
 def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
-                  task_ids: dict[int, str] | None = None, steps: Mapping[str, Any] | None = None) -> None:
+                  task_ids: dict[int, str] | None = None, steps: Mapping[str, Any] | None = None,
+                  implied: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Fold one event's effects into the state. Deterministic; reads no clock, config or database.
 
     `task_ids` maps new items to their SpiffWorkflow tasks; those ids are per-process noise and are
     kept out of the (hashed) effects. `steps` (the procedure version's step metadata) supplies the
-    name and limit that `compact` left out.
+    fields of new items that `compact` left out; `implied` (`implied_effects` of the event) the item
+    changes it left out.
     """
     task_ids = task_ids or {}
 
@@ -180,22 +216,27 @@ def apply_effects(state: DossierState, fx: dict[str, Any], at: datetime,
     for new in fx.get("new", []):
         ordinal = new["item"]
         name, sla = new.get("name"), new.get("sla")
-        if name is None or sla is None:  # compacted: the step's own name and limit
-            meta = (steps or {})[new["step"]]
-            name, sla = name if name is not None else meta.name, sla if sla is not None else meta.sla
+        role, clock = new.get("role"), new.get("clock")
+        if name is None or sla is None or "role" not in new or "clock" not in new:
+            meta = (steps or {})[new["step"]]  # compacted: what the step's metadata gives
+            name = name if name is not None else meta.name
+            sla = sla if sla is not None else meta.sla
+            role = new.get("role", meta.role)
+            clock = new.get("clock", meta.clock)
         created = when(new.get("created_at")) or at
         state.items[ordinal] = ItemState(
-            ordinal=ordinal, step=new["step"], name=name, role=new["role"], unit=new["unit"], sla=sla,
-            clock=new["clock"], created_at=created, due_at=when(new["due_at"]),
+            ordinal=ordinal, step=new["step"], name=name, role=role, unit=new["unit"], sla=sla, clock=clock,
+            created_at=created, due_at=when(new["due_at"]),
             state=new.get("state", "ready"), assignee=new.get("assignee"),
             trail=[{"unit": new["unit"], "officer": new.get("assignee")}], last_activity_at=created,
             task_id=task_ids.get(ordinal),
         )
         state.next_ordinal = max(state.next_ordinal, ordinal + 1)
         state.dirty_items.add(ordinal)
-    for key, changes in fx.get("items", {}).items():
+    stated = fx.get("items", {})
+    for key in [*(implied or {}), *(k for k in stated if k not in (implied or {}))]:
         item = state.items[int(key)]
-        for name, value in changes.items():
+        for name, value in {**(implied or {}).get(key, {}), **stated.get(key, {})}.items():
             if name not in ITEM_FIELDS:
                 raise KeyError(f"unknown work item field {name!r} in effects")
             setattr(item, name, when(value) if name in ITEM_TIMES else value)

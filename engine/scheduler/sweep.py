@@ -17,7 +17,6 @@ result exact even without the lock (SQLite, or a lock lost with its connection).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,13 @@ from ..bootstrap import Landflow
 from ..kpi_facts import refresh_item_facts
 from ..org import Directory
 from ..store import DeadlineNoticeRow, DossierRow, TimerRow, WorkItemRow
-from ..store.models import DOSSIER_UNNOTICED_SQL, ITEM_UNESCALATED_SQL, ITEM_UNNOTICED_SQL
+from ..store.models import (
+    DOSSIER_UNNOTICED_SQL,
+    ITEM_CLAIMED_SQL,
+    ITEM_UNESCALATED_SQL,
+    ITEM_UNNOTICED_SQL,
+    partial_predicate,
+)
 from .notices import Candidate, Limits, record
 
 log = logging.getLogger("landflow.scheduler")
@@ -52,13 +57,6 @@ class SweepResult:
     @property
     def total(self) -> int:
         return sum(self.recorded.values()) + self.timers_fired
-
-
-def _literal(table: str, predicate: str) -> ColumnElement[bool]:
-    """A partial index's predicate, word for word and with its literals, qualified by `table`: both
-    databases use a partial index only when the query repeats its terms (bound parameters do not count)."""
-    qualified = re.sub(r"\b(state|status|overdue_noticed|escalated_noticed|due_at)\b", rf"{table}.\1", predicate)
-    return text(f"({qualified})")  # type: ignore[return-value]
 
 
 def _unnoticed(kind: str, dossier: ColumnElement[int], item: ColumnElement[int] | int,
@@ -83,18 +81,19 @@ class Sweeper:
             cutoff = now if kind == "step_overdue" else cal.subtract(now, self.limits.escalation_delay)
             pending = ITEM_UNNOTICED_SQL if kind == "step_overdue" else ITEM_UNESCALATED_SQL
             q = (select(W.dossier_id, W.ordinal, W.due_at).join(D, D.id == W.dossier_id)
-                 .where(_literal("work_item", pending), W.due_at < now, W.due_at <= cutoff,
+                 .where(partial_predicate("work_item", pending), W.due_at < now, W.due_at <= cutoff,
                         D.supplement_since.is_(None), _unnoticed(kind, W.dossier_id, W.ordinal, W.due_at))
                  .order_by(W.due_at, W.dossier_id, W.ordinal))
         elif kind == "idle_claim":
             cutoff = cal.subtract(now, self.limits.idle_claim)
             q = (select(W.dossier_id, W.ordinal, W.last_activity_at).join(D, D.id == W.dossier_id)
-                 .where(W.state == "claimed", W.last_activity_at <= cutoff, D.supplement_since.is_(None),
+                 .where(partial_predicate("work_item", ITEM_CLAIMED_SQL), W.last_activity_at <= cutoff,
+                        D.supplement_since.is_(None),
                         _unnoticed(kind, W.dossier_id, W.ordinal, W.last_activity_at))
                  .order_by(W.last_activity_at, W.dossier_id, W.ordinal))
         elif kind == "dossier_overdue":
             q = (select(D.id, 0, D.due_at)
-                 .where(_literal("dossier", DOSSIER_UNNOTICED_SQL), D.due_at < now, D.paused_at.is_(None),
+                 .where(partial_predicate("dossier", DOSSIER_UNNOTICED_SQL), D.due_at < now, D.paused_at.is_(None),
                         _unnoticed(kind, D.id, 0, D.due_at))
                  .order_by(D.due_at, D.id))
         elif kind == "due_soon":

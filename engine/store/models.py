@@ -6,6 +6,7 @@ equal what replaying the events produces (`engine.history.verify` checks it).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -146,10 +148,7 @@ class DossierStateRow(Base):
 
 class WorkItemRow(Base):
     __tablename__ = "work_item"
-    __table_args__ = (
-        UniqueConstraint("dossier_id", "ordinal"),
-        Index("ix_work_item_state_due", "state", "due_at"),
-    )
+    __table_args__ = (UniqueConstraint("dossier_id", "ordinal"),)  # other indexes: end of the file
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))  # indexed by (dossier_id, ordinal)
     ordinal: Mapped[int] = mapped_column(Integer)
@@ -343,8 +342,6 @@ class ItemFactRow(Base):
 
 # Sweep indexes on the projections (declared here to keep the classes above untouched).
 Index("ix_dossier_status_due", DossierRow.status, DossierRow.due_at)
-Index("ix_work_item_state_activity", WorkItemRow.state, WorkItemRow.last_activity_at)
-Index("ix_work_item_state_done", WorkItemRow.state, WorkItemRow.done_at)
 Index("ix_checkpoint_head_dossier_seq", CheckpointHeadRow.dossier_id, CheckpointHeadRow.last_seq)
 
 
@@ -368,7 +365,6 @@ class ApiTokenRow(Base):
 # (assignee, state); a unit's pool (ready, reserved for nobody) by (unit, role, due_at, id), partial,
 # replacing (unit, state, due_at).
 _POOL = (WorkItemRow.state == "ready") & WorkItemRow.assignee.is_(None)
-Index("ix_work_item_assignee_state_due", WorkItemRow.assignee, WorkItemRow.state, WorkItemRow.due_at)
 Index("ix_work_item_pool", WorkItemRow.unit, WorkItemRow.role, WorkItemRow.due_at, WorkItemRow.id,
       postgresql_where=_POOL, sqlite_where=_POOL)
 
@@ -386,3 +382,34 @@ for _name, _column, _where in (("ix_work_item_unnoticed_overdue", WorkItemRow.du
                                ("ix_work_item_unescalated", WorkItemRow.due_at, ITEM_UNESCALATED_SQL),
                                ("ix_dossier_unnoticed_overdue", DossierRow.due_at, DOSSIER_UNNOTICED_SQL)):
     Index(_name, _column, postgresql_where=text(_where), sqlite_where=text(_where))
+
+
+# -- storage (issue 7) -------------------------------------------------------------------------------
+# Every work-item index but the (dossier_id, ordinal) key is partial, on the rows its queries read, so
+# a finished dossier's items sit only in that key and in the done items the KPI facts' catch-up reads:
+# - the officer's own worklist (engine/queries.py): (assignee, state, due_at) over open items;
+# - KPI `overdue_open` (engine/kpi.py): (due_at) over open items;
+# - the sweep's `idle_claim` (engine/scheduler/sweep.py): (last_activity_at) over claimed items;
+# - the KPI facts' catch-up (engine/kpi_facts.py): (state, done_at) over done items.
+# They replace the full (assignee, state, due_at), (state, due_at), (state, last_activity_at) and
+# (state, done_at) (migration 0009). The queries repeat each predicate word for word
+# (`partial_predicate`); a full (state, …) index would also let SQLite pick it over them.
+ITEM_CLAIMED_SQL = "state = 'claimed'"
+ITEM_DONE_SQL = "state = 'done'"
+ITEM_INDEXES = {  # name: (columns, predicate)
+    "ix_work_item_assignee_state_due": ((WorkItemRow.assignee, WorkItemRow.state, WorkItemRow.due_at), ITEM_OPEN_SQL),
+    "ix_work_item_open_due": ((WorkItemRow.due_at,), ITEM_OPEN_SQL),
+    "ix_work_item_claimed_activity": ((WorkItemRow.last_activity_at,), ITEM_CLAIMED_SQL),
+    # `state` leads although constant: SQLite then reads it as an equality and prefers this index
+    # to a scan of the table in `id` order (the catch-up's ORDER BY id, first run without a watermark)
+    "ix_work_item_done": ((WorkItemRow.state, WorkItemRow.done_at), ITEM_DONE_SQL),
+}
+for _name, (_columns, _where) in ITEM_INDEXES.items():
+    Index(_name, *_columns, postgresql_where=text(_where), sqlite_where=text(_where))
+
+
+def partial_predicate(table: str, predicate: str) -> ColumnElement[bool]:
+    """A partial index's predicate, word for word and with its literals, qualified by `table`: both
+    databases use a partial index only when the query repeats its terms (bound parameters do not count)."""
+    qualified = re.sub(r"\b(state|status|overdue_noticed|escalated_noticed|due_at)\b", rf"{table}.\1", predicate)
+    return text(f"({qualified})")  # type: ignore[return-value]

@@ -153,6 +153,10 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
         for new in fx.get("new", []):
             items[(ev.dossier_id, new["item"])] = {"created": ev.at, "due": instant(new["due_at"], ev.at),
                                                    "unit": new["unit"], "state": "ready", "assignee": None}
+        if ev.type == "completed":  # closes its item, taken by the actor if nobody had claimed it
+            it = items[(ev.dossier_id, p["item"])]
+            it["assignee"] = ev.actor if it["state"] == "ready" else it["assignee"]
+            it["state"] = "done"
         for k_, ch in fx.get("items", {}).items():
             it = items[(ev.dossier_id, int(k_))]
             for field_ in ("unit", "state", "assignee"):

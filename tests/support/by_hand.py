@@ -127,6 +127,10 @@ def fold(db: Database, calendar: WorkingCalendar) -> History:
         for new in fx.get("new", []):
             d.items[new["item"]] = Item(at, when(new.get("due_at"), at), new["unit"], new.get("state", "ready"),
                                         new.get("assignee"))
+        if etype == "completed":  # closes its item, taken by the actor if nobody had claimed it
+            closed = d.items[p["item"]]
+            closed.assignee = actor if closed.state == "ready" else closed.assignee
+            closed.state = "done"
         for key, changes in fx.get("items", {}).items():
             item = d.items[int(key)]
             item.unit = changes.get("unit", item.unit)
