@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -113,6 +112,9 @@ class WorkingCalendar:
     def __post_init__(self) -> None:
         self._holiday_cache: dict[int, holidays.HolidayBase] = {}
         self._is_working = lru_cache(maxsize=8192)(self._compute_working)
+        # a day's office periods as aware datetimes: every new work item's deadline walks a few days of
+        # them, and building them (combine + zone) was most of the cost of `add`
+        self._day_periods = lru_cache(maxsize=8192)(self._compute_periods)
 
     @classmethod
     def from_settings(cls, office_hours: str, timezone_name: str, calendar_file: Path) -> WorkingCalendar:
@@ -161,12 +163,15 @@ class WorkingCalendar:
             raise ValueError("instants must be timezone-aware")
         return instant.astimezone(self.tz)
 
-    def _periods(self, day: date) -> Iterable[tuple[datetime, datetime]]:
+    def _compute_periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if not self.is_working_day(day):
             return ()
-        return [
+        return tuple(
             (datetime.combine(day, s, self.tz), datetime.combine(day, e, self.tz)) for s, e in self.office_hours
-        ]
+        )
+
+    def _periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        return self._day_periods(day)
 
     def add(self, start: datetime, duration: WorkDuration | str | int) -> datetime:
         """The instant when `duration` of working time has elapsed after `start`."""
@@ -199,7 +204,7 @@ class WorkingCalendar:
         local = self._local(end)
         day = local.date()
         for _ in range(MAX_DURATION_DAYS * 3):
-            for p_start, p_end in reversed(list(self._periods(day))):
+            for p_start, p_end in reversed(self._periods(day)):
                 if local <= p_start:
                     continue
                 stop = min(local, p_end)
