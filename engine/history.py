@@ -188,6 +188,10 @@ def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int) ->
     replay_problems = list(replayed.problems)
     if not replay_problems:
         replay_problems += compare_projections(session, row, replayed)
+        moved = max((ev.seq for ev in events if ev.type in SPIFF_EVENTS), default=0)
+        if row.workflow_seq not in (0, moved):  # a cold load would skip (or replay) the wrong events
+            replay_problems.append(f"dossier.workflow_seq: stored {row.workflow_seq}, the log's last workflow "
+                                   f"event is {moved}")
     result = Verification(dossier_id, len(events), chain_ok, not replay_problems, bad,
                           problems + replay_problems)
     if result.first_bad_seq is None and replayed.first_bad_seq is not None:

@@ -182,7 +182,11 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
 
     def _persist(self, work: Work) -> None:
         state, conn = work.state, work.conn
+        first = state.last_seq + 1
         append(conn, state, work.events)
+        for offset, ev in enumerate(work.events):
+            if ev.type in SPIFF_EVENTS:
+                state.workflow_seq = first + offset
         self.persist_timers(work)
         if work._session is not None:
             work._session.flush()
@@ -283,19 +287,23 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
             if snap is None:
                 raise refuse("conflict", "no_snapshot", "the dossier has no workflow state")
             wf = wfm.restore(work.proc, snap.state)
-            if snap.seq < work.state.last_seq:
-                self._catch_up(work, wf, snap.seq)
+            # events after the last one that moved the workflow (claims, transfers, notices) change
+            # nothing in it: the tail ends there (0 = not known, the whole tail)
+            upto = work.state.workflow_seq or work.state.last_seq
+            if snap.seq < upto:
+                self._catch_up(work, wf, snap.seq, upto)
         work.wf = wf
         return wf
 
-    def _catch_up(self, work: Work, wf: BpmnWorkflow, since: int) -> None:
+    def _catch_up(self, work: Work, wf: BpmnWorkflow, since: int, upto: int) -> None:
         """Re-run the recorded SpiffWorkflow steps after the snapshot (at most SNAPSHOT_EVERY events).
 
         Steps opened in that tail get new task ids in this process; the open items learn them.
         """
         conn = work.conn
         tail = conn.execute(select(EVENT.c.type, EVENT.c.payload).where(
-            EVENT.c.dossier_id == work.state.id, EVENT.c.seq > since, EVENT.c.type.in_(SPIFF_EVENTS))
+            EVENT.c.dossier_id == work.state.id, EVENT.c.seq > since, EVENT.c.seq <= upto,
+            EVENT.c.type.in_(SPIFF_EVENTS))
             .order_by(EVENT.c.seq)).all()
         known = dict(conn.execute(select(ITEM.c.ordinal, ITEM.c.task_id).where(
             ITEM.c.dossier_id == work.state.id, ITEM.c.task_id.is_not(None))).all())

@@ -134,7 +134,7 @@ class OpeningMixin:
         dossier_id = s.execute(insert(DossierRow.__table__).returning(DossierRow.__table__.c.id), {
             "code": code, "procedure": proc.key, "procedure_version_id": proc.version_id, "commune": commune,
             "desk_unit": officer.unit, "applicant": "{}", "parcel": "{}", "status": "new", "received_at": at,
-            "version": 0, "last_seq": 0, "head_hash": "", "next_item": 1, "snapshot_seq": 0,
+            "version": 0, "last_seq": 0, "head_hash": "", "next_item": 1, "snapshot_seq": 0, "workflow_seq": 0,
             "supplement_count": 0, "apologised": False, "remote": False, "days_spent_before": 0}).scalar_one()
         state = DossierState(id=dossier_id, desk_unit=officer.unit, commune=commune)
         wf_data = workflow_data(data, {"commune": commune, "remote": remote, "procedure": proc.key,

@@ -107,6 +107,7 @@ class DossierState:
     items: dict[int, ItemState] = field(default_factory=dict)
     next_ordinal: int = 1
     snapshot_seq: int = 0  # storage bookkeeping, not a projection of the log
+    workflow_seq: int = 0  # bookkeeping too: the last event that moved the workflow (0 = unknown)
     dirty_items: set[int] = field(default_factory=set)
     # timers: live commands load only the waiting ones, and only when the workflow moves
     timers: dict[int, TimerState] = field(default_factory=dict)
@@ -272,7 +273,7 @@ def state_from_rows(row: Any, items: Iterable[Any]) -> DossierState:
             value = json.loads(value)
         setattr(state, name, value)
     state.version, state.last_seq, state.head_hash = row.version, row.last_seq, row.head_hash
-    state.next_ordinal, state.snapshot_seq = row.next_item, row.snapshot_seq
+    state.next_ordinal, state.snapshot_seq, state.workflow_seq = row.next_item, row.snapshot_seq, row.workflow_seq
     for r in items:
         state.items[r.ordinal] = item_from_row(r)
     return state
@@ -296,7 +297,7 @@ def dossier_values(state: DossierState) -> dict[str, Any]:
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
         values[name] = value
     values.update(version=state.version, last_seq=state.last_seq, head_hash=state.head_hash,
-                  next_item=state.next_ordinal, snapshot_seq=state.snapshot_seq)
+                  next_item=state.next_ordinal, snapshot_seq=state.snapshot_seq, workflow_seq=state.workflow_seq)
     return values
 
 

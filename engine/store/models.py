@@ -133,6 +133,9 @@ class DossierRow(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     next_item: Mapped[int] = mapped_column(Integer, default=1)  # ordinal of the next work item
     snapshot_seq: Mapped[int] = mapped_column(Integer, default=0)  # event the stored snapshot reflects
+    # the last event that moved the workflow (opened, completed, returned, timer_fired); 0 = unknown.
+    # A cold load replays only the events between the snapshot and it, however many claims follow.
+    workflow_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)  # due_at of the dossier_overdue notice
 
 
