@@ -27,7 +27,7 @@ from engine.runtime import CommandRefused
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
 from .pages import blueprint
-from .session import current_account, redirect_to, signed_in
+from .session import redirect_to, signed_in, signed_in_account
 
 bp = blueprint("web_actions", __name__)
 ITEM_ACTIONS = ("complete", "claim", "release", "return", "transfer", "supplement")
@@ -80,8 +80,7 @@ def _target_item(dossier_id: int, item_id: int) -> tuple[queries.DossierView, qu
 def item_action(dossier_id: int, item_id: int, action: str) -> Any:
     if action not in ITEM_ACTIONS:
         abort(404)
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     officer = account.officer()
     rt = lf().runtime
     version = _version()
@@ -161,8 +160,7 @@ def _new_due(text: str) -> datetime | None:
 def dossier_action(dossier_id: int, action: str) -> Any:
     if action not in DOSSIER_ACTIONS:
         abort(404)
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     officer = account.officer()
     rt = lf().runtime
     version = _version()

@@ -28,7 +28,7 @@ from .common import directory, draw, lf, officer_name, unit_name
 from .i18n import when
 from .labels import CHOICE, EVENT, ITEM_STATE, OUTCOME, STATUS, field_label, label
 from .pages import blueprint
-from .session import current_account, signed_in
+from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 from .trace import highlight, step_states
 
@@ -50,8 +50,7 @@ def local_start(day: date) -> datetime:
 @bp.get("/audit/dossiers")
 @signed_in()
 def search() -> Any:
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     engine = lf()
     args = request.args
     names = {p.key: p.name for p in queries.latest_procedures(engine.db)}
@@ -148,8 +147,7 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None) -> 
 @bp.get("/audit/dossiers/<id:dossier_id>")
 @signed_in()
 def timeline(dossier_id: int) -> Any:
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     engine = lf()
     d = queries.dossier(engine.db, queries.Scope.of(account.officer()), dossier_id)
     if d is None:

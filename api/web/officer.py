@@ -18,7 +18,7 @@ from .common import lf, unit_name
 from .i18n import time_left, when
 from .labels import DEADLINE, ITEM_STATE, label
 from .pages import blueprint
-from .session import current_account, signed_in
+from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_officer", __name__)
@@ -51,8 +51,7 @@ def badge(status: str, text: str = "") -> Markup:
 @bp.get("/worklist")
 @signed_in()
 def worklist() -> Any:
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     engine = lf()
     names = procedure_names()
     procedure = request.args.get("procedure") or None
@@ -104,8 +103,7 @@ def worklist() -> Any:
 @bp.get("/dossiers/<id:dossier_id>")
 @signed_in()
 def dossier(dossier_id: int) -> Any:
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     page = dossier_page.build(account, dossier_id)
     if page is None:
         abort(404)

@@ -31,7 +31,7 @@ from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
 from .pages import blueprint
-from .session import current_account, redirect_to, signed_in
+from .session import redirect_to, signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_procedures", __name__)
@@ -272,8 +272,7 @@ def check() -> Any:
 @signed_in()
 def deploy() -> Any:
     """Anyone signed in may ask; the engine decides (supervisors only) and records a refusal."""
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     engine = lf()
     bpmn, dmns = _uploaded()
     before = None

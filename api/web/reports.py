@@ -30,7 +30,7 @@ from .common import directory, lf, officer_name, unit_name
 from .i18n import pct, when
 from .labels import RATING, SIGNAL, label
 from .pages import blueprint
-from .session import current_account, signed_in
+from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_reports", __name__)
@@ -41,8 +41,7 @@ RATING_ORDER = {"excellent": 0, "good": 1, "completed": 2, "not_completed": 3, "
 @bp.get("/audit/signals")
 @signed_in()
 def signals() -> Any:
-    account = current_account()
-    assert account is not None
+    account = signed_in_account()
     engine = lf()
     args = request.args
     kind = args.get("kind") if args.get("kind") in KINDS else None

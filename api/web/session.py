@@ -96,6 +96,14 @@ def sign_out() -> None:
     session.clear()
 
 
+def signed_in_account() -> Account:
+    """The account of a page behind `@signed_in` (the decorator has already sent anyone else away)."""
+    account = current_account()
+    if account is None:
+        raise RuntimeError("signed_in_account() outside a @signed_in page")
+    return account
+
+
 def current_account() -> Account | None:
     """The account signed in on this request, or None (never a stale one)."""
     if "web_account" in g:
