@@ -146,6 +146,17 @@ def pages(site: Site, browser: Any) -> Iterator[Pages]:
     assert site.outside == [], f"pages asked for something outside landflow: {site.outside[:5]}"
 
 
+def submit(page: Any, target: Any) -> None:
+    """Click what submits a form or follows a link, and return once the new page has loaded.
+
+    Playwright's click returns when the navigation has started, not when the new document is parsed:
+    a `count()` or `get_attribute()` straight after can read a half-built page or the old one (CI once
+    counted 0 worklist rows on a page that had one). Every navigating click in these tests goes here.
+    """
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
 def screenshot(page: Any, name: str, tmp_path: Path, full_page: bool = True) -> Path:
     """docs/screenshots/<name>.png when missing or with LANDFLOW_WRITE_SCREENSHOTS=1 (so `make test`
     leaves the tree clean); otherwise into the test's temporary directory."""

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from engine.runtime import DossierState
 from engine.store import CaseEventRow, SignalRow, WorkItemRow
-from tests.web.conftest import Pages, Site, screenshot
+from tests.web.conftest import Pages, Site, screenshot, submit
 from tests.web.test_officer_pages import classes, open_dossier, open_items
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -58,8 +58,8 @@ def test_auditor_replays_a_dossier_event_by_event(site: Site, pages: Pages, tmp_
     page = pages.signed_in("auditor")
     assert page.url.endswith("/audit/dossiers")
     page.fill("#s-code", st.code)
-    page.click("form.filters button[type=submit]")
-    page.click(f"table[data-table=dossiers] a:text('{st.code}')")
+    submit(page, "form.filters button[type=submit]")
+    submit(page, f"table[data-table=dossiers] a:text('{st.code}')")
     assert page.locator("#verify").get_attribute("data-ok") == "true"
     assert page.locator("#replay-event").get_attribute("data-seq") == "4"
     assert "current" in classes(page, "send_form19")
@@ -89,7 +89,7 @@ def test_auditor_replays_a_dossier_event_by_event(site: Site, pages: Pages, tmp_
     plain.focus("#at")
     plain.keyboard.press("ArrowLeft")
     plain.keyboard.press("ArrowLeft")
-    plain.click("#replay-form button[type=submit]")
+    submit(plain, "#replay-form button[type=submit]")
     assert plain.locator("#replay-event").get_attribute("data-seq") == "2"
     assert "current" in classes(plain, "receive") and "current" not in classes(plain, "check_rights")
     assert page.js_errors == []
@@ -99,7 +99,7 @@ def test_auditor_reads_signals_and_the_kpi_dashboard(site: Site, pages: Pages, t
     page = pages.signed_in("auditor")
     page.goto(site.url("/audit/signals"))
     page.select_option("#g-kind", "returned")
-    page.click("form.filters button[type=submit]")
+    submit(page, "form.filters button[type=submit]")
     shown = page.locator("table[data-table=signals] tbody tr")
     with site.lf.db.read() as s:
         returned = s.scalar(select(func.count()).select_from(SignalRow).where(SignalRow.kind == "returned"))

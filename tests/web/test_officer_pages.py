@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.runtime import DossierState
 from engine.store import CaseEventRow, DossierRow, SignalRow, WorkItemRow
 from tests.conftest import VN
-from tests.web.conftest import Pages, Site, screenshot
+from tests.web.conftest import Pages, Site, screenshot, submit
 
 pytestmark = pytest.mark.xdist_group("browser")
 APPLICANT = {"name": "Lê Thị Thu", "id_number": "048190000123"}
@@ -52,12 +52,12 @@ def test_officers_complete_return_and_transfer_a_dossier(site: Site, pages: Page
     assert row.locator(".badge").inner_text() in ("Trong hạn", "Sắp đến hạn", "Quá hạn")
     screenshot(desk, "worklist", tmp_path)
     desk.fill("#f-code", st.code[-6:])
-    desk.click("form.filters button[type=submit]")
+    submit(desk, "form.filters button[type=submit]")
     assert desk.locator("table[data-table=worklist] tbody tr").count() >= 1
     assert all(st.code[-6:] in code for code in desk.locator("table[data-table=worklist] tbody td:first-child")
                .all_inner_texts())
 
-    desk.click(f"text={st.code}")
+    submit(desk, f"text={st.code}")
     assert desk.locator("h1 .code").inner_text() == st.code
     assert "current" in classes(desk, "receive") and "done" not in classes(desk, "check_rights")
     assert APPLICANT["name"] in desk.locator("dl.facts").first.inner_text()
@@ -65,7 +65,7 @@ def test_officers_complete_return_and_transfer_a_dossier(site: Site, pages: Page
     panel = desk.locator(f"#item-{item.id}")
     panel.locator(f"#item{item.id}-decision").select_option("accept")
     panel.locator(f"#item{item.id}-kind").select_option("transfer")
-    panel.locator("button[value=complete]").click()
+    submit(desk, panel.locator("button[value=complete]"))
     assert "Đã hoàn thành bước “Tiếp nhận, kiểm tra hồ sơ”" in flash(desk)
     assert "done" in classes(desk, "receive") and "current" in classes(desk, "check_rights")
     assert "taken" in classes(desk, "Flow_gw_receive_to_check_rights")
@@ -80,7 +80,7 @@ def test_officers_complete_return_and_transfer_a_dossier(site: Site, pages: Page
     panel.locator("summary", has_text="Trả về bước trước").click()
     panel.locator(f"#to-step-{check_item.id}").select_option("receive")
     panel.locator(f"#return-reason-{check_item.id}").fill("Thiếu hợp đồng chuyển nhượng có công chứng")
-    panel.locator("form[action$='/return'] button[type=submit]").click()
+    submit(branch, panel.locator("form[action$='/return'] button[type=submit]"))
     assert flash(branch) == "Đã trả hồ sơ về bước trước."
     assert "current" in classes(branch, "receive") and "returned" in classes(branch, "check_rights")
     with site.lf.db.read() as s:
@@ -93,7 +93,7 @@ def test_officers_complete_return_and_transfer_a_dossier(site: Site, pages: Page
     [again] = open_items(site, st.id)
     desk.locator(f"#item{again.id}-decision").select_option("accept")
     desk.locator(f"#item{again.id}-kind").select_option("inheritance")
-    desk.locator(f"#item-{again.id} button[value=complete]").click()
+    submit(desk, f"#item-{again.id} button[value=complete]")
     assert "Đã hoàn thành bước" in flash(desk)
     branch.reload()
     [check_again] = open_items(site, st.id)
@@ -103,7 +103,7 @@ def test_officers_complete_return_and_transfer_a_dossier(site: Site, pages: Page
     panel.locator("summary", has_text="Chuyển đơn vị hoặc cán bộ khác").click()
     panel.locator(f"#target-{check_again.id}").select_option("unit:CN-KV03")
     panel.locator(f"#transfer-reason-{check_again.id}").fill("Thửa đất thuộc địa bàn chi nhánh khu vực III")
-    panel.locator("form[action$='/transfer'] button[type=submit]").click()
+    submit(branch, panel.locator("form[action$='/transfer'] button[type=submit]"))
     assert flash(branch) == "Đã chuyển bước xử lý."
     assert "Chi nhánh Văn phòng Đăng ký đất đai khu vực III" in branch.locator("ul.others").inner_text()
     [moved] = open_items(site, st.id)
@@ -128,7 +128,7 @@ def test_someone_else_acted_first(site: Site, pages: Pages) -> None:
     second = first.context.new_page()
     first.goto(site.url(f"/dossiers/{st.id}"))
     second.goto(site.url(f"/dossiers/{st.id}"))
-    first.locator(f"#item-{item.id} form[action$='/claim'] button").click()
+    submit(first, f"#item-{item.id} form[action$='/claim'] button")
     assert "Anh/chị đã nhận xử lý bước" in flash(first)
     # the second tab still shows the dossier as it was: its form carries the old version
     second.locator(f"#item{item.id}-decision").select_option("accept")

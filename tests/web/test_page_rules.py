@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.store import CaseEventRow, DossierRow
-from tests.web.conftest import DESKTOP, PHONE, Pages, Site, screenshot
+from tests.web.conftest import DESKTOP, PHONE, Pages, Site, screenshot, submit
 from tests.web.test_officer_pages import open_dossier, open_items
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -88,10 +88,10 @@ def test_sign_in_page_and_a_refused_password(site: Site, pages: Pages, tmp_path:
 def test_english_switch(site: Site, pages: Pages) -> None:
     page = pages.signed_in("branch.haichau")
     assert page.locator("h1").inner_text() == "Việc cần xử lý"
-    page.click("a[lang=en]")
+    submit(page, "a[lang=en]")
     assert page.locator("h1").inner_text() == "Worklist"
     assert page.locator("html").get_attribute("lang") == "en"
-    page.click("a[lang=vi]")
+    submit(page, "a[lang=vi]")
     assert page.locator("h1").inner_text() == "Việc cần xử lý"
 
 

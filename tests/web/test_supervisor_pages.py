@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from config.settings import ROOT
 from engine.store import ProcedureVersionRow
-from tests.web.conftest import Pages, Site, screenshot
+from tests.web.conftest import Pages, Site, screenshot, submit
 
 pytestmark = pytest.mark.xdist_group("browser")
 ORIGINAL = (ROOT / "workflows" / "land" / "land_transfer.bpmn").read_text(encoding="utf-8")
@@ -59,12 +59,12 @@ def test_supervisor_checks_a_broken_file_then_deploys_a_fixed_one(site: Site, pa
     page = pages.signed_in("supervisor")
     assert page.url.endswith("/procedures")
     assert page.locator("table[data-table=procedures] tr", has_text="land_transfer").count() == 1
-    page.click("text=Kiểm tra hoặc triển khai tệp BPMN")
+    submit(page, "text=Kiểm tra hoặc triển khai tệp BPMN")
 
     bad = tmp_path / "land_transfer_broken.bpmn"
     bad.write_text(broken(), encoding="utf-8")
     page.set_input_files("#bpmn", str(bad))
-    page.click("button[value=check]")
+    submit(page, "button[value=check]")
     problems = table_rows(page, "problems")
     assert f"Có {len(problems)} lỗi" in page.locator("#lint-verdict").inner_text()
     assert {(r[0], r[1]) for r in problems} == {("check_rights", "step.sla"),
@@ -80,10 +80,10 @@ def test_supervisor_checks_a_broken_file_then_deploys_a_fixed_one(site: Site, pa
     good = tmp_path / "land_transfer.bpmn"
     good.write_text(fixed(), encoding="utf-8")
     page.set_input_files("#bpmn", str(good))
-    page.click("button[value=check]")
+    submit(page, "button[value=check]")
     assert "Không có lỗi" in page.locator("#lint-verdict").inner_text()
     assert table_rows(page, "sla")[0][:2] == ["tax_assess", "Xác định nghĩa vụ tài chính"]
-    page.click("form[action$='/procedures/deploy'] button[type=submit]")
+    submit(page, "form[action$='/procedures/deploy'] button[type=submit]")
 
     assert "Đã triển khai phiên bản 2 của land_transfer" in page.locator("p.flash").inner_text()
     assert "/procedures/land_transfer/diff" in page.url
