@@ -3,6 +3,7 @@ and signing the one signed decision (update_register) with a key registered for 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,20 +41,27 @@ def open_items(dossier: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Signer:
-    """Keys of the officers who sign decisions, made and registered (in the database) on first use."""
+    """Keys of the officers who sign decisions, made and registered (in the database) on first use.
+
+    The workload's threads share one Signer: the first use is under a lock, or two threads would each
+    make and register a key, the second registration rotating the first away, and the thread holding
+    the first key would sign decisions the server rightly refuses (CI saw that as a 403 bad_signature).
+    """
 
     def __init__(self, db: DemoDatabase, key_dir: Path):
         self.db, self.key_dir = db, key_dir
         self.keys: dict[str, Ed25519PrivateKey] = {}
+        self.lock = threading.Lock()
 
     def key(self, username: str) -> Ed25519PrivateKey:
-        if username not in self.keys:
-            lf = self.db.engine()
-            try:
-                self.keys[username] = officer_key(lf.db, self.key_dir, username, datetime.now(UTC))
-            finally:
-                lf.close()
-        return self.keys[username]
+        with self.lock:
+            if username not in self.keys:
+                lf = self.db.engine()
+                try:
+                    self.keys[username] = officer_key(lf.db, self.key_dir, username, datetime.now(UTC))
+                finally:
+                    lf.close()
+            return self.keys[username]
 
     def body(self, username: str, code: str, item: dict[str, Any]) -> dict[str, Any]:
         data = STEP_DATA[item["step"]]
