@@ -67,7 +67,7 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "tryItOutEnabled": True},
         API_SPEC_OPTIONS={
             "info": {"description": "Land-record dossiers under Vietnam's two-level local government. "
-                                    "Errors are application/problem+json; see README, 'HTTP API'."},
+                                    "Errors are application/problem+json; see docs/api.md in the repository."},
             "security": [{"bearer": []}],
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },

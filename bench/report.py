@@ -1,6 +1,6 @@
-"""`python -m bench.report [--readme]`: the README's Performance table, from bench/results/*.json.
+"""`python -m bench.report [--readme]`: the Performance table of docs/performance.md, from bench/results/*.json.
 
-With `--readme` the table replaces what stands between the README's `<!-- figures:begin -->` and
+With `--readme` the table replaces what stands between docs/performance.md's `<!-- figures:begin -->` and
 `<!-- figures:end -->` markers, so the figures quoted there are always the ones in bench/results/.
 """
 
@@ -117,7 +117,7 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def write_readme(path: Path = ROOT / "README.md") -> None:
+def write_readme(path: Path = ROOT / "docs" / "performance.md") -> None:
     text = path.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
