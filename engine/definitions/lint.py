@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..papers.requirements import PaperError
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import read
@@ -26,6 +27,7 @@ class LintReport:
     problems: list[Problem] = field(default_factory=list)
     six_clear: dict[str, dict[str, bool]] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    papers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -33,14 +35,18 @@ class LintReport:
 
     @property
     def completeness(self) -> float:
-        """Share of (step, clear) pairs satisfied, 0..1."""
+        """Share of (step, clear) pairs satisfied, 0..1, plus one cell for the procedure's list of
+        papers: what the applicant must bring is the desk's "clear work" at reception."""
         cells = [v for step in self.six_clear.values() for v in step.values()]
+        if self.six_clear:
+            cells.append(bool(self.papers))
         return sum(cells) / len(cells) if cells else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "name": self.name, "ok": self.ok,
                 "problems": [p.as_dict() for p in self.problems], "six_clear": self.six_clear,
-                "completeness": round(self.completeness, 4), "steps": self.steps}
+                "completeness": round(self.completeness, 4), "steps": self.steps,
+                "papers": self.papers}
 
 
 def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000) -> LintReport:
@@ -51,4 +57,9 @@ def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int 
         meta = read(root).meta if root is not None else None
     if meta is None:
         return LintReport(None, None, problems)
-    return LintReport(meta.key, meta.name, problems, meta.six_clear(), [s.as_dict() for s in meta.steps.values()])
+    try:
+        papers = [p.as_dict() for p in meta.papers()]
+    except PaperError:
+        papers = []  # already among the problems
+    return LintReport(meta.key, meta.name, problems, meta.six_clear(), [s.as_dict() for s in meta.steps.values()],
+                      papers)

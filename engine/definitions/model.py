@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..papers.requirements import Paper, papers_of
 from .forms import FormField
 
 
@@ -68,6 +69,10 @@ class ProcedureMeta:
     nodes: dict[str, NodeMeta] = field(default_factory=dict)
     flows: dict[str, FlowMeta] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
+
+    def papers(self) -> list[Paper]:
+        """The papers the applicant brings (`paper.*` properties); [] when none are listed."""
+        return papers_of(self.properties)
 
     def end_events(self) -> dict[str, NodeMeta]:
         return {k: n for k, n in self.nodes.items() if n.kind == "endEvent"}

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from ..calendar import DurationError, parse_duration
 from ..expressions import check_expression, check_script
+from ..papers.requirements import paper_problems
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
@@ -145,6 +146,8 @@ def _process_rules(doc: Document) -> list[Problem]:
                               "the remote-commune extension")
         if p:
             out.append(p)
+    for code, message in paper_problems(meta.properties):
+        out.append(Problem(f"{meta.key}/paper.{code}", "process.papers", message))
     return out
 
 
