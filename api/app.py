@@ -80,7 +80,7 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     app.extensions["landflow"] = lf
     problems.register(app)
     auth.init_app(app)
-    bodies.init_app(app, settings.max_body_bytes)
+    bodies.init_app(app, settings.max_body_bytes, settings.max_upload_bytes)
     headers.init_app(app)
     app.url_map.converters["id"] = IdConverter
     api = LandflowApi(app)

@@ -22,6 +22,9 @@ from .problems import ApiProblem
 
 # the API's and the pages' procedure uploads (a BPMN with its DMN files)
 UPLOADS = frozenset({"procedures.deploy", "procedures.validate", "web_procedures.check", "web_procedures.deploy"})
+# a dossier's papers (one scanned file each): LANDFLOW_MAX_UPLOAD_BYTES plus the multipart envelope
+FILE_UPLOADS = frozenset({"documents.add", "web_documents.upload", "web_reception.receive"})
+ENVELOPE = 64 * 1024
 MAX_DEPTH = 32
 
 
@@ -42,10 +45,12 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def init_app(app: Flask, max_body_bytes: int) -> None:
+def init_app(app: Flask, max_body_bytes: int, max_upload_bytes: int = 20_000_000) -> None:
     @app.before_request
     def guard_body() -> None:
-        if request.endpoint not in UPLOADS:
+        if request.endpoint in FILE_UPLOADS:
+            request.max_content_length = max_upload_bytes + ENVELOPE
+        elif request.endpoint not in UPLOADS:
             request.max_content_length = max_body_bytes
         if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
             return

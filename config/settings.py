@@ -48,6 +48,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
     "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
+    "LANDFLOW_BLOB_DIR": ("", "folder of the dossiers' files, content-addressed (default <var dir>/blobs)"),
+    "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
 }
 
@@ -104,6 +106,8 @@ class Settings:
     secret_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
+    blob_dir: Path = Path("var/blobs")
+    max_upload_bytes: int = 20_000_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -140,10 +144,14 @@ class Settings:
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),
+            blob_dir=_path(_get(e, "LANDFLOW_BLOB_DIR") or str(var_dir / "blobs")),
+            max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
+        if "blob_dir" not in overrides and not e.get("LANDFLOW_BLOB_DIR"):
+            values["blob_dir"] = Path(str(values["var_dir"])) / "blobs"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
         if values["cookie_secure"] not in ("auto", "1", "0"):

@@ -14,6 +14,7 @@ from config.settings import Settings
 from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
 from .org import DirectoryCache, seed_organisation
+from .papers.blobs import FolderBlobStore
 from .runtime import Runtime, RuntimeSettings
 from .runtime.succession import SuccessorLookup
 from .runtime.workflow import ProcedureCache, WorkflowCache
@@ -30,6 +31,7 @@ class Landflow:
     procedures: ProcedureCache
     workflows: WorkflowCache
     runtime: Runtime
+    blobs: FolderBlobStore
 
     def close(self) -> None:
         self.db.dispose()
@@ -48,7 +50,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
                         signature_window=settings.signature_window),
         procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )
-    return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime)
+    return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime,
+                    FolderBlobStore(settings.blob_dir))
 
 
 def load_bundled_organisation(settings: Settings) -> Organisation:

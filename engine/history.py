@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from . import signatures
 from .accountability import signals_for
 from .eventlog import GENESIS, SPIFF_EVENTS, event_hash, load_events
+from .papers.blobs import BlobStore
+from .papers.documents import document_problems
 from .runtime import fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.catchup import apply_spiff
@@ -177,7 +179,10 @@ def match_new_items(wf: Any, state: DossierState, fx: dict[str, Any], acted: int
     return None
 
 
-def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int) -> Verification:
+def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int,
+           blobs: BlobStore | None = None) -> Verification:
+    """Chain, replay against the projections and snapshot, signatures; with `blobs`, also that every file
+    the history names (`document_added`, `slip_issued`) is stored with exactly the bytes it names."""
     row = session.get(DossierRow, dossier_id)
     events = load_events(session, dossier_id)
     if row is None:
@@ -192,6 +197,8 @@ def verify(session: Session, procedures: wfm.ProcedureCache, dossier_id: int) ->
         if row.workflow_seq not in (0, moved):  # a cold load would skip (or replay) the wrong events
             replay_problems.append(f"dossier.workflow_seq: stored {row.workflow_seq}, the log's last workflow "
                                    f"event is {moved}")
+    if blobs is not None:
+        replay_problems += document_problems(session, dossier_id, blobs)
     result = Verification(dossier_id, len(events), chain_ok, not replay_problems, bad,
                           problems + replay_problems)
     if result.first_bad_seq is None and replayed.first_bad_seq is not None:

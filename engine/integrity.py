@@ -33,6 +33,7 @@ from . import audit
 from .chains import verify_chains
 from .checkpoints import load_verifying_key, verify_checkpoints
 from .history import Verification, verify
+from .papers.blobs import BlobStore, FolderBlobStore
 from .runtime.workflow import ProcedureCache
 from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, DossierRow
 
@@ -76,12 +77,12 @@ def dossier_ids(db: Database, after: int = 0, limit: int | None = None) -> list[
 
 
 def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int], report: IntegrityReport,
-                    progress: Callable[[int], None] | None = None) -> None:
+                    progress: Callable[[int], None] | None = None, blobs: BlobStore | None = None) -> None:
     """Layer 1 for these dossiers, one read transaction each (a long walk holds no snapshot open)."""
     for n, did in enumerate(ids, start=1):
         try:
             with db.read() as s:
-                result = verify(s, procedures, did)
+                result = verify(s, procedures, did, blobs)
             finding = dossier_finding(result)
             report.events += result.events
         except Exception as err:  # one unreadable dossier must not stop the check of all the others
@@ -98,18 +99,19 @@ CHUNK = 250  # dossiers per task handed to a verifying process
 _worker: tuple[Database, ProcedureCache] | None = None  # per verifying process (spawned, never forked)
 
 
-def _verify_chunk(url: str, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
+def _verify_chunk(url: str, blob_dir: str | None, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
     """In a worker process: verify some dossiers with that process's own connection and caches."""
     global _worker
     if _worker is None or _worker[0].url != url:
         _worker = (Database(url, pool_size=1), ProcedureCache())
     report = IntegrityReport()
-    verify_dossiers(*_worker, ids, report)
+    verify_dossiers(*_worker, ids, report, blobs=FolderBlobStore(Path(blob_dir)) if blob_dir else None)
     return report.events, report.findings
 
 
 def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], report: IntegrityReport,
-                    workers: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+                    workers: int | None = None, progress: Callable[[int], None] | None = None,
+                    blobs: FolderBlobStore | None = None) -> None:
     """Layer 1 on every core: each check is independent (its own chain, its own replay), so chunks of
     ids go to worker processes, and findings come back in id order. Processes, not threads: replay is
     Python (SpiffWorkflow) and holds the GIL. Spawned, not forked: no connection, lock or thread of
@@ -117,12 +119,13 @@ def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], re
     workers = workers or os.cpu_count() or 1
     chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
-        verify_dossiers(db, procedures, ids, report, progress)
+        verify_dossiers(db, procedures, ids, report, progress, blobs)
         return
     done = 0
+    check = partial(_verify_chunk, db.url, str(blobs.root) if blobs else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            for chunk, (n, found) in zip(chunks, pool.map(partial(_verify_chunk, db.url), chunks), strict=True):
+            for chunk, (n, found) in zip(chunks, pool.map(check, chunks), strict=True):
                 report.events += n
                 report.findings += found
                 report.dossiers += len(chunk)
@@ -173,10 +176,11 @@ def signed_heads_of(session: Session, dossier_id: int) -> tuple[int, list[dict[s
     return len(rows), drift
 
 
-def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int) -> IntegrityReport:
+def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int,
+               blobs: BlobStore | None = None) -> IntegrityReport:
     """One dossier: its chain, replay and signatures, and the heads of it that checkpoints signed."""
     report = IntegrityReport()
-    verify_dossiers(db, procedures, [dossier_id], report)
+    verify_dossiers(db, procedures, [dossier_id], report, blobs=blobs)
     with db.read() as s:
         report.checkpoints, drift = signed_heads_of(s, dossier_id)
     report.findings += drift
@@ -185,13 +189,13 @@ def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int) -> Int
 
 def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: Path,
                       progress: Callable[[int], None] | None = None, workers: int | None = None,
-                      replay: bool = True) -> IntegrityReport:
+                      replay: bool = True, blobs: FolderBlobStore | None = None) -> IntegrityReport:
     """Every layer over the whole database. `replay=False`: layer 1 is the hash chains only, streamed in
     bulk (engine/chains.py); the audit log and the checkpoints are checked either way."""
     report = IntegrityReport()
     ids = dossier_ids(db)
     if replay:
-        verify_parallel(db, procedures, ids, report, workers, progress)
+        verify_parallel(db, procedures, ids, report, workers, progress, blobs)
     else:
         report.events, report.findings = verify_chains(db, workers, progress)
         report.dossiers = len(ids)

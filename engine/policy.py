@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "invalid": 422}
 
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
-DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel")
+DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document")
 REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel"}
 # Roles that may read everything and act on nothing, whatever else the officer holds or wherever their
 # unit is: an auditor who could also move a dossier would be auditing their own acts.
@@ -39,6 +39,8 @@ RULES: dict[str, str] = {
     "stop": "a one_stop_desk officer of the receiving desk, at the applicant's request, with a reason",
     "cancel": "a one_stop_desk officer of the receiving desk or a supervisor, with a reason",
     "deploy": "a supervisor",
+    "add_document": "a one_stop_desk officer of the receiving desk, or an officer who may act on an open item of "
+                    "the dossier (its role in its unit, or the officer it was transferred to)",
 }
 # Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
@@ -126,6 +128,13 @@ def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -
         if "one_stop_desk" not in officer.roles or officer.unit != dossier.desk_unit:
             return Refusal("forbidden", "wrong_role", "only the receiving desk or a supervisor cancels")
         return None
+    if action == "add_document":
+        if "one_stop_desk" in officer.roles and officer.unit == dossier.desk_unit:
+            return None
+        if any(_may_hold(officer, i) is None for i in dossier.open_items()):
+            return None
+        return Refusal("forbidden", "wrong_unit",
+                       "only the receiving desk or the holder of the current step adds papers")
     return Refusal("invalid", "unknown_action", f"unknown action {action}")
 
 

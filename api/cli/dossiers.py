@@ -66,7 +66,7 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
             with console.status("verifying") as status:
                 report = verify_everything(lf.db, lf.procedures, lf.settings.checkpoint_key,
                                            lambda n: status.update(f"verifying: {n} dossier(s)"), workers,
-                                           replay=not chains)
+                                           replay=not chains, blobs=lf.blobs)
             seconds = time.perf_counter() - started
             for f in report.findings[:20]:
                 console.print(f"[red]{f['layer']}[/]: {f['message']}")
@@ -81,7 +81,7 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
             raise click.UsageError("name a dossier or use --all")
         did = dossier_id(lf, dossier)
         with lf.db.read() as s:
-            result = verify(s, lf.procedures, did)
+            result = verify(s, lf.procedures, did, lf.blobs)
         if not result.ok:
             console.print(f"[red]dossier {did}: first bad event {result.first_bad_seq}[/]: "
                           + "; ".join(result.problems[:3]))

@@ -9,6 +9,7 @@ from . import (
     audit,
     auth,
     decisions,
+    documents,
     dossiers,
     health,
     history,
@@ -20,8 +21,8 @@ from . import (
     worklist,
 )
 
-MODULES = (health, auth, units, procedures, dossiers, actions, decisions, history, worklist, signals, reports, audit,
-           officers)
+MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, history, worklist, signals,
+           reports, audit, officers)
 
 
 def register(api: Api) -> None:

@@ -60,13 +60,13 @@ def verify_all(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             exists = queries.visible(s, queries.Scope(None, ""), did)
         if not exists:
             raise ApiProblem(404, "not_found", f"dossier {did} does not exist")
-        return integrity_body(verify_one(lf.db, lf.procedures, did), "dossier", [did], False), {}
+        return integrity_body(verify_one(lf.db, lf.procedures, did, lf.blobs), "dossier", [did], False), {}
     cursor = pagination.decode(args.get("cursor"), (int,))
     limit = args["limit"]
     ids = dossier_ids(lf.db, cursor[0] if cursor else 0, limit + 1)
     page = ids[:limit]
     report = IntegrityReport()
-    verify_dossiers(lf.db, lf.procedures, page, report)
+    verify_dossiers(lf.db, lf.procedures, page, report, blobs=lf.blobs)
     first_page = cursor is None
     if first_page:
         verify_organisation(lf.db, lf.settings.checkpoint_key, report)

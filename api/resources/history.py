@@ -65,4 +65,4 @@ def verify_dossier(dossier_id: int) -> dict[str, Any]:
     visible_dossier(dossier_id)
     lf = engine()
     with lf.db.read() as s:
-        return verify(s, lf.procedures, dossier_id).as_dict()
+        return verify(s, lf.procedures, dossier_id, lf.blobs).as_dict()

@@ -165,7 +165,7 @@ def timeline(dossier_id: int) -> Any:
     at = max(1, min(total, at))
     with engine.db.read() as s:
         replayed = replay(s, engine.procedures, dossier_id, at)
-        check = verify(s, engine.procedures, dossier_id) if request.args.get("fragment") != "1" else None
+        check = verify(s, engine.procedures, dossier_id, engine.blobs) if request.args.get("fragment") != "1" else None
     state = replayed.state
     hl = highlight(state, replayed.workflow, meta)
     event = events[at - 1]
