@@ -177,6 +177,11 @@ class Localities:
         return cls(units, entries, aliases)
 
     # ---- look-up ----------------------------------------------------------------------------------
+    def old_names(self) -> list[str]:
+        """Every name (with spellings and earlier names) that leads to an old unit, as written in the data:
+        what a search that ignores tone marks compares against."""
+        return sorted({e.unit.name for es in self._entries.values() for e in es})
+
     def normalise(self, name: str) -> str:
         """The matching key of a commune-level name: NFC, case, spacing, type prefix, tone position and
         Roman numerals do not matter. A key, not a display form."""

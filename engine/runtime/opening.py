@@ -20,6 +20,7 @@ from ..definitions import DefinitionRefused, check
 from ..definitions.registry import Deployed, deploy
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
+from ..papers.reception import check_reception
 from ..policy import check_deploy, check_open
 from ..store import CodeCounterRow, DossierRow
 from . import fastforward
@@ -78,9 +79,10 @@ class OpeningMixin:
     def open(self: Runtime, officer: Officer, procedure: str, commune: str | None, applicant: dict[str, Any],
              parcel: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
              version: int | None = None, days_spent: int = 0, parent_id: int | None = None,
-             resume_at: str | None = None) -> DossierState:
+             resume_at: str | None = None, reception: dict[str, Any] | None = None) -> DossierState:
         """Receive a dossier. `commune` may be None only for a procedure that resolves its jurisdiction
-        (process property `jurisdiction_from`); `resume_at` opens it at a later step (fastforward)."""
+        (process property `jurisdiction_from`); `resume_at` opens it at a later step (fastforward);
+        `reception` is how it came and the papers ticked (engine/papers/reception.py)."""
         try:
             self.check(check_open(officer))
             problems = _check_data(applicant, "applicant") + _check_data(parcel or {}, "parcel") + \
@@ -95,7 +97,7 @@ class OpeningMixin:
                 raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
             with self.db.transaction() as conn:
                 state, wf = self.open_in(conn, officer, procedure, commune, applicant, parcel or {}, data or {},
-                                         version, days_spent, parent_id, resume_at)
+                                         version, days_spent, parent_id, resume_at, reception)
             self.workflows.put(state.id, state.version, wf)
             return state
         except CommandRefused as err:
@@ -106,12 +108,15 @@ class OpeningMixin:
     def open_in(self: Runtime, s: Connection, officer: Officer, key: str, commune: str | None,
                 applicant: dict[str, Any], parcel: dict[str, Any], data: dict[str, Any], version: int | None,
                 days_spent: int, parent_id: int | None, resume_at: str | None = None,
-                ) -> tuple[DossierState, BpmnWorkflow]:
+                reception: dict[str, Any] | None = None) -> tuple[DossierState, BpmnWorkflow]:
         """Open a dossier inside the caller's transaction (a continuation opens one while it finishes
         another). Returns the state and the live workflow, for the caller to cache after commit."""
         from .commands import Work
 
         proc = self._procedure(s, key, version)
+        received, problems = check_reception(reception, proc.meta.papers())
+        if problems:
+            raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
         directory = self.directory.get()
         if commune is None and not proc.meta.properties.get("jurisdiction_from"):
             raise refuse("invalid", "invalid_data", f"procedure {key} needs the parcel's commune")
@@ -167,6 +172,8 @@ class OpeningMixin:
         if days_spent:
             payload["days_spent"] = {"days": days_spent, "deducted": deducted,
                                      "clock": self.settings.transitional_clock}
+        if received is not None:
+            payload["reception"] = received
         if carried:
             payload["resume_at"] = resume_at
             payload["carried"] = carried
