@@ -93,3 +93,11 @@ def _successors(query: str, directory: Directory, localities: Localities, seen: 
         return []
     return [CommuneMatch(found.unit_code, unit.name,
                          f"{found.old_name} ({found.old_district}) nay thuộc {unit.name} từ 01/07/2025")]
+
+
+def exact_commune(query: str, directory: Directory) -> str | None:
+    """The code of the one current unit named `query` (marks, case, prefix ignored), else None."""
+    key = _without_prefix(fold(query))
+    codes = [u.code for u in directory.units.values()
+             if directory.is_commune(u.code) and _without_prefix(fold(u.name)) == key]
+    return codes[0] if len(codes) == 1 else None

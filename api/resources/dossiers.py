@@ -8,9 +8,11 @@ from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from engine import queries
+from engine.communes import exact_commune, find_communes
 
 from .. import pagination
 from ..auth import current_officer, engine
+from ..problems import ApiProblem
 from ..schemas.common import ETAG_HEADERS, PAGE_HEADERS
 from ..schemas.dossiers import DossierFilterSchema, DossierSchema, DossierSummarySchema, OpenDossierSchema
 from .views import after_command, dossier_response, etag, summary_dict, visible_dossier
@@ -26,11 +28,30 @@ blp = Blueprint("dossiers", __name__, description="Dossiers")
 def open_dossier(body: dict[str, Any]) -> tuple[Response, int, dict[str, str]]:
     """Receive a dossier at the caller's one-stop desk: code, deadlines and first step are decided."""
     lf = engine()
-    state = lf.runtime.open(current_officer(), body["procedure"], body["commune"], body["applicant"],
-                            body["parcel"], body["data"], version=body.get("version"))
+    state = lf.runtime.open(current_officer(), body["procedure"], commune_code(body["commune"]), body["applicant"],
+                            body["parcel"], body["data"], version=body.get("version"),
+                            reception=body.get("reception"))
     data, headers = after_command(state.id)
     headers["Location"] = url_for("dossiers.get_dossier", dossier_id=state.id)
     return data, 201, headers
+
+
+def commune_code(given: str | None) -> str | None:
+    """A unit code as given, or the one current ward, commune or special zone with that name (marks and
+    case ignored). An old or partial name is not guessed: 422 with what it could mean (the reception
+    page offers the same matches to choose from)."""
+    lf = engine()
+    directory = lf.directory.get()
+    if given is None or given in directory.units:
+        return given
+    code = exact_commune(given, directory)
+    if code is not None:
+        return code
+    localities = lf.runtime.successors.localities() if lf.runtime.successors else None
+    hints = [f"{m.code} {m.name}" + (f" ({m.note})" if m.note else "") for m in find_communes(given, directory,
+                                                                                         localities)[:5]]
+    raise ApiProblem(422, "invalid_data", f"commune {given!r} names no single current unit"
+                     + (f"; it may be: {'; '.join(hints)}" if hints else ""))
 
 
 @blp.route("/dossiers", methods=["GET"])

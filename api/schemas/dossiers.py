@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageArgsSchema
+from engine.papers.reception import CHANNELS, FORMS, ID_KINDS, MAX_COUNT
 
 STATUSES = ("new", "in_progress", "awaiting_supplement", "done", "stopped", "cancelled")
 ITEM_STATES = ("ready", "claimed", "done", "cancelled")
@@ -12,17 +13,44 @@ INT_MAX = 2**31 - 1  # the database column is a 32-bit integer
 NAME = fields.String(validate=validate.Length(min=1, max=64))
 
 
+class RepresentativeSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id_number = fields.String(validate=validate.Length(max=40))
+    address = fields.String(validate=validate.Length(max=400))
+    phone = fields.String(validate=validate.Length(max=40))
+    email = fields.String(validate=validate.Length(max=200))
+    authorisation = fields.String(validate=validate.Length(max=400),
+                                  metadata={"description": "the paper that authorises them (văn bản ủy quyền)"})
+
+
 class ApplicantSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id_kind = fields.String(validate=validate.OneOf(ID_KINDS),
+                            metadata={"description": "cccd (12 digits), passport, other; checks id_number"})
     id_number = fields.String(validate=validate.Length(max=40), metadata={"description": "CCCD / passport"})
     address = fields.String(validate=validate.Length(max=400))
     phone = fields.String(validate=validate.Length(max=40))
+    email = fields.String(validate=validate.Length(max=200))
+    representative = fields.Nested(RepresentativeSchema, metadata={"description": "an authorised representative"})
+
+
+class ReceivedPaperSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    form = fields.String(load_default="original", validate=validate.OneOf(FORMS))
+    count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_COUNT))
+
+
+class ReceptionSchema(Schema):
+    channel = fields.String(load_default="in_person", validate=validate.OneOf(CHANNELS))
+    papers = fields.List(fields.Nested(ReceivedPaperSchema), load_default=list,
+                         metadata={"description": "the papers ticked on the procedure's checklist"})
 
 
 class OpenDossierSchema(Schema):
     procedure = fields.String(required=True, validate=validate.Length(min=1, max=64))
     commune = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=32),
-                            metadata={"description": "code of the parcel's ward, commune or special zone"})
+                            metadata={"description": "code of the parcel's ward, commune or special zone, or its "
+                                                     "current name (marks and case ignored)"})
     applicant = fields.Nested(ApplicantSchema, required=True)
     parcel = fields.Dict(keys=NAME, values=fields.Raw(allow_none=True), load_default=dict,
                          metadata={"description": "e.g. {sheet, number, area, address}"})
@@ -30,6 +58,7 @@ class OpenDossierSchema(Schema):
                        metadata={"description": "initial procedure data (plain values)"})
     version = fields.Integer(validate=validate.Range(min=1, max=INT_MAX),
                              metadata={"description": "procedure version; default the latest"})
+    reception = fields.Nested(ReceptionSchema, metadata={"description": "how it came and the papers received"})
 
 
 class WorkItemSchema(Schema):

@@ -60,3 +60,31 @@ def missing_required(reception: dict[str, Any] | None, papers: list[Paper]) -> l
     """Required papers not ticked: the desk asks for them (a supplement) or refuses; it never guesses."""
     ticked = {e["code"] for e in (reception or {}).get("papers", [])}
     return [p for p in papers if p.required and p.code not in ticked]
+
+
+ID_KINDS = ("cccd", "passport", "other")
+
+
+def check_applicant(applicant: dict[str, Any]) -> list[str]:
+    """The identity number checked for its kind: a citizen ID (CCCD, the personal identification number)
+    is 12 digits; a passport 6–12 letters and digits; other papers are taken as written. Phone and email
+    are checked for shape only: the desk reads them back to the applicant."""
+    problems: list[str] = []
+    kind = applicant.get("id_kind")
+    number = str(applicant.get("id_number") or "").strip()
+    if kind is not None and kind not in ID_KINDS:
+        problems.append(f"applicant.id_kind must be one of {', '.join(ID_KINDS)}")
+    if kind == "cccd" and not (len(number) == 12 and number.isdigit()):
+        problems.append("applicant.id_number: a citizen ID (CCCD) is 12 digits")
+    if kind == "passport" and not (6 <= len(number) <= 12 and number.isalnum() and number.isascii()):
+        problems.append("applicant.id_number: a passport number is 6 to 12 letters and digits")
+    phone = str(applicant.get("phone") or "").replace(" ", "").replace(".", "")
+    if phone and not (phone.lstrip("+").isdigit() and 9 <= len(phone.lstrip("+")) <= 15):
+        problems.append("applicant.phone: 9 to 15 digits, e.g. 0905123456")
+    email = str(applicant.get("email") or "")
+    if email and (email.count("@") != 1 or "." not in email.split("@")[1] or " " in email):
+        problems.append("applicant.email is not an email address")
+    rep = applicant.get("representative")
+    if rep is not None and (not isinstance(rep, dict) or not str(rep.get("name") or "").strip()):
+        problems.append("applicant.representative needs at least a name")
+    return problems

@@ -20,7 +20,7 @@ from ..definitions import DefinitionRefused, check
 from ..definitions.registry import Deployed, deploy
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
-from ..papers.reception import check_reception
+from ..papers.reception import check_applicant, check_reception
 from ..policy import check_deploy, check_open
 from ..store import CodeCounterRow, DossierRow
 from . import fastforward
@@ -89,6 +89,8 @@ class OpeningMixin:
                 _check_data(data or {}, "data")
             if isinstance(applicant, dict) and not str(applicant.get("name") or "").strip():
                 problems.append("applicant.name is required")
+            if isinstance(applicant, dict):
+                problems += check_applicant(applicant)
             if isinstance(data, dict):
                 problems += [f"data: {k} is a reserved name" for k in data if k in RESERVED]
             if isinstance(days_spent, bool) or not isinstance(days_spent, int) or days_spent < 0:
