@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "invalid": 422}
 
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
-DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document")
+DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document", "issue_slip")
 REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel"}
 # Roles that may read everything and act on nothing, whatever else the officer holds or wherever their
 # unit is: an auditor who could also move a dossier would be auditing their own acts.
@@ -41,6 +41,8 @@ RULES: dict[str, str] = {
     "deploy": "a supervisor",
     "add_document": "a one_stop_desk officer of the receiving desk, or an officer who may act on an open item of "
                     "the dossier (its role in its unit, or the officer it was transferred to)",
+    "issue_slip": "a one_stop_desk officer of the receiving desk (also once the dossier is finished), or an officer "
+                  "of a unit holding an open item of the dossier",
 }
 # Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
@@ -101,6 +103,12 @@ def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -
     refusal = _read_only(officer)
     if refusal:
         return refusal
+    if action == "issue_slip":  # a refusal or stop notice is printed after the dossier has ended
+        if "one_stop_desk" in officer.roles and officer.unit == dossier.desk_unit:
+            return None
+        if any(i.unit == officer.unit for i in dossier.open_items()):
+            return None
+        return Refusal("forbidden", "wrong_unit", "only the receiving desk or a unit holding the dossier issues slips")
     if dossier.is_finished:
         return Refusal("conflict", "finished", f"the dossier is {dossier.status}")
     if action == "receive_supplement":

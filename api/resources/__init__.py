@@ -17,12 +17,13 @@ from . import (
     procedures,
     reports,
     signals,
+    slips,
     units,
     worklist,
 )
 
-MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, history, worklist, signals,
-           reports, audit, officers)
+MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
+           signals, reports, audit, officers)
 
 
 def register(api: Api) -> None:

@@ -121,4 +121,37 @@ def document_problems(session: Session, dossier_id: int, blobs: BlobStore) -> li
         if wrong:
             what = f"paper {doc.paper}" if doc.paper else doc.kind
             problems.append(f"document {doc.name!r} ({what}, event {doc.seq}, sha256 {doc.sha256[:12]}…): {wrong}")
+    for slip in issued_slips(session, dossier_id):
+        wrong = blobs.check(slip["sha256"], slip["size"])
+        if wrong:
+            problems.append(f"slip {slip['slip']} {slip['number']} (event {slip['seq']}): {wrong}")
     return problems
+
+
+def record_slip(runtime: Runtime, officer: Officer, dossier_id: int, kind: str, as_of: int, number: str,
+                pdf: bytes, blobs: BlobStore) -> DossierState:
+    """`slip_issued`: the PDF stored by its hash and named in the chain, once per distinct slip (printing the
+    same slip again gives the same bytes and records nothing new: callers check `issued_slips` first)."""
+    sha = digest(pdf)
+
+    def body(work: Any) -> None:
+        if blobs.put(pdf) != sha:
+            from ..runtime.errors import refuse
+
+            raise refuse("conflict", "blob_mismatch", "the stored slip differs from the one rendered")
+        runtime.emit(work, "slip_issued", {"slip": kind, "as_of": as_of, "number": number, "size": len(pdf),
+                                           "sha256": sha})
+
+    return runtime._dossier_command("issue_slip", officer, dossier_id, None, body)
+
+
+def issued_slips(session: Session, dossier_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(select(CaseEventRow.seq, CaseEventRow.at, CaseEventRow.actor, CaseEventRow.payload)
+                           .where(CaseEventRow.dossier_id == dossier_id, CaseEventRow.type == "slip_issued")
+                           .order_by(CaseEventRow.seq)).all()
+    out = []
+    for seq, at, actor, payload in rows:
+        p = json.loads(payload) if isinstance(payload, str) else payload
+        out.append({"seq": seq, "at": at, "actor": actor, **{k: p[k] for k in ("slip", "as_of", "number", "size",
+                                                                               "sha256")}})
+    return out

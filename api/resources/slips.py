@@ -1,0 +1,101 @@
+"""The official slips of a dossier as PDF: issue one (recorded `slip_issued`), print one again, list them.
+
+A slip is built from the dossier's events up to `as_of` (a receipt: the opened event by default), so
+printing it again gives the same bytes; the first issue of those bytes is recorded in the dossier's
+chain with their SHA-256 and the PDF kept in the blob store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine.papers.blobs import digest
+from engine.papers.documents import issued_slips, record_slip
+from engine.papers.slips import KINDS, SlipUnavailable, build_slip
+
+from ..auth import current_officer, engine
+from ..disposition import disposition
+from ..problems import ApiProblem
+from ..slips import lookup_address, render_pdf
+from .views import visible_dossier
+
+blp = Blueprint("slips", __name__, description="Official one-stop slips (Circular 03/2025/TT-VPCP) as PDF")
+
+
+class SlipArgsSchema(Schema):
+    as_of = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                           metadata={"description": "the event the slip is as of (receipt: 1; others: the latest)"})
+
+
+class IssuedSlipSchema(Schema):
+    seq = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    slip = fields.String()
+    as_of = fields.Integer()
+    number = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+def slip_pdf(dossier_id: int, kind: str, as_of: int | None) -> tuple[bytes, Any]:
+    lf = engine()
+    if kind not in KINDS:
+        raise ApiProblem(404, "not_found", f"no slip of kind {kind!r}; kinds: {', '.join(KINDS)}")
+    view = visible_dossier(dossier_id)
+    try:
+        with lf.db.read() as s:
+            slip = build_slip(s, lf.procedures, lf.directory.get(), lf.calendar, dossier_id, kind,
+                              as_of if as_of is not None else (1 if kind == "receipt" else None))
+    except SlipUnavailable as err:
+        raise ApiProblem(409, "slip_unavailable", str(err)) from None
+    return render_pdf(slip, lookup_address(lf.settings.public_url, view.code), lf.calendar.tz), slip
+
+
+def pdf_response(pdf: bytes, slip: Any) -> Response:
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = disposition(f"{slip.code}-{slip.kind}.pdf", inline=True)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@blp.route("/dossiers/<id:dossier_id>/slips/<string:kind>", methods=["POST"])
+@blp.arguments(SlipArgsSchema, location="query")
+@blp.response(200, content_type="application/pdf")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def issue(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
+    """Issue the slip: the PDF, recorded in the dossier's history the first time these bytes are issued."""
+    lf = engine()
+    pdf, slip = slip_pdf(dossier_id, kind, args.get("as_of"))
+    with lf.db.read() as s:
+        known = {x["sha256"] for x in issued_slips(s, dossier_id)}
+    if digest(pdf) not in known:
+        record_slip(lf.runtime, current_officer(), dossier_id, kind, slip.as_of, slip.number, pdf, lf.blobs)
+    return pdf_response(pdf, slip)
+
+
+@blp.route("/dossiers/<id:dossier_id>/slips/<string:kind>", methods=["GET"])
+@blp.arguments(SlipArgsSchema, location="query")
+@blp.response(200, content_type="application/pdf")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def reprint(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
+    """The same slip again (nothing recorded): the same bytes as when it was issued."""
+    pdf, slip = slip_pdf(dossier_id, kind, args.get("as_of"))
+    return pdf_response(pdf, slip)
+
+
+@blp.route("/dossiers/<id:dossier_id>/slips", methods=["GET"])
+@blp.response(200, IssuedSlipSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+def list_slips(dossier_id: int) -> list[dict[str, Any]]:
+    visible_dossier(dossier_id)
+    with engine().db.read() as s:
+        return issued_slips(s, dossier_id)
