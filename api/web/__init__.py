@@ -23,11 +23,11 @@ from werkzeug.wrappers import Response
 from config.settings import Settings
 
 from .. import problems
-from . import actions, audit, csrf, headers, i18n, officer, procedures, reports, session, signin
+from . import actions, audit, csrf, headers, i18n, officer, papers, procedures, reception, reports, session, signin
 from .common import directory
 from .labels import DEADLINE, STATUS
 
-BLUEPRINTS = (signin.bp, officer.bp, actions.bp, procedures.bp, audit.bp, reports.bp)
+BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp)
 log = logging.getLogger("landflow.web")
 
 
@@ -40,6 +40,8 @@ def nav() -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     if roles & directory().step_roles():
         out.append(("web_officer.worklist", _("Worklist"), "/worklist"))
+    if "one_stop_desk" in roles:
+        out.append(("web_reception.start", _("Receive a dossier"), "/reception"))
     out.append(("web_audit.search", _("Dossiers"), "/audit/dossiers"))
     out.append(("web_procedures.index", _("Procedures"), "/procedures"))
     out.append(("web_reports.signals", _("Signals"), "/audit/signals"))

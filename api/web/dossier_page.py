@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine import queries
 from engine.accounts import Account
 from engine.definitions.model import ProcedureMeta, StepMeta
 from engine.history import replay
+from engine.papers.documents import Document, documents, issued_slips
+from engine.papers.requirements import Paper
+from engine.papers.slips import available_slips
 from engine.queries import DossierView, ItemView
 
 from . import stepforms
@@ -59,6 +63,12 @@ class DossierPage:
     problems: list[str] = field(default_factory=list)
     failed: str = ""                                   # "<action>:<item id>" of the refused form
     submitted: Mapping[str, Any] = field(default_factory=dict)
+    documents: list[Document] = field(default_factory=list)
+    papers: list[Paper] = field(default_factory=list)       # the procedure's checklist, for the upload form
+    slips: list[str] = field(default_factory=list)          # kinds this history can state
+    issued: list[dict[str, Any]] = field(default_factory=list)
+    can_add_document: bool = False
+    can_issue_slips: bool = False
 
     def value(self, action: str, item: int | None, name: str) -> str:
         """What the officer typed in the refused form (so nothing is lost), else ''."""
@@ -136,13 +146,19 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
             time_left(engine.calendar, item.due, now, soon)))
     desk = "one_stop_desk" in account.roles and account.unit == d.desk_unit
     holding_units = {i.unit for i in d.work_items if i.state in queries.OPEN_ITEM}
-    return DossierPage(
+    with engine.db.read() as s:
+        docs, kinds, issued = documents(s, d.id), available_slips(s, d.id), issued_slips(s, d.id)
+    page = DossierPage(
         d, proc.name, meta, svg, deadline, panels, others,
         can_receive_supplement=not finished and desk and paused,
         can_apologise=not finished and not d.apologised and account.unit in holding_units,
         can_stop=not finished and desk,
         can_cancel=not finished and (desk or "supervisor" in account.roles),
         failed=failed, submitted=values)
+    page.documents, page.papers, page.slips, page.issued = docs, meta.papers(), kinds, issued
+    page.can_add_document = not finished and (desk or bool(panels))
+    page.can_issue_slips = desk or account.unit in holding_units
+    return page
 
 
 def item_state(item: ItemView) -> str:
@@ -151,7 +167,23 @@ def item_state(item: ItemView) -> str:
     return label(OUTCOME, item.outcome)
 
 
+SLIP_TITLES = {"receipt": _l("Receipt and appointment slip"), "supplement": _l("Supplement request"),
+               "refusal": _l("Refusal slip"), "apology": _l("Apology with a new date"),
+               "stop": _l("Notice of stopping"), "control": _l("Process-control slip")}
+
+
+DOC_KINDS = {"received": _l("paper received"), "supplement": _l("paper supplemented"), "result": _l("result")}
+
+
+def paper_name(papers: list[Paper]) -> Any:
+    names = {p.code: p.name for p in papers}
+    return lambda code: names.get(code or "", code or "")
+
+
 def describe(page: DossierPage) -> dict[str, Any]:
     """Helpers the template needs beside the page."""
     return {"page": page, "d": page.dossier, "unit_name": unit_name, "role_name": role_name,
+            "slip_title": lambda k: str(SLIP_TITLES.get(k, k)), "doc_kind_label": lambda k: str(DOC_KINDS.get(k, k)),
+            "paper_name": paper_name(page.papers),
+            "size": lambda n: f"{n / 1024:,.0f} KB".replace(",", "."),
             "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k)}

@@ -228,3 +228,17 @@ def _handovers(st: Any, events: list[CaseEventRow], unit_name: Any, officer_name
         rows.append(Handover(unit_name(last.unit), officer_name(last.done_by), "Người nộp hồ sơ", None, last.done_at,
                              st.due_at, _result(last.done_at, st.due_at, calendar), "trả kết quả"))
     return sorted(rows, key=lambda r: r.at)
+
+
+def available_slips(session: Session, dossier_id: int) -> list[str]:
+    """The kinds of slip this dossier's history has something to state for, in the forms' order."""
+    from sqlalchemy import select
+
+    rows = session.execute(select(CaseEventRow.type, CaseEventRow.payload).where(
+        CaseEventRow.dossier_id == dossier_id,
+        CaseEventRow.type.in_(("opened", "supplement_requested", "completed", "apologised", "stopped")))).all()
+    types = {t for t, _ in rows}
+    refused = any(t == "completed" and '"refused":true' in p.replace(" ", "") for t, p in rows)
+    have = {"receipt": "opened" in types, "supplement": "supplement_requested" in types, "refusal": refused,
+            "apology": "apologised" in types, "stop": "stopped" in types, "control": "opened" in types}
+    return [k for k in KINDS if have[k]]

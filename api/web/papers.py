@@ -1,0 +1,124 @@
+"""The dossier page's papers and slips: attach a scan, download one, issue or print a slip.
+
+Each act goes to the engine (`add_document`, `issue_slip`), which decides who may and records it;
+reading follows the dossier's read scope (404 otherwise, as for the dossier page).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Response, abort, request, send_file
+from flask_babel import gettext as _
+
+from engine import queries
+from engine.papers.blobs import HEX, digest
+from engine.papers.documents import Upload, UploadRefused, add_document, documents, issued_slips, record_slip
+from engine.papers.slips import KINDS, SlipUnavailable, build_slip
+from engine.runtime import CommandRefused
+
+from ..disposition import disposition
+from ..slips import lookup_address, render_pdf
+from .common import directory, lf, refusal_message, say
+from .pages import blueprint
+from .reception import upload_words
+from .session import redirect_to, signed_in, signed_in_account
+
+bp = blueprint("web_documents", __name__)
+
+
+def _readable(dossier_id: int) -> queries.DossierView:
+    view = queries.dossier(lf().db, queries.Scope.of(signed_in_account().officer()), dossier_id)
+    if view is None:
+        abort(404)
+    return view
+
+
+@bp.post("/dossiers/<id:dossier_id>/documents")
+@signed_in()
+def upload(dossier_id: int) -> Any:
+    _readable(dossier_id)
+    engine = lf()
+    storage = request.files.get("file")
+    paper = request.form.get("paper") or None
+    kind = request.form.get("kind") or "received"
+    if storage is None or not storage.filename:
+        say(_("Choose a file to attach."), "error")
+        return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+    try:
+        up = Upload.of(storage.read(engine.settings.max_upload_bytes + 1), storage.filename,
+                       engine.settings.max_upload_bytes)
+        add_document(engine.runtime, signed_in_account().officer(), dossier_id, up, engine.blobs, paper=paper,
+                     kind=kind)
+    except UploadRefused as err:
+        say(_("The file was refused: %(why)s", why=upload_words(err.code)), "error")
+        return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+    except CommandRefused as err:
+        say(refusal_message(err), "error")
+        return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+    say(_("The file %(name)s is attached to the dossier.", name=up.filename), "success")
+    return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+
+
+@bp.get("/dossiers/<id:dossier_id>/documents/<sha256>")
+@signed_in()
+def download(dossier_id: int, sha256: str) -> Any:
+    _readable(dossier_id)
+    engine = lf()
+    if not HEX.match(sha256):
+        abort(404)
+    with engine.db.read() as s:
+        named = [d for d in documents(s, dossier_id) if d.sha256 == sha256]
+    data = engine.blobs.get(sha256) if named else None
+    if data is None:
+        abort(404)
+    resp = send_file(io.BytesIO(data), mimetype=named[-1].media_type, as_attachment=True,
+                     download_name=named[-1].name, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _slip(dossier_id: int, kind: str) -> tuple[bytes, Any]:
+    view = _readable(dossier_id)
+    engine = lf()
+    if kind not in KINDS:
+        abort(404)
+    try:
+        with engine.db.read() as s:
+            slip = build_slip(s, engine.procedures, directory(), engine.calendar, dossier_id, kind,
+                              1 if kind == "receipt" else None)
+    except SlipUnavailable:
+        abort(404)
+    return render_pdf(slip, lookup_address(engine.settings.public_url, view.code), engine.calendar.tz), slip
+
+
+def _pdf(pdf: bytes, slip: Any) -> Response:
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = disposition(f"{slip.code}-{slip.kind}.pdf", inline=True)
+    return resp
+
+
+@bp.post("/dossiers/<id:dossier_id>/slips/<kind>")
+@signed_in()
+def issue(dossier_id: int, kind: str) -> Any:
+    """Issue (the first time these bytes are issued, recorded) and show the PDF to print."""
+    engine = lf()
+    pdf, slip = _slip(dossier_id, kind)
+    with engine.db.read() as s:
+        known = {x["sha256"] for x in issued_slips(s, dossier_id)}
+    if digest(pdf) not in known:
+        try:
+            record_slip(engine.runtime, signed_in_account().officer(), dossier_id, kind, slip.as_of, slip.number,
+                        pdf, engine.blobs)
+        except CommandRefused as err:
+            say(refusal_message(err), "error")
+            return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+    return _pdf(pdf, slip)
+
+
+@bp.get("/dossiers/<id:dossier_id>/slips/<kind>")
+@signed_in()
+def reprint(dossier_id: int, kind: str) -> Any:
+    pdf, slip = _slip(dossier_id, kind)
+    return _pdf(pdf, slip)
