@@ -16,7 +16,8 @@ LANDFLOW_DEMO_DOSSIERS ?= 2000
 
 .PHONY: install run test lint soak bench clean translations
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'

@@ -23,3 +23,10 @@ if [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
+
+# pdftoppm (Debian's poppler-utils): the slip tests turn PDF pages into PNG to decode their QR code
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "pdftoppm not found: installing Debian's poppler-utils" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+fi
