@@ -27,10 +27,12 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .org import Officer
+from .search import patterns as search_patterns
 from .store import (
     CaseEventRow,
     Database,
     DossierRow,
+    DossierSearchRow,
     ProcedureVersionRow,
     SignalRow,
     UnitRow,
@@ -218,9 +220,13 @@ def dossier_count(db: Database) -> int:
 def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = None, unit: str | None = None,
              procedure: str | None = None, overdue: bool | None = None, code: str | None = None,
              before_id: int | None = None, limit: int = 50, received_from: datetime | None = None,
-             received_before: datetime | None = None, code_contains: str | None = None) -> Page:
+             received_before: datetime | None = None, code_contains: str | None = None,
+             applicant: str | None = None, id_number: str | None = None, phone: str | None = None,
+             parcel: str | None = None) -> Page:
     """Newest first. `unit` narrows to the dossiers that unit touched; `overdue` = open and past due;
-    `received_from` / `received_before` to a period of receipt; `code_contains` to codes containing it."""
+    `received_from` / `received_before` to a period of receipt; `code_contains` to codes containing it;
+    `applicant` (any part of the name, marks ignored), `id_number`, `phone`, `parcel` ("sheet/number")
+    through the dossier's search line (engine/search.py)."""
     q = (select(DossierRow, ProcedureVersionRow.version)
          .join(ProcedureVersionRow, ProcedureVersionRow.id == DossierRow.procedure_version_id)
          .where(_scope_clause(scope)))
@@ -241,6 +247,11 @@ def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = 
         q = q.where(DossierRow.received_at >= received_from)
     if received_before is not None:
         q = q.where(DossierRow.received_at < received_before)
+    wanted = search_patterns(applicant, id_number, phone, parcel)
+    if wanted:
+        q = q.join(DossierSearchRow, DossierSearchRow.dossier_id == DossierRow.id)
+        for pattern in wanted:
+            q = q.where(DossierSearchRow.line.like(pattern, escape="\\"))
     if before_id is not None:
         q = q.where(DossierRow.id < before_id)
     with db.read() as s:

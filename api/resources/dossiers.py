@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, url_for
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from engine import queries
 from engine.communes import exact_commune, find_communes
@@ -55,7 +56,7 @@ def commune_code(given: str | None) -> str | None:
 
 
 @blp.route("/dossiers", methods=["GET"])
-@blp.arguments(DossierFilterSchema, location="query")
+@blp.arguments(DossierFilterSchema, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, DossierSummarySchema(many=True), headers=PAGE_HEADERS)
 @blp.alt_response(400, response="BAD_REQUEST")
 def list_dossiers(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -65,7 +66,9 @@ def list_dossiers(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
     now = lf.clock.now()
     page = queries.dossiers(lf.db, queries.Scope.of(current_officer()), now, status=args.get("status"),
                             unit=args.get("unit"), procedure=args.get("procedure"), overdue=args.get("overdue"),
-                            code=args.get("code"), before_id=cursor[0] if cursor else None, limit=args["limit"])
+                            code=args.get("code"), before_id=cursor[0] if cursor else None, limit=args["limit"],
+                            applicant=args.get("applicant"), id_number=args.get("id_number"), phone=args.get("phone"),
+                            parcel=args.get("parcel"))
     rows = [summary_dict(d, now) for d in page.rows]
     return rows, pagination.next_headers([rows[-1]["id"]] if page.more else None)
 

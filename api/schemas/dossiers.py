@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.schemas.common import PageArgsSchema
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS, MAX_COUNT
@@ -108,11 +108,20 @@ class DossierSchema(DossierSummarySchema):
 
 
 class DossierFilterSchema(PageArgsSchema):
+    class Meta:
+        unknown = RAISE  # `?applicant=XYZ` once answered every dossier: a parameter nobody reads is an error
+
     status = fields.String(validate=validate.OneOf(STATUSES))
     unit = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "touched by this unit"})
     procedure = fields.String(validate=validate.Length(min=1, max=64))
     overdue = fields.Boolean(metadata={"description": "true: in progress and past due"})
     code = fields.String(validate=validate.Length(min=1, max=64))
+    applicant = fields.String(validate=validate.Length(min=1, max=200),
+                              metadata={"description": "any part of the applicant's name; marks and case ignored"})
+    id_number = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "identity number"})
+    phone = fields.String(validate=validate.Length(min=1, max=40))
+    parcel = fields.String(validate=validate.Length(min=1, max=90),
+                           metadata={"description": "map sheet and parcel number as 'sheet/number', e.g. 12/345"})
 
 
 class WorkSchema(WorkItemSchema):

@@ -22,7 +22,8 @@ from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
 from ..papers.reception import check_applicant, check_reception
 from ..policy import check_deploy, check_open
-from ..store import CodeCounterRow, DossierRow
+from ..search import search_line
+from ..store import CodeCounterRow, DossierRow, DossierSearchRow
 from . import fastforward
 from . import workflow as wfm
 from .deadlines import dossier_due, limit_for, procedure_limit
@@ -32,6 +33,7 @@ from .state import DossierState
 if TYPE_CHECKING:
     from .commands import Runtime, Work
 
+SEARCH = DossierSearchRow.__table__
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_JSON_BYTES = 32_000
 RESERVED = {"commune", "remote", "procedure", "parcel", "applicant", "dossier_code"}
@@ -143,6 +145,7 @@ class OpeningMixin:
             "desk_unit": officer.unit, "applicant": "{}", "parcel": "{}", "status": "new", "received_at": at,
             "version": 0, "last_seq": 0, "head_hash": "", "next_item": 1, "snapshot_seq": 0, "workflow_seq": 0,
             "supplement_count": 0, "apologised": False, "remote": False, "days_spent_before": 0}).scalar_one()
+        s.execute(insert(SEARCH), {"dossier_id": dossier_id, "line": search_line(applicant, parcel)})
         state = DossierState(id=dossier_id, desk_unit=officer.unit, commune=commune)
         wf_data = workflow_data(data, {"commune": commune, "remote": remote, "procedure": proc.key,
                                        "parcel": parcel, "applicant": applicant, "code": code})

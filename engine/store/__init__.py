@@ -11,6 +11,7 @@ from .models import (
     CodeCounterRow,
     DeadlineNoticeRow,
     DossierRow,
+    DossierSearchRow,
     DossierStateRow,
     ItemFactRow,
     JurisdictionRow,
@@ -25,6 +26,7 @@ from .models import (
 
 __all__ = [
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
-    "Database", "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
+    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]

@@ -139,6 +139,15 @@ class DossierRow(Base):
     overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)  # due_at of the dossier_overdue notice
 
 
+class DossierSearchRow(Base):
+    """One search line per dossier (engine/search.py), written at opening: applicant and parcel found by
+    name, identity number, phone, map sheet and parcel number without scanning JSON."""
+
+    __tablename__ = "dossier_search"
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    line: Mapped[str] = mapped_column(String(600))
+
+
 class DossierStateRow(Base):
     """The SpiffWorkflow state of a dossier without its spec: a snapshot, not the truth."""
 

@@ -62,3 +62,33 @@ def test_bad_reception_input_is_422_and_opens_nothing(sign_in: Any, demo_lf: Lan
     assert resp.status_code == 422, resp.get_data(as_text=True)
     assert words in resp.get_data(as_text=True)
     assert len(desk.get("/api/v1/dossiers").json) == before
+
+
+def test_dossiers_are_found_by_name_identity_phone_and_parcel(sign_in: Any) -> None:
+    desk = sign_in("desk.haichau")
+    first = desk.post("/api/v1/dossiers", json=body()).json["id"]
+    other = body(applicant={"name": "Trần Thị Bình", "id_kind": "cccd", "id_number": "048190009999",
+                            "phone": "0912000111"}, parcel={"sheet": "7", "number": "88"})
+    second = desk.post("/api/v1/dossiers", json=other).json["id"]
+
+    def found(**query: str) -> list[int]:
+        resp = desk.get("/api/v1/dossiers", query_string=query)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return [d["id"] for d in resp.json]
+
+    assert found(applicant="nguyen van") == [first]
+    assert found(applicant="NGUYỄN văn an") == [first]
+    assert found(applicant="thi binh") == [second]
+    assert found(id_number="048190009999") == [second]
+    assert found(phone="0905123456") == [first]       # typed without the spaces it was given with
+    assert found(parcel="7/88") == [second]
+    assert found(parcel="7/8") == []                  # the whole parcel number, not a part of it
+    assert found(applicant="nguyen", phone="0912000111") == []
+    assert set(found()) >= {first, second}
+
+
+def test_an_unknown_query_parameter_is_a_400_not_every_dossier(sign_in: Any) -> None:
+    resp = sign_in("desk.haichau").get("/api/v1/dossiers", query_string={"applicantt": "XYZ"})
+    assert resp.status_code == 400
+    assert resp.headers["Content-Type"] == "application/problem+json"
+    assert "applicantt" in resp.get_data(as_text=True)
