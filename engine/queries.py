@@ -125,6 +125,14 @@ class WorkView:
     procedure: str
     dossier_status: str
     dossier_due: datetime | None
+    applicant_json: str | None = None
+
+    @property
+    def applicant_name(self) -> str:
+        try:
+            return str(json.loads(self.applicant_json or "{}").get("name", ""))
+        except ValueError:
+            return ""
 
 
 def _touched_by(unit: str) -> ColumnElement[bool]:
@@ -326,7 +334,7 @@ def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, in
     ids = (select(picked.c.id).order_by(picked.c.due_at.is_(None), picked.c.due_at, picked.c.id).limit(n)
            .scalar_subquery())
     q = (select(*_I_COLS, WorkItemRow.dossier_id, DossierRow.code, DossierRow.procedure, DossierRow.status,
-                DossierRow.due_at)
+                DossierRow.due_at, DossierRow.applicant)
          .join(DossierRow, DossierRow.id == WorkItemRow.dossier_id)
          .where(WorkItemRow.id.in_(ids))
          .order_by(WorkItemRow.due_at.is_(None), WorkItemRow.due_at, WorkItemRow.id))

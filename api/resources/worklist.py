@@ -41,7 +41,8 @@ def worklist(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]
     for w in page.rows:
         row = item_dict(w.item)
         row.update(dossier=w.dossier_id, dossier_code=w.dossier_code, procedure=w.procedure,
-                   dossier_status=w.dossier_status, dossier_due=w.dossier_due)
+                   dossier_status=w.dossier_status, dossier_due=w.dossier_due,
+                   applicant_name=w.applicant_name)
         rows.append(row)
     last = page.rows[-1].item if page.rows and page.more else None
     return rows, pagination.next_headers([iso(last.due) if last.due else "", last.id] if last else None)

@@ -130,6 +130,7 @@ class WorkSchema(WorkItemSchema):
     procedure = fields.String(required=True)
     dossier_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     dossier_due = fields.AwareDateTime(required=True, allow_none=True)
+    applicant_name = fields.String(metadata={"description": "the applicant, as the desk recorded the name"})
 
 
 class WorklistArgsSchema(Schema):

@@ -67,7 +67,8 @@ def search() -> Any:
         engine.db, queries.Scope.of(account.officer()), engine.clock.now(), status=status, unit=unit,
         procedure=procedure, code_contains=code, before_id=before, limit=PAGE,
         received_from=local_start(first) if first else None,
-        received_before=local_start(last + timedelta(days=1)) if last else None)
+        received_before=local_start(last + timedelta(days=1)) if last else None,
+        **{k: (args.get(k) or "").strip()[:200] or None for k in ("applicant", "id_number", "phone", "parcel")})
     rows = [{"id": d.id, "code": d.code, "procedure": names.get(d.procedure, d.procedure),
              "version": d.procedure_version,
              "status": d.status, "commune": unit_name(d.commune), "desk": unit_name(d.desk_unit),

@@ -81,11 +81,14 @@ FIELD = {
     "receipt_no": _l("Receipt number"), "received_date": _l("Date received"), "refusal_reason": _l("Refusal reason"),
     "remeasured": _l("Re-measured"), "return_reason": _l("Reason for returning"),
     "target_procedure": _l("Target procedure"), "total_area": _l("Total area (m²)"),
+    "collected_by": _l("Result collected by"), "collector_id_number": _l("Collector's identity number"),
+    "collected_via": _l("Collected how"),
 }
 CHOICE = {
     "accept": _l("Accept"), "refuse": _l("Refuse"), "transfer": _l("Transfer"), "inheritance": _l("Inheritance"),
     "donation": _l("Donation"), "capital_contribution": _l("Capital contribution"), "split": _l("Split"),
     "merge": _l("Merge"), "district": _l("District"), "province": _l("Province"),
+    "in_person": _l("In person at the desk"), "post": _l("By post"), "online": _l("Online"),
 }
 APPLICANT = {"name": _l("Name"), "id_number": _l("ID number")}
 PARCEL = {"sheet": _l("Map sheet"), "number": _l("Parcel number"), "area": _l("Area (m²)"), "id": _l("Parcel id"),

@@ -8,13 +8,13 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from engine import queries
+from engine import desk, queries
 from engine.jsoncanon import iso, parse_iso
 
 from .. import pagination
 from ..problems import ApiProblem
 from . import dossier_page
-from .common import lf, unit_name
+from .common import lf, officer_name, unit_name
 from .i18n import time_left, when
 from .labels import DEADLINE, ITEM_STATE, label
 from .pages import blueprint
@@ -65,20 +65,26 @@ def worklist() -> Any:
                             procedure=procedure, state=state, code=code)
     now = engine.clock.now()
     soon = engine.calendar.minutes(engine.settings.due_soon)
+    back = desk.sent_back(engine.db, [(w.dossier_id, w.item.ordinal) for w in page.rows])
     rows = []
     for w in page.rows:
         left = time_left(engine.calendar, w.item.due, now, soon)
         holder = ""
         if w.item.assignee == account.username:
             holder = _("claimed by you") if w.item.state == "claimed" else _("transferred to you")
+        sent = back.get((w.dossier_id, w.item.ordinal))
+        note = _("sent back by %(who)s: %(why)s", who=officer_name(sent.actor), why=sent.reason) if sent else ""
         rows.append({"code": w.dossier_code, "dossier": w.dossier_id, "procedure": names.get(w.procedure, w.procedure),
-                     "step": w.item.name, "state": w.item.state, "holder": holder, "unit": unit_name(w.item.unit),
+                     "applicant": w.applicant_name, "step": w.item.name, "note": note,
+                     "state": w.item.state, "holder": holder, "unit": unit_name(w.item.unit),
                      "due": w.item.due, "left": left.phrase, "deadline": left.status})
     table = Table("worklist", _("Work items"), [
         Column("code", _("Dossier"), show=lambda v, r: Markup('<a href="{}">{}</a>').format(
             url_for("web_officer.dossier", dossier_id=r["dossier"]), v)),
+        Column("applicant", _("Applicant")),
         Column("procedure", _("Procedure")),
-        Column("step", _("Step")),
+        Column("step", _("Step"), show=lambda v, r: escape(v) + (Markup('<br><small class="sent-back">{}</small>')
+                                                                 .format(r["note"]) if r["note"] else "")),
         Column("state", _("State"), text=lambda v: label(ITEM_STATE, v),
                show=lambda v, r: escape(label(ITEM_STATE, v)) + (Markup("<br><small>{}</small>").format(r["holder"])
                                                                  if r["holder"] else "")),
@@ -96,8 +102,44 @@ def worklist() -> Any:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         more = url_for("web_officer.worklist", **args,
                        cursor=pagination.encode([iso(last.due) if last.due else "", last.id]))
+    waiting, collecting = desk_tables(account, names) if "one_stop_desk" in account.roles else (None, None)
     return render_template("worklist.html", table=table, names=names, procedure=procedure, state=state,
-                           code=code or "", more=more)
+                           code=code or "", more=more, waiting=waiting, collecting=collecting)
+
+
+def handback_steps() -> dict[str, set[str]]:
+    """Per procedure (latest versions), the steps marked `handback`: handing the result to the applicant."""
+    out: dict[str, set[str]] = {}
+    for p in queries.latest_procedures(lf().db):
+        steps: set[str] = set()
+        for node in p.meta.get("nodes", []):
+            if len(node) > 4 and isinstance(node[4], dict) and node[4].get("handback") == "true":
+                steps.add(node[0])
+        if steps:
+            out[p.key] = steps
+    return out
+
+
+def desk_tables(account: Any, names: dict[str, str]) -> tuple[Table, Table]:
+    """The desk's two other piles: dossiers waiting for the applicant's papers, results to hand back."""
+    engine = lf()
+    waiting = [{"code": w.code, "dossier": w.id, "procedure": names.get(w.procedure, w.procedure),
+                "applicant": w.applicant, "since": w.since, "asked": w.asked, "by": officer_name(w.asked_by)}
+               for w in desk.awaiting_supplement(engine.db, account.unit)]
+    link = lambda v, r: Markup('<a href="{}">{}</a>').format(  # noqa: E731
+        url_for("web_officer.dossier", dossier_id=r["dossier"]), v)
+    t1 = Table("awaiting-supplement", _("Waiting for the applicant's supplement"), [
+        Column("code", _("Dossier"), show=link), Column("applicant", _("Applicant")),
+        Column("procedure", _("Procedure")), Column("asked", _("Papers asked for")),
+        Column("by", _("Asked by")), Column("since", _("Since"), show=lambda v, r: when(v)),
+    ], waiting, empty=_("No dossier is waiting for a supplement."))
+    ready = [{"code": code, "dossier": did, "procedure": names.get(proc, proc), "applicant": who, "since": since}
+             for did, code, proc, who, since in desk.awaiting_collection(engine.db, account.unit, handback_steps())]
+    t2 = Table("awaiting-collection", _("Results awaiting collection"), [
+        Column("code", _("Dossier"), show=link), Column("applicant", _("Applicant")),
+        Column("procedure", _("Procedure")), Column("since", _("Ready since"), show=lambda v, r: when(v)),
+    ], ready, empty=_("No result is waiting to be handed back."))
+    return t1, t2
 
 
 @bp.get("/dossiers/<id:dossier_id>")
