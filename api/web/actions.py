@@ -126,6 +126,8 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
     step = meta.steps.get(item.step)
     form = step.form if step is not None else ()
     data = stepforms.submission(form, request.form)
+    if stepforms.is_handback(meta, item.step) and not all(data.get(k) for k in stepforms.HANDBACK_FIELDS):
+        return _("Write who collects the result and their identity number before handing it back.")
     officer = account.officer()
     signature = None
     if step is not None and step.signed:

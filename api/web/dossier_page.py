@@ -69,6 +69,7 @@ class DossierPage:
     issued: list[dict[str, Any]] = field(default_factory=list)
     can_add_document: bool = False
     can_issue_slips: bool = False
+    awaiting_collection: bool = False                       # the result is ready and waits for the applicant
 
     def value(self, action: str, item: int | None, name: str) -> str:
         """What the officer typed in the refused form (so nothing is lost), else ''."""
@@ -140,8 +141,10 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
         step = meta.steps.get(item.step)
         units, people = _transfer_options(account, item)
         form_values = values if failed == f"complete:{item.id}" else None
+        handback = stepforms.is_handback(meta, item.step)
         panels.append(ItemPanel(
-            item, step, stepforms.fields(step.form if step else (), form_values), item.assignee == account.username,
+            item, step, stepforms.fields(step.form if step else (), form_values, handback),
+            item.assignee == account.username,
             _return_targets(d, item, meta), units, people, bool(step and step.signed), demo_signing(engine, account),
             time_left(engine.calendar, item.due, now, soon)))
     desk = "one_stop_desk" in account.roles and account.unit == d.desk_unit
@@ -158,6 +161,8 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     page.documents, page.papers, page.slips, page.issued = docs, meta.papers(), kinds, issued
     page.can_add_document = not finished and (desk or bool(panels))
     page.can_issue_slips = desk or account.unit in holding_units
+    page.awaiting_collection = any(i.state in queries.OPEN_ITEM and stepforms.is_handback(meta, i.step)
+                                   for i in d.work_items)
     return page
 
 

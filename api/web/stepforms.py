@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.definitions.forms import FormField
+from engine.definitions.model import ProcedureMeta
 
 from .labels import CHOICE, field_label, label
 
@@ -39,15 +40,26 @@ def widget_of(f: FormField) -> str:
     return {"number": "number", "integer": "integer", "bool": "yesno", "date": "date", "choice": "select"}[f.type]
 
 
-def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = None) -> list[FieldView]:
+def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = None,
+           handback: bool = False) -> list[FieldView]:
     values = submitted or {}
     out = []
     for f in form:
         value = values.get(PREFIX + f.name, "")
+        required = f.required or (handback and f.name in HANDBACK_FIELDS)
         out.append(FieldView(
-            f.name, PREFIX + f.name, f.type, field_label(f.name), f.required, widget_of(f),
+            f.name, PREFIX + f.name, f.type, field_label(f.name), required, widget_of(f),
             tuple((c, label(CHOICE, c)) for c in f.choices), str(value)))
     return out
+
+
+HANDBACK_FIELDS = ("collected_by", "collector_id_number")
+
+
+def is_handback(meta: ProcedureMeta, step: str) -> bool:
+    """A step marked `handback`: the result goes to the applicant, and the page asks who collects it."""
+    node = meta.nodes.get(step)
+    return node is not None and node.properties.get("handback") == "true"
 
 
 def submission(form: tuple[FormField, ...], posted: Mapping[str, Any]) -> dict[str, Any]:
