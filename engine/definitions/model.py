@@ -69,10 +69,15 @@ class ProcedureMeta:
     nodes: dict[str, NodeMeta] = field(default_factory=dict)
     flows: dict[str, FlowMeta] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
+    paper_order: list[str] = field(default_factory=list)
 
     def papers(self) -> list[Paper]:
-        """The papers the applicant brings (`paper.*` properties); [] when none are listed."""
-        return papers_of(self.properties)
+        """The papers the applicant brings (`paper.*` properties), in the file's order; [] when none."""
+        listed = papers_of(self.properties)
+        if self.paper_order:  # stored metadata is canonical JSON (sorted keys): the file's order is kept here
+            rank = {code: n for n, code in enumerate(self.paper_order)}
+            listed.sort(key=lambda p: rank.get(p.code, len(rank)))
+        return listed
 
     def end_events(self) -> dict[str, NodeMeta]:
         return {k: n for k, n in self.nodes.items() if n.kind == "endEvent"}
@@ -86,6 +91,7 @@ class ProcedureMeta:
             "nodes": [[n.id, n.kind, n.name, n.lane, n.properties] for n in self.nodes.values()],
             "flows": [[f.id, f.source, f.target, f.condition, f.name] for f in self.flows.values()],
             "decisions": self.decisions,
+            **({"paper_order": self.paper_order} if self.paper_order else {}),
         }
 
     @classmethod
@@ -99,6 +105,7 @@ class ProcedureMeta:
             nodes={n[0]: NodeMeta(n[0], n[1], n[2], n[3], n[4]) for n in d["nodes"]},
             flows={f[0]: FlowMeta(f[0], f[1], f[2], f[3], f[4]) for f in d["flows"]},
             decisions=d.get("decisions", []),
+            paper_order=d.get("paper_order", []),
         )
 
     def six_clear(self) -> dict[str, dict[str, bool]]:

@@ -129,6 +129,7 @@ def read(root: etree._Element) -> Document:
         remote_extension=pprops.get("remote_extension"),
         sla_setting=pprops.get("sla_setting"),
         properties=pprops,
+        paper_order=[name[len("paper."):] for name in pprops if name.startswith("paper.")],
     )
     for elem in process.iter():
         tag = _local(elem.tag)

@@ -60,3 +60,25 @@ def test_every_bundled_procedure_lists_its_papers_with_a_legal_basis(key: str) -
     assert all(p["legal_basis"] for p in report.papers)
     assert all(p["condition"] for p in report.papers if not p["required"])
     assert len({p["code"] for p in report.papers}) == len(report.papers)
+
+
+def test_the_files_order_survives_the_stored_metadata() -> None:
+    """Stored procedure metadata is canonical JSON with sorted keys; the checklist keeps the file's order."""
+    import json
+
+    from engine.definitions.model import ProcedureMeta
+    from engine.jsoncanon import canonical
+
+    bpmn, dmns = read("land_transfer")
+    report = lint(bpmn.encode(), dmns, ROLES)
+    meta = ProcedureMeta.from_dict(json.loads(canonical(_meta("land_transfer").as_dict())))
+    assert [p.code for p in meta.papers()] == [p["code"] for p in report.papers]
+    assert [p.code for p in meta.papers()][:2] == ["don_mau_18", "giay_chung_nhan"]
+
+
+def _meta(key: str) -> object:
+    from engine.definitions.reader import read as read_doc
+    from engine.definitions.xmlsafe import parse_xml
+
+    root, _ = parse_xml(read(key)[0].encode(), "bpmn", 2_000_000)
+    return read_doc(root).meta
