@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import queries
 from engine.accountability import KINDS
+from engine.digitisation import digitisation
 from engine.kpi import KpiRow, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
 from engine.kpi_trends import signal_trend
@@ -27,7 +28,7 @@ from engine.kpi_trends import signal_trend
 from . import charts
 from .audit import local_start, parse_day
 from .common import directory, lf, officer_name, unit_name
-from .i18n import pct, when
+from .i18n import number, pct, when
 from .labels import RATING, SIGNAL, label
 from .pages import blueprint
 from .session import signed_in, signed_in_account
@@ -139,6 +140,7 @@ def kpi() -> Any:
         by_unit = kpi_report(s, "unit", start, end, now, rules)
         by_officer = kpi_report(s, "officer", start, end, now, rules)
         trend = signal_trend(s, tz, first, last)
+        digitised = digitisation(s, start, end)
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
                   _kpi_rows([r for r in by_unit.rows if r.key != "-"], unit_name), _("No work in this period."))
     ranked = sorted((r for r in by_officer.rows if r.key not in ("-", "system")),
@@ -165,7 +167,8 @@ def kpi() -> Any:
         Column("total", _("Total"), numeric=True)],
         [{"period": s.strftime("%d/%m/%Y"), **{k: trend.counts[k][i] for k in kinds},
           "total": sum(trend.counts[k][i] for k in kinds)} for i, s in enumerate(trend.starts)])
-    csv = answer_csv([units, officers, desks, trend_table])
+    digit_table = digitisation_table(digitised)
+    csv = answer_csv([units, officers, desks, trend_table, digit_table])
     if csv is not None:
         return csv
     unit_bars = [charts.Bar(f"{unit_name(r.key)}", r.on_time_rate, pct(r.on_time_rate), _tone(r.on_time_rate))
@@ -185,4 +188,24 @@ def kpi() -> Any:
     }
     return render_template("kpi.html", first=first, last=last, units=units, officers=officers, desks=desks,
                            trend=trend_table, charts=charts_, overall=overall, trend_days=trend.days,
-                           six_clear=by_unit.six_clear, today=date.today())
+                           six_clear=by_unit.six_clear, today=date.today(), digitisation=digit_table)
+
+
+def digitisation_table(rows: list[Any]) -> Table:
+    """Decision 766 group 4 per receiving desk (engine/digitisation.py: indicators 4.1 and 4.2 measured)."""
+    def ind(row: Any, code: str) -> Any:
+        return next(i for i in row.indicators if i.code == code)
+
+    return Table("kpi-digitisation", _("Digitisation (Decision 766, group 4)"), [
+        Column("key", _("Unit code"), csv_only=True),
+        Column("name", _("Desk")),
+        Column("received", _("Received"), numeric=True),
+        Column("digitised_rate", _("Digitised (4.2)"), numeric=True, text=lambda v: v, show=lambda v, r: pct(v)),
+        Column("finished", _("Finished with result"), numeric=True),
+        Column("e_result_rate", _("Electronic result (4.1)"), numeric=True, text=lambda v: v,
+               show=lambda v, r: pct(v)),
+        Column("points", _("Points measured (of 10)"), numeric=True, text=lambda v: v, show=lambda v, r: number(v, 2)),
+    ], [{"key": r.key, "name": unit_name(r.key) if r.key != "all" else _("All"),
+         "received": ind(r, "4.2").denominator, "digitised_rate": ind(r, "4.2").rate,
+         "finished": ind(r, "4.1").denominator, "e_result_rate": ind(r, "4.1").rate, "points": r.points}
+        for r in rows], _("No dossier received in this period."))

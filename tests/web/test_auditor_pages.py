@@ -129,7 +129,8 @@ def test_auditor_reads_signals_and_the_kpi_dashboard(site: Site, pages: Pages, t
     visible = headers(page, "kpi-units")
     assert [h for h in rows[0] if h in visible] == visible and len(rows[0]) > len(visible)  # the CSV has every column
     got = {r[0]: (int(r[2]), int(r[3])) for r in rows[1:]}
-    assert got == {u: (handled[u], on_time[u]) for u in handled}
+    # a unit listed for its other figures (an overdue open item) handled nothing: the oracle says 0 for it too
+    assert got == {u: (handled[u], on_time[u]) for u in set(handled) | set(got)}
     bars = page.locator("svg.hbars").first.locator("g.bar")
     assert bars.count() == len(handled)
     for i in range(bars.count()):
