@@ -1,13 +1,12 @@
 """The one-stop slips as A4 PDF: Jinja templates rendered by WeasyPrint with Debian's fonts, the QR by segno.
 
 The data comes from engine.papers.slips (the dossier's events only). The PDF carries no "now": its
-metadata dates are the slip's own instant and the document identifier is derived from the slip's
-content, so the same slip renders to the same bytes (tests/api/test_slips.py renders twice).
+metadata dates are the slip's own instant (and WeasyPrint derives the document identifier from the
+content), so the same slip renders to the same bytes (tests/api/test_slips.py renders twice).
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,13 +53,12 @@ def render_pdf(slip: Slip, lookup_url: str, tz: ZoneInfo) -> bytes:
     from weasyprint import HTML
 
     html = render_html(slip, lookup_url, tz)
-    ident = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
     doc = HTML(string=html, base_url=str(TEMPLATES)).render()
     doc.metadata.title = f"{slip.title} – {slip.code}"
     doc.metadata.authors = [slip.agency]
     doc.metadata.created = doc.metadata.modified = slip.issued_at.astimezone(tz).isoformat(timespec="seconds")
     doc.metadata.generator = "landflow"
-    return doc.write_pdf(identifier=ident)  # type: ignore[no-any-return]
+    return doc.write_pdf()  # type: ignore[no-any-return]
 
 
 def lookup_address(base_url: str, code: str) -> str:
