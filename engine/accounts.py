@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,9 +59,17 @@ def token_digest(token: str) -> str:
 
 # -- reading ----------------------------------------------------------------------------------------
 
+def normal_username(typed: str) -> str:
+    """The username a sign-in means: surrounding blanks dropped, case folded, Unicode NFC. The account
+    look-up and the failed-sign-in limit (api/limits.py) both key on it, so no spelling of one name
+    (`'  Desk.HaiChau'`) looks up the account while counting as another name."""
+    return unicodedata.normalize("NFC", typed.strip().casefold())
+
+
 def get_account(db: Database, username: str) -> Account | None:
+    """The account a sign-in names (`normal_username` of what was typed), or None."""
     with db.read() as s:
-        row = s.scalar(select(OfficerRow).where(OfficerRow.username == username))
+        row = s.scalar(select(OfficerRow).where(OfficerRow.username == normal_username(username)))
         return None if row is None else _account(row)
 
 
