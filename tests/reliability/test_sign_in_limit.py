@@ -19,6 +19,7 @@ from engine.accounts import normal_username
 from engine.bootstrap import build
 from engine.clock import FixedClock
 from tests.conftest import local
+from tests.support.figures import Figures
 from tests.web.conftest import csrf_of
 
 from .conftest import DemoDatabase
@@ -52,7 +53,7 @@ def test_one_normalisation_for_the_look_up_and_the_limit() -> None:
     assert normal_username("  Desk.HaiChau ") == "desk.haichau"
 
 
-def test_spellings_of_one_username_share_its_count_on_the_pages(client: FlaskClient) -> None:
+def test_spellings_of_one_username_share_its_count_on_the_pages(client: FlaskClient, figures: Figures) -> None:
     spellings = [" " * i + "desk.haichau" for i in range(RATE - 2)] + ["DESK.HaiChau", "desk.haichau\t "]
     assert [page_sign_in(client, name, "wrong") for name in spellings] == [401] * RATE
     # each of those spellings signs in as desk.haichau, so the limit holds for every one of them
@@ -61,9 +62,11 @@ def test_spellings_of_one_username_share_its_count_on_the_pages(client: FlaskCli
     assert api_sign_in(client, "  DESK.haichau", "demo") == 429
     # another officer is not held up
     assert page_sign_in(client, "land.haichau", "demo") == 303
+    figures.add("hostile", RATE + 3)
+    figures.add("refusals_checked", 3)
 
 
-def test_the_api_and_the_pages_share_one_counter(client: FlaskClient) -> None:
+def test_the_api_and_the_pages_share_one_counter(client: FlaskClient, figures: Figures) -> None:
     assert [api_sign_in(client, "desk.haichau", "wrong") for _ in range(RATE)] == [401] * RATE
     assert page_sign_in(client, "desk.haichau", "demo") == 429  # locked on the API: locked on the pages
     assert [page_sign_in(client, "branch.haichau", "wrong") for _ in range(RATE)] == [401] * RATE
@@ -73,3 +76,5 @@ def test_the_api_and_the_pages_share_one_counter(client: FlaskClient) -> None:
     assert [page_sign_in(client, "land.haichau", "wrong") for _ in range(RATE - 2)] == [401] * (RATE - 2)
     assert api_sign_in(client, "land.haichau", "demo") == 429
     assert page_sign_in(client, "tax.haichau", "demo") == 303 and api_sign_in(client, "tax.haichau", "demo") == 200
+    figures.add("hostile", 3 * RATE + 3)
+    figures.add("refusals_checked", 3)
