@@ -5,8 +5,9 @@ What must hold: every item is completed exactly once; every 2xx is exactly one e
 refusal exactly one `action_refused` event (nothing duplicated, nothing lost); each chain verifies with
 contiguous seqs; a loser is told 409 or 412 (403 when the item has meanwhile left its unit), as
 problem+json, never a 500. An officer whose unit has not yet touched the dossier cannot read it: 404
-`not_found`, as for a missing id, recorded in the audit log and not in the dossier's history. SQLite may answer 503 (problem+json, Retry-After) when its write lock
-cannot be had in time; that is "try again", and nothing was written.
+`not_found`, as for a missing id, recorded in the audit log and not in the dossier's history. SQLite
+may answer 503 (problem+json, Retry-After) when its write lock cannot be had in time; that is "try
+again", and nothing was written.
 """
 
 from __future__ import annotations
