@@ -44,6 +44,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
     "LANDFLOW_MAX_BODY_BYTES": ("1000000", "size cap of a JSON request body (uploads: 4 × LANDFLOW_MAX_BPMN_BYTES)"),
     "LANDFLOW_SQLITE_BUSY_SECONDS": ("30", "SQLite: how long a write waits for the lock before the API answers 503"),
+    "LANDFLOW_UNSEEN_ATTEMPTS": ("20", "actions on dossiers/items the officer cannot read (or no such id) written "
+                                 "to the audit log per officer, minute and worker; beyond that counted, not written"),
     # web pages (README, "Web pages")
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
@@ -104,6 +106,7 @@ class Settings:
     login_rate: str = "10/minute"
     max_body_bytes: int = 1_000_000
     sqlite_busy_seconds: float = 30.0
+    unseen_attempts: int = 20
     secret_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
@@ -143,6 +146,7 @@ class Settings:
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),
             max_body_bytes=int(_get(e, "LANDFLOW_MAX_BODY_BYTES")),
             sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
+            unseen_attempts=int(_get(e, "LANDFLOW_UNSEEN_ATTEMPTS")),
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,9 +59,17 @@ def token_digest(token: str) -> str:
 
 # -- reading ----------------------------------------------------------------------------------------
 
+def normal_username(typed: str) -> str:
+    """The username a sign-in means: surrounding blanks dropped, case folded, Unicode NFC. The account
+    look-up and the failed-sign-in limit (api/limits.py) both key on it, so no spelling of one name
+    (`'  Desk.HaiChau'`) looks up the account while counting as another name."""
+    return unicodedata.normalize("NFC", typed.strip().casefold())
+
+
 def get_account(db: Database, username: str) -> Account | None:
+    """The account a sign-in names (`normal_username` of what was typed), or None."""
     with db.read() as s:
-        row = s.scalar(select(OfficerRow).where(OfficerRow.username == username))
+        row = s.scalar(select(OfficerRow).where(OfficerRow.username == normal_username(username)))
         return None if row is None else _account(row)
 
 
@@ -74,11 +83,18 @@ def list_accounts(db: Database, unit: str | None = None) -> list[Account]:
 
 # -- tokens -----------------------------------------------------------------------------------------
 
-def issue_token(db: Database, username: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+API, PAGE = "api", "page"  # what a token is for: a bearer token of /api/v1, or a page session (cookie)
+
+
+def issue_token(db: Database, username: str, now: datetime, ttl: timedelta, purpose: str = API) -> tuple[str, datetime]:
+    """A new random secret for `username`, kept only as its SHA-256. A `page` one (the pages' session,
+    api/web/session.py) is refused by /api/v1 and an `api` one by the pages: a copied cookie is no API
+    token. Both expire, are revoked by sign-out, deactivation and a new password alike."""
     token = secrets.token_urlsafe(32)
     expires = now + ttl
     with db.write() as s:
-        s.add(ApiTokenRow(token_hash=token_digest(token), username=username, created_at=now, expires_at=expires))
+        s.add(ApiTokenRow(token_hash=token_digest(token), username=username, created_at=now, expires_at=expires,
+                          purpose=purpose))
     return token, expires
 
 
@@ -88,14 +104,14 @@ TOKEN_ACCOUNT = (
            OfficerRow.demo, OfficerRow.password_hash, OfficerRow.public_key, ApiTokenRow.expires_at,
            ApiTokenRow.revoked_at)
     .join(ApiTokenRow, ApiTokenRow.username == OfficerRow.username)
-    .where(ApiTokenRow.token_hash == bindparam("digest"))
+    .where(ApiTokenRow.token_hash == bindparam("digest"), ApiTokenRow.purpose == bindparam("purpose"))
 )
 
 
-def token_account(db: Database, token: str, now: datetime) -> Account | None:
-    """The account a live token stands for (not expired, not revoked), or None."""
+def token_account(db: Database, token: str, now: datetime, purpose: str = API) -> Account | None:
+    """The account a live token of this `purpose` stands for (not expired, not revoked), or None."""
     with db.lookup() as conn:
-        row = conn.execute(TOKEN_ACCOUNT, {"digest": token_digest(token)}).first()
+        row = conn.execute(TOKEN_ACCOUNT, {"digest": token_digest(token), "purpose": purpose}).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return Account(row.username, row.name, row.unit, tuple(sorted(row.roles.split())), row.active, row.demo,

@@ -2,12 +2,21 @@
 
 Deployments, refused attempts to open a dossier or to deploy, officer changes: hash-chained like
 dossier events, one chain for the whole database.
+
+Actions on a dossier or work item the actor cannot read (out of their read scope, or no such id:
+the caller is told the same 404 for both) are recorded here too, never in that dossier's chain, and
+at most `AttemptGate.cap` per actor per minute (`record_unseen_attempt`): beyond the cap an attempt
+is counted in memory, not written, and the next entry written for that actor says how many were
+left out (`suppressed`). So a flood of such attempts neither lengthens a dossier's history nor takes
+its lock, and writes a bounded number of entries.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -71,3 +80,55 @@ def verify_log(session: Session) -> tuple[bool, int | None]:
             return False, row.seq
         prev, expected = row.hash, expected + 1
     return True, None
+
+
+# -- attempts on what the actor cannot see ---------------------------------------------------------
+
+@dataclass
+class _Window:
+    start: datetime
+    written: int = 0
+    suppressed: int = 0
+
+
+@dataclass
+class AttemptGate:
+    """How many unseen-target attempts each actor may have written per window (one per process, like
+    the sign-in limiter: with N workers at most N × cap a minute). Thread-safe."""
+
+    cap: int = 20
+    window: timedelta = timedelta(minutes=1)
+    _windows: dict[str, _Window] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self, actor: str, at: datetime) -> int | None:
+        """None when this attempt is over the cap (it is counted); else how many attempts of this
+        actor were left out since the last one written (the new entry reports them)."""
+        with self._lock:
+            w = self._windows.get(actor)
+            if w is None or at - w.start >= self.window or at < w.start:
+                w = self._windows[actor] = _Window(at, suppressed=w.suppressed if w is not None else 0)
+            if w.written >= self.cap:
+                w.suppressed += 1
+                return None
+            w.written += 1
+            left_out, w.suppressed = w.suppressed, 0
+            return left_out
+
+
+def record_unseen_attempt(db: Database, gate: AttemptGate, actor: str, unit: str | None, at: datetime,
+                          action: str, message: str, target: dict[str, int], reach: str) -> bool:
+    """Record an action on a target the actor cannot read: an `action_refused` audit entry (kind and
+    code `not_found`, the very `message` the actor was answered, `unseen` = `out_of_scope` or
+    `missing`) and its `unauthorised_attempt` signal, attached to no dossier. Whether the target exists
+    is in the entry (auditors read it) but not in the signal, whose reason is the answer the actor got:
+    the actor, who reads their own signals, learns nothing from it. False when the gate left it out."""
+    left_out = gate.admit(actor, at)
+    if left_out is None:
+        return False
+    payload: dict[str, Any] = {"action": action, "kind": "not_found", "code": "not_found", "message": message,
+                               **target, "unseen": reach}
+    if left_out:
+        payload["suppressed"] = left_out
+    append(db, "action_refused", actor, unit, at, payload)
+    return True

@@ -5,12 +5,13 @@ The API's app factory, the CLI and the tests build a Landflow and pass it down e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.organisation import Organisation, load_organisation
 from config.settings import Settings
 
+from .audit import AttemptGate
 from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
 from .org import DirectoryCache, seed_organisation
@@ -32,6 +33,7 @@ class Landflow:
     workflows: WorkflowCache
     runtime: Runtime
     blobs: FolderBlobStore
+    attempts: AttemptGate = field(default_factory=AttemptGate)  # unseen-target attempts written (engine/audit.py)
 
     def close(self) -> None:
         self.db.dispose()
@@ -51,7 +53,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )
     return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime,
-                    FolderBlobStore(settings.blob_dir))
+                    FolderBlobStore(settings.blob_dir), AttemptGate(settings.unseen_attempts))
 
 
 def load_bundled_organisation(settings: Settings) -> Organisation:

@@ -2,7 +2,9 @@
 
 Bodies are checked for shape only (types, lengths). Whether the action is allowed — owner, unit,
 state, reason present, target legal — is the engine's decision, so that every refusal lands in the
-dossier's history as `action_refused` and in /signals as `unauthorised_attempt`.
+dossier's history as `action_refused` and in /signals as `unauthorised_attempt`. Only a dossier (or
+item) the caller cannot read is decided here first (api/unseen.py): 404 as for a missing id, recorded
+in the audit log, never in that dossier's history.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..schemas.dossiers import (
     SupplementReceivedSchema,
     TransferSchema,
 )
+from ..unseen import require_seen
 from .views import IF_MATCH, after_command, expected_version
 
 blp = Blueprint("actions", __name__, description="Actions on work items and dossiers")
@@ -66,9 +69,13 @@ DOSSIER_ACTIONS: dict[str, tuple[type[Schema], Command, str]] = {
 
 
 def _route(path: str, name: str, schema: type[Schema], command: Command, doc: str, on_item: bool) -> None:
+    action = name.split("_", 1)[1]  # the engine's name of the action: item_request_supplement -> request_supplement
+
     def view(body: dict[str, Any] | None, **ids: int) -> tuple[Response, dict[str, str]]:
         target = ids["item_id"] if on_item else ids["dossier_id"]
-        state = command(engine().runtime, current_officer(), target, body or {}, expected_version())
+        officer = current_officer()
+        require_seen(officer, "item" if on_item else "dossier", target, action)  # out of read scope: 404, no lock
+        state = command(engine().runtime, officer, target, body or {}, expected_version())
         return after_command(state.id)
 
     view.__name__ = view.__qualname__ = name

@@ -12,11 +12,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from engine import queries
-
 from ..auth import current_officer, engine
 from ..problems import ApiProblem
 from ..schemas.reports import DecisionBodySchema, DecisionQuerySchema, DecisionSchema
+from ..unseen import require_seen
 
 blp = Blueprint("decisions", __name__, description="Decision documents to sign (officers)")
 
@@ -24,8 +23,7 @@ blp = Blueprint("decisions", __name__, description="Decision documents to sign (
 def draft(item_id: int, data: Any, signed_at: str | None) -> dict[str, Any]:
     lf = engine()
     officer = current_officer()
-    if queries.item_dossier(lf.db, queries.Scope.of(officer), item_id) is None:
-        raise ApiProblem(404, "not_found", f"work item {item_id} does not exist or is not yours to read")
+    require_seen(officer, "item", item_id, "prepare_decision")
     d = lf.runtime.prepare_decision(officer, item_id, data, signed_at)
     return {"dossier": d.dossier_id, "dossier_code": d.dossier_code, "item": d.item, "work_item": d.item_id,
             "step": d.step, "step_name": d.step_name, "signed": d.signed, "officer": d.officer,

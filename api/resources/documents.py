@@ -21,6 +21,7 @@ from engine.papers.documents import Upload, UploadRefused, add_document, documen
 from ..auth import current_officer, engine
 from ..problems import ApiProblem
 from ..schemas.documents import DocumentFileSchema, DocumentSchema, DocumentUploadSchema
+from ..unseen import require_seen
 from .views import expected_version, visible_dossier
 
 blp = Blueprint("documents", __name__, description="A dossier's papers (scans and results)")
@@ -43,7 +44,7 @@ def checked_upload(data: bytes, filename: str | None) -> Upload:
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def add(files: dict[str, Any], dossier_id: int) -> dict[str, Any]:
     """Attach a scanned paper or a step's result: the desk at reception, or whoever holds the current step."""
-    visible_dossier(dossier_id)
+    require_seen(current_officer(), "dossier", dossier_id, "add_document")  # out of scope: 404, recorded off-chain
     try:
         form = DocumentUploadSchema().load(request.form.to_dict())
     except ValidationError as err:

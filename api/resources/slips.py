@@ -21,6 +21,7 @@ from ..auth import current_officer, engine
 from ..disposition import disposition
 from ..problems import ApiProblem
 from ..slips import lookup_address, render_pdf
+from ..unseen import require_seen
 from .views import visible_dossier
 
 blp = Blueprint("slips", __name__, description="Official one-stop slips (Circular 03/2025/TT-VPCP) as PDF")
@@ -72,6 +73,7 @@ def pdf_response(pdf: bytes, slip: Any) -> Response:
 @blp.alt_response(409, response="CONFLICT")
 def issue(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
     """Issue the slip: the PDF, recorded in the dossier's history the first time these bytes are issued."""
+    require_seen(current_officer(), "dossier", dossier_id, "issue_slip")  # out of scope: 404, recorded off-chain
     lf = engine()
     pdf, slip = slip_pdf(dossier_id, kind, args.get("as_of"))
     with lf.db.read() as s:

@@ -5,6 +5,8 @@ page again, with the engine's reason in the officer's words, what they typed kep
 status of the refusal (409, 412, 422, ...). Every form carries the dossier version it was shown
 with; if anyone acted on the dossier since, the engine refuses (`stale_version`) and the page says
 so ("Hồ sơ đã được người khác xử lý trước, vui lòng tải lại") with the dossier as it now stands.
+A form posted on a dossier the officer cannot read gets the page a missing dossier gets (404), and
+the attempt is recorded in the audit log, not in that dossier's history (api/unseen.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from engine.definitions.forms import clean_submission
 from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
+from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
 from .pages import blueprint
@@ -31,6 +34,7 @@ from .session import redirect_to, signed_in, signed_in_account
 
 bp = blueprint("web_actions", __name__)
 ITEM_ACTIONS = ("complete", "claim", "release", "return", "transfer", "supplement")
+ENGINE_ACTION = {"supplement": "request_supplement"}
 DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel")
 SIGNING_MESSAGES = {
     "key_missing": _l("Choose or paste your private key file."),
@@ -82,6 +86,8 @@ def item_action(dossier_id: int, item_id: int, action: str) -> Any:
         abort(404)
     account = signed_in_account()
     officer = account.officer()
+    if unseen(officer, "dossier", dossier_id, ENGINE_ACTION.get(action, action)) is not None:
+        abort(404)  # out of read scope: as a missing dossier, recorded off its chain (api/unseen.py)
     rt = lf().runtime
     version = _version()
     d, item, meta = _target_item(dossier_id, item_id)
@@ -178,6 +184,8 @@ def dossier_action(dossier_id: int, action: str) -> Any:
         "cancel": (lambda: rt.cancel(officer, dossier_id, _reason(), expected_version=version),
                    _("The dossier was cancelled.")),
     }
+    if unseen(officer, "dossier", dossier_id, action) is not None:
+        abort(404)  # out of read scope: as a missing dossier, recorded off its chain (api/unseen.py)
     command, done = commands[action]
     try:
         command()

@@ -20,6 +20,7 @@ from engine.runtime import CommandRefused
 
 from ..disposition import disposition
 from ..slips import lookup_address, render_pdf
+from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
 from .pages import blueprint
 from .reception import upload_words
@@ -38,7 +39,8 @@ def _readable(dossier_id: int) -> queries.DossierView:
 @bp.post("/dossiers/<id:dossier_id>/documents")
 @signed_in()
 def upload(dossier_id: int) -> Any:
-    _readable(dossier_id)
+    if unseen(signed_in_account().officer(), "dossier", dossier_id, "add_document") is not None:
+        abort(404)  # out of read scope: as a missing dossier, recorded off its chain (api/unseen.py)
     engine = lf()
     storage = request.files.get("file")
     paper = request.form.get("paper") or None
@@ -103,6 +105,8 @@ def _pdf(pdf: bytes, slip: Any) -> Response:
 @signed_in()
 def issue(dossier_id: int, kind: str) -> Any:
     """Issue (the first time these bytes are issued, recorded) and show the PDF to print."""
+    if unseen(signed_in_account().officer(), "dossier", dossier_id, "issue_slip") is not None:
+        abort(404)
     engine = lf()
     pdf, slip = _slip(dossier_id, kind)
     with engine.db.read() as s:

@@ -1,9 +1,12 @@
-"""Signing in to the pages: the same accounts and tokens as the API, carried in a session cookie.
+"""Signing in to the pages: the same accounts as the API, with a server-side session.
 
-Signing in checks the password exactly as `POST /api/v1/auth/token` does and issues an ordinary
-API token (engine.accounts), kept in Flask's signed session cookie. Every request re-reads the
-account behind the token, so an expired or revoked token, a deactivated officer or a demo account
-outside demo mode is signed out at once, in every worker; signing out revokes the token. The
+Signing in checks the password exactly as `POST /api/v1/auth/token` does and issues a *page
+session*: a random secret stored, like API tokens, only as its SHA-256 (engine.accounts, purpose
+`page`). Flask's signed session cookie carries that secret (`sid`), never an API token: /api/v1
+refuses a page secret, so a leaked cookie opens no API (and Flask's cookie is signed, not encrypted:
+anyone holding it can read it). Every request re-reads the account behind the session, so an
+expired or revoked session, a deactivated officer (or a new password) or a demo account outside
+demo mode is signed out at once, in every worker; signing out revokes the session row. The
 cookie is HttpOnly and SameSite=Lax; `Secure` follows LANDFLOW_COOKIE_SECURE (auto: when the
 request came over https, which behind a reverse proxy needs LANDFLOW_PROXIES).
 
@@ -33,6 +36,7 @@ from ..auth import engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "landflow_session"
+SESSION_ID = "sid"  # the page session's secret in the cookie (a cookie of old holding "token" signs in no one)
 
 
 def secret_key(settings: Settings) -> str:
@@ -80,19 +84,19 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def sign_in(account: Account) -> None:
     lf = engine()
-    token, _expires = accounts.issue_token(lf.db, account.username, lf.clock.now(),
-                                           timedelta(hours=lf.settings.token_hours))
+    secret, _expires = accounts.issue_token(lf.db, account.username, lf.clock.now(),
+                                            timedelta(hours=lf.settings.token_hours), purpose=accounts.PAGE)
     session.clear()
-    session["token"] = token
+    session[SESSION_ID] = secret
     session.permanent = True
     g.web_account = account
 
 
 def sign_out() -> None:
-    token = session.get("token")
-    if isinstance(token, str):
+    secret = session.get(SESSION_ID)
+    if isinstance(secret, str):
         lf = engine()
-        accounts.revoke_token(lf.db, token, lf.clock.now())
+        accounts.revoke_token(lf.db, secret, lf.clock.now())
     session.clear()
 
 
@@ -109,15 +113,15 @@ def current_account() -> Account | None:
     if "web_account" in g:
         found: Account | None = g.web_account
         return found
-    token = session.get("token")
+    secret = session.get(SESSION_ID)
     account = None
-    if isinstance(token, str):
+    if isinstance(secret, str):
         lf = engine()
-        account = accounts.token_account(lf.db, token, lf.clock.now())
+        account = accounts.token_account(lf.db, secret, lf.clock.now(), purpose=accounts.PAGE)
         if account is not None and not account.usable(lf.settings.demo):
             account = None
         if account is None:
-            session.pop("token", None)
+            session.pop(SESSION_ID, None)
     g.web_account = account
     return account
 

@@ -53,8 +53,8 @@ def login() -> Any:
     if request.method == "GET":
         return render_template("login.html", next=safe_next(target, ""), username="")
     engine = lf()
-    username = request.form.get("username", "").strip()[:80]
-    account = accounts.get_account(engine.db, username)
+    username = request.form.get("username", "").strip()[:80]  # shown back in the form
+    account = accounts.get_account(engine.db, request.form.get("username", ""))  # normalised there (and in the limit)
     if not password_matches(account, request.form.get("password", "")) or account is None \
             or not account.usable(engine.settings.demo):
         log.warning("failed page sign-in for %r", username)

@@ -369,6 +369,9 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # `api`: a bearer token of /api/v1; `page`: a page session, whose secret the session cookie carries
+    # and which /api/v1 refuses, so a leaked cookie is no API token (engine/accounts.py).
+    purpose: Mapped[str] = mapped_column(String(8), default="api", server_default="api")
 
 
 # -- scale (issue 7) ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ applicant's name, identity number, phone or parcel. Filled for existing dossiers
 and parcel.
 
 Revision ID: 0018
-Revises: 0010
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

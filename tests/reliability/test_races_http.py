@@ -4,8 +4,10 @@ completions, transfers and releases race on the same work items.
 What must hold: every item is completed exactly once; every 2xx is exactly one event and every
 refusal exactly one `action_refused` event (nothing duplicated, nothing lost); each chain verifies with
 contiguous seqs; a loser is told 409 or 412 (403 when the item has meanwhile left its unit), as
-problem+json, never a 500. SQLite may answer 503 (problem+json, Retry-After) when its write lock
-cannot be had in time; that is "try again", and nothing was written.
+problem+json, never a 500. An officer whose unit has not yet touched the dossier cannot read it: 404
+`not_found`, as for a missing id, recorded in the audit log and not in the dossier's history. SQLite
+may answer 503 (problem+json, Retry-After) when its write lock cannot be had in time; that is "try
+again", and nothing was written.
 """
 
 from __future__ import annotations
@@ -115,10 +117,11 @@ def test_32_threads_race_on_the_same_items_through_a_real_server(demo_db: DemoDa
     figures.add("operations", len(outcomes))
 
     statuses = Counter(o.status for o in outcomes)
-    allowed = {200} | LOSER_STATUS | ({503} if sqlite else set())
+    allowed = {200, 404} | LOSER_STATUS | ({503} if sqlite else set())
     assert set(statuses) <= allowed, (statuses, [o for o in outcomes if o.status not in allowed][:5], server.tail())
     assert all(o.problem_ok for o in outcomes), [o for o in outcomes if not o.problem_ok][:5]
     assert all(o.retry_after for o in outcomes if o.status == 503)
+    assert all(o.code == "not_found" for o in outcomes if o.status == 404)  # out of read scope (api/unseen.py)
     assert statuses[200] > 0 and sum(statuses[s] for s in LOSER_STATUS) > 0, statuses  # there was a race
 
     # finish the raced steps of every dossier, as whoever may now complete them

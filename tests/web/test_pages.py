@@ -170,12 +170,18 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
     assert resp.status_code == 422 and "Phải nêu lý do." in text(resp)
     codes = [p["code"] for t, p in events(demo_lf, st.id) if t == "action_refused"]
     assert codes == ["invalid_data", "stale_version", "missing_reason"]
-    # another commune's desk: refused as the wrong unit, recorded in the dossier it tried
+    # the commune's land officer (who reads the dossier) without the step's role: refused, recorded in it
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in_page(client, "land.haichau")
+    resp = client.post(f"{base}/claim", data={"csrf_token": token})
+    assert resp.status_code == 403 and "Anh/chị không có vai trò cần thiết." in text(resp)
+    assert [p["code"] for t, p in events(demo_lf, st.id) if t == "action_refused"][-1] == "wrong_role"
+    # another commune's desk, who cannot read it: "not found", and nothing added to the dossier's history
     client.post("/logout", data={"csrf_token": token})
     token = sign_in_page(client, "desk.bengiang")
     resp = client.post(f"{base}/claim", data={"csrf_token": token})
-    assert resp.status_code == 403 and "Bước này thuộc đơn vị khác." in text(resp)
-    assert [p["code"] for t, p in events(demo_lf, st.id) if t == "action_refused"][-1] == "wrong_unit"
+    assert resp.status_code == 404 and "Bước này thuộc đơn vị khác." not in text(resp)
+    assert len([t for t, _p in events(demo_lf, st.id) if t == "action_refused"]) == 4
     assert item_of(demo_lf, st.id).state == "ready"
     # an item that is not this dossier's: not found, nothing recorded
     assert client.post(f"/dossiers/{st.id + 1000}/items/{item.id}/claim",
