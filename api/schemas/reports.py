@@ -134,7 +134,8 @@ class IntegritySchema(Schema):
 
 
 class ExportArgsSchema(PeriodArgsSchema):
-    procedure = fields.String(validate=validate.Length(min=1, max=64))
+    # a procedure key is a BPMN id; it goes into the file name of Content-Disposition (no CR/LF, no quote)
+    procedure = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z_][\w.\-]*\Z")])
 
 
 class CheckpointSchema(Schema):
