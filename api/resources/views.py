@@ -113,4 +113,5 @@ def dossier_response(d: queries.DossierView, now: datetime) -> Response:
 
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-            "description": 'the dossier version you last read (its ETag, e.g. "7"); 412 when it has changed'}
+            "description": 'the dossier version you last read (its ETag, e.g. "7"); 412 when it has changed, '
+                           "400 when it is no entity tag"}

@@ -158,8 +158,9 @@ class CheckpointSchema(Schema):
 # -- decision documents ----------------------------------------------------------------------------------
 
 class DecisionQuerySchema(Schema):
-    data = fields.String(load_default="{}", validate=validate.Length(max=64_000),
-                         metadata={"description": "the form data as a JSON object, e.g. {\"eligible\": true}"})
+    data = fields.String(load_default="{}", validate=validate.Length(max=7_000),
+                         metadata={"description": "the form data as a JSON object, e.g. {\"eligible\": true}; "
+                                                  "a URL over 8000 characters is refused (414): POST larger forms"})
     signed_at = fields.String(validate=validate.Length(min=1, max=40),
                               metadata={"description": "the instant you will sign at, like "
                                                        "2026-02-05T02:00:00.000000Z; default now"})
