@@ -8,8 +8,8 @@ answered. Here the worker's own event loop (the selector gthread already runs) r
 without blocking until its head is complete, and its body too when that is small, and only then gives it
 to a thread, with the bytes already read put back in front of gunicorn's parser. A slow client costs a
 socket and a buffer, not a thread; one that has not sent its head within HEAD_TIMEOUT seconds is answered
-408 and closed. A request line longer than gunicorn's limit is answered 414 problem+json here, where
-gunicorn would have answered an HTML page.
+408 and closed. A request line or header fields over gunicorn's limits are answered 414 or 431
+problem+json here, where gunicorn would have answered an HTML page.
 
 What this does not cover (docs/operations-slow-clients.md): thousands of slow connections (each worker
 takes `worker_connections`, default 1000), slow bodies over BODY_BUFFER bytes (uploads of procedures, by
@@ -34,7 +34,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 HEAD_TIMEOUT = 15.0  # seconds for a request's head (and a small body) to arrive
 BODY_BUFFER = 1_048_576  # bodies up to this size are read before a thread is given; larger ones after the head
-MAX_HEAD = 65_536  # a head larger than this goes to gunicorn's parser, which refuses it
+MAX_HEAD = 65_536  # a head larger than this is refused (431), whatever its fields
 _LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,12})[ \t]*$", re.I | re.M)
 _NO_WAIT = re.compile(rb"^(?:transfer-encoding|expect)[ \t]*:", re.I | re.M)
 
@@ -54,9 +54,11 @@ class Arriving:
         self.conn, self.data, self.deadline = conn, bytearray(), deadline
 
 
-def request_ready(data: bytes | bytearray, limit_line: int) -> str | None:
+def request_ready(data: bytes | bytearray, limit_line: int, limit_field: int = 8190,
+                  limit_fields: int = 100) -> str | None:
     """"ready" when the head (and a body up to BODY_BUFFER) is complete, "too_long" when the request line
-    is over `limit_line`, None while more must come."""
+    is over `limit_line`, "too_large" when a header field or their number is over its limit (gunicorn's
+    settings), None while more must come."""
     line_end = data.find(b"\n")
     if (line_end < 0 and len(data) > limit_line + 2) or line_end > limit_line + 2:
         return "too_long"
@@ -65,8 +67,11 @@ def request_ready(data: bytes | bytearray, limit_line: int) -> str | None:
     if end < 0:
         end, size = data.find(b"\n\n"), 2
     if end < 0:
-        return "ready" if len(data) > MAX_HEAD else None
+        return "too_large" if len(data) > MAX_HEAD else None
     head = bytes(data[:end])
+    fields = head.split(b"\n")[1:]
+    if len(fields) > limit_fields or any(len(f) > limit_field + 1 for f in fields):
+        return "too_large"
     if _NO_WAIT.search(head):  # chunked bodies and 100-continue: gunicorn's parser takes them from here
         return "ready"
     m = _LENGTH.search(head)
@@ -123,12 +128,19 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
             self._drop(waiting)
             return
         waiting.data += chunk
-        state = request_ready(waiting.data, self.cfg.limit_request_line or 8190)
+        cfg = self.cfg
+        state = request_ready(waiting.data, cfg.limit_request_line or 8190, cfg.limit_request_field_size or 8190,
+                              cfg.limit_request_fields or 100)
         if state is None:
             return
         if state == "too_long":
             self._answer(waiting, _problem(414, "URI Too Long", "the request line is longer than "
-                                                                 f"{self.cfg.limit_request_line} bytes"))
+                                                                 f"{cfg.limit_request_line} bytes"))
+            return
+        if state == "too_large":
+            self._answer(waiting, _problem(431, "Request Header Fields Too Large",
+                                           f"a header field is longer than {cfg.limit_request_field_size} bytes, "
+                                           f"or there are more than {cfg.limit_request_fields}"))
             return
         self._forget(waiting)
         conn.prefetched = bytes(waiting.data)

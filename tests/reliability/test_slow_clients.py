@@ -100,7 +100,7 @@ def test_make_run_server_answers_beside_slow_clients(start_server: Callable[...,
 
 
 @SQLITE_ONLY
-def test_a_url_longer_than_the_request_line_limit_is_a_414_problem(start_server: Callable[..., LiveServer],
+def test_a_request_line_or_header_over_the_limits_is_a_problem(start_server: Callable[..., LiveServer],
                                                                    figures: Figures) -> None:
     server = start_server(workers=1, threads=4)
     http = Http(server.base, timeout=10)
@@ -109,8 +109,12 @@ def test_a_url_longer_than_the_request_line_limit_is_a_414_problem(start_server:
         assert reply.status == 414 and reply.mimetype == PROBLEM, (reply.status, reply.headers, reply.body[:200])
         assert reply.json["status"] == 414
         http.close()
+    for headers in ({"X-Big": "y" * 9000}, {f"X-{n}": "y" for n in range(120)}):  # over gunicorn's field limits
+        reply = http.get("/api/v1/health", headers=headers)
+        assert reply.status == 431 and reply.mimetype == PROBLEM, (reply.status, reply.headers, reply.body[:200])
+        http.close()
     assert http.get("/api/v1/health").status == 200
-    figures.add("hostile", 3)
+    figures.add("hostile", 5)
 
 
 def test_a_request_gets_a_thread_only_once_it_has_arrived() -> None:
@@ -125,6 +129,9 @@ def test_a_request_gets_a_thread_only_once_it_has_arrived() -> None:
     assert request_ready(b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 8190) == "ready"
     assert request_ready(b"GET /" + b"x" * 9000, 8190) == "too_long"
     assert request_ready(b"GET /" + b"x" * 9000 + b" HTTP/1.1\r\n\r\n", 8190) == "too_long"
+    assert request_ready(head + b"X-Big: " + b"y" * 9000 + b"\r\n\r\n", 8190) == "too_large"
+    assert request_ready(head + b"X-A: 1\r\n" * 101 + b"\r\n", 8190) == "too_large"
+    assert request_ready(head + b"X-A: 1\r\n" * 98 + b"\r\n", 8190) == "ready"
 
 
 # -- nginx in front (the documented production deployment) -------------------------------------------
