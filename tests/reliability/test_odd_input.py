@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -214,7 +215,13 @@ def test_cr_lf_in_a_file_name_is_a_422(client: FlaskClient, name: str, figures: 
         assert "Set-Cookie" not in resp.headers and "Content-Disposition" not in resp.headers
     assert client.get("/api/v1/audit/export.xes", query_string={"procedure": "land_transfer"},
                       headers=auditor).status_code == 200
-    figures.add("hostile", 2)
+    # a procedure key in the path names no procedure: 404 before any file name is built
+    quoted = quote(name, safe="")
+    assert_problem(client.get(f"/api/v1/procedures/{quoted}/versions/1/bpmn", headers=auditor), 404)
+    sign_in_page(client, "auditor")
+    page = client.get(f"/procedures/{quoted}/v1.bpmn", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "Content-Disposition" not in page.headers
+    figures.add("hostile", 4)
 
 
 # -- over-long URLs, malformed If-Match -------------------------------------------------------------
