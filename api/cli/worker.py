@@ -88,8 +88,13 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.arriving: deque[Arriving] = deque()  # in deadline order: every wait is HEAD_TIMEOUT long
 
+    def _own_path(self) -> bool:
+        """TLS bytes cannot be read ahead of the handshake, nor an HTTP/2 preface ahead of gunicorn's
+        sniffing: with either configured, gthread's own path (landflow configures neither)."""
+        return bool(self.cfg.is_ssl) or getattr(self.cfg, "http2_cleartext", None) in ("prior-knowledge", "both")
+
     def accept(self, listener: socket.socket) -> None:
-        if self.cfg.is_ssl:  # TLS bytes cannot be read ahead of the handshake: gunicorn's own path
+        if self._own_path():
             super().accept(listener)
             return
         try:
@@ -103,7 +108,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
         """A kept-alive connection sends its next request: gather it too, not in a thread."""
-        if self.cfg.is_ssl:
+        if self._own_path():
             super().on_client_socket_readable(conn, client)
             return
         self.poller.unregister(client)
