@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import RequestURITooLarge
 
 from .problems import ApiProblem
 
@@ -26,6 +27,10 @@ UPLOADS = frozenset({"procedures.deploy", "procedures.validate", "web_procedures
 FILE_UPLOADS = frozenset({"documents.add", "web_documents.upload", "web_reception.receive"})
 ENVELOPE = 64 * 1024
 MAX_DEPTH = 32
+# Longest URL (path and query) taken: the longest landflow makes (a decision's form data in `?data=`, a
+# Link header's next page) is far shorter. `landflow serve` lets gunicorn read request lines up to its
+# maximum, 8190 bytes, so this app answers 414 problem+json (or a page) rather than gunicorn's HTML.
+MAX_URL = 8000
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -45,7 +50,14 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def guard_url() -> None:
+    if max(len(request.environ.get("RAW_URI") or ""), len(request.full_path)) > MAX_URL:
+        raise RequestURITooLarge(f"the URL is longer than {MAX_URL} characters")
+
+
 def init_app(app: Flask, max_body_bytes: int, max_upload_bytes: int = 20_000_000) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, guard_url)  # before authentication: 414, not 401
+
     @app.before_request
     def guard_body() -> None:
         if request.endpoint in FILE_UPLOADS:

@@ -15,6 +15,8 @@ from flask import request
 
 from .problems import ApiProblem
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def encode(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -29,9 +31,16 @@ def decode(cursor: str | None, shape: tuple[type, ...]) -> list[Any] | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
     if not isinstance(key, list) or len(key) != len(shape) or not all(
-            isinstance(v, t) and not (t is int and isinstance(v, bool)) for v, t in zip(key, shape, strict=True)):
+            _fits(v, t) for v, t in zip(key, shape, strict=True)):
         raise ApiProblem(400, "invalid_cursor", "the cursor is not one this server gave out")
     return key
+
+
+def _fits(value: Any, kind: type) -> bool:
+    """Of the type, and an integer a 64-bit database column holds (a larger one overflows the driver)."""
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, kind) and (not isinstance(value, str) or len(value) <= 100)
 
 
 def next_headers(key: list[Any] | None) -> dict[str, str]:

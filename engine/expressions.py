@@ -118,6 +118,8 @@ _UNARY: dict[type, Callable[[Any], Any]] = {
     ast.UAdd: operator.pos,
 }
 
+_SIGN = {ast.USub: "-", ast.UAdd: "+"}
+
 _EXPR_NODES = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Store, ast.BoolOp, ast.And, ast.Or,
     ast.UnaryOp, ast.BinOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Call,
@@ -188,6 +190,12 @@ def _constant_problems(tree: ast.AST) -> list[str]:
     stack = [tree]
     while stack:
         node = stack.pop()
+        if isinstance(node, ast.Assign) and _is_constant(node.value):
+            try:
+                storable(_Interpreter({}).eval(node.value))
+            except ExpressionError as err:
+                problems.append(f"{ast.unparse(node)[:60]!r} always fails: {err}")
+            continue
         if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.BoolOp, ast.Subscript,
                              ast.IfExp)) and _is_constant(node):
             try:
@@ -238,10 +246,30 @@ def _bounded(value: Any) -> Any:
         raise ExpressionError("integer result too large")
     if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
         raise ExpressionError("number result is not finite")
+    if isinstance(value, complex):  # (-1) ** 0.5: no JSON number can hold it
+        raise ExpressionError("number result is complex")
     if isinstance(value, str) and len(value) > MAX_STR:
         raise ExpressionError("string result too long")
     if isinstance(value, (list, tuple, dict, set)):
         _check_size(value)
+    return value
+
+
+def storable(value: Any) -> Any:
+    """`value`, if it goes into a dossier's workflow data unchanged: JSON holds no set, and a dict key that
+    is not text would come back from a snapshot as text (`{1: 'a'}[1]` would then fail). Refused else."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (set, frozenset, complex)):
+            raise ExpressionError(f"a {type(item).__name__} cannot be stored in the dossier's data")
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise ExpressionError(f"a key of data must be text, not {type(key).__name__}")
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return value
 
 
@@ -273,7 +301,14 @@ class _Interpreter:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise ExpressionError(f"{type(node).__name__} is not allowed")
-        return _bounded(method(node))
+        try:
+            value = method(node)
+        except ExpressionError:
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as err:
+            # the net under the cases handled above: whatever Python raises, the caller gets ExpressionError
+            raise ExpressionError(f"{type(err).__name__}: {err}") from None
+        return _bounded(value)
 
     def _Expression(self, node: ast.Expression) -> Any:
         return self.eval(node.body)
@@ -301,7 +336,12 @@ class _Interpreter:
         return result
 
     def _UnaryOp(self, node: ast.UnaryOp) -> Any:
-        return _UNARY[type(node.op)](self.eval(node.operand))
+        operand = self.eval(node.operand)
+        try:
+            return _UNARY[type(node.op)](operand)
+        except TypeError:
+            raise ExpressionError(f"bad operand type for unary {_SIGN.get(type(node.op), 'not')}: "
+                                  f"{type(operand).__name__}") from None
 
     def _BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
@@ -316,7 +356,7 @@ class _Interpreter:
             raise ExpressionError("string formatting is not allowed")
         try:
             return _BINOPS[type(node.op)](left, right)
-        except (ZeroDivisionError, TypeError, OverflowError) as err:
+        except (ArithmeticError, TypeError, ValueError) as err:
             raise ExpressionError(f"{type(err).__name__}: {err}") from None
 
     def _Compare(self, node: ast.Compare) -> bool:
@@ -342,6 +382,11 @@ class _Interpreter:
         if isinstance(node.slice, ast.Slice):
             s = node.slice
             parts = [None if p is None else self.eval(p) for p in (s.lower, s.upper, s.step)]
+            if isinstance(container, dict) or any(p is not None and not isinstance(p, int) for p in parts):
+                raise ExpressionError(f"cannot slice {type(container).__name__} with "
+                                      f"{', '.join(type(p).__name__ for p in parts if p is not None)}")
+            if parts[2] == 0:
+                raise ExpressionError("slice step cannot be zero")
             return container[slice(*parts)]  # type: ignore[index]
         key = self.eval(node.slice)
         try:
@@ -402,7 +447,7 @@ def execute(text: str, names: dict[str, Any]) -> dict[str, Any]:
     def run(body: list[ast.stmt]) -> None:
         for stmt in body:
             if isinstance(stmt, ast.Assign):
-                value = interp.eval(stmt.value)
+                value = storable(interp.eval(stmt.value))
                 for target in stmt.targets:
                     assert isinstance(target, ast.Name)
                     names[target.id] = value
@@ -431,7 +476,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         names = dict(external_context or {})
         names.update(context)
-        return evaluate(expression, names)
+        return storable(evaluate(expression, names))  # a DMN output goes into the data
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         names = dict(external_context or {})

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test-only tools for the diagram and page tests (tests/workflows/test_diagrams_render.py, tests/web):
+# Test-only tools for the diagram and page tests (tests/workflows/test_diagrams_render.py, tests/web) and
+# the slow-clients test (nginx):
 #   - bpmn-js from the npm registry, pinned in package.json / package-lock.json (`npm ci`);
 #   - Debian's chromium at /usr/bin/chromium, driven by Playwright (never `playwright install`).
 # Each is installed only where missing, so `make test` stays fast on a prepared machine.
@@ -29,4 +30,12 @@ if ! command -v pdftoppm >/dev/null 2>&1; then
   echo "pdftoppm not found: installing Debian's poppler-utils" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+fi
+
+# nginx for the slow-clients test (tests/reliability/test_slow_clients.py), in front of `landflow serve`
+# with deploy/nginx/landflow.conf; the test runs it in the foreground on 127.0.0.1, never as a service.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx not found: installing Debian's nginx" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
 fi

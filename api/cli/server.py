@@ -94,7 +94,10 @@ def serve(host: str, port: int, workers: int | None, threads: int, production: b
         print_demo_accounts()
     workers = workers or (1 if sqlite else 2 * (os.cpu_count() or 1) + 1)
     console.print(f"landflow on http://{host}:{port}/ (pages /, API /api/v1, docs /api/docs); {workers} worker(s)")
-    Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+    # gthread that gives a thread only to a request that has arrived (slow clients: api/cli/worker.py);
+    # request lines up to gunicorn's maximum, so that the app answers a too long URL (414 problem+json)
+    Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+            "worker_class": "api.cli.worker.BufferingThreadWorker", "limit_request_line": 8190,
             "accesslog": "-", "timeout": 60, "graceful_timeout": 10}, scheduler=scheduler).run()
 
 

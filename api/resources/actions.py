@@ -85,6 +85,7 @@ def _route(path: str, name: str, schema: type[Schema], command: Command, doc: st
     view = blp.alt_response(409, response="CONFLICT")(view)
     view = blp.alt_response(404, response="NOT_FOUND")(view)
     view = blp.alt_response(403, response="FORBIDDEN")(view)
+    view = blp.alt_response(400, response="BAD_REQUEST")(view)
     view = blp.doc(parameters=[IF_MATCH])(view)
     view = blp.response(200, DossierSchema, headers=ETAG_HEADERS)(view)
     view = blp.arguments(schema, required=schema is not EmptySchema and schema is not CompleteSchema)(view)

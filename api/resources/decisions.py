@@ -39,6 +39,7 @@ def _decision_doc(view: Any) -> Any:
 
 @blp.route("/work-items/<id:item_id>/decision", methods=["GET"])
 @blp.arguments(DecisionQuerySchema, location="query")
+@blp.alt_response(414, response="REQUEST_URI_TOO_LONG")  # a URL over 8000 characters (api/bodies.py): use POST
 @_decision_doc
 def get_decision(args: dict[str, Any], item_id: int) -> dict[str, Any]:
     """The canonical decision document you sign to complete this item with `data` (a JSON object in

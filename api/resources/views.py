@@ -17,6 +17,8 @@ from ..auth import current_officer, engine
 from ..problems import ApiProblem
 
 _TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\U0010ffff]*"'  # RFC 9110 entity-tag (obs-text as decoded by WSGI)
+_ENTITY_TAGS = re.compile(rf"^[ \t]*{_ETAG}(?:[ \t]*,[ \t]*{_ETAG})*[ \t]*$")
 
 
 _ITEM_FIELDS = tuple(f.name for f in fields(queries.ItemView))
@@ -48,13 +50,18 @@ def etag(version: int) -> dict[str, str]:
 
 
 def expected_version() -> int | None:
-    """The version named by If-Match; None when absent or `*`. A tag that is not a version we gave out
-    can never match: it becomes -1, which the engine refuses (and records) as stale."""
+    """The version named by If-Match; None when absent or `*`. A well-formed tag that is not a version we
+    gave out can never match: it becomes -1, which the engine refuses (and records) as stale (412). A
+    header that is no entity tag at all is a malformed request: 400, nothing recorded."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     m = _TAG.match(header)
-    return int(m[1]) if m else -1
+    if m:
+        return int(m[1])
+    if _ENTITY_TAGS.match(header):
+        return -1
+    raise ApiProblem(400, "invalid_if_match", 'If-Match must be an entity tag as sent in ETag, e.g. "12", or *')
 
 
 def visible_dossier(dossier_id: int) -> queries.DossierView:
@@ -106,4 +113,5 @@ def dossier_response(d: queries.DossierView, now: datetime) -> Response:
 
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-            "description": 'the dossier version you last read (its ETag, e.g. "7"); 412 when it has changed'}
+            "description": 'the dossier version you last read (its ETag, e.g. "7"); 412 when it has changed, '
+                           "400 when it is no entity tag"}

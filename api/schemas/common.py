@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields, validate
 
 MAX_PAGE = 200
+# Instants a client may name (`since`, a new appointment): this century and the next. A date at the edge
+# of the calendar (0001-01-01, 9999-12-31T23:59:59-23:59) is a typo, and converting it to UTC overflows.
+INSTANT = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 12, 31, tzinfo=UTC),
+                         error="must be between 2000-01-01 and 2100-12-31")
 
 
 class ProblemItemSchema(Schema):

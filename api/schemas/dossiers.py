@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from api.schemas.common import PageArgsSchema
+from api.schemas.common import INSTANT, PageArgsSchema
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS, MAX_COUNT
 
 STATUSES = ("new", "in_progress", "awaiting_supplement", "done", "stopped", "cancelled")
@@ -186,7 +186,8 @@ class SupplementReceivedSchema(Schema):
 
 class ApologySchema(Schema):
     reason = REASON
-    new_due = fields.AwareDateTime(required=True, metadata={"description": "the new appointment, with a zone"})
+    new_due = fields.AwareDateTime(required=True, validate=INSTANT,
+                                   metadata={"description": "the new appointment, with a zone"})
 
 
 # -- history ---------------------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ class IntegritySchema(Schema):
 
 
 class ExportArgsSchema(PeriodArgsSchema):
-    procedure = fields.String(validate=validate.Length(min=1, max=64))
+    # a procedure key is a BPMN id; it goes into the file name of Content-Disposition (no CR/LF, no quote)
+    procedure = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z_][\w.\-]*\Z")])
 
 
 class CheckpointSchema(Schema):
@@ -157,8 +158,9 @@ class CheckpointSchema(Schema):
 # -- decision documents ----------------------------------------------------------------------------------
 
 class DecisionQuerySchema(Schema):
-    data = fields.String(load_default="{}", validate=validate.Length(max=64_000),
-                         metadata={"description": "the form data as a JSON object, e.g. {\"eligible\": true}"})
+    data = fields.String(load_default="{}", validate=validate.Length(max=7_000),
+                         metadata={"description": "the form data as a JSON object, e.g. {\"eligible\": true}; "
+                                                  "a URL over 8000 characters is refused (414): POST larger forms"})
     signed_at = fields.String(validate=validate.Length(min=1, max=40),
                               metadata={"description": "the instant you will sign at, like "
                                                        "2026-02-05T02:00:00.000000Z; default now"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import PageArgsSchema
+from api.schemas.common import INSTANT, PageArgsSchema
 from engine.accountability import KINDS
 
 
@@ -24,5 +24,5 @@ class SignalFilterSchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     unit = fields.String(validate=validate.Length(min=1, max=32))
     officer = fields.String(validate=validate.Length(min=1, max=80))
-    since = fields.AwareDateTime()
+    since = fields.AwareDateTime(validate=INSTANT)
     dossier = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))

@@ -75,6 +75,7 @@ MESSAGES = {
     404: _l("This page does not exist, or what it shows is not yours to read."),
     405: _l("This page does not take that kind of request."),
     413: _l("The upload is too large."),
+    414: _l("The address (URL) is too long."),
     429: _l("Too many failed sign-ins for this username; wait a minute and try again."),
 }
 
@@ -106,6 +107,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         if status == 400 and err.description in ("csrf", "csrf_origin"):
             message = _("The form has expired or did not come from this site; nothing was changed. "
                         "Reload the page and try again.")
+        elif status == 400 and err.description == "out_of_range":
+            message = _("A date or a page number in the address is out of range: dates from 01/01/2000 to "
+                        "31/12/2100 are taken. Nothing was changed.")
         else:
             message = str(MESSAGES.get(status, _l("Something went wrong.")))
         return _error_page(status, message)

@@ -36,11 +36,31 @@ bp = blueprint("web_audit", __name__)
 PAGE = 50
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+OUT_OF_RANGE = "out_of_range"  # the 400's description: the error page says which values are taken
+
+
 def parse_day(text: str | None) -> date | None:
+    """A filter's day; None when it is no date. A date beyond this century and the next (0001-01-01,
+    9999-12-31) is a 400 page: the period arithmetic around it would overflow."""
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, description=OUT_OF_RANGE)
+    return day
+
+
+def parse_before(text: str | None) -> int | None:
+    """The `before=` id of the next page; a number no database id can be (>= 2**63) is a 400 page."""
+    try:
+        before = int(text) if text else None
+    except ValueError:
+        return None
+    if before is not None and not 1 <= before <= 2**63 - 1:
+        abort(400, description=OUT_OF_RANGE)
+    return before
 
 
 def local_start(day: date) -> datetime:
@@ -59,10 +79,7 @@ def search() -> Any:
     unit = args.get("unit") if args.get("unit") in directory().units else None
     first, last = parse_day(args.get("from")), parse_day(args.get("to"))
     code = (args.get("code") or "").strip()[:60] or None
-    try:
-        before = int(args["before"]) if args.get("before") else None
-    except ValueError:
-        before = None
+    before = parse_before(args.get("before"))
     page = queries.dossiers(
         engine.db, queries.Scope.of(account.officer()), engine.clock.now(), status=status, unit=unit,
         procedure=procedure, code_contains=code, before_id=before, limit=PAGE,

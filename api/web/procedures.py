@@ -103,6 +103,8 @@ def procedure(key: str) -> Any:
         shown = int(request.args.get("v", versions[-1].version))
     except ValueError:
         shown = versions[-1].version
+    if shown not in {v.version for v in versions}:  # also a number too large for the database's column
+        abort(404)
     found = queries.procedure_source(lf().db, key, shown)
     if found is None:
         abort(404)
@@ -183,6 +185,8 @@ def compare(key: str) -> Any:
         old_v = int(request.args.get("from", numbers[-2] if len(numbers) > 1 else numbers[-1]))
         new_v = int(request.args.get("to", numbers[-1]))
     except ValueError:
+        abort(404)
+    if old_v not in numbers or new_v not in numbers:  # also a number too large for the database's column
         abort(404)
     old, new = queries.procedure_source(lf().db, key, old_v), queries.procedure_source(lf().db, key, new_v)
     if old is None or new is None:

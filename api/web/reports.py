@@ -26,7 +26,7 @@ from engine.kpi_facts import refresh_item_facts
 from engine.kpi_trends import signal_trend
 
 from . import charts
-from .audit import local_start, parse_day
+from .audit import local_start, parse_before, parse_day
 from .common import directory, lf, officer_name, unit_name
 from .i18n import number, pct, when
 from .labels import RATING, SIGNAL, label
@@ -55,10 +55,7 @@ def signals() -> Any:
     if code:
         found = queries.dossiers(engine.db, scope, engine.clock.now(), code=code, limit=1).rows
         dossier_id = found[0].id if found else -1
-    try:
-        before = int(args["before"]) if args.get("before") else None
-    except ValueError:
-        before = None
+    before = parse_before(args.get("before"))
     page = queries.signals(engine.db, scope, kind=kind, unit=unit, officer=officer,
                            since=local_start(since) if since else None, dossier_id=dossier_id, before_id=before,
                            limit=PAGE)

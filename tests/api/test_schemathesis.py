@@ -56,6 +56,9 @@ def seed_dossiers(lf: Landflow) -> None:
 def test_every_operation_conforms_to_the_schema(app: Flask, demo_lf: Landflow) -> None:
     seed_dossiers(demo_lf)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # a schema-violating value can make the URL longer than the server takes: 414 rejects it too
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "414"]
     storage = AuthStorage()
     who = cycle(ACCOUNTS)
 
