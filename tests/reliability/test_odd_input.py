@@ -232,9 +232,9 @@ def test_an_over_long_url_is_a_414_problem_before_anything_else(client: FlaskCli
     assert_problem(client.get("/api/v1/dossiers", query_string={"code": long}, headers=auditor), 414)
     assert_problem(client.get("/api/v1/dossiers", query_string={"code": long}), 414)  # before the 401
     assert_problem(client.get("/api/v1/" + long), 414)
-    assert client.get("/api/v1/dossiers", query_string={"code": "x" * 60, "pad": "y" * 7000},
-                      headers=auditor).status_code == 200
     sign_in_page(client, "auditor")
+    # a long URL under the cap is served (the API refuses unknown parameters, so the padding goes to a page)
+    assert client.get("/audit/dossiers", query_string={"code": "x" * 60, "pad": "y" * 7000}).status_code == 200
     assert_error_page(client.get("/audit/dossiers", query_string={"code": long}, headers={"Accept": "text/html"}),
                       414, "quá dài")
     figures.add("hostile", 4)
