@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .org import Officer
+from .policy import refusal_category
 from .runtime.errors import CommandRefused, refuse
 from .store import ApiTokenRow, Database, OfficerRow, RoleRow, UnitRow
 
@@ -126,7 +127,8 @@ def _guard(db: Database, actor: Officer, action: str, now: datetime, decide: Cal
         decide()
     except CommandRefused as err:
         audit.append(db, "action_refused", actor.username, actor.unit or None, now,
-                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message})
+                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
+                      "category": refusal_category(err.kind, err.code)})
         raise
 
 

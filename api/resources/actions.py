@@ -2,7 +2,8 @@
 
 Bodies are checked for shape only (types, lengths). Whether the action is allowed — owner, unit,
 state, reason present, target legal — is the engine's decision, so that every refusal lands in the
-dossier's history as `action_refused` and in /signals as `unauthorised_attempt`.
+dossier's history as `action_refused` (and in /signals as `unauthorised_attempt` when it was an act
+outside one's unit, role or claim: docs/decisions/0050-refusal-categories.md).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ..definitions.model import StepMeta
 from ..eventlog import SPIFF_EVENTS, PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
-from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
+from ..policy import Refusal, check_dossier_action, check_item_action, check_reason, refusal_category
 from ..signatures import SignatureProblem, check_decision
 from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkItemRow
 from . import workflow as wfm
@@ -222,7 +222,8 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
     def _record_refusal(self, action: str, officer: Officer, dossier_id: int | None, item: int | None,
                         step: str | None, err: CommandRefused) -> None:
         at = self.clock.now()
-        payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message}
+        payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
+                   "category": refusal_category(err.kind, err.code)}
         if item is not None:
             payload["item"] = item
         if err.problems:
