@@ -177,6 +177,10 @@ def test_apology_once_with_a_later_date(small: Landflow, clock: FixedClock) -> N
     with pytest.raises(CommandRefused) as info:
         rt.apologise(officer(small, "desk.w1"), st.id, "", local(2026, 2, 20, 9, 0))
     assert info.value.code == "missing_reason"
+    with pytest.raises(CommandRefused) as info:  # due Wed 11/02 09:00: four working days left
+        rt.apologise(officer(small, "desk.w1"), st.id, "quá tải", local(2026, 2, 24, 9, 0))
+    assert info.value.code == "not_late"
+    clock.set(local(2026, 2, 10, 9, 0))  # one working day left
     with pytest.raises(CommandRefused) as info:
         rt.apologise(officer(small, "desk.w1"), st.id, "quá tải", local(2026, 2, 10, 9, 0))
     assert info.value.code == "invalid_data"  # not later than the deadline

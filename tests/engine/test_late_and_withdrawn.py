@@ -3,12 +3,18 @@ working time passes; stopped and cancelled dossiers neither on time nor late."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import select
 
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.history import verify
-from engine.store import DossierRow, WorkItemRow
+from engine.kpi import dossier_kpis
+from engine.runtime import CommandRefused
+from engine.store import CaseEventRow, DossierRow, SignalRow, WorkItemRow
 from tests.conftest import local, officer
 
 
@@ -63,3 +69,42 @@ def test_a_paused_step_done_on_a_sunday_moves_no_deadline(small: Landflow, clock
     with lf.db.read() as s:
         assert verify(s, lf.procedures, st.id).ok
 
+
+
+def test_an_apology_only_within_one_working_day_of_the_deadline_or_after_it(small: Landflow,
+                                                                             clock: FixedClock) -> None:
+    """Received Thu 05/02 09:00, due Wed 11/02 09:00. The branch could apologise with 4 working days left."""
+    lf, rt, desk = small, small.runtime, officer(small, "desk.w1")
+    st = rt.open(desk, "small_test", "W1", {"name": "A"}, {})
+    assert dossier(lf, st.id).due_at == local(2026, 2, 11, 9, 0)
+    for at in (local(2026, 2, 5, 9, 0), local(2026, 2, 10, 8, 59)):  # 4 days; one day and a minute
+        clock.set(at)
+        with pytest.raises(CommandRefused) as info:
+            rt.apologise(desk, st.id, "quá tải", local(2026, 2, 24, 17, 0))
+        assert (info.value.code, info.value.status) == ("not_late", 422)
+    clock.set(local(2026, 2, 10, 9, 0))  # exactly one working day before
+    rt.apologise(desk, st.id, "quá tải", local(2026, 2, 24, 17, 0))
+    late = rt.open(desk, "small_test", "W1", {"name": "B"}, {})
+    clock.set(local(2026, 2, 23, 10, 0))  # well past its deadline (Tết in between)
+    rt.apologise(desk, late.id, "quá tải", local(2026, 2, 27, 17, 0))
+    with lf.db.read() as s:
+        refused = [json.loads(p) for p in s.scalars(select(CaseEventRow.payload).where(
+            CaseEventRow.dossier_id == st.id, CaseEventRow.type == "action_refused"))]
+        signals = list(s.scalars(select(SignalRow.kind).where(SignalRow.dossier_id.in_((st.id, late.id)))))
+    assert [(p["code"], p["category"]) for p in refused] == [("not_late", "invalid_input")] * 2
+    assert signals == ["apologised", "apologised"]  # refused too early is not misconduct
+
+
+@pytest.mark.parametrize("end", ["stop", "cancel"])
+def test_stopped_and_cancelled_dossiers_are_neither_on_time_nor_late_in_the_kpi(small: Landflow, clock: FixedClock,
+                                                                                end: str) -> None:
+    lf, rt, desk = small, small.runtime, officer(small, "desk.w1")
+    start = clock.now()
+    early = rt.open(desk, "small_test", "W1", {"name": "A"}, {})
+    late = rt.open(desk, "small_test", "W1", {"name": "B"}, {})
+    getattr(rt, end)(desk, early.id, "người dân xin dừng")  # before its deadline
+    clock.set(local(2026, 3, 2, 9, 0))
+    getattr(rt, end)(desk, late.id, "người dân xin dừng")  # after it
+    with lf.db.read() as s:
+        (kpi,) = dossier_kpis(s, start, clock.now() + timedelta(hours=1), clock.now(), None)
+    assert (kpi.to_process, kpi.done, kpi.done_on_time, kpi.late_done, kpi.late_in_progress) == (0, 0, 0, 0, 0)
