@@ -35,7 +35,8 @@ RULES: dict[str, str] = {
     "request_supplement": "as complete; with the specific list of what is missing; the dossier's clock pauses",
     "receive_supplement": "a one_stop_desk officer of the desk that received the dossier",
     "apologise": "an officer holding the role of an open item of the dossier in that item's unit, or that unit's "
-                 "head (unit_head); once; with reason and a later date",
+                 "head (unit_head); once; with reason and a later date; only within one working day of the "
+                 "deadline or after it",
     "stop": "a one_stop_desk officer of the receiving desk, at the applicant's request, with a reason",
     "cancel": "a one_stop_desk officer of the receiving desk or a supervisor, with a reason",
     "deploy": "a supervisor",
