@@ -22,7 +22,6 @@ from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .org import Officer
-from .policy import refusal_category
 from .runtime.errors import CommandRefused, refuse
 from .store import ApiTokenRow, Database, OfficerRow, RoleRow, UnitRow
 
@@ -128,7 +127,7 @@ def _guard(db: Database, actor: Officer, action: str, now: datetime, decide: Cal
     except CommandRefused as err:
         audit.append(db, "action_refused", actor.username, actor.unit or None, now,
                      {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
-                      "category": refusal_category(err.kind, err.code)})
+                      "category": err.refusal.recorded_category})
         raise
 
 

@@ -85,6 +85,11 @@ class Refusal:
     kind: str  # forbidden | not_found | conflict | stale | invalid
     code: str
     message: str
+    category: str | None = None  # REFUSAL_CATEGORIES; None = from the code (refusal_category)
+
+    @property
+    def recorded_category(self) -> str:
+        return self.category or refusal_category(self.kind, self.code)
 
 
 def _may_hold(officer: Officer, item: ItemState) -> Refusal | None:

@@ -27,7 +27,7 @@ from ..definitions.model import StepMeta
 from ..eventlog import SPIFF_EVENTS, PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
-from ..policy import Refusal, check_dossier_action, check_item_action, check_reason, refusal_category
+from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
 from ..signatures import SignatureProblem, check_decision
 from ..store import CaseEventRow, Database, DossierRow, DossierStateRow, WorkItemRow
 from . import workflow as wfm
@@ -223,7 +223,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
                         step: str | None, err: CommandRefused) -> None:
         at = self.clock.now()
         payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
-                   "category": refusal_category(err.kind, err.code)}
+                   "category": err.refusal.recorded_category}
         if item is not None:
             payload["item"] = item
         if err.problems:

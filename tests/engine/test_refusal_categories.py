@@ -98,8 +98,11 @@ def test_a_refused_open_with_a_bad_commune_is_no_signal_but_a_wrong_role_is(smal
 
 
 def test_every_category_is_known_and_old_events_are_read_by_their_code() -> None:
-    from engine.policy import CATEGORY_OF_CODE, REFUSAL_CATEGORIES, refusal_category
+    from engine.policy import CATEGORY_OF_CODE, REFUSAL_CATEGORIES, Refusal, refusal_category
 
+    # a refusal may say its category where its code cannot (an out-of-scope act answered as a plain 404)
+    assert Refusal("not_found", "not_found", "…", category="out_of_scope").recorded_category == "out_of_scope"
+    assert Refusal("not_found", "not_found", "…").recorded_category == "invalid_input"
     assert set(CATEGORY_OF_CODE.values()) <= set(REFUSAL_CATEGORIES)
     assert refusal_category("forbidden", "some_new_rule") == "out_of_scope"
     assert refusal_category("conflict", "some_new_rule") == "stale"
