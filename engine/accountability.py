@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .policy import OUT_OF_SCOPE, refusal_category
+
 KINDS = (
     "returned",            # a dossier sent back to an earlier step
     "rerouted",            # a work item handed to another unit or officer
     "ping_pong",           # ... back to a holder it had already left (A -> B -> A)
     "repeat_supplement",   # a second supplement request on one dossier
-    "unauthorised_attempt",  # any action the engine refused
+    "unauthorised_attempt",  # an action outside one's unit, role or claim (refusal category out_of_scope)
     "step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon",  # from the scheduler
     "apologised",          # a late dossier's new date
 )
@@ -44,9 +46,18 @@ def signals_for(event_type: str, actor: str, unit: str | None, payload: dict[str
     if event_type == "supplement_requested" and payload.get("repeat"):
         return [SignalSpec("repeat_supplement", actor, unit, reason)]
     if event_type == "action_refused":
+        if recorded_category(payload) != OUT_OF_SCOPE:
+            return []  # a typo, a stale page, a second click: a refusal in the history, not misconduct
         return [SignalSpec("unauthorised_attempt", actor, unit, f"{payload.get('action')}: {payload.get('message')}")]
     if event_type == "apologised":
         return [SignalSpec("apologised", actor, unit, reason)]
     if event_type in ("step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon"):
         return [SignalSpec(event_type, payload.get("officer"), payload.get("unit", unit), reason)]
     return []
+
+
+def recorded_category(payload: dict[str, Any]) -> str:
+    """A refusal's category: as its event recorded it; events written before categories existed (which
+    all left `unauthorised_attempt`) are read by their code (migration 0015 drops the signals that
+    reading no longer implies)."""
+    return str(payload.get("category") or refusal_category(payload.get("kind"), payload.get("code")))

@@ -142,7 +142,8 @@ def _guard(db: Database, actor: Officer, action: str, now: datetime, decide: Cal
         decide()
     except CommandRefused as err:
         audit.append(db, "action_refused", actor.username, actor.unit or None, now,
-                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message})
+                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
+                      "category": err.refusal.recorded_category})
         raise
 
 

@@ -174,7 +174,12 @@ class WorkingCalendar:
         return self._day_periods(day)
 
     def add(self, start: datetime, duration: WorkDuration | str | int) -> datetime:
-        """The instant when `duration` of working time has elapsed after `start`."""
+        """The instant when `duration` of working time has elapsed after `start`.
+
+        Zero time from the end of an office period is that instant (a deadline at 17:00 shifted by a
+        pause in which no working time passed stays at 17:00); zero time from outside office hours is
+        the start of the next period (a dossier received on Sunday counts from Monday 07:30).
+        """
         remaining = duration if isinstance(duration, int) else self.minutes(duration)
         if remaining < 0:
             raise ValueError("negative duration")
@@ -183,6 +188,8 @@ class WorkingCalendar:
         for _ in range(MAX_DURATION_DAYS * 3):
             for p_start, p_end in self._periods(day):
                 if local >= p_end:
+                    if remaining == 0 and local == p_end:
+                        return start.astimezone(UTC)  # no working time passes: the end of a period stays put
                     continue
                 begin = max(local, p_start)
                 available = int((p_end - begin).total_seconds() // 60)
@@ -206,6 +213,8 @@ class WorkingCalendar:
         for _ in range(MAX_DURATION_DAYS * 3):
             for p_start, p_end in reversed(self._periods(day)):
                 if local <= p_start:
+                    if remaining == 0 and local == p_start:
+                        return end.astimezone(UTC)  # as in `add`: the start of a period stays put
                     continue
                 stop = min(local, p_end)
                 available = int((stop - p_start).total_seconds() // 60)

@@ -35,7 +35,8 @@ RULES: dict[str, str] = {
     "request_supplement": "as complete; with the specific list of what is missing; the dossier's clock pauses",
     "receive_supplement": "a one_stop_desk officer of the desk that received the dossier",
     "apologise": "an officer holding the role of an open item of the dossier in that item's unit, or that unit's "
-                 "head (unit_head); once; with reason and a later date",
+                 "head (unit_head); once; with reason and a later date; only within one working day of the "
+                 "deadline or after it",
     "stop": "a one_stop_desk officer of the receiving desk, at the applicant's request, with a reason",
     "cancel": "a one_stop_desk officer of the receiving desk or a supervisor, with a reason",
     "deploy": "a supervisor",
@@ -47,11 +48,52 @@ RULES: dict[str, str] = {
 # Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
 
+# What a refusal says about the officer who tried (docs/decisions/0050-refusal-categories.md). Only
+# acting outside one's unit, role or claim is a possible act of shirking (signal `unauthorised_attempt`);
+# a typo, a page left open too long or a second click is a refusal of its own category, kept in the
+# history, and no signal. The category is recorded in the `action_refused` event (`category`), so a later
+# change of this table never changes what an old event meant.
+OUT_OF_SCOPE = "out_of_scope"
+REFUSAL_CATEGORIES = (OUT_OF_SCOPE, "invalid_input", "stale", "repeated", "procedure")
+CATEGORY_OF_CODE: dict[str, str] = {
+    # acting outside one's unit, role or claim, or as someone else
+    "wrong_unit": OUT_OF_SCOPE, "wrong_role": OUT_OF_SCOPE, "reserved_for_other": OUT_OF_SCOPE,
+    "claimed_by_other": OUT_OF_SCOPE, "read_only": OUT_OF_SCOPE, "inactive": OUT_OF_SCOPE,
+    "bad_signature": OUT_OF_SCOPE, "bad_key": OUT_OF_SCOPE,
+    # what was typed or sent is not acceptable
+    "invalid_data": "invalid_input", "missing_reason": "invalid_input", "reason_too_long": "invalid_input",
+    "illegal_target": "invalid_input", "unknown_action": "invalid_input", "not_found": "invalid_input",
+    "not_a_candidate": "invalid_input", "unknown_procedure": "invalid_input", "signature_required": "invalid_input",
+    "signature_expired": "invalid_input", "no_public_key": "invalid_input", "not_late": "invalid_input",
+    "exists": "invalid_input",
+    # the dossier moved on since the officer looked at it
+    "stale_version": "stale", "not_ready": "stale", "finished": "stale", "awaiting_supplement": "stale",
+    "not_pending": "stale", "not_claimed": "stale", "no_snapshot": "stale",
+    # the same act a second time
+    "already_apologised": "repeated", "already_claimed": "repeated",
+    # the procedure, not the officer (acc-incident: procedure incidents)
+    "procedure_error": "procedure", "unknown_step": "procedure", "no_owner": "procedure",
+}
+# codes not in the table: by the refusal's kind
+CATEGORY_OF_KIND = {"forbidden": OUT_OF_SCOPE, "not_found": "invalid_input", "invalid": "invalid_input",
+                    "stale": "stale", "conflict": "stale"}
+
+
+def refusal_category(kind: str | None, code: str | None) -> str:
+    """The category of a refusal from its kind and code (the table above)."""
+    return CATEGORY_OF_CODE.get(code or "") or CATEGORY_OF_KIND.get(kind or "", "invalid_input")
+
+
 @dataclass(frozen=True)
 class Refusal:
     kind: str  # forbidden | not_found | conflict | stale | invalid
     code: str
     message: str
+    category: str | None = None  # REFUSAL_CATEGORIES; None = from the code (refusal_category)
+
+    @property
+    def recorded_category(self) -> str:
+        return self.category or refusal_category(self.kind, self.code)
 
 
 def _may_hold(officer: Officer, item: ItemState) -> Refusal | None:

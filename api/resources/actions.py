@@ -2,9 +2,10 @@
 
 Bodies are checked for shape only (types, lengths). Whether the action is allowed — owner, unit,
 state, reason present, target legal — is the engine's decision, so that every refusal lands in the
-dossier's history as `action_refused` and in /signals as `unauthorised_attempt`. Only a dossier (or
-item) the caller cannot read is decided here first (api/unseen.py): 404 as for a missing id, recorded
-in the audit log, never in that dossier's history.
+dossier's history as `action_refused` (and in /signals as `unauthorised_attempt` when it was an act
+outside one's unit, role or claim: docs/decisions/0050-refusal-categories.md). Only a dossier (or item)
+the caller cannot read is decided here first (api/unseen.py): 404 as for a missing id, recorded in the
+audit log, never in that dossier's history.
 """
 
 from __future__ import annotations

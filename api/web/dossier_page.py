@@ -23,6 +23,7 @@ from engine.papers.documents import Document, documents, issued_slips
 from engine.papers.requirements import Paper
 from engine.papers.slips import available_slips
 from engine.queries import DossierView, ItemView
+from engine.runtime.deadlines import apology_open
 
 from . import stepforms
 from .common import directory, draw, lf, officer_name, role_name, unit_name
@@ -30,6 +31,9 @@ from .i18n import TimeLeft, time_left
 from .labels import ITEM_STATE, OUTCOME, PARCEL, label
 from .signing import demo_signing
 from .trace import highlight, step_states
+
+WITHDRAWN = {"stopped": _l("stopped at the applicant's request: neither on time nor late"),
+             "cancelled": _l("cancelled: neither on time nor late")}
 
 
 @dataclass
@@ -128,6 +132,8 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     paused = d.status == "awaiting_supplement"
     deadline = time_left(engine.calendar, d.due, now, soon, d.finished_at) if not paused else TimeLeft(
         "none", _("clock paused: waiting for the applicant"))
+    if d.status in WITHDRAWN:  # neither on time nor late: nobody finished it (as the KPI counts it)
+        deadline = TimeLeft("none", str(WITHDRAWN[d.status]))
     panels: list[ItemPanel] = []
     others: list[ItemView] = []
     finished = d.status in ("done", "stopped", "cancelled")
@@ -154,7 +160,8 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     page = DossierPage(
         d, proc.name, meta, svg, deadline, panels, others,
         can_receive_supplement=not finished and desk and paused,
-        can_apologise=not finished and not d.apologised and account.unit in holding_units,
+        can_apologise=not finished and not d.apologised and account.unit in holding_units
+        and apology_open(engine.calendar, d.due, now),
         can_stop=not finished and desk,
         can_cancel=not finished and (desk or "supervisor" in account.roles),
         failed=failed, submitted=values)

@@ -54,6 +54,7 @@ REFUSAL = {
     "awaiting_supplement": _l("The dossier is waiting for the applicant's supplement."),
     "not_pending": _l("No supplement was requested."),
     "already_apologised": _l("The new date may be set only once."),
+    "not_late": _l("An apology with a new date is only for a dossier due within one working day or already late."),
     "missing_reason": _l("A reason is required."),
     "reason_too_long": _l("The reason is too long (at most 4000 characters)."),
     "illegal_target": _l("That target is not allowed."),

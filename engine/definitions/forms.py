@@ -91,6 +91,43 @@ def clean_submission(fields: list[FormField], data: dict[str, Any]) -> tuple[dic
     return clean, problems
 
 
+_SEP = "[ \u00a0\u202f]"  # spaces (plain, no-break, narrow no-break) may group thousands like dots
+_PLAIN = re.compile(r"\d+", re.ASCII)
+_GROUPED = re.compile(rf"[1-9]\d{{0,2}}(?:(?:\.\d{{3}})+|(?:{_SEP}\d{{3}})+)", re.ASCII)  # 35.000.000, 35 000 000
+_VI_DECIMAL = re.compile(rf"(?:\d+|{_GROUPED.pattern}),\d+", re.ASCII)       # 12,5 and 1.234,5
+_DOT_DECIMAL = re.compile(r"\d+\.\d+", re.ASCII)                              # 12.5 (machine writing)
+_AMBIGUOUS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}", re.ASCII)                    # 1.500 / 1,500
+
+
+def parse_number(text: str) -> int | float:
+    """A number as a Vietnamese officer writes it (docs/decisions/0051-vietnamese-numbers.md).
+
+    `.` (or a space) groups thousands and `,` marks decimals: `35.000.000` = 35000000, `12,5` = 12.5,
+    `1.234,5` = 1234.5. Plain `35000000` and machine-written `12.5` are accepted where they cannot be
+    read the other way. One separator followed by exactly three digits (`1.500`, `1,500`) reads as
+    1500 in one convention and 1.5 in the other: refused, with both readings, rather than guessed (an
+    amount of tax is not a thing to get wrong by a factor of a thousand). Whole numbers come back as
+    int, the rest as float.
+    """
+    raw = text.strip()
+    sign, body = (raw[0], raw[1:].strip()) if raw[:1] in ("-", "+") else ("", raw)
+    if _AMBIGUOUS.fullmatch(body):
+        whole, frac = body.replace(",", ".").split(".")
+        decimal = f"{sign if sign == '-' else ''}{whole},{frac.rstrip('0') or '0'}"
+        thousands = f"{sign if sign == '-' else ''}{whole}{frac}"
+        raise ValueError(f"{raw!r} is ambiguous ({thousands} or {decimal}?): write {thousands} or {decimal}")
+    if _PLAIN.fullmatch(body) or _GROUPED.fullmatch(body):
+        number: int | float = int(re.sub(rf"[.]|{_SEP}", "", body))
+    elif _VI_DECIMAL.fullmatch(body):
+        whole, frac = body.rsplit(",", 1)
+        number = float(re.sub(rf"[.]|{_SEP}", "", whole) + "." + frac)
+    elif _DOT_DECIMAL.fullmatch(body):
+        number = float(body)
+    else:
+        raise ValueError(f"{raw!r} is not a number (write 35.000.000 or 35000000; decimals with a comma: 12,5)")
+    return -number if sign == "-" else number
+
+
 def _coerce(f: FormField, value: Any) -> Any:
     if f.type == "text":
         if not isinstance(value, str):
@@ -108,8 +145,7 @@ def _coerce(f: FormField, value: Any) -> Any:
         if isinstance(value, bool):
             raise TypeError("must be a number")
         if isinstance(value, str):
-            value = value.strip().replace(",", ".")
-            value = int(value) if f.type == "integer" else float(value)
+            value = parse_number(value) if f.type == "integer" else float(parse_number(value))
         if f.type == "integer":
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError("must be a whole number")

@@ -13,6 +13,7 @@ from ..jsoncanon import iso
 from ..org import Officer
 from . import continuation, fastforward, succession
 from . import workflow as wfm
+from .deadlines import apology_open
 from .errors import refuse
 from .refusals import refusal_of
 from .state import DossierState
@@ -167,6 +168,9 @@ class OfficerActionsMixin:
                   expected_version: int | None = None) -> DossierState:
         def body(work: Work) -> None:
             st = work.state
+            if not apology_open(self.calendar, st.due_at, work.at):
+                raise refuse("invalid", "not_late", "an apology is for a dossier due within one working day or "
+                                                    "already late")
             if new_due is None or new_due.tzinfo is None:
                 raise refuse("invalid", "invalid_data", "the new date must be a date and time with a zone")
             if st.due_at is not None and new_due <= st.due_at:

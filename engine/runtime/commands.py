@@ -222,7 +222,8 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
     def _record_refusal(self, action: str, officer: Officer, dossier_id: int | None, item: int | None,
                         step: str | None, err: CommandRefused) -> None:
         at = self.clock.now()
-        payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message}
+        payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
+                   "category": err.refusal.recorded_category}
         if item is not None:
             payload["item"] = item
         if err.problems:

@@ -38,6 +38,13 @@ def dossier_due(cal: WorkingCalendar, received: datetime, limit: str, remote_ext
     return cal.add(received, total_minutes(cal, limit, remote_extension, remote, days_spent))
 
 
+def apology_open(cal: WorkingCalendar, due: datetime | None, at: datetime) -> bool:
+    """May the holding unit apologise now? Only for a dossier due within one working day, or already
+    late (Decree 118/2025: the late unit apologises at least one day before the deadline). Earlier, an
+    apology would only move the appointment of a dossier nobody has shown to be late."""
+    return due is not None and cal.between(at, due) <= cal.day_minutes
+
+
 def reconcile_clock(cal: WorkingCalendar, state: DossierState, at: datetime, fx: dict[str, Any]) -> None:
     """Pause or resume the dossier clock after a command; adds the changes to `fx`.
 

@@ -71,3 +71,21 @@ def test_subtract_goes_back_in_working_time(cal: WorkingCalendar) -> None:
     # Back over the lunch break: 14:00 - 2 h = 1 h after lunch + 1 h before → 10:30.
     assert cal.subtract(local(2026, 2, 5, 14, 0), "PT2H") == local(2026, 2, 5, 10, 30)
     assert cal.add(cal.subtract(local(2026, 3, 5, 15, 0), 2437), 2437) == local(2026, 3, 5, 15, 0)
+
+
+def test_no_working_time_leaves_the_end_of_a_period_where_it_is(cal: WorkingCalendar) -> None:
+    """Issue 12, defect 4: an appointment at 16/12 17:00 moved to 17/12 07:30 though no working time passed."""
+    for end_of_period in (local(2026, 12, 16, 17, 0), local(2026, 12, 16, 11, 30), local(2026, 2, 7, 17, 0)):
+        assert cal.add(end_of_period, 0) == end_of_period
+        assert cal.add(end_of_period, "PT0M") == end_of_period
+    # a pause on a Sunday: no working time between its start and its end, nothing moves
+    lost = cal.between(local(2026, 12, 13, 9, 0), local(2026, 12, 13, 15, 0))
+    assert lost == 0 and cal.add(local(2026, 12, 16, 17, 0), lost) == local(2026, 12, 16, 17, 0)
+    # working time does move it, from the next period on
+    assert cal.add(local(2026, 12, 16, 17, 0), 1) == local(2026, 12, 17, 7, 31)
+    assert cal.add(local(2026, 12, 16, 11, 30), 30) == local(2026, 12, 16, 13, 30)
+    # the start of a period, going back by nothing, stays too; zero from outside office hours is unchanged
+    assert cal.subtract(local(2026, 12, 17, 7, 30), 0) == local(2026, 12, 17, 7, 30)
+    assert cal.subtract(local(2026, 12, 17, 13, 0), 0) == local(2026, 12, 17, 13, 0)
+    assert cal.add(local(2026, 12, 13, 10, 0), 0) == local(2026, 12, 14, 7, 30)  # Sunday → Monday's start
+    assert cal.add(local(2026, 12, 16, 12, 0), 0) == local(2026, 12, 16, 13, 0)  # lunch → the afternoon

@@ -141,8 +141,8 @@ def test_transfer_and_ping_pong(at_verify: tuple[Landflow, int]) -> None:
         lf.runtime.claim(officer(lf, "land.w1"), item.id)
     lf.runtime.transfer(officer(lf, "land.c2"), item.id, "thửa đất thuộc phường Một", to_unit="W1")
     kinds = [s[0] for s in signals(lf, did)]
-    assert kinds == ["unauthorised_attempt", "unauthorised_attempt", "rerouted", "unauthorised_attempt",
-                     "rerouted", "ping_pong"]
+    # the missing reason and the unit without such an officer are refusals, not signals (decision 0050)
+    assert kinds == ["rerouted", "unauthorised_attempt", "rerouted", "ping_pong"]
     # a transfer to a named officer reserves the item for them
     lf.runtime.transfer(officer(lf, "land.w1"), item.id, "giao chuyên viên", to_officer="land2.w1")
     with pytest.raises(CommandRefused) as info:
@@ -164,8 +164,7 @@ def test_second_supplement_request_is_a_signal(small: Landflow, clock: FixedCloc
     clock.advance(hours=2)
     rt.receive_supplement(officer(small, "desk.w1"), st.id, "đã bổ sung")
     rt.request_supplement(officer(small, "desk.w1"), item.id, "thiếu chữ ký")
-    assert [s[0] for s in signals(small, st.id)] == ["unauthorised_attempt", "unauthorised_attempt",
-                                                     "repeat_supplement"]
+    assert [s[0] for s in signals(small, st.id)] == ["repeat_supplement"]  # the refusals are no misconduct
     assert snapshot_of(small, st.id)["supplement_count"] == 2
 
 
@@ -178,6 +177,10 @@ def test_apology_once_with_a_later_date(small: Landflow, clock: FixedClock) -> N
     with pytest.raises(CommandRefused) as info:
         rt.apologise(officer(small, "desk.w1"), st.id, "", local(2026, 2, 20, 9, 0))
     assert info.value.code == "missing_reason"
+    with pytest.raises(CommandRefused) as info:  # due Wed 11/02 09:00: four working days left
+        rt.apologise(officer(small, "desk.w1"), st.id, "quá tải", local(2026, 2, 24, 9, 0))
+    assert info.value.code == "not_late"
+    clock.set(local(2026, 2, 10, 9, 0))  # one working day left
     with pytest.raises(CommandRefused) as info:
         rt.apologise(officer(small, "desk.w1"), st.id, "quá tải", local(2026, 2, 10, 9, 0))
     assert info.value.code == "invalid_data"  # not later than the deadline
@@ -219,4 +222,5 @@ def test_refused_open_is_recorded_without_a_dossier(small: Landflow) -> None:
     assert info.value.code == "unknown_procedure"
     with small.db.read() as s:
         assert s.scalar(select(func.count()).select_from(DossierRow)) == 0
-    assert [k for k, *_ in signals(small)] == ["unauthorised_attempt"] * 3
+    # only the officer without the desk role acted outside their role; the two typos are no signal
+    assert [k for k, *_ in signals(small)] == ["unauthorised_attempt"]

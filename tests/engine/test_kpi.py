@@ -23,6 +23,7 @@ from engine.runtime import CommandRefused
 from engine.scheduler import Sweeper
 from engine.store import AuditEntryRow, CaseEventRow, WorkItemRow
 from tests.conftest import officer
+from tests.support.by_hand import OUT_OF_SCOPE
 
 DESKS = {"W1": ["desk.w1", "desk2.w1"], "C2": ["desk.c2"]}
 LAND = {"W1": ["land.w1", "land2.w1"], "C2": ["land.c2"]}
@@ -141,7 +142,7 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
         if start <= ev.at < end:
             signal_of = {"returned": "returns", "transferred": "reroutes", "action_refused": "refused_attempts",
                          "apologised": "apologies"}
-            if ev.type in signal_of:
+            if ev.type in signal_of and (ev.type != "action_refused" or p.get("code") in OUT_OF_SCOPE):
                 out[key(ev.actor, ev.unit)][signal_of[ev.type]] += 1
             if ev.type == "transferred" and p["ping_pong"]:
                 out[key(ev.actor, ev.unit)]["ping_pongs"] += 1
@@ -165,6 +166,8 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
             if "due_at" in ch:
                 it["due"] = instant(ch["due_at"], ev.at)
     for e in refused_opens:
+        if json.loads(e.payload).get("code") not in OUT_OF_SCOPE:
+            continue
         if start <= e.at < end and group_by != "procedure":
             out[e.actor if group_by == "officer" else (e.unit or "-")]["refused_attempts"] += 1
         elif start <= e.at < end:

@@ -86,7 +86,7 @@ def reads_the_dossier(role: str, unit: str) -> bool:
 
 @dataclass(frozen=True)
 class Target:
-    state: str  # ready | claimed | supplement | none
+    state: str  # ready | late | claimed | supplement | none
     own: str  # the unit the rule is about; "other" is the unit of the same kind that is not it
     other: str
 
@@ -94,7 +94,7 @@ class Target:
 TARGETS = {
     **{a: Target("claimed" if a == "release" else "ready", OWNER, "CN-KV12") for a in ITEM_ACTIONS},
     "receive_supplement": Target("supplement", DESK, "20710"),
-    "apologise": Target("ready", OWNER, "CN-KV12"),
+    "apologise": Target("late", OWNER, "CN-KV12"),  # an apology is only for a dossier due soon or late
     "stop": Target("ready", DESK, "20710"),
     "cancel": Target("ready", DESK, "20710"),
     "open": Target("none", DESK, "20710"),
@@ -148,9 +148,15 @@ class Matrix:
         """A dossier in `state`; returns (dossier id, check_rights item id)."""
         rt = self.lf.runtime
         desk = self.officer("desk.haichau")
+        clock, now = self.lf.clock, self.lf.clock.now()
+        assert isinstance(clock, FixedClock)
+        if state == "late":  # received a month ago (the tokens are checked only at `now`)
+            clock.set(now - timedelta(days=30))
         st = rt.open(desk, "land_transfer", DESK, open_body(0)["applicant"], {"sheet": "1"})
         (receive,) = st.open_items()
         st = rt.complete(desk, receive.id, STEP_DATA["receive"])
+        if state == "late":
+            clock.set(now)
         (item,) = st.open_items()
         assert item.step == "check_rights" and item.unit == OWNER
         if state == "claimed":

@@ -29,6 +29,11 @@ from sqlalchemy import text
 from engine.calendar import WorkingCalendar
 from engine.store import Database
 
+# Refusals that are acts outside one's unit, role or claim (docs/decisions/0050): the only ones counted
+# as refused attempts. Written out here, not imported, so the count stays independent of the engine.
+OUT_OF_SCOPE = {"wrong_unit", "wrong_role", "reserved_for_other", "claimed_by_other", "read_only", "inactive",
+                "bad_signature", "bad_key"}
+
 COUNTS = ("handled", "on_time", "used_minutes", "allowed_minutes", "overdue_open", "returns", "reroutes",
           "ping_pongs", "repeat_supplements", "refused_attempts", "idle_claims", "apologies", "escalations")
 
@@ -114,7 +119,7 @@ def fold(db: Database, calendar: WorkingCalendar) -> History:
                 signal("ping_pongs", actor, unit)
         elif etype == "supplement_requested" and p.get("repeat"):
             signal("repeat_supplements", actor, unit)
-        elif etype == "action_refused":
+        elif etype == "action_refused" and p.get("code") in OUT_OF_SCOPE:
             signal("refused_attempts", actor, unit)
         elif etype == "apologised":
             signal("apologies", actor, unit)
@@ -140,10 +145,9 @@ def fold(db: Database, calendar: WorkingCalendar) -> History:
                 item.due = when(changes["due_at"], at)
     for etype, actor, unit, at_raw, payload_text in _rows(
             db, "SELECT type, actor, unit, at, payload FROM audit_log ORDER BY seq"):
-        if etype == "action_refused":
+        if etype == "action_refused" and json.loads(payload_text).get("code") in OUT_OF_SCOPE:
             signals.append({"column": "refused_attempts", "officer": actor, "unit": unit, "dossier": None,
                             "at": _at(at_raw)})
-        del payload_text
     return History(dict(dossiers), handled, signals)
 
 

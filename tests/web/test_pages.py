@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.bootstrap import Landflow
+from engine.clock import FixedClock
 from engine.history import verify
 from engine.jsoncanon import iso
 from engine.runtime import DossierState
@@ -262,11 +263,21 @@ def test_supplement_and_apology_from_the_dossier_page(client: FlaskClient, demo_
         due = s.scalar(select(DossierRow.due_at).where(DossierRow.id == st.id))
     tz = demo_lf.calendar.tz
     later = demo_lf.calendar.add_days_end(due, 3).astimezone(tz).date()
+    # eight working days left: no apology yet (offered nor accepted)
+    assert f"/dossiers/{st.id}/do/apologise" not in text(client.get(f"/dossiers/{st.id}"))
+    resp = client.post(f"/dossiers/{st.id}/do/apologise", data={"csrf_token": token, "reason": "Quá tải",
+                                                                     "new_date": later.isoformat()})
+    assert resp.status_code == 422 and "hoặc đã quá hạn" in text(resp)
+    clock = demo_lf.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(demo_lf.calendar.subtract(due, "PT2H"))  # the day it is due
+    token = sign_in_page(client, "desk.haichau")
+    assert f"/dossiers/{st.id}/do/apologise" in text(client.get(f"/dossiers/{st.id}"))
     resp = client.post(f"/dossiers/{st.id}/do/apologise", data={"csrf_token": token, "reason": "Quá tải",
                                                                      "new_date": later.isoformat()})
     assert resp.status_code == 303
     types = [t for t, _ in events(demo_lf, st.id)]
-    assert types == ["opened", "supplement_requested", "supplement_received", "apologised"]
+    assert types == ["opened", "supplement_requested", "supplement_received", "action_refused", "apologised"]
     apology = events(demo_lf, st.id)[-1][1]
     # the new date's end of the office day (17:00 local)
     assert apology["new_due"] == iso(datetime.combine(later, time(17, 0), tz)) and apology["reason"] == "Quá tải"
