@@ -127,6 +127,7 @@ def record_unseen_attempt(db: Database, gate: AttemptGate, actor: str, unit: str
     if left_out is None:
         return False
     payload: dict[str, Any] = {"action": action, "kind": "not_found", "code": "not_found", "message": message,
+                               "category": "out_of_scope",  # acting on what one cannot read: misconduct (0050)
                                **target, "unseen": reach}
     if left_out:
         payload["suppressed"] = left_out
