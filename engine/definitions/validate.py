@@ -19,7 +19,7 @@ from ..expressions import check_expression, check_script
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
-from .refusals import refusal_rules
+from .refusal_paths import refusal_rules
 from .spec import compile_spec
 from .xmlsafe import parse_xml
 

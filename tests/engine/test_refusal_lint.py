@@ -4,6 +4,7 @@ result must leave an exclusive gateway on an officer's marked choice (`refusal =
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -102,6 +103,27 @@ def test_a_default_flow_refusal_marked_with_its_choice_passes() -> None:
     proc = small_procedure()
     _default_flow(proc)
     assert problems(proc) == []
+
+
+def test_a_drawing_too_large_to_check_is_refused_quickly() -> None:
+    """A hostile file: 1,100 choices, each its own refusing flow. The check is bounded (MAX_EVALUATIONS)
+    and says so, instead of evaluating 1.2 million conditions."""
+    n = 1100
+    proc = small_procedure()
+    verify = node(proc, "verify")
+    verify.props["form"] = f"eligible:choice({'|'.join(f'v{i}' for i in range(n))})!; area:number!; note:text"
+    verify.props["refusal"] = "eligible=" + "|".join(f"v{i}" for i in range(1, n))
+    proc.nodes = [x for x in proc.nodes if x.id not in ("notify", "end_no")]
+    proc.flows = [f for f in proc.flows if f.id not in ("f5", "f6", "f10")] + [
+        Flow("f5", "gw", "post", condition="eligible == 'v0'")]
+    for i in range(1, n):
+        proc.nodes.append(Node(f"no{i}", "end", "Không đủ", lane="commune_land_officer", col=6,
+                               props={"outcome": "refusal"}))
+        proc.flows.append(Flow(f"g{i}", "gw", f"no{i}", condition=f"eligible == 'v{i}'"))
+    start = time.monotonic()
+    found = problems(proc)
+    assert time.monotonic() - start < 10
+    assert [(e, r) for e, r, _ in found] == [("small_test", "flow.refusal")] and "too large" in found[0][2]
 
 
 @pytest.mark.parametrize("text,choice", [
