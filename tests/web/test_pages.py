@@ -188,6 +188,8 @@ def test_a_refusal_on_the_step_form_needs_its_reason(client: FlaskClient, demo_l
     token = sign_in_page(client, "desk.haichau")
     st = open_land_transfer(demo_lf)
     item = item_of(demo_lf, st.id)
+    page = client.get(f"/dossiers/{st.id}").get_data(as_text=True)  # the form says when the reason is required
+    assert f'id="item{item.id}-refusal_reason-when">Bắt buộc khi chọn “Từ chối”</small>' in page
     form = {"csrf_token": token, "version": st.version, "f_decision": "refuse", "f_kind": "transfer"}
     for blank in ("", "   "):
         resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete", data={**form, "f_refusal_reason": blank})
