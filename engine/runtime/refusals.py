@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..definitions.model import ProcedureMeta, StepMeta
-from ..definitions.refusals import step_choice
+from ..definitions.refusals import domain, step_choice
 from ..expressions import ExpressionError, evaluate
 from .errors import refuse
 
@@ -29,7 +29,9 @@ def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> st
     if not raw:
         return None
     form = {f.name: f for f in step.form}
-    if choice is not None and choice.field in form:
+    readable = choice is not None and choice.field in form and \
+        set(choice.values) <= {w for w, _v in domain(form[choice.field])}
+    if choice is not None and readable:
         refused = clean.get(choice.field) in choice.typed(form[choice.field])
     else:  # a version deployed before the choice syntax
         try:

@@ -11,7 +11,11 @@ import pytest
 
 from engine.definitions import check
 from engine.definitions.lint import lint
+from engine.definitions.reader import read
 from engine.definitions.refusals import RefusalChoice, parse_choice
+from engine.definitions.xmlsafe import parse_xml
+from engine.runtime import CommandRefused
+from engine.runtime.refusals import refusal_of
 from tests.support.bpmn_builder import Flow, Node, Procedure, small_procedure, timer_xml
 
 ROLES = {"one_stop_desk", "commune_land_officer", "commune_chairman", "registration_branch", "tax_office"}
@@ -135,3 +139,24 @@ def test_a_drawing_too_large_to_check_is_refused_quickly() -> None:
 ])
 def test_the_choice_syntax(text: str, choice: RefusalChoice | None) -> None:
     assert parse_choice(text) == choice
+
+
+@pytest.mark.parametrize("refusal,data,reason", [
+    ("eligible=false", {"eligible": False, "note": " tranh chấp "}, "tranh chấp"),
+    ("eligible=false", {"eligible": True}, None),
+    ("not eligible", {"eligible": False, "note": "cũ"}, "cũ"),  # a version deployed before the choice syntax
+    ("not eligible", {"eligible": True}, None),
+])
+def test_the_engine_reads_the_mark_of_the_version_it_runs(refusal: str, data: dict[str, object],
+                                                           reason: str | None) -> None:
+    """The runtime side: the choice compares values; a condition (older versions, still running) is
+    evaluated as before; either way a refusal without its reason is refused as invalid input."""
+    proc = small_procedure()
+    node(proc, "verify").props["refusal"] = refusal
+    meta = read(parse_xml(proc.to_xml(), "bpmn", 2_000_000)[0]).meta
+    assert meta is not None
+    assert refusal_of(meta, meta.steps["verify"], data) == reason
+    if reason is not None:
+        with pytest.raises(CommandRefused) as err:
+            refusal_of(meta, meta.steps["verify"], {**data, "note": " "})
+        assert (err.value.kind, err.value.code) == ("invalid", "missing_reason")
