@@ -31,7 +31,8 @@ from engine.bootstrap import Landflow
 from engine.checkpoints import create_checkpoint
 from engine.clock import FixedClock
 from engine.definitions.forms import clean_submission
-from engine.definitions.model import StepMeta
+from engine.definitions.model import ProcedureMeta, StepMeta
+from engine.definitions.refusals import step_choice
 from engine.org import Officer
 from engine.runtime import CommandRefused, DossierState, ItemState
 from engine.scheduler import Sweeper
@@ -67,6 +68,14 @@ RETURN_REASONS = ("Thiếu trích lục bản đồ địa chính", "Sai thông 
                   "Chưa có xác nhận của UBND cấp xã", "Diện tích kê khai không khớp bản đồ")
 TRANSFER_REASONS = ("Thửa đất không thuộc địa bàn phụ trách", "Chuyển chuyên viên phụ trách khu vực",
                     "Không thuộc thẩm quyền của đơn vị")
+# why a desk refuses a dossier at reception / a step finds it not eligible (a drawn refusal needs its reason)
+REFUSAL_REASONS = {
+    "decision": ("Hồ sơ không thuộc thẩm quyền giải quyết của đơn vị tiếp nhận",
+                 "Thửa đất thuộc địa bàn xã, phường khác"),
+    "eligible": ("Đất đang có tranh chấp, chưa được giải quyết", "Quyền sử dụng đất đang bị kê biên để thi hành án",
+                 "Đã hết thời hạn sử dụng đất"),
+}
+OTHER_REFUSAL = "Không đủ điều kiện tiếp nhận theo quy định"
 SUPPLEMENT_REASONS = ("Bổ sung bản sao CCCD của bên nhận chuyển nhượng", "Bổ sung hợp đồng công chứng",
                       "Bổ sung sơ đồ thửa đất có chữ ký các hộ liền kề")
 
@@ -124,12 +133,14 @@ class Simulation:
         self.officers: dict[str, Officer] = d.officers
         self.directory = d
         self.steps: dict[str, dict[str, StepMeta]] = {}
+        self.metas: dict[str, ProcedureMeta] = {}
         with lf.db.read() as s:
             for key in PROCEDURES:
                 proc = lf.procedures.latest(s, key)
                 if proc is None:
                     raise RuntimeError(f"procedure {key} is not deployed: run `landflow init` first")
                 self.steps[key] = proc.meta.steps
+                self.metas[key] = proc.meta
         missing = [f"desk of {u}" for u in DESKS if not d.officers_in(u, "one_stop_desk")]
         if missing:
             raise RuntimeError("the demo officers are missing (run `LANDFLOW_DEMO=1 landflow init`): "
@@ -395,4 +406,17 @@ class Simulation:
                 data[f.name] = self.clock.now().astimezone(self.tz).date().isoformat()
             elif f.required:
                 data[f.name] = rng.choice(PRAISE)
+        self.give_refusal_reason(procedure, step, data)
         return data
+
+    def give_refusal_reason(self, procedure: str, step: StepMeta, data: dict[str, Any]) -> None:
+        """A refusing choice (the step's `refusal`) comes with its reason, as the engine demands. Picked
+        without the random generator, so the rest of the history is the one the seed always gave."""
+        choice, _raw = step_choice(self.metas[procedure], step)
+        form = {f.name: f for f in step.form}
+        reason_field = self.metas[procedure].nodes[step.id].properties.get("refusal_reason", "").strip()
+        if choice is None or choice.field not in form or reason_field not in form:
+            return
+        if data.get(choice.field) in choice.typed(form[choice.field]):
+            reasons = REFUSAL_REASONS.get(choice.field, (OTHER_REFUSAL,))
+            data[reason_field] = reasons[self.stats.commands % len(reasons)]

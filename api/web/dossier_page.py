@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from engine import queries
 from engine.accounts import Account
 from engine.definitions.model import ProcedureMeta, StepMeta
+from engine.definitions.refusals import RefusalChoice, step_choice
 from engine.history import replay
 from engine.papers.documents import Document, documents, issued_slips
 from engine.papers.requirements import Paper
@@ -91,6 +92,14 @@ def may_hold(account: Account, item: ItemView) -> bool:
     return item.role in account.roles and item.unit == account.unit
 
 
+def _refusal(meta: ProcedureMeta, step: StepMeta | None) -> tuple[RefusalChoice | None, str]:
+    """The step's refusing choice and the field for its reason (none for a step that cannot refuse)."""
+    if step is None:
+        return None, ""
+    choice, _raw = step_choice(meta, step)
+    return choice, meta.nodes[step.id].properties.get("refusal_reason", "").strip()
+
+
 def _return_targets(d: DossierView, item: ItemView, meta: ProcedureMeta) -> list[tuple[str, str]]:
     seen: list[str] = []
     for i in sorted(d.work_items, key=lambda x: x.ordinal, reverse=True):
@@ -149,7 +158,7 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
         form_values = values if failed == f"complete:{item.id}" else None
         handback = stepforms.is_handback(meta, item.step)
         panels.append(ItemPanel(
-            item, step, stepforms.fields(step.form if step else (), form_values, handback),
+            item, step, stepforms.fields(step.form if step else (), form_values, _refusal(meta, step), handback),
             item.assignee == account.username,
             _return_targets(d, item, meta), units, people, bool(step and step.signed), demo_signing(engine, account),
             time_left(engine.calendar, item.due, now, soon)))

@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+
 from engine.definitions.forms import FormField
 from engine.definitions.model import ProcedureMeta
+from engine.definitions.refusals import RefusalChoice
 
 from .labels import CHOICE, field_label, label
 
@@ -32,6 +35,7 @@ class FieldView:
     widget: str                              # line | box | number | integer | yesno | date | select
     choices: tuple[tuple[str, str], ...]     # (value, label)
     value: str
+    required_when: str = ""                  # the refusing answer that makes this (reason) field required
 
 
 def widget_of(f: FormField) -> str:
@@ -41,16 +45,32 @@ def widget_of(f: FormField) -> str:
 
 
 def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = None,
-           handback: bool = False) -> list[FieldView]:
+           refusal: tuple[RefusalChoice | None, str] = (None, ""), handback: bool = False) -> list[FieldView]:
+    """`refusal`: the step's refusing choice and its reason field (engine/definitions/refusals.py), so the
+    reason field says when it is required (the engine refuses a refusal without one). `handback`: the
+    page asks who collects the result (HANDBACK_FIELDS required)."""
     values = submitted or {}
+    choice, reason_field = refusal
+    by_name = {f.name: f for f in form}
+    when = ""
+    if choice is not None and choice.field in by_name:
+        when = " / ".join(refusing_answer(by_name[choice.field], v) for v in choice.values)
     out = []
     for f in form:
         value = values.get(PREFIX + f.name, "")
         required = f.required or (handback and f.name in HANDBACK_FIELDS)
         out.append(FieldView(
             f.name, PREFIX + f.name, f.type, field_label(f.name), required, widget_of(f),
-            tuple((c, label(CHOICE, c)) for c in f.choices), str(value)))
+            tuple((c, label(CHOICE, c)) for c in f.choices), str(value),
+            when if f.name == reason_field and not f.required else ""))
     return out
+
+
+def refusing_answer(f: FormField, value: str) -> str:
+    """How the officer sees a refusing value: the choice's label, or Yes / No."""
+    if f.type == "bool":
+        return str(_("Yes") if value == "true" else _("No"))
+    return label(CHOICE, value)
 
 
 HANDBACK_FIELDS = ("collected_by", "collector_id_number")

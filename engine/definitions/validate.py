@@ -6,7 +6,6 @@ problems and nothing stops early except a file that cannot be read as XML at all
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 from collections import defaultdict
@@ -21,6 +20,7 @@ from ..papers.requirements import paper_problems
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
+from .refusal_paths import refusal_rules
 from .spec import compile_spec
 from .xmlsafe import parse_xml
 
@@ -344,22 +344,9 @@ def _engine_property_rules(doc: Document) -> list[Problem]:
         if name in ("jurisdiction_from", "jurisdiction_district_from") and value not in fields:
             out.append(Problem(meta.key, "process.jurisdiction_from",
                                f"{name} names {value!r}, which is not a field of any step's form"))
-    for step in meta.steps.values():
-        props = meta.nodes[step.id].properties
-        condition = props.get("refusal", "").strip()
-        own = {f.name: f for f in step.form}
-        if condition:
-            for msg in check_expression(condition):
-                out.append(Problem(step.id, "step.refusal", f"refusal {condition[:80]!r}: {msg}"))
-            try:
-                names = {n.id for n in ast.walk(ast.parse(condition, mode="eval")) if isinstance(n, ast.Name)}
-            except SyntaxError:
-                names = set()
-            for unknown in sorted(names - set(own)):
-                out.append(Problem(step.id, "step.refusal", f"refusal reads {unknown!r}, not a field of this step"))
-        reason = props.get("refusal_reason", "").strip()
-        if reason and (reason not in own or own[reason].type != "text"):
-            out.append(Problem(step.id, "step.refusal", f"refusal_reason {reason!r} is not a text field of this step"))
+    attached = {n.get("id", ""): n.get("attachedToRef", "") for n in doc.root.iter(f"{{{BPMN}}}boundaryEvent")
+                if n.get("attachedToRef") in meta.nodes}
+    out += refusal_rules(meta, doc.defaults, attached)
     for node in meta.end_events().values():
         value = node.properties.get("continues")
         if value is not None and value.strip().lower() not in ("true", "false"):

@@ -25,6 +25,7 @@ from ..policy import check_item_action
 from ..signatures import CLOCK_SKEW, decision_document
 from ..store import DossierRow, WorkItemRow
 from .errors import CommandRefused, refuse
+from .refusals import refusal_of
 from .state import state_from_rows
 
 if TYPE_CHECKING:
@@ -82,13 +83,15 @@ class DecisionMixin:
                 if item is None:
                     raise refuse("conflict", "not_ready", "the item is no longer open")
                 self.check(check_item_action("complete", officer, state, item))
-                meta = self.procedures.get(conn, state.procedure_version_id).meta.steps[item.step]
+                procedure = self.procedures.get(conn, state.procedure_version_id).meta
+                meta = procedure.steps[item.step]
             if not isinstance(data, dict):
                 raise refuse("invalid", "invalid_data", "data must be an object")
             clean, problems = clean_submission(list(meta.form), dict(data))
             if problems:
                 raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
                              problems)
+            refusal_of(procedure, meta, clean)  # a refusal without its reason: refused before anything is signed
             now = self.clock.now()
             when = signed_at if signed_at is not None else iso(now)
             try:

@@ -166,7 +166,7 @@ def test_a_process_without_the_live_workflow_continues_from_an_older_snapshot(sm
         assert snap.seq < d.last_seq  # the stored snapshot is behind the log
     # the other engine has never seen this dossier: it restores the old snapshot and catches up
     other.runtime.complete(desk, open_item_id(small, st.id), {"complete": True})
-    other.runtime.complete(land, open_item_id(small, st.id), {"eligible": False, "area": 5})
+    other.runtime.complete(land, open_item_id(small, st.id), {"eligible": False, "area": 5, "note": "tranh chấp"})
     small.workflows.clear()
     small.runtime.complete(desk, open_item_id(small, st.id), {})
     with small.db.read() as s:

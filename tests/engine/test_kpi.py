@@ -99,7 +99,9 @@ def generate(lf: Landflow, clock: FixedClock, seed: int, n: int = 18) -> None:
                     clock.advance(days=4)
                     sweeper.sweep()
                 else:
-                    rt.complete(land, item.id, {"eligible": rng.random() < 0.8, "area": rng.choice([50, 150])})
+                    eligible = rng.random() < 0.8
+                    rt.complete(land, item.id, {"eligible": eligible, "area": rng.choice([50, 150]),
+                                                **({} if eligible else {"note": "đất có tranh chấp"})})
             elif item.step == "post":
                 if rng.random() < 0.2:
                     with contextlib.suppress(CommandRefused):
@@ -144,6 +146,8 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
                          "apologised": "apologies"}
             if ev.type in signal_of and (ev.type != "action_refused" or p.get("code") in OUT_OF_SCOPE):
                 out[key(ev.actor, ev.unit)][signal_of[ev.type]] += 1
+            if ev.type == "completed" and p.get("refused"):  # a drawn refusal (not eligible) is a return too
+                out[key(ev.actor, ev.unit)]["returns"] += 1
             if ev.type == "transferred" and p["ping_pong"]:
                 out[key(ev.actor, ev.unit)]["ping_pongs"] += 1
             if ev.type == "supplement_requested" and p["repeat"]:

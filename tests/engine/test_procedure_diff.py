@@ -45,7 +45,8 @@ def test_sla_role_clock_form_and_name_changes_of_a_step() -> None:
     old = small_procedure()
     new = copy.deepcopy(old)
     verify = node(new, "verify")
-    verify.props = {**verify.props, "sla": "P3D", "clock": "paused", "form": "eligible:bool!; area:number!"}
+    verify.props = {**verify.props, "sla": "P3D", "clock": "paused",
+                    "form": "eligible:bool!; area:number!; note:text!"}
     verify.name = "Kiểm tra hiện trạng sử dụng đất"
     sign = node(new, "sign")
     sign.lane = "registration_branch"
@@ -55,7 +56,7 @@ def test_sla_role_clock_form_and_name_changes_of_a_step() -> None:
     assert [(c.element, c.before, c.after) for c in d.of(ROLE_CHANGED)] == [
         ("sign", "commune_chairman", "registration_branch")]
     assert [(c.before, c.after) for c in d.of(FORM_CHANGED)] == [
-        ("eligible:bool!; area:number!; note:text", "eligible:bool!; area:number!")]
+        ("eligible:bool!; area:number!; note:text", "eligible:bool!; area:number!; note:text!")]
     assert [(c.before, c.after) for c in d.of(STEP_RENAMED)] == [
         ("Kiểm tra hiện trạng", "Kiểm tra hiện trạng sử dụng đất")]
     assert d.group("sla") == d.of(SLA_CHANGED, CLOCK_CHANGED) and len(d.group("sla")) == 2

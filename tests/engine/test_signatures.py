@@ -144,3 +144,25 @@ def test_demo_keys_are_made_once_registered_and_kept_private(lf: Landflow, tmp_p
     assert oct((tmp_path / "officers" / "chair.w1.pem").stat().st_mode & 0o777) == "0o600"
     lf.directory.refresh()
     assert officer(lf, "chair.w1").public_key == public_key_text(first.public_key())
+
+
+def test_a_signed_refusal_needs_its_reason_before_a_document_is_prepared(lf: Landflow) -> None:
+    """A refusing choice of a signed step: no document to sign without the reason (the same refusal as
+    `complete`, recorded), and the document holds the reason when given."""
+    proc = small_procedure()
+    next(n for n in proc.nodes if n.id == "verify").props["signed"] = "true"
+    lf.runtime.deploy(officer(lf, "supervisor"), proc.to_xml())
+    rt = lf.runtime
+    st = rt.open(officer(lf, "desk.w1"), "small_test", "W1", {"name": "A"})
+    rt.complete(officer(lf, "desk.w1"), st.items[1].id, {"complete": True})
+    verify_item = item(lf, st.id, "verify")
+    for blank in ({}, {"note": "   "}):
+        with pytest.raises(CommandRefused) as err:
+            rt.prepare_decision(officer(lf, "land.w1"), verify_item.id, {"eligible": False, "area": 5, **blank})
+        assert (err.value.kind, err.value.code) == ("invalid", "missing_reason")
+    refused = [json.loads(e.payload) for e in events(lf, st.id) if e.type == "action_refused"]
+    assert [(r["action"], r["code"]) for r in refused] == [("prepare_decision", "missing_reason")] * 2
+    draft = rt.prepare_decision(officer(lf, "land.w1"), verify_item.id, {"eligible": False, "area": 5,
+                                                                          "note": "đất tranh chấp"})
+    assert json.loads(draft.document)["data"]["note"] == "đất tranh chấp"
+    assert rt.prepare_decision(officer(lf, "land.w1"), verify_item.id, {"eligible": True, "area": 5}).signed

@@ -8,11 +8,15 @@ the clock paused; sign P1D; hand over PT4H.
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from sqlalchemy import func, select
 
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
-from engine.store import CaseEventRow, DossierRow, WorkItemRow
+from engine.runtime import CommandRefused
+from engine.store import CaseEventRow, DossierRow, SignalRow, WorkItemRow
 from tests.conftest import local, officer
 
 W1 = "W1"
@@ -98,12 +102,36 @@ def test_not_eligible_path_ends_at_its_own_end_event(small: Landflow, clock: Fix
     rt = small.runtime
     st = rt.open(officer(small, "desk.w1"), "small_test", W1, {"name": "B"}, {})
     rt.complete(officer(small, "desk.w1"), open_item(small, st.id).id, {"complete": True})
-    rt.complete(officer(small, "land.w1"), open_item(small, st.id).id, {"eligible": False, "area": 50})
+    verify = open_item(small, st.id)
+    for blank in ({}, {"note": ""}, {"note": "  \n "}):  # `verify` refuses on eligible=false: a reason first
+        with pytest.raises(CommandRefused) as err:
+            rt.complete(officer(small, "land.w1"), verify.id, {"eligible": False, "area": 50, **blank})
+        assert (err.value.kind, err.value.code) == ("invalid", "missing_reason")
+    assert open_item(small, st.id).step == "verify"
+    rt.complete(officer(small, "land.w1"), verify.id, {"eligible": False, "area": 50, "note": " đất tranh chấp "})
     item = open_item(small, st.id)
     assert item.step == "notify"
     rt.complete(officer(small, "desk.w1"), item.id, {})
     d = dossier(small, st.id)
     assert (d.status, d.outcome) == ("done", "end_no")
+    with small.db.read() as s:
+        completed = [json.loads(p) for p in s.scalars(select(CaseEventRow.payload).where(
+            CaseEventRow.dossier_id == st.id, CaseEventRow.type == "completed", CaseEventRow.step == "verify"))]
+        found = [(x.kind, x.officer, x.reason) for x in s.scalars(select(SignalRow).where(
+            SignalRow.dossier_id == st.id, SignalRow.kind == "returned"))]
+    assert [(c.get("refused"), c.get("reason")) for c in completed] == [(True, "đất tranh chấp")]
+    assert found == [("returned", "land.w1", "đất tranh chấp")]
+
+
+def test_an_eligible_completion_is_no_refusal(small: Landflow) -> None:
+    """Only the marked choice refuses: eligible=true needs no reason and leaves no signal."""
+    rt = small.runtime
+    st = rt.open(officer(small, "desk.w1"), "small_test", W1, {"name": "B"}, {})
+    rt.complete(officer(small, "desk.w1"), open_item(small, st.id).id, {"complete": True})
+    rt.complete(officer(small, "land.w1"), open_item(small, st.id).id, {"eligible": True, "area": 50})
+    assert open_item(small, st.id).step == "post"
+    with small.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SignalRow).where(SignalRow.dossier_id == st.id)) == 0
 
 
 def test_remote_commune_gets_ten_more_working_days(small: Landflow) -> None:

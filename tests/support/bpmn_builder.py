@@ -215,7 +215,8 @@ def small_procedure(**overrides: object) -> Procedure:
     receive (desk, P1D) -> verify (land officer, P2D, form eligible) -> fee script -> gateway
       eligible:   post publicly (land officer, P15D, clock paused) -> sign (chairman, P1D)
                   -> hand over (desk, PT4H) -> end "issued"
-      otherwise:  notify (desk, PT4H) -> end "not eligible"
+      otherwise:  notify (desk, PT4H) -> end "not eligible" (a refusal: `verify` marks eligible=false and
+                  asks its reason in `note`)
     Statutory limit of the whole dossier: P5D.
     """
     nodes = [
@@ -225,7 +226,8 @@ def small_procedure(**overrides: object) -> Procedure:
                     "legal_basis": "Nghị định 118/2025/NĐ-CP", "form": "complete:bool!"}),
         Node("verify", "user", "Kiểm tra hiện trạng", lane="commune_land_officer", col=2,
              props={"sla": "P2D", "result": "Phiếu xác minh", "legal_basis": "Nghị định 151/2025/NĐ-CP",
-                    "form": "eligible:bool!; area:number!; note:text"}),
+                    "form": "eligible:bool!; area:number!; note:text", "refusal": "eligible=false",
+                    "refusal_reason": "note"}),
         Node("fee", "script", "Tính lệ phí", lane="commune_land_officer", col=3,
              script="fee = area * 2 if area > 100 else 50"),
         Node("gw", "xor", "Đủ điều kiện?", lane="commune_land_officer", col=4),
@@ -236,10 +238,10 @@ def small_procedure(**overrides: object) -> Procedure:
              props={"sla": "P1D", "result": "Giấy chứng nhận", "legal_basis": "Luật Đất đai 2024"}),
         Node("handover", "user", "Trả kết quả", lane="one_stop_desk", col=7,
              props={"sla": "PT4H", "result": "Sổ theo dõi trả kết quả", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
-        Node("end_ok", "end", "Đã cấp", lane="one_stop_desk", col=8),
+        Node("end_ok", "end", "Đã cấp", lane="one_stop_desk", col=8, props={"outcome": "result"}),
         Node("notify", "user", "Thông báo không đủ điều kiện", lane="one_stop_desk", col=5,
              props={"sla": "PT4H", "result": "Thông báo", "legal_basis": "Nghị định 151/2025/NĐ-CP"}),
-        Node("end_no", "end", "Không đủ điều kiện", lane="one_stop_desk", col=6),
+        Node("end_no", "end", "Không đủ điều kiện", lane="one_stop_desk", col=6, props={"outcome": "refusal"}),
     ]
     flows = [
         Flow("f1", "start", "receive"),
@@ -289,8 +291,8 @@ def timer_procedure() -> Procedure:
              attrs={"attachedToRef": "verify", "cancelActivity": "true"}, extra_xml=timer_xml("P3D")),
         Node("escalate", "user", "Chủ tịch xử lý", lane="commune_chairman", col=4,
              props={"sla": "P1D", "result": "Quyết định", "legal_basis": "Luật Đất đai 2024"}),
-        Node("verified", "end", "Đã kiểm tra", lane="commune_land_officer", col=5),
-        Node("escalated", "end", "Đã chuyển Chủ tịch", lane="commune_chairman", col=5),
+        Node("verified", "end", "Đã kiểm tra", lane="commune_land_officer", col=5, props={"outcome": "result"}),
+        Node("escalated", "end", "Đã chuyển Chủ tịch", lane="commune_chairman", col=5, props={"outcome": "result"}),
     ]
     flows = [
         Flow("f1", "start", "receive"), Flow("f2", "receive", "wait"), Flow("f3", "wait", "verify"),

@@ -189,6 +189,32 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
                             data={"csrf_token": token}).status_code == 404
 
 
+def test_a_refusal_on_the_step_form_needs_its_reason(client: FlaskClient, demo_lf: Landflow) -> None:
+    """Refusing at reception from the step form: an empty or blank reason is refused (422, the officer's
+    words kept, nothing changed); with a reason the dossier ends refused and leaves a `returned` signal."""
+    token = sign_in_page(client, "desk.haichau")
+    st = open_land_transfer(demo_lf)
+    item = item_of(demo_lf, st.id)
+    page = client.get(f"/dossiers/{st.id}").get_data(as_text=True)  # the form says when the reason is required
+    assert f'id="item{item.id}-refusal_reason-when">Bắt buộc khi chọn “Từ chối”</small>' in page
+    form = {"csrf_token": token, "version": st.version, "f_decision": "refuse", "f_kind": "transfer"}
+    for blank in ("", "   "):
+        resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete", data={**form, "f_refusal_reason": blank})
+        assert resp.status_code == 422 and "Phải nêu lý do." in text(resp)
+        assert '<option value="refuse" selected>' in resp.get_data(as_text=True)  # the choice is kept
+    assert item_of(demo_lf, st.id).state == "ready"
+    assert [p["code"] for t, p in events(demo_lf, st.id) if t == "action_refused"] == ["missing_reason"] * 2
+    resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete",
+                       data={**form, "f_refusal_reason": "Thửa đất thuộc phường khác"})
+    assert resp.status_code in (200, 302, 303)
+    with demo_lf.db.read() as s:
+        d = s.get(DossierRow, st.id)
+        assert d is not None and (d.status, d.outcome) == ("done", "refused")
+        found = [(x.kind, x.officer, x.reason) for x in s.scalars(select(SignalRow).where(
+            SignalRow.dossier_id == st.id, SignalRow.kind == "returned"))]
+    assert found == [("returned", "desk.haichau", "Thửa đất thuộc phường khác")]
+
+
 # -- signed decisions ----------------------------------------------------------------------------------
 
 def pem(key: Any, passphrase: bytes | None = None) -> bytes:

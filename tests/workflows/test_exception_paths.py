@@ -15,11 +15,13 @@ day N of that list at 09:00.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from engine.runtime import CommandRefused
 from tests.conftest import local
-from tests.workflows.conftest import BEN_GIANG, HAI_CHAU, Desk, items, signals
+from tests.workflows.conftest import BEN_GIANG, HAI_CHAU, Desk, event_payloads, event_types, items, signals
 from tests.workflows.scenarios import DONE, HAPPY, receive_data, who
 
 LAND = sorted(HAPPY)
@@ -82,11 +84,36 @@ def test_refused_at_reception(desk: Desk, deploy: Callable[..., None], procedure
     opened(desk, deploy, procedure)
     assert desk.dossier.due_at == DUE[procedure]
     assert desk.current.due_at == RECEIVE_DUE[procedure]
-    desk.at(2026, 2, 5, 9, 30).step("desk.haichau", "receive", receive_data(procedure, "refuse"))
+    desk.at(2026, 2, 5, 9, 30)
+    refusal = receive_data(procedure, "refuse")
+    without_reason(desk, "desk.haichau", "receive", refusal, "refusal_reason")
+    desk.step("desk.haichau", "receive", refusal)
     d = desk.dossier
     assert (d.status, d.outcome, d.finished_at) == ("done", "refused", local(2026, 2, 5, 9, 30))
     assert desk.path == ["receive"]
+    assert returned(desk) == [("returned", "desk.haichau", HAI_CHAU)]
+    (completed,) = event_payloads(desk.lf, desk.id, "completed")
+    assert (completed["refused"], completed["reason"]) == (True, refusal["refusal_reason"])
     desk.verify()
+
+
+def without_reason(desk: Desk, username: str, step: str, data: dict[str, Any], field: str) -> None:
+    """A refusing completion with no reason, an empty one or only spaces: refused as invalid input, nothing
+    changes (the item stays open, no `completed`, no `returned` signal)."""
+    before = len(event_types(desk.lf, desk.id))
+    for blank in (None, "", "  \t "):
+        sent = {k: v for k, v in data.items() if k != field} | ({} if blank is None else {field: blank})
+        with pytest.raises(CommandRefused) as err:
+            desk.step(username, step, sent)
+        assert (err.value.kind, err.value.code) == ("invalid", "missing_reason")
+    assert desk.current.step == step
+    assert event_types(desk.lf, desk.id)[before:] == ["action_refused"] * 3
+    assert returned(desk) == []
+
+
+def returned(desk: Desk) -> list[tuple[str, str | None, str | None]]:
+    """The `returned` signals (what the refused attempts leave is not this test's subject)."""
+    return [s for s in signals(desk.lf, desk.id) if s[0] == "returned"]
 
 
 RETURN_DATA = {"certificate_correction": {"eligible": False, "return_reason": "không có sai sót"},
@@ -103,7 +130,10 @@ def test_returned_as_not_eligible(desk: Desk, deploy: Callable[..., None], proce
     step, check_due = CHECK[procedure]
     assert (desk.current.step, desk.current.unit, desk.current.due_at) == (step, "CN-KV01", check_due)
     data = RETURN_DATA.get(procedure, {"eligible": False, "return_reason": "đất đang có tranh chấp"})
-    desk.at(2026, 2, 6, 9, 0).step("branch.haichau", step, data)
+    desk.at(2026, 2, 6, 9, 0)
+    without_reason(desk, "branch.haichau", step, data, "return_reason")
+    desk.step("branch.haichau", step, data)
+    assert returned(desk) == [("returned", "branch.haichau", "CN-KV01")]
     item = desk.current
     assert (item.step, item.unit, item.due_at) == ("return_dossier", HAI_CHAU, RETURN_DUE[procedure])
     desk.at(2026, 2, 6, 9, 30).step("desk.haichau", "return_dossier")

@@ -16,8 +16,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from engine.runtime import CommandRefused
 from tests.conftest import local
-from tests.workflows.conftest import HAI_CHAU, Desk, event_payloads
+from tests.workflows.conftest import HAI_CHAU, Desk, event_payloads, signals
 
 Row = tuple[tuple[int, ...], str, str, dict[str, Any], datetime]
 
@@ -131,6 +134,9 @@ def test_first_registration_not_eligible_ends_with_the_registration_result_notic
     ])
     # Posting open Thu 5 15:00 → Fri 6 15:00 = 1 day: Wed 11 Mar 09:00 + 1 = Thu 12 Mar 09:00.
     assert desk.dossier.due_at == local(2026, 3, 12, 9, 0)
+    with pytest.raises(CommandRefused) as info:  # not eligible is a refusal: it needs its reason
+        desk.at(2026, 2, 9, 8, 0).step("land.haichau", "assess", {"eligible": False, "reason": " "})
+    assert (info.value.kind, info.value.code) == ("invalid", "missing_reason")
     run(desk, [
         ((2026, 2, 9, 9, 0), "land.haichau", "assess", {"eligible": False, "reason": "đất có tranh chấp"},
          local(2026, 2, 10, 15, 0)),  # P3D from Fri 6 15:00: Sat 7, Mon 9, Tue 10
@@ -142,6 +148,7 @@ def test_first_registration_not_eligible_ends_with_the_registration_result_notic
     d = desk.dossier
     assert (d.status, d.outcome) == ("done", "not_eligible")
     assert desk.path == ["receive", "verify", "public_posting", "assess", "result_notice", "return_notice"]
+    assert [x for x in signals(desk.lf, desk.id) if x[0] == "returned"] == [("returned", "land.haichau", HAI_CHAU)]
     desk.verify()
 
 

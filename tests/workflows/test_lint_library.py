@@ -36,9 +36,11 @@ def test_lint_reports_no_problem_and_six_clear_everywhere(key: str) -> None:
      "process.sla_field"),
     ("district_handover", 'name="jurisdiction_from" value="old_commune"',
      'name="jurisdiction_from" value="old_ward"', "process.jurisdiction_from"),
-    ("district_handover", 'name="refusal" value="not accepted"', 'name="refusal" value="not approved"',
+    ("district_handover", 'name="refusal" value="accepted=false"', 'name="refusal" value="approved=false"',
      "step.refusal"),
-    ("district_handover", 'name="refusal" value="not accepted"', 'name="refusal" value="__import__(1)"',
+    ("district_handover", 'name="refusal" value="accepted=false"', 'name="refusal" value="__import__(1)"',
+     "step.refusal"),
+    ("district_handover", 'name="refusal" value="accepted=false"', 'name="refusal" value="not accepted"',
      "step.refusal"),
     ("district_handover", 'name="refusal_reason" value="note"', 'name="refusal_reason" value="accepted"',
      "step.refusal"),
@@ -54,3 +56,23 @@ def test_engine_properties_must_name_what_exists(key: str, old: str, new: str, r
 def test_the_library_is_where_the_tests_look() -> None:
     assert {p.parent.name for p, _ in FILES.values()} == {"land", "transitional"}
     assert all(isinstance(p, Path) and p.exists() for p, _ in FILES.values())
+
+
+LAND = sorted(k for k, (p, _) in FILES.items() if p.parent.name == "land")
+
+
+@pytest.mark.parametrize("key", LAND)
+@pytest.mark.parametrize("choice", ["decision=refuse", "eligible=false"])
+def test_an_unmarked_refusal_of_the_library_is_refused_naming_its_step(key: str, choice: str) -> None:
+    """Take away one `refusal` mark (refused at reception, or not eligible): lint names that step."""
+    bpmn, dmns = read(key)
+    mark = f'<spiffworkflow:property name="refusal" value="{choice}" />'
+    assert bpmn.count(mark) == 1
+    at = bpmn.index(mark)
+    step = bpmn[bpmn.rindex('<bpmn:userTask id="', 0, at):].split('"')[1]
+    report = lint(bpmn.replace(mark, "").encode(), dmns, ROLES)
+    assert {(p.element, p.rule) for p in report.problems} >= {(step, "step.refusal")}
+    assert any(choice in p.message for p in report.problems if p.element == step)
+    # and the ending without the result, called a result, is refused too
+    flipped = bpmn.replace('name="outcome" value="refusal"', 'name="outcome" value="result"')
+    assert {p.rule for p in lint(flipped.encode(), dmns, ROLES).problems} == {"step.refusal"}
