@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models and the database handle."""
 
+from .accountability import AbsenceRow, ReviewRow
 from .db import Database
 from .models import (
     ApiTokenRow,
@@ -24,6 +25,7 @@ from .models import (
 )
 
 __all__ = [
+    "AbsenceRow", "ReviewRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
