@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from . import (
+    accountability,
     actions,
     audit,
     auth,
@@ -21,7 +22,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, history, worklist, signals, reports, audit,
-           officers)
+           officers, accountability)
 
 
 def register(api: Api) -> None:
