@@ -101,14 +101,13 @@ def check_open(officer: Officer, unit: str | None, about: str | None) -> Refusal
         return refusal
     if unit is None and about is None:
         return Refusal("invalid", "not_reviewable", "the signal names no officer and no unit")
-    if INSPECTOR in officer.roles:
-        return None
-    if UNIT_HEAD not in officer.roles:
-        return Refusal("forbidden", "wrong_role", "the unit's head or an inspector opens a review")
-    if unit != officer.unit:
-        return Refusal("forbidden", "wrong_unit", f"the signal is about unit {unit}, not {officer.unit}")
+    if INSPECTOR not in officer.roles:
+        if UNIT_HEAD not in officer.roles:
+            return Refusal("forbidden", "wrong_role", "the unit's head or an inspector opens a review")
+        if unit != officer.unit:
+            return Refusal("forbidden", "wrong_unit", f"the signal is about unit {unit}, not {officer.unit}")
     if about == officer.username:
-        return Refusal("forbidden", "own_review", "a unit head does not review a signal about themselves")
+        return Refusal("forbidden", "own_review", "nobody reviews a signal about themselves")
     return None
 
 

@@ -180,3 +180,19 @@ def test_a_rewritten_review_row_fails_verify(small: Landflow, clock: FixedClock)
     with lf.db.read() as s:
         found = verify_accountability(s)
     assert [f["message"] for f in found] == [f"review {review.id}: the table differs from the log in cause, verdict"]
+
+
+def test_nobody_opens_a_review_of_their_own_signal(small: Landflow, clock: FixedClock) -> None:
+    """An inspector's refused attempt is a signal about the inspector: someone else reviews it."""
+    lf = small
+    # the inspector tries to act on a dossier: refused (read only), a signal about them
+    st = lf.runtime.open(officer(lf, "desk.w1"), "small_test", "W1", {"name": "X"})
+    with pytest.raises(CommandRefused):
+        lf.runtime.claim(officer(lf, "inspector"), next(iter(st.open_items())).id)
+    with lf.db.read() as s:
+        sig = s.scalar(select(SignalRow).where(SignalRow.officer == "inspector"))
+        assert sig is not None
+        key = SignalKey(sig.dossier_id, sig.seq, sig.kind)
+    with pytest.raises(CommandRefused) as err:
+        Reviews.of(lf).open(officer(lf, "inspector"), key)
+    assert err.value.code == "own_review"
