@@ -71,6 +71,10 @@ def check_record(actor: Officer, absent: Officer | None, deputy: Officer | None,
     """Pure: may `actor` record this absence?"""
     if not actor.active:
         return Refusal("forbidden", "inactive", "this account is deactivated")
+    if "auditor" in actor.roles:
+        return Refusal("forbidden", "read_only", "auditors read and verify; they change nothing")
+    if not actor.roles & {"admin", "unit_head"}:
+        return Refusal("forbidden", "wrong_role", "the unit's head or an administrator records an absence")
     if absent is None or not absent.active:
         return Refusal("invalid", "illegal_target", "the absent officer does not exist")
     if "admin" not in actor.roles:

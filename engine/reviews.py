@@ -91,7 +91,12 @@ def row_values(row: ReviewRow) -> dict[str, Any]:
 # -- who may do what (pure) ------------------------------------------------------------------------
 
 def _active(officer: Officer) -> Refusal | None:
-    return None if officer.active else Refusal("forbidden", "inactive", "this account is deactivated")
+    """Before anything is looked up: a deactivated account, or an auditor (who reads and changes nothing)."""
+    if not officer.active:
+        return Refusal("forbidden", "inactive", "this account is deactivated")
+    if "auditor" in officer.roles:
+        return Refusal("forbidden", "read_only", "auditors read and verify; they change nothing")
+    return None
 
 
 def check_open(officer: Officer, unit: str | None, about: str | None) -> Refusal | None:
@@ -212,6 +217,10 @@ class Reviews:
         try:
             with self.db.write() as s:
                 self._lock(s)
+                early = _active(officer) or (None if officer.roles & {INSPECTOR, UNIT_HEAD} else Refusal(
+                    "forbidden", "wrong_role", "the unit's head or an inspector opens a review"))
+                if early is not None:
+                    raise CommandRefused(early)
                 on = SignalRow.dossier_id.is_(None) if key.dossier_id is None else \
                     SignalRow.dossier_id == key.dossier_id
                 sig = s.scalar(select(SignalRow).where(on, SignalRow.seq == key.seq, SignalRow.kind == key.kind))
@@ -240,6 +249,9 @@ class Reviews:
         try:
             with self.db.write() as s:
                 self._lock(s)
+                early = _active(officer)
+                if early is not None:
+                    raise CommandRefused(early)
                 row = s.get(ReviewRow, review_id, **self.db.lock_clause())
                 if row is None:
                     raise CommandRefused(Refusal("not_found", "not_found", f"review {review_id} does not exist"))

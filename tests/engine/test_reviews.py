@@ -85,7 +85,7 @@ def test_who_may_open_explain_and_decide(small: Landflow, clock: FixedClock) -> 
     lf = small
     reviews = Reviews.of(lf)
     key = returned_dossier(lf, clock)
-    for who, code in (("land2.w1", "wrong_role"), ("branch.br1", "wrong_role"), ("auditor", "wrong_role")):
+    for who, code in (("land2.w1", "wrong_role"), ("branch.br1", "wrong_role"), ("auditor", "read_only")):
         with pytest.raises(CommandRefused) as err:
             reviews.open(officer(lf, who), key)
         assert err.value.code == code

@@ -319,6 +319,15 @@ def test_auditor_tokens_change_nothing(matrix: Matrix, figures: Figures) -> None
             body = officer_bodies.get(path)
             calls[(method, path)] = lambda tok, url=url, body=body: matrix.client.open(
                 url, method="POST", json=body, headers={"Authorization": f"Bearer {tok}"})
+        elif path.startswith(("/api/v1/reviews", "/api/v1/absences")):  # acts on no dossier (audit log)
+            url = path.replace("{review_id}", "1")
+            body = {"/api/v1/reviews": {"dossier": ready[0], "seq": 1, "kind": "returned"},
+                    "/api/v1/reviews/{review_id}/explanation": {"explanation": "giải trình"},
+                    "/api/v1/reviews/{review_id}/verdict": {"verdict": "shirking_confirmed", "reason": "lý do"},
+                    "/api/v1/absences": {"officer": "land.haichau", "deputy": "desk.haichau", "from": "2026-03-02",
+                                         "to": "2026-03-03", "reason": "nghỉ"}}[path]
+            calls[(method, path)] = lambda tok, url=url, body=body: matrix.client.open(
+                url, method="POST", json=body, headers={"Authorization": f"Bearer {tok}"})
     missing = [op for op in operations if op not in calls]
     assert not missing, f"new mutating operations need a request here: {missing}"
     before = fingerprint(matrix.lf)
