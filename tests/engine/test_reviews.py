@@ -196,3 +196,31 @@ def test_nobody_opens_a_review_of_their_own_signal(small: Landflow, clock: Fixed
     with pytest.raises(CommandRefused) as err:
         Reviews.of(lf).open(officer(lf, "inspector"), key)
     assert err.value.code == "own_review"
+
+
+def test_two_heads_at_once_open_one_review(small: Landflow, clock: FixedClock) -> None:
+    """The inspector and the unit head open the same signal at the same moment: one review, one refusal."""
+    import threading
+
+    lf = small
+    key = returned_dossier(lf, clock)
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def open_as(username: str) -> None:
+        start.wait()
+        try:
+            Reviews.of(lf).open(officer(lf, username), key)
+            results.append("opened")
+        except CommandRefused as err:
+            results.append(err.code)
+
+    threads = [threading.Thread(target=open_as, args=(u,)) for u in ("head.w1", "inspector")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["already_reviewed", "opened"]
+    with lf.db.read() as s:
+        assert len(list(s.scalars(select(ReviewRow)))) == 1
+        assert verify_accountability(s) == []
