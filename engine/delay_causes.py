@@ -27,6 +27,7 @@ province is a few indexed queries and some arithmetic, no workflow is deserialis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,8 +62,10 @@ class LateItem:
     sla_minutes: int
     used_minutes: int
     paused_clock: bool
+    ordinal: int = 0
     minutes: dict[str, int] = field(default_factory=dict)  # per bucket, of the item's life
     delay: dict[str, int] = field(default_factory=dict)  # per bucket, of the delay
+    charged: dict[str | None, int] = field(default_factory=dict)  # the holders' part, per officer (None: unit)
 
     @property
     def delay_minutes(self) -> int:
@@ -114,7 +117,7 @@ def _overlap(calendar: WorkingCalendar, spans: Iterable[Interval], lo: datetime,
 
 
 def attribute(calendar: WorkingCalendar, item: LateItem, pauses: list[Interval], incidents: list[Interval],
-              paused_steps: list[Interval]) -> LateItem:
+              paused_steps: list[Interval], holders: list[tuple[datetime, str | None]] | None = None) -> LateItem:
     lo, hi = item.created_at, item.end
     taken: list[Interval] = []
     applicant, got = _overlap(calendar, pauses, lo, hi, taken)
@@ -125,6 +128,7 @@ def attribute(calendar: WorkingCalendar, item: LateItem, pauses: list[Interval],
         other = max(0, item.used_minutes - applicant - incident)
     else:
         other, got = _overlap(calendar, paused_steps, lo, hi, taken)
+        taken += got
     held = max(0, item.used_minutes - applicant - incident - other)
     item.minutes = {"applicant": applicant, "other_agency": other, "officer_unit": held,
                     "procedure_incident": incident}
@@ -140,7 +144,43 @@ def attribute(calendar: WorkingCalendar, item: LateItem, pauses: list[Interval],
         own += rest
     item.delay = {"applicant": share["applicant"], "other_agency": share["other_agency"], "officer_unit": own,
                   "procedure_incident": share["procedure_incident"]}
+    item.charged = _charge(calendar, item, holders or [(lo, item.officer)], taken, own)
     return item
+
+
+def _charge(calendar: WorkingCalendar, item: LateItem, holders: list[tuple[datetime, str | None]],
+            taken: list[Interval], own: int) -> dict[str | None, int]:
+    """The holders' part of the delay, in time order: the step's limit is used up first, and each
+    working minute a holder keeps the item beyond it is theirs (an absent officer's idle days stay
+    theirs, not their deputy's). `holders`: (since, officer or None for the unit's pool), in order."""
+    out: dict[str | None, int] = {}
+    if own <= 0:
+        return out
+    # time in a unit's pool is the next taker's (officers usually take an item by completing it), or,
+    # if nobody has taken it yet, the unit's
+    resolved: list[tuple[datetime, str | None]] = []
+    taker = item.officer
+    for since, who in reversed(holders):
+        taker = who if who is not None else taker
+        resolved.append((since, taker))
+    holders = resolved[::-1]
+    allowed = item.sla_minutes
+    bounds = [*(t for t, _ in holders[1:]), item.end]
+    for (since, who), until in zip(holders, bounds, strict=True):
+        held, _pieces = _overlap(calendar, [(since, until)], item.created_at, item.end, taken)
+        used = min(allowed, held)
+        allowed -= used
+        beyond = held - used
+        if beyond > 0:
+            out[who] = out.get(who, 0) + beyond
+    total = sum(out.values())
+    if total != own and total:  # rounding of the working-time pieces: scale to the holder part exactly
+        scaled = {who: m * own // total for who, m in out.items()}
+        scaled[max(out, key=lambda w: out[w])] += own - sum(scaled.values())
+        out = scaled
+    elif not total:
+        out = {item.officer: own}
+    return out
 
 
 # -- reading the facts -----------------------------------------------------------------------------
@@ -156,7 +196,7 @@ def late_items(s: Session, calendar: WorkingCalendar, start: datetime, end: date
              for r in s.execute(q)]
     W = WorkItemRow
     ref = min(end, now)
-    q2 = select(W.id, W.dossier_id, W.step, W.unit, W.assignee, W.created_at, W.sla, W.clock).where(
+    q2 = select(W.id, W.dossier_id, W.step, W.unit, W.assignee, W.created_at, W.sla, W.clock, W.ordinal).where(
         partial_predicate("work_item", ITEM_OPEN_SQL), W.due_at < ref)
     if unit is not None:
         q2 = q2.where(W.unit == unit)
@@ -164,21 +204,25 @@ def late_items(s: Session, calendar: WorkingCalendar, start: datetime, end: date
         used = calendar.between(r[5], ref)
         sla = calendar.minutes(r[6])
         if used > sla:
-            items.append(LateItem(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], ref, sla, used, r[7] == "paused"))
+            items.append(LateItem(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], ref, sla, used, r[7] == "paused",
+                                  int(r[8])))
     if items:
         _paused_of_facts(s, items)
     return items
 
 
 def _paused_of_facts(s: Session, items: list[LateItem]) -> None:
-    """Done items: whether their step's clock is paused (the fact row does not keep it)."""
-    done = [i.work_item_id for i in items if not i.paused_clock]
-    clocks: dict[int, str] = {}
+    """Done items: their ordinal, and whether their step's clock is paused (the fact row keeps neither)."""
+    done = [i.work_item_id for i in items if not i.ordinal]
+    found: dict[int, tuple[str, int]] = {}
     for n in range(0, len(done), CHUNK):
-        clocks.update((int(r[0]), r[1]) for r in s.execute(select(WorkItemRow.id, WorkItemRow.clock).where(
-            WorkItemRow.id.in_(done[n:n + CHUNK]))))
+        chunk = done[n:n + CHUNK]
+        found.update((int(r[0]), (r[1], int(r[2]))) for r in s.execute(
+            select(WorkItemRow.id, WorkItemRow.clock, WorkItemRow.ordinal).where(WorkItemRow.id.in_(chunk))))
     for i in items:
-        i.paused_clock = i.paused_clock or clocks.get(i.work_item_id) == "paused"
+        if i.work_item_id in found:
+            clock, i.ordinal = found[i.work_item_id]
+            i.paused_clock = i.paused_clock or clock == "paused"
 
 
 def _spans(s: Session, dossier_ids: list[int], now: datetime) -> dict[int, tuple[list[Interval], list[Interval],
@@ -214,6 +258,31 @@ def _spans(s: Session, dossier_ids: list[int], now: datetime) -> dict[int, tuple
     return out
 
 
+HOLDER_EVENTS = ("claimed", "released", "transferred", "substituted")
+
+
+def _holders(s: Session, items: list[LateItem]) -> dict[tuple[int, int], list[tuple[datetime, str | None]]]:
+    """Per (dossier, item ordinal): who held it from when: claimed (the claimant), released (the
+    pool), transferred (the officer it was sent to, or the new unit's pool), substituted (the deputy)."""
+    wanted = {(i.dossier_id, i.ordinal) for i in items}
+    ids = sorted({d for d, _ in wanted})
+    out: dict[tuple[int, int], list[tuple[datetime, str | None]]] = {}
+    for n in range(0, len(ids), CHUNK):
+        for did, etype, actor, at, body in s.execute(
+                select(CaseEventRow.dossier_id, CaseEventRow.type, CaseEventRow.actor, CaseEventRow.at,
+                       CaseEventRow.payload).where(CaseEventRow.dossier_id.in_(ids[n:n + CHUNK]),
+                                                   CaseEventRow.type.in_(HOLDER_EVENTS))
+                .order_by(CaseEventRow.dossier_id, CaseEventRow.seq)):
+            payload = json.loads(body)
+            key = (int(did), int(payload.get("item") or 0))
+            if key not in wanted:
+                continue
+            who = {"claimed": actor, "released": None, "transferred": payload.get("to_officer"),
+                   "substituted": payload.get("to")}[etype]
+            out.setdefault(key, []).append((at, who))
+    return out
+
+
 def delay_causes(s: Session, calendar: WorkingCalendar, group_by: str, start: datetime, end: datetime,
                  now: datetime, unit: str | None = None) -> tuple[list[CauseRow], list[LateItem]]:
     """Per officer (who closed or holds the item) or unit (that owns it): late items, their delay in
@@ -222,15 +291,26 @@ def delay_causes(s: Session, calendar: WorkingCalendar, group_by: str, start: da
         raise ValueError("group_by must be officer or unit")
     items = late_items(s, calendar, start, end, now, unit)
     spans = _spans(s, sorted({i.dossier_id for i in items}), min(end, now))
+    holders = _holders(s, items)
     rows: dict[str, CauseRow] = {}
     for item in items:
         pauses, incidents, paused_steps = spans[item.dossier_id]
         others = [span for span in paused_steps if not item.paused_clock]
-        attribute(calendar, item, pauses, incidents, others)
+        changes = holders.get((item.dossier_id, item.ordinal), [])
+        attribute(calendar, item, pauses, incidents, others, [(item.created_at, None), *changes])
         key = (item.officer if group_by == "officer" else item.unit) or "-"
         row = rows.setdefault(key, CauseRow(key))
         row.late_items += 1
-        row.delay_minutes += item.delay_minutes
         for b in BUCKETS:
-            row.minutes[b] += item.delay[b]
+            if b != "officer_unit" or group_by == "unit":
+                row.minutes[b] += item.delay[b]
+        if group_by == "unit":
+            continue
+        for who, minutes in item.charged.items():  # each holder's own part, in their row
+            holder = rows.setdefault(who or "-", CauseRow(who or "-"))
+            holder.minutes["officer_unit"] += minutes
+            if holder is not row:
+                holder.late_items += 1
+    for row in rows.values():
+        row.delay_minutes = sum(row.minutes.values())
     return sorted(rows.values(), key=lambda r: r.key), items

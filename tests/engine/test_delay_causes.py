@@ -87,3 +87,22 @@ def test_the_split_of_an_incident_and_a_parallel_paused_step() -> None:
     # delay 3 days: the holder's excess (3 - 2 = 1 day), the rest shared by incident and agency
     assert item.delay == {"applicant": 0, "other_agency": DAY, "officer_unit": DAY, "procedure_incident": DAY}
     assert sum(item.delay.values()) == item.delay_minutes
+
+
+def test_an_absent_officers_idle_days_stay_theirs(small: Landflow, clock: FixedClock) -> None:
+    """Claimed by land.w1, idle 3 working days (1 beyond the 2-day limit), then land.w1 is absent and
+    the item goes to land2.w1, who finishes in 1 day: each is charged their own day beyond the limit."""
+    from engine.absences import Absences
+
+    lf = small
+    _did, item = to_verify(lf)
+    lf.runtime.claim(officer(lf, "land.w1"), item)
+    step(lf, clock, "P3D")
+    today = clock.now().astimezone(lf.calendar.tz).date()
+    Absences(lf).record(officer(lf, "head.w1"), "land.w1", "land2.w1", today, today + timedelta(days=3), "ốm")
+    step(lf, clock, "P1D")
+    lf.runtime.complete(officer(lf, "land2.w1"), item, {"eligible": False, "area": 50})
+    rows = report(lf, "officer")
+    assert (rows["land.w1"]["officer_unit_minutes"], rows["land.w1"]["late_items"]) == (DAY, 1)
+    assert (rows["land2.w1"]["officer_unit_minutes"], rows["land2.w1"]["late_items"]) == (DAY, 1)
+    assert report(lf, "unit")["W1"]["officer_unit_minutes"] == 2 * DAY
