@@ -36,6 +36,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_DUE_SOON": ("P1D", "working time before a dossier's deadline when `due_soon` is recorded"),
     "LANDFLOW_ESCALATION_DELAY": ("P1D", "working time a work item may be overdue before it is escalated"),
     "LANDFLOW_IDLE_CLAIM": ("P2D", "working time a claimed item may sit untouched before `idle_claim`"),
+    "LANDFLOW_EXPLANATION_LIMIT": ("P3D", "working time an officer has to explain a signal opened as a review"),
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
@@ -98,6 +99,7 @@ class Settings:
     due_soon: str = "P1D"
     escalation_delay: str = "P1D"
     idle_claim: str = "P2D"
+    explanation_limit: str = "P3D"
     checkpoint_minutes: int = 60
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
     signature_window: int = 900
@@ -138,6 +140,7 @@ class Settings:
             due_soon=_get(e, "LANDFLOW_DUE_SOON"),
             escalation_delay=_get(e, "LANDFLOW_ESCALATION_DELAY"),
             idle_claim=_get(e, "LANDFLOW_IDLE_CLAIM"),
+            explanation_limit=_get(e, "LANDFLOW_EXPLANATION_LIMIT"),
             checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),

@@ -3,7 +3,8 @@
 Three layers, each catching what the one before cannot:
 1. each dossier's hash chain (an edited, deleted or inserted event), its replay against the stored
    projections and snapshot, and its decision signatures (engine/history.py);
-2. the organisation audit log's chain (engine/audit.py);
+2. the organisation audit log's chain (engine/audit.py), and the reviews and absences it holds,
+   replayed against their tables (engine/reviews.py);
 3. the signed checkpoints (engine/checkpoints.py): a chain rewritten consistently inside the database
    passes 1, but no longer has the head a checkpoint signed.
 
@@ -34,6 +35,7 @@ from .chains import verify_chains
 from .checkpoints import load_verifying_key, verify_checkpoints
 from .history import Verification, verify
 from .papers.blobs import BlobStore, FolderBlobStore
+from .reviews import verify_accountability
 from .runtime.workflow import ProcedureCache
 from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, DossierRow
 
@@ -143,6 +145,8 @@ def verify_organisation(db: Database, checkpoint_key: Path, report: IntegrityRep
         ok, seq = audit.verify_log(s)
     if not ok:
         report.findings.append({"layer": "audit_log", "seq": seq, "message": f"audit log: first bad entry {seq}"})
+    with db.read() as s:  # reviews and absences: named entries, replayed against their tables
+        report.findings += verify_accountability(s)
     if checkpoint_key.exists() or checkpoint_key.with_name(checkpoint_key.name + ".pub").exists():
         with db.read() as s:
             cps = verify_checkpoints(s, load_verifying_key(checkpoint_key))

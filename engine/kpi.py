@@ -11,6 +11,8 @@ Per group (officer = who closed the item; unit = the unit owning the item; proce
   assignee for officers);
 - returns, reroutes, ping_pongs, repeat_supplements, refused_attempts, idle_claims, apologies,
   escalations: signals in the period (their `officer` / `unit`, or the dossier's procedure);
+- confirmed_shirking, justified: verdicts of reviews (engine/reviews.py) of the period's signals — a
+  signal counts as shirking only once a review confirms it;
 - rating: the level of config/kpi.toml reached (excellent / good / completed / not_completed).
 
 Limited to one unit (`unit=`: what a unit head reads of their own unit): items owned by the unit,
@@ -45,6 +47,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .definitions.lint import LintReport
 from .definitions.model import ProcedureMeta
+from .reviews import verdict_counts
 from .store import DossierRow, ItemFactRow, ProcedureVersionRow, SignalRow, WorkItemRow
 from .store.models import ITEM_OPEN_SQL, partial_predicate
 
@@ -71,6 +74,9 @@ class KpiRow:
     idle_claims: int = 0
     apologies: int = 0
     escalations: int = 0
+    # reviews of this period's signals (engine/reviews.py): raw signals above, verdicts here
+    confirmed_shirking: int = 0
+    justified: int = 0
     rating: str = "not_rated"
 
     @property
@@ -156,7 +162,7 @@ class RatingRules:
         return "not_completed"
 
 
-RATED_METRICS = {"on_time_rate", "sla_use", "overdue_open", *SIGNAL_COLUMNS.values()}
+RATED_METRICS = {"on_time_rate", "sla_use", "overdue_open", "confirmed_shirking", *SIGNAL_COLUMNS.values()}
 
 
 def _holds(values: dict[str, Any], rule: str, limit: float) -> bool:
@@ -202,6 +208,10 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
         q = q.where(S.unit == unit)
     for key, kind, n in session.execute(q.group_by(col_s, S.kind)):
         setattr(row(key), SIGNAL_COLUMNS[kind], n)
+
+    for key, (confirmed, justified) in verdict_counts(session, group_by, start, end, unit).items():
+        r = row(key)
+        r.confirmed_shirking, r.justified = confirmed, justified
 
     W = WorkItemRow
     ref = min(end, now)

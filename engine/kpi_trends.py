@@ -36,8 +36,8 @@ def bucket_days(first: date, last: date) -> int:
 
 
 def signal_trend(session: Session, tz: ZoneInfo, first: date, last: date, kinds: tuple[str, ...] = KINDS,
-                 days: int | None = None) -> SignalTrend:
-    """Signals per kind per bucket, for the local days first..last (inclusive)."""
+                 days: int | None = None, unit: str | None = None) -> SignalTrend:
+    """Signals per kind per bucket, for the local days first..last (inclusive); of one unit if named."""
     if last < first:
         raise ValueError("the period must end on or after its first day")
     step = days or bucket_days(first, last)
@@ -52,6 +52,8 @@ def signal_trend(session: Session, tz: ZoneInfo, first: date, last: date, kinds:
     q = (select(SignalRow.kind, bucket, func.count())
          .where(SignalRow.kind.in_(kinds), SignalRow.at >= edges[0], SignalRow.at < edges[-1])
          .group_by(SignalRow.kind, bucket))
+    if unit is not None:
+        q = q.where(SignalRow.unit == unit)
     trend = SignalTrend(starts, step, {k: [0] * len(starts) for k in kinds})
     for kind, index, n in session.execute(q):
         if 0 <= index < len(starts):

@@ -22,7 +22,11 @@ DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_doc
 REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel"}
 # Roles that may read everything and act on nothing, whatever else the officer holds or wherever their
 # unit is: an auditor who could also move a dossier would be auditing their own acts.
-READ_ONLY_ROLES = frozenset({"auditor"})
+# An inspector (Department of Home Affairs) likewise reads every signal, review and KPI and judges
+# reviews (engine/reviews.py), but acts on no dossier.
+READ_ONLY_ROLES = frozenset({"auditor", "inspector"})
+# Acts on no dossier, recorded in the audit log (engine/reviews.py, engine/absences.py).
+ACCOUNTABILITY_ACTIONS = ("review_open", "review_explain", "review_decide", "record_absence")
 
 RULES: dict[str, str] = {
     "open": "an officer with role one_stop_desk, at any desk (boundary-free reception, Decree 118/2025)",
@@ -44,6 +48,15 @@ RULES: dict[str, str] = {
                     "the dossier (its role in its unit, or the officer it was transferred to)",
     "issue_slip": "a one_stop_desk officer of the receiving desk (also once the dossier is finished), or an officer "
                   "of a unit holding an open item of the dossier",
+    "review_open": "the head (unit_head) of the unit a signal is about, not about themselves, or an inspector; "
+                   "one review per signal",
+    "review_explain": "the officer the signal is about (for a signal about a unit alone: its head); once; "
+                      "before the verdict",
+    "review_decide": "the head of the review's unit or an inspector, neither the officer concerned nor who "
+                     "explained; after the explanation or its limit; justified with a cause, or shirking "
+                     "confirmed; with a reason",
+    "record_absence": "the head of the absent officer's unit, or an admin; the deputy of the same unit holds the "
+                      "absent officer's step roles",
 }
 # Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
@@ -115,7 +128,7 @@ def _read_only(officer: Officer) -> Refusal | None:
     if not officer.active:
         return Refusal("forbidden", "inactive", "this account is deactivated")
     if officer.roles & READ_ONLY_ROLES:
-        return Refusal("forbidden", "read_only", "auditors read and verify; they change nothing")
+        return Refusal("forbidden", "read_only", "auditors and inspectors read and verify; they change nothing")
     return None
 
 

@@ -5,7 +5,7 @@ dossier's log). Lists use keyset ("cursor") pagination on indexed columns, so pa
 page 1 costs; each function fetches `limit + 1` rows and reports whether there is more.
 
 Read scopes (who sees which dossiers) are decided here, in one place:
-- `auditor` and `supervisor` see every dossier, event and signal;
+- `auditor`, `supervisor` and `inspector` see every dossier, event and signal;
 - everyone else sees the dossiers their unit touched or received: received at its desk, about a
   parcel in its commune, holding (or having held) a work item there, or re-routed away by it; and
   the signals about their unit or about themselves.
@@ -40,7 +40,7 @@ from .store import (
 )
 from .store.models import ITEM_OPEN_SQL, partial_predicate
 
-SEE_ALL = frozenset({"auditor", "supervisor"})
+SEE_ALL = frozenset({"auditor", "supervisor", "inspector"})
 UNIT_HEAD = "unit_head"
 REPORTS = ("kpi", "audit")
 OPEN_DOSSIER = ("new", "in_progress", "awaiting_supplement")

@@ -1,4 +1,4 @@
-"""`landflow officers add|list|deactivate|keygen`: accounts, for the operator at the server's console.
+"""`landflow officers add|list|deactivate|keygen|absent`: accounts, for the operator at the server's console.
 
 The command line acts as an administrator (`system:cli` in the audit log): it is how the first
 admin of a real deployment is made, before anyone can sign in to the API.
@@ -6,10 +6,13 @@ admin of a real deployment is made, before anyone can sign in to the API.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from rich.table import Table
 
 from engine import accounts
+from engine.absences import Absences
 from engine.runtime import CommandRefused
 
 from ..auth import hash_password
@@ -72,6 +75,24 @@ def deactivate(username: str) -> None:
     finally:
         lf.close()
     console.print(f"officer {username} deactivated")
+
+
+@officers.command("absent")
+@click.argument("username")
+@click.option("--deputy", required=True, help="an officer of the same unit holding the same step roles")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="first day (local)")
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="last day (included)")
+@click.option("--reason", required=True)
+def absent(username: str, deputy: str, first: datetime, last: datetime, reason: str) -> None:
+    """Record an absence: the officer's open items go to the deputy while it lasts (engine/absences.py)."""
+    lf = landflow()
+    try:
+        row = Absences(lf).record(accounts.CLI_ACTOR, username, deputy, first.date(), last.date(), reason)
+    except CommandRefused as err:
+        raise click.ClickException(f"{err.code}: {err.message}") from None
+    finally:
+        lf.close()
+    console.print(f"absence {row.id}: {username} absent {first.date()} – {last.date()}, deputy {deputy}")
 
 
 officers.add_command(keygen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from . import (
+    accountability,
     actions,
     audit,
     auth,
@@ -23,7 +24,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers)
+           signals, reports, audit, officers, accountability)
 
 
 def register(api: Api) -> None:

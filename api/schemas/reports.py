@@ -56,6 +56,9 @@ class KpiRowSchema(Schema):
     idle_claims = fields.Integer(required=True)
     apologies = fields.Integer(required=True)
     escalations = fields.Integer(required=True)
+    confirmed_shirking = fields.Integer(required=True, metadata={
+        "description": "signals of the period a review confirmed as shirking (the counts above are raw signals)"})
+    justified = fields.Integer(required=True, metadata={"description": "signals of the period a review justified"})
     rating = fields.String(required=True, validate=validate.OneOf(RATINGS))
 
 

@@ -23,11 +23,26 @@ from werkzeug.wrappers import Response
 from config.settings import Settings
 
 from .. import problems
-from . import actions, audit, csrf, headers, i18n, officer, papers, procedures, reception, reports, session, signin
+from . import (
+    accountability,
+    actions,
+    audit,
+    csrf,
+    headers,
+    i18n,
+    officer,
+    papers,
+    procedures,
+    reception,
+    reports,
+    session,
+    signin,
+)
 from .common import directory
 from .labels import DEADLINE, STATUS
 
-BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp)
+BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
+              accountability.bp)
 log = logging.getLogger("landflow.web")
 
 
@@ -45,8 +60,9 @@ def nav() -> list[tuple[str, str, str]]:
     out.append(("web_audit.search", _("Dossiers"), "/audit/dossiers"))
     out.append(("web_procedures.index", _("Procedures"), "/procedures"))
     out.append(("web_reports.signals", _("Signals"), "/audit/signals"))
-    if roles & {"auditor", "supervisor"}:
+    if roles & {"auditor", "supervisor", "inspector", "unit_head"}:
         out.append(("web_reports.kpi", _("KPI"), "/audit/kpi"))
+    out.append(("web_accountability.inbox", _("Reviews"), "/accountability"))
     return out
 
 

@@ -30,6 +30,7 @@ EVENT = {
     "continued": _l("Continued as a new dossier"), "step_overdue": _l("Step overdue"),
     "escalated": _l("Escalated to the unit head"), "dossier_overdue": _l("Dossier overdue"),
     "due_soon": _l("Deadline near"), "idle_claim": _l("Claimed but idle"),
+    "substituted": _l("Substituted for an absent officer"),
 }
 SIGNAL = {
     "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),

@@ -28,6 +28,7 @@ from engine.kpi_trends import signal_trend
 from . import charts
 from .audit import local_start, parse_before, parse_day
 from .common import directory, lf, officer_name, unit_name
+from .delays import delay_table
 from .i18n import number, pct, when
 from .labels import RATING, SIGNAL, label
 from .pages import blueprint
@@ -104,6 +105,8 @@ def kpi_columns(first: str, code: str) -> list[Column]:
         Column("idle_claims", _("Idle claims"), numeric=True, csv_only=True),
         Column("apologies", _("Apologies"), numeric=True, csv_only=True),
         Column("escalations", _("Escalations"), numeric=True, csv_only=True),
+        Column("confirmed_shirking", _("Shirking confirmed"), numeric=True),
+        Column("justified", _("Signals justified"), numeric=True, csv_only=True),
         Column("rating", _("Rating"), text=lambda v: label(RATING, v)),
     ]
 
@@ -118,9 +121,10 @@ def _kpi_rows(rows: list[KpiRow], name: Any) -> list[dict[str, Any]]:
 
 
 @bp.get("/audit/kpi")
-@signed_in("auditor", "supervisor")
+@signed_in("auditor", "supervisor", "inspector", "unit_head")
 def kpi() -> Any:
     engine = lf()
+    unit = queries.report_unit(signed_in_account().officer(), "kpi")  # a unit head: their own unit
     now = engine.clock.now()
     tz = engine.calendar.tz
     today = now.astimezone(tz).date()
@@ -134,10 +138,11 @@ def kpi() -> Any:
         refresh_item_facts(engine.db, engine.calendar, now)
     rules = RatingRules.load(engine.settings.kpi_file)
     with engine.db.read() as s:
-        by_unit = kpi_report(s, "unit", start, end, now, rules)
-        by_officer = kpi_report(s, "officer", start, end, now, rules)
-        trend = signal_trend(s, tz, first, last)
-        digitised = digitisation(s, start, end)
+        by_unit = kpi_report(s, "unit", start, end, now, rules, unit)
+        by_officer = kpi_report(s, "officer", start, end, now, rules, unit)
+        trend = signal_trend(s, tz, first, last, unit=unit)
+        causes = delay_table(s, engine, "officer" if unit else "unit", start, end, now, unit)
+        digitised = [r for r in digitisation(s, start, end) if unit is None or r.key == unit]
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
                   _kpi_rows([r for r in by_unit.rows if r.key != "-"], unit_name), _("No work in this period."))
     ranked = sorted((r for r in by_officer.rows if r.key not in ("-", "system")),
@@ -165,7 +170,7 @@ def kpi() -> Any:
         [{"period": s.strftime("%d/%m/%Y"), **{k: trend.counts[k][i] for k in kinds},
           "total": sum(trend.counts[k][i] for k in kinds)} for i, s in enumerate(trend.starts)])
     digit_table = digitisation_table(digitised)
-    csv = answer_csv([units, officers, desks, trend_table, digit_table])
+    csv = answer_csv([units, officers, desks, trend_table, causes, digit_table])
     if csv is not None:
         return csv
     unit_bars = [charts.Bar(f"{unit_name(r.key)}", r.on_time_rate, pct(r.on_time_rate), _tone(r.on_time_rate))
@@ -185,7 +190,8 @@ def kpi() -> Any:
     }
     return render_template("kpi.html", first=first, last=last, units=units, officers=officers, desks=desks,
                            trend=trend_table, charts=charts_, overall=overall, trend_days=trend.days,
-                           six_clear=by_unit.six_clear, today=date.today(), digitisation=digit_table)
+                           six_clear=by_unit.six_clear, today=date.today(), unit=unit, causes=causes,
+                           digitisation=digit_table)
 
 
 def digitisation_table(rows: list[Any]) -> Table:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..absences import name_both
 from ..calendar import WorkingCalendar
 from ..eventlog import PendingEvent, append
 from ..jsoncanon import iso
@@ -139,6 +140,8 @@ def record(db: Database, calendar: WorkingCalendar, directory: Directory, limits
                 item = s.scalar(select(WorkItemRow).where(WorkItemRow.dossier_id == c.dossier_id,
                                                           WorkItemRow.ordinal == c.item))
                 payload = None if item is None else _item_payload(c, item, now, calendar, limits, directory)
+                if payload is not None and c.kind == "escalated":  # during an absence: name both
+                    payload = name_both(s, payload, c.dossier_id, c.item, payload.get("officer"), now)
                 step = item.step if item is not None else None
             else:
                 payload = _dossier_payload(c, s, row, now, calendar, limits)

@@ -26,9 +26,11 @@ from datetime import datetime
 from sqlalchemy import exists, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..absences import Absences
 from ..bootstrap import Landflow
 from ..kpi_facts import refresh_item_facts
 from ..org import Directory
+from ..reviews import Reviews
 from ..store import DeadlineNoticeRow, DossierRow, TimerRow, WorkItemRow
 from ..store.models import (
     DOSSIER_UNNOTICED_SQL,
@@ -53,6 +55,8 @@ class SweepResult:
     recorded: dict[str, int] = field(default_factory=dict)
     timers_fired: int = 0
     facts: int = 0
+    substituted: int = 0  # items handed to an absent officer's deputy (engine/absences.py)
+    reviews_escalated: int = 0  # reviews whose explanation limit passed (engine/reviews.py)
 
     @property
     def total(self) -> int:
@@ -142,6 +146,8 @@ class Sweeper:
             result.timers_fired += fired
             if len(due) < self.batch or not fired:
                 break
+        # absences under way first: an escalation below then names the deputy and the absent officer
+        result.substituted = Absences(self.lf).sweep(now)
         directory = self.lf.directory.get()
         for kind in ("step_overdue", "escalated", "dossier_overdue", "due_soon", "idle_claim"):
             tried: set[Candidate] = set()
@@ -155,6 +161,7 @@ class Sweeper:
                     count += self.record(c, now, directory)
             if count:
                 result.recorded[kind] = count
+        result.reviews_escalated = Reviews.of(self.lf).escalate_overdue(now)
         result.facts = refresh_item_facts(self.lf.db, self.lf.calendar, now)
 
     def record(self, c: Candidate, now: datetime, directory: Directory) -> int:

@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models and the database handle."""
 
+from .accountability import AbsenceRow, ReviewRow
 from .db import Database
 from .models import (
     ApiTokenRow,
@@ -25,6 +26,7 @@ from .models import (
 )
 
 __all__ = [
+    "AbsenceRow", "ReviewRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
     "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",

@@ -83,3 +83,26 @@ def test_deploy_replay_and_verify(env: dict[str, str], tmp_path: Path) -> None:
     lf.close()
     result = runner.invoke(main, ["verify", str(st.id)])
     assert result.exit_code == 1 and "first bad event 1" in result.output
+
+
+def test_officers_absent_records_an_absence(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--no-procedures"]).exit_code == 0
+    bad = runner.invoke(main, ["officers", "absent", "land.haichau", "--deputy", "desk.haichau", "--from",
+                               "2099-01-05", "--to", "2099-01-06", "--reason", "nghỉ phép"])
+    assert bad.exit_code == 1 and "illegal_target" in bad.output  # the desk is not a land officer
+    added = runner.invoke(main, ["officers", "add", "land2.haichau", "--name", "Phan Văn Lộc", "--unit", "20242",
+                                 "--role", "commune_land_officer", "--password", "long-enough-1"])
+    assert added.exit_code == 0, added.output
+    ok = runner.invoke(main, ["officers", "absent", "land.haichau", "--deputy", "land2.haichau", "--from",
+                              "2099-01-05", "--to", "2099-01-06", "--reason", "nghỉ phép"])
+    assert ok.exit_code == 0, ok.output
+    lf = build(Settings.from_env())
+    try:
+        from engine.store import AbsenceRow
+
+        with lf.db.read() as s:
+            rows = s.execute(select(AbsenceRow.officer, AbsenceRow.deputy, AbsenceRow.recorded_by)).all()
+        assert [tuple(r) for r in rows] == [("land.haichau", "land2.haichau", "system:cli")]
+    finally:
+        lf.close()

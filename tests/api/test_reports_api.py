@@ -120,7 +120,7 @@ def test_kpi_report_equals_a_count_by_hand(sign_in: Any, demo_lf: Landflow, demo
     assert resp.get_data(as_text=True).splitlines()[0] == ",".join(
         ["key", "handled", "on_time", "on_time_rate", "used_minutes", "allowed_minutes", "sla_use", "overdue_open",
          "returns", "reroutes", "ping_pongs", "repeat_supplements", "refused_attempts", "idle_claims", "apologies",
-         "escalations", "rating"])
+         "escalations", "confirmed_shirking", "justified", "rating"])
     assert csv_rows(resp) == as_json["rows"]
     resp = auditor.get("/api/v1/reports/kpi", query_string={**query, "table": "dossiers"},
                        headers={"Accept": "text/csv"})

@@ -132,6 +132,7 @@ DEMO_OFFICERS = [
     ("dept.province", "province_land_department", "SO-NNMT"),
     ("supervisor", "supervisor", "SO-NNMT"),
     ("auditor", "auditor", "DNG"),
+    ("inspector", "inspector", "SO-NV"),
     ("admin", "admin", "DNG"),
 ]
 

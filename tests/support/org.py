@@ -23,6 +23,7 @@ def small_organisation() -> Organisation:
         BR1: Unit(BR1, "Chi nhánh khu vực I", "branch", "VPDKDD"),
         "BR2": Unit("BR2", "Chi nhánh khu vực II", "branch", "VPDKDD"),
         TAX1: Unit(TAX1, "Thuế cơ sở 1", "tax_office"),
+        "SO-NV": Unit("SO-NV", "Sở Nội vụ", "province_body", "DNG"),
     }
     jurisdiction = {
         (W1, "registration_branch"): BR1, (C2, "registration_branch"): BR1,
@@ -41,5 +42,6 @@ def small_organisation() -> Organisation:
         o("branch.br1", BR1, "registration_branch"), o("branch.br2", "BR2", "registration_branch"),
         o("tax.1", TAX1, "tax_office"),
         o("supervisor", "SO-NNMT", "supervisor"), o("auditor", "DNG", "auditor"), o("admin", "DNG", "admin"),
+        o("inspector", "SO-NV", "inspector"),
     ]
     return Organisation(roles=roles, units=units, jurisdiction=jurisdiction, officers=officers)

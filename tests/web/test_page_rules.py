@@ -32,6 +32,7 @@ def pages_of(site: Site, dossier_id: int) -> dict[str, list[str]]:
         "auditor": ["/audit/dossiers", f"/audit/dossiers/{dossier_id}", "/audit/signals", "/audit/kpi",
                     "/procedures", "/procedures/land_transfer"],
         "supervisor": ["/procedures/check", "/procedures/land_transfer/diff?from=1&to=1"],
+        "head.cnkv01": ["/accountability", "/audit/kpi", "/accountability/absences"],
     }
 
 
