@@ -43,7 +43,7 @@ def test_supplement_time_is_the_applicants_and_the_excess_the_officers(small: La
     step(lf, clock, "P3D")
     rt.receive_supplement(officer(lf, "desk.w1"), _did, "đã nhận")
     step(lf, clock, "P2D")
-    rt.complete(officer(lf, "land.w1"), item, {"eligible": False, "area": 50})
+    rt.complete(officer(lf, "land.w1"), item, {"eligible": False, "area": 50, "note": "không đủ điều kiện"})
     row = report(lf, "officer")["land.w1"]
     # 6 working days used of a 2-day limit: 4 days late; 3 were the applicant's, 1 the officer's excess
     assert (row["late_items"], row["delay_minutes"]) == (1, 4 * DAY)
@@ -70,7 +70,7 @@ def test_on_time_items_are_not_counted(small: Landflow, clock: FixedClock) -> No
     lf = small
     _did, item = to_verify(lf)
     step(lf, clock, "P1D")
-    lf.runtime.complete(officer(lf, "land.w1"), item, {"eligible": False, "area": 50})
+    lf.runtime.complete(officer(lf, "land.w1"), item, {"eligible": False, "area": 50, "note": "không đủ điều kiện"})
     assert "land.w1" not in report(lf, "officer")
 
 
@@ -101,7 +101,7 @@ def test_an_absent_officers_idle_days_stay_theirs(small: Landflow, clock: FixedC
     today = clock.now().astimezone(lf.calendar.tz).date()
     Absences(lf).record(officer(lf, "head.w1"), "land.w1", "land2.w1", today, today + timedelta(days=3), "ốm")
     step(lf, clock, "P1D")
-    lf.runtime.complete(officer(lf, "land2.w1"), item, {"eligible": False, "area": 50})
+    lf.runtime.complete(officer(lf, "land2.w1"), item, {"eligible": False, "area": 50, "note": "không đủ điều kiện"})
     rows = report(lf, "officer")
     assert (rows["land.w1"]["officer_unit_minutes"], rows["land.w1"]["late_items"]) == (DAY, 1)
     assert (rows["land2.w1"]["officer_unit_minutes"], rows["land2.w1"]["late_items"]) == (DAY, 1)

@@ -74,14 +74,14 @@ def allowed(action: str, role: str, unit: str) -> bool:
         "cancel": desk or role == "supervisor",
         "deploy": role == "supervisor",
         "add_document": desk or step_owner,
-        "issue_slip": desk or (unit == OWNER and role != "auditor"),  # the desk, or the unit holding a step
+        "issue_slip": desk or (unit == OWNER and role not in ("auditor", "inspector")),  # desk, or unit holding a step
     }[action]
 
 
 def reads_the_dossier(role: str, unit: str) -> bool:
-    """README "Roles and read scopes": auditors and supervisors read every dossier; anyone else the dossiers
+    """docs/api.md "Roles and read scopes": auditors, inspectors and supervisors read every dossier; anyone else
     their unit touched — here the receiving desk's commune (20242) and the branch holding check_rights."""
-    return role in ("auditor", "supervisor") or unit in (DESK, OWNER)
+    return role in ("auditor", "inspector", "supervisor") or unit in (DESK, OWNER)
 
 
 @dataclass(frozen=True)
