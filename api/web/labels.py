@@ -37,6 +37,7 @@ SIGNAL = {
     "step_overdue": _l("Step overdue"), "dossier_overdue": _l("Dossier overdue"), "escalated": _l("Escalated"),
     "idle_claim": _l("Idle claim"), "due_soon": _l("Deadline near"), "apologised": _l("Apology"),
 }
+CLOCK = {"run": _l("Counted"), "paused": _l("Not counted (paused)")}
 DEADLINE = {"overdue": _l("Overdue"), "due_soon": _l("Due soon"), "on_time": _l("On time"), "none": _l("No deadline")}
 RATING = {"excellent": _l("Excellent"), "good": _l("Good"), "completed": _l("Completed the task"),
           "not_completed": _l("Not completed"), "not_rated": _l("Not rated")}

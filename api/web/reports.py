@@ -26,9 +26,10 @@ from engine.kpi_trends import signal_trend
 
 from . import charts
 from .audit import local_start, parse_day
-from .common import directory, lf, officer_name, unit_name
+from .common import directory, lf, names, officer_name, unit_name
 from .i18n import pct, when
 from .labels import RATING, SIGNAL, label
+from .messages import signal_reason
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
@@ -61,8 +62,13 @@ def signals() -> Any:
     page = queries.signals(engine.db, scope, kind=kind, unit=unit, officer=officer,
                            since=local_start(since) if since else None, dossier_id=dossier_id, before_id=before,
                            limit=PAGE)
+    behind = queries.signal_events(engine.db, page.rows)
+    steps = {f"{p.key}/{st.get('id')}": st.get("name") for p in queries.latest_procedures(engine.db)
+             for st in p.meta.get("steps", [])}
+    named = names(lambda s: steps.get(s or "", (s or "").rpartition("/")[2]))
     rows = [{"at": s.at, "kind": s.kind, "dossier": s.dossier_code or "", "dossier_id": s.dossier_id, "seq": s.seq,
-             "officer": s.officer, "unit": s.unit, "reason": s.reason or ""} for s in page.rows]
+             "officer": s.officer, "unit": s.unit,
+             "reason": signal_reason(s.kind, s.reason, behind.get(s.id), named)} for s in page.rows]
     table = Table("signals", _("Accountability signals"), [
         Column("at", _("Time"), show=lambda v, r: when(v)),
         Column("kind", _("Signal"), text=lambda v: label(SIGNAL, v)),

@@ -223,6 +223,8 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
                         step: str | None, err: CommandRefused) -> None:
         at = self.clock.now()
         payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message}
+        if err.refusal.params:  # pages render the code with these (api/web/messages.py)
+            payload["params"] = err.refusal.params
         if item is not None:
             payload["item"] = item
         if err.problems:

