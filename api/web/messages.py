@@ -49,6 +49,7 @@ ACTION = {
     "receive_supplement": _l("Receive a supplement"), "apologise": _l("Apologise"), "stop": _l("Stop"),
     "cancel": _l("Cancel"), "open": _l("Receive a dossier"), "deploy": _l("Deploy a procedure"),
     "prepare_decision": _l("Prepare a signed decision"), "manage_officers": _l("Manage officers"),
+    "add_officer": _l("Add an officer"), "set_password": _l("Set a password"), "fire_timer": _l("Fire a timer"),
 }
 GENERIC = _l("The engine refused this action.")
 # signal kinds whose stored reason is the engine's own sentence, not words an officer typed
@@ -150,7 +151,7 @@ def notice(kind: str, payload: Mapping[str, Any], step: str | None, names: Names
         return None
     params = dict(payload)
     params.setdefault("step", step)
-    if kind == "escalated" and not params.get("to"):
+    if kind == "escalated" and params.get("to") == []:
         params["to"] = [_("nobody (the unit has no head)")]
         names = Names(names.unit, lambda v: v or "", names.step, names.when, names.day_minutes)
     filled = _fill(template, params, names)

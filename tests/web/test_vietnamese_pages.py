@@ -17,7 +17,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, time
-from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
@@ -27,7 +27,9 @@ from sqlalchemy import select
 from api.app import create_app
 from api.cli.setup import initialise
 from api.simulation import Simulation, working_start
-from api.web.labels import FIELD, REFUSAL, SIGNAL
+from api.web import messages
+from api.web.common import names
+from api.web.labels import FIELD, REFUSAL, SIGNAL, label
 from config.settings import Settings
 from engine.accountability import KINDS
 from engine.bootstrap import Landflow, build
@@ -89,6 +91,7 @@ def leaks(text: str, english: set[str], codes: set[str]) -> list[str]:
     found = [f"ISO date {m!r}" for m in ISO_DAY.findall(text)]
     found += [f"ISO duration {m!r}" for m in DURATION.findall(text) if len(m) > 1]
     found += [f"clock code {m!r}" for m in CLOCK_CODE.findall(text)]
+    found += [f"English clock word {m!r}" for m in re.findall(r"\b(?:run|paused)\b", text)]
     found += [f"English {e!r}" for e in english if e in text]
     found += [f"raw code {m!r}" for m in SNAKE.findall(text) if m in codes]
     return found
@@ -111,8 +114,15 @@ def read(client: FlaskClient, url: str, problems: list[str], english: set[str], 
     return page
 
 
+def catalogue_english() -> set[str]:
+    """The English of the catalogue's own templates (their fixed parts of 3 words or more)."""
+    tables = (messages.NOTICE, messages.REFUSAL_DETAIL, REFUSAL)
+    return {f.strip(" .:;()") for t in tables for text in t.values()
+            for f in re.split(r"%\(\w+\)s", msgid(text)) if len(f.split()) >= 3}
+
+
 def crawl(client: FlaskClient, who: str, seeds: list[str], problems: list[str]) -> int:
-    english, codes = engine_english(), raw_codes()
+    english, codes = engine_english() | catalogue_english(), raw_codes()
     queue: deque[str] = deque(seeds)
     seen: set[str] = set()
     per: dict[str, int] = {}
@@ -172,5 +182,46 @@ def test_the_history_has_what_the_pages_must_render(demo: Landflow) -> None:
     assert any(r.get("code") == "wrong_unit" for r in refused)
 
 
-def test_catalogue_covers_every_code(demo: Landflow) -> None:
-    _ = demo, Path, SIGNAL
+SAMPLE = {"item_unit": "CN-KV01", "officer_unit": "CN-KV12", "role": "registration_branch", "holder": "land.haichau",
+          "step": "check_rights", "deadline": "2026-12-22T03:00:00Z", "delay": "P1D", "to": ["head.cnkv12"],
+          "officer": "branch.haichau", "since": "2026-12-21T08:30:00Z", "threshold": "PT4H"}
+
+
+@pytest.fixture
+def vi_request(demo: Landflow) -> Iterator[None]:
+    with create_app(demo).test_request_context("/", headers={"Cookie": "landflow_lang=vi"}):
+        yield
+
+
+def msgid(text: Any) -> str:
+    return text._args[0] if hasattr(text, "_args") else str(text)
+
+
+def test_templates_render_in_vietnamese_with_every_parameter(vi_request: None) -> None:
+    named = names(lambda s: {"check_rights": "Kiểm tra điều kiện"}.get(s or "", s or ""))
+    english = {f.strip(" .:;") for t in (*messages.NOTICE.values(), *messages.REFUSAL_DETAIL.values())
+               for f in re.split(r"%\(\w+\)s", msgid(t)) if len(f.split()) >= 3}
+    rendered = [messages.refusal_text(code, SAMPLE, named) for code in messages.REFUSAL_DETAIL]
+    rendered += [messages.notice(kind, SAMPLE, None, named) or "" for kind in messages.NOTICE]
+    for text in rendered:
+        assert text and "%(" not in text, text
+        assert not ISO_DAY.search(text) and not [d for d in DURATION.findall(text) if len(d) > 1], text
+        assert not [e for e in english if e in text], text
+    joined = "\n".join(rendered)
+    assert "quá hạn hơn 1 ngày làm việc" in joined and "22/12/2026 10:00" in joined, joined
+    assert "Kiểm tra điều kiện" in joined and "(head.cnkv12)" in joined, joined
+
+
+def test_an_old_event_without_parameters_falls_back_to_the_codes_sentence(vi_request: None) -> None:
+    """Events recorded before refusals carried parameters hold only the English message: never shown."""
+    old = {"action": "claim", "kind": "forbidden", "code": "wrong_unit",
+           "message": "the step belongs to unit CN-KV01, not to CN-KV12"}
+    assert messages.refused_event(old, names()) == "Nhận xử lý: Bước này thuộc đơn vị khác."
+    unknown = {"action": "mystery", "code": "brand_new", "message": "English words"}
+    assert messages.refused_event(unknown, names()) == "Hệ thống đã từ chối thao tác này."
+    # a notice whose parameters are incomplete: the kind's name, never the stored English reason
+    reason = messages.signal_reason("escalated", "step x overdue by more than P1D; escalated to y",
+                                    ("escalated", "x", {"delay": "P1D"}), names())
+    assert reason == label(SIGNAL, "escalated")
+    # an officer's own words are shown as typed
+    assert messages.signal_reason("returned", "Thiếu trích lục", ("returned", "x", {}), names()) == "Thiếu trích lục"
