@@ -25,6 +25,7 @@ from engine import queries
 from engine.definitions.model import ProcedureMeta
 from engine.history import replay, verify
 
+from .collation import vi_key
 from .common import directory, draw, lf, names, officer_name, unit_name
 from .i18n import number, when
 from .labels import CHOICE, EVENT, ITEM_STATE, OUTCOME, STATUS, field_label, label
@@ -94,7 +95,7 @@ def search() -> Any:
     if page.more and page.rows:
         more = url_for("web_audit.search", **{k: v for k, v in args.items() if k != "before"},
                        before=page.rows[-1].id)
-    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: x[1])
+    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     return render_template("search.html", table=table, names=names, units=units, more=more, args=args)
 
 

@@ -26,6 +26,7 @@ from engine.kpi_trends import signal_trend
 
 from . import charts
 from .audit import local_start, parse_day
+from .collation import vi_key
 from .common import directory, lf, names, officer_name, unit_name
 from .i18n import pct, when
 from .labels import RATING, SIGNAL, label
@@ -84,7 +85,7 @@ def signals() -> Any:
     if page.more and page.rows:
         more = url_for("web_reports.signals", **{k: v for k, v in args.items() if k != "before"},
                        before=page.rows[-1].id)
-    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: x[1])
+    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     kinds = [(k, label(SIGNAL, k)) for k in KINDS]
     return render_template("signals.html", table=table, units=units, kinds=kinds, more=more, args=args)
 
@@ -146,7 +147,8 @@ def kpi() -> Any:
         by_officer = kpi_report(s, "officer", start, end, now, rules)
         trend = signal_trend(s, tz, first, last)
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
-                  _kpi_rows([r for r in by_unit.rows if r.key != "-"], unit_name), _("No work in this period."))
+                  _kpi_rows(sorted((r for r in by_unit.rows if r.key != "-"), key=lambda r: vi_key(unit_name(r.key))),
+                            unit_name), _("No work in this period."))
     ranked = sorted((r for r in by_officer.rows if r.key not in ("-", "system")),
                     key=lambda r: (RATING_ORDER.get(r.rating, 9), -(r.on_time_rate or 0), -r.handled, r.key))
     officers = Table("kpi-officers", _("Officer ranking"), [Column("rank", "#", numeric=True)] + kpi_columns(

@@ -12,6 +12,9 @@ refusal code, signal kind or form key in its raw form, no ISO date and no ISO du
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 import re
 from collections import deque
@@ -28,6 +31,7 @@ from api.app import create_app
 from api.cli.setup import initialise
 from api.simulation import Simulation, working_start
 from api.web import messages
+from api.web.collation import vi_key
 from api.web.common import names
 from api.web.labels import FIELD, REFUSAL, SIGNAL, label
 from config.settings import Settings
@@ -225,3 +229,51 @@ def test_an_old_event_without_parameters_falls_back_to_the_codes_sentence(vi_req
     assert reason == label(SIGNAL, "escalated")
     # an officer's own words are shown as typed
     assert messages.signal_reason("returned", "Thiếu trích lục", ("returned", "x", {}), names()) == "Thiếu trích lục"
+
+
+# -- numbers, CSV, order, chart labels ------------------------------------------------------------
+
+VI_UNIT_ORDER = ["An Hải", "Ăn", "Ân Thi", "Bến Giang", "Chi nhánh khu vực 2", "Chi nhánh khu vực 10", "Dương",
+                 "Đà Nẵng", "Đại Lộc", "Ha", "Hà", "Hạ", "Hải Châu", "Hòa Vang", "Ô Môn", "Ơn", "Ủy ban", "Yên Bái"]
+
+
+def test_vietnamese_alphabetical_order() -> None:
+    assert sorted(reversed(VI_UNIT_ORDER), key=vi_key) == VI_UNIT_ORDER
+    assert sorted(VI_UNIT_ORDER) != VI_UNIT_ORDER  # code-point order is not it ("Đ", "Ă", "Ủ" sort last)
+
+
+def test_unit_lists_follow_vietnamese_order(demo: Landflow) -> None:
+    client = create_app(demo).test_client()
+    sign_in_page(client, "auditor")
+    for url in ("/audit/signals", "/audit/dossiers"):
+        page = client.get(url).get_data(as_text=True)
+        select_ = re.search(r'<select[^>]*name="unit"[^>]*>(.*?)</select>', page, re.S)
+        assert select_, url
+        names_ = [html.unescape(n).strip() for v, n in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>',
+                                                                  select_.group(1)) if v]
+        assert len(names_) > 10 and names_ == sorted(names_, key=vi_key), (url, names_[:8])
+        assert names_ != sorted(names_), url  # the demo's units do differ between the two orders
+
+
+def test_kpi_numbers_read_as_vietnamese_and_its_chart_tells_branches_apart(demo: Landflow) -> None:
+    client = create_app(demo).test_client()
+    sign_in_page(client, "auditor")
+    page = client.get("/audit/kpi?from=2026-02-01&to=2026-03-03").get_data(as_text=True)
+    text = visible_text(page)
+    assert not re.findall(r"(?<![\d.])\d+\.\d{1,2}(?![\d.])", text), "a decimal point on a Vietnamese page"
+    assert re.search(r"\d+,\d+%", text) and re.search(r"(?<![\d.,])\d{1,2},\d{1,2}(?![\d%])", text), text[:500]
+    chart = re.search(r'<svg[^>]*aria-labelledby="c-units-t.*?</svg>', page, re.S)
+    assert chart
+    shown = [html.unescape(t) for t in re.findall(r"</title>([^<]+)</text>", chart.group(0))]
+    assert len([s for s in shown if s.startswith("Chi nhánh")]) >= 2, shown
+    assert len(shown) == len(set(shown)), f"bars with the same label: {shown}"
+
+
+def test_csv_rates_are_rounded(demo: Landflow) -> None:
+    client = create_app(demo).test_client()
+    sign_in_page(client, "auditor")
+    body = client.get("/audit/kpi?from=2026-02-01&to=2026-03-03&csv=kpi-units").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    decimals = [c for r in rows[1:] for c in r if re.fullmatch(r"\d+\.\d+", c)]
+    assert decimals, rows[:3]
+    assert all(len(c.split(".")[1]) <= 4 for c in decimals), decimals
