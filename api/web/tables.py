@@ -8,7 +8,8 @@ CSV: UTF-8 with a byte-order mark (Excel on Vietnamese Windows reads it right), 
 header = the column labels as the page shows them (in its language); dates in ISO-8601
 (UTC) and numbers with a decimal point, rates as fractions rounded to 4 decimals (0.9211), so that a
 spreadsheet or a script reads them without guessing (docs/decisions/0070-vietnamese-pages.md).
-Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are prefixed with an apostrophe (OWASP CSV injection).
+Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are prefixed with an
+apostrophe (OWASP CSV injection).
 """
 
 from __future__ import annotations
