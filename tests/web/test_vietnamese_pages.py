@@ -34,7 +34,7 @@ from api.web import messages
 from api.web.collation import vi_key
 from api.web.common import names
 from api.web.labels import FIELD, REFUSAL, SIGNAL, label
-from config.settings import Settings
+from config.settings import ROOT, Settings
 from engine.accountability import KINDS
 from engine.bootstrap import Landflow, build
 from engine.clock import FixedClock
@@ -167,6 +167,19 @@ def test_every_page_of_a_demo_database_reads_in_vietnamese(demo: Landflow) -> No
         if who == "supervisor":
             seeds += ["/procedures/land_transfer/diff?from=1&to=1"]
         counts[who] = crawl(client, who, seeds, problems)
+    # the supervisor checks a changed file (no page links to a POST): limits, clocks and forms in words
+    client = app.test_client()
+    token = sign_in_page(client, "supervisor")
+    changed = (ROOT / "workflows" / "land" / "land_transfer.bpmn").read_text(encoding="utf-8").replace(
+        '<spiffworkflow:property name="sla" value="P5D" />', '<spiffworkflow:property name="sla" value="PT4H" />', 1)
+    changed = changed.replace('name="clock" value="paused"', 'name="clock" value="run"', 1)
+    resp = client.post("/procedures/check", data={"csrf_token": token, "action": "check",
+                                                  "bpmn": (io.BytesIO(changed.encode()), "land_transfer.bpmn")},
+                       content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "4 giờ làm việc" in visible_text(page), visible_text(page)[:800]
+    problems += [f"supervisor POST /procedures/check: {leak}" for leak in leaks(
+        visible_text(page), engine_english() | catalogue_english(), raw_codes())]
     assert all(n >= 4 for n in counts.values()), counts
     assert sum(counts.values()) > 120, counts
     distinct: dict[str, str] = {}
