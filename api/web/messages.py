@@ -52,6 +52,17 @@ ACTION = {
     "add_officer": _l("Add an officer"), "set_password": _l("Set a password"), "fire_timer": _l("Fire a timer"),
 }
 GENERIC = _l("The engine refused this action.")
+# what the form checker (engine/definitions/forms.py) says of one field, after "field: "
+FORM_PROBLEM = {
+    "required": _l("required"), "not a field of this step": _l("not a field of this step"),
+    "must be text": _l("must be text"), "must be true or false": _l("must be yes or no"),
+    "must be a number": _l("must be a number"), "must be a whole number": _l("must be a whole number"),
+    "out of range": _l("out of range"), "must be a date YYYY-MM-DD": _l("must be a date"),
+}
+FORM_PATTERNS = (
+    (re.compile(r"must be one of (?P<choices>.*)"), _l("must be one of the listed choices")),
+    (re.compile(r"longer than (?P<n>\d+) characters"), _l("longer than %(n)s characters")),
+)
 # signal kinds whose stored reason is the engine's own sentence, not words an officer typed
 ENGINE_WORDED = frozenset({"unauthorised_attempt", *NOTICE})
 
@@ -175,6 +186,25 @@ def signal_reason(kind: str, reason: str | None, event: tuple[str, str | None, M
     if etype == "action_refused":
         return refused_event(payload, names)
     return notice(etype, payload, step, names) or _label(kind)
+
+
+def form_problem(problem: str) -> str:
+    """`obligation_amount: must be a number` → "Nghĩa vụ tài chính (VND): phải là số"; unknown wording
+    → "giá trị không hợp lệ" (never the checker's English on a Vietnamese page)."""
+    from .labels import field_label
+
+    if english():
+        return problem
+    name, sep, said = problem.partition(": ")
+    if not sep:
+        return str(_l("The form is not filled in correctly."))
+    found = FORM_PROBLEM.get(said)
+    text = str(found) if found is not None else None
+    for pattern, template in FORM_PATTERNS:
+        m = pattern.fullmatch(said)
+        if text is None and m:
+            text = str(template) % m.groupdict()
+    return f"{field_label(name)}: {text if text is not None else _('invalid value')}"
 
 
 def english() -> bool:

@@ -290,3 +290,13 @@ def test_csv_rates_are_rounded(demo: Landflow) -> None:
     decimals = [c for r in rows[1:] for c in r if re.fullmatch(r"\d+\.\d+", c)]
     assert decimals, rows[:3]
     assert all(len(c.split(".")[1]) <= 4 for c in decimals), decimals
+
+
+def test_form_problems_read_in_vietnamese(vi_request: None) -> None:
+    assert messages.form_problem("obligation_amount: must be a number") == "Nghĩa vụ tài chính (đồng): phải là số"
+    assert messages.form_problem("decision: must be one of accept, refuse") == (
+        "Quyết định: phải là một trong các lựa chọn đã cho")
+    assert messages.form_problem("note: longer than 4000 characters") == "Ghi chú: dài quá 4000 ký tự"
+    # wording the page does not know (e.g. Python's own): a Vietnamese sentence, never the English
+    assert messages.form_problem("obligation_amount: could not convert string to float: '35.000.000'") == (
+        "Nghĩa vụ tài chính (đồng): giá trị không hợp lệ")
