@@ -20,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
@@ -48,7 +49,7 @@ from tests.support.page_text import (
     engine_english,
     visible_text,
 )
-from tests.web.conftest import sign_in_page
+from tests.web.conftest import Pages, Site, sign_in_page
 
 NOW = local(2026, 3, 3, 10, 0)
 READERS = ("desk.haichau", "land.haichau", "branch.haichau", "tax.haichau", "chair.haichau", "head.haichau",
@@ -300,3 +301,22 @@ def test_form_problems_read_in_vietnamese(vi_request: None) -> None:
     # wording the page does not know (e.g. Python's own): a Vietnamese sentence, never the English
     assert messages.form_problem("obligation_amount: could not convert string to float: '35.000.000'") == (
         "Nghĩa vụ tài chính (đồng): giá trị không hợp lệ")
+
+
+def test_the_browser_shows_signals_and_a_history_in_vietnamese(site: Site, pages: Pages, tmp_path: Path) -> None:
+    """What Chromium renders (innerText: only what is laid out and visible), on the browser tests' server."""
+    page = pages.signed_in("supervisor")
+    english, codes = engine_english() | catalogue_english(), raw_codes()
+    page.goto(site.url("/audit/signals"))
+    seen = page.locator("main").inner_text()
+    assert page.locator("table[data-table=signals] tbody tr").count() > 10
+    with site.lf.db.read() as s:
+        refused = s.execute(select(EventRow.dossier_id, EventRow.seq).where(EventRow.type == "action_refused")
+                            .order_by(EventRow.id).limit(1)).one()
+    page.goto(site.url(f"/audit/dossiers/{refused[0]}?at={refused[1]}"))
+    history = page.locator("main").inner_text()
+    assert "Nhận xử lý: " in history or "Hoàn thành bước: " in history, history[:400]
+    assert leaks(seen, english, codes) == [] and leaks(history, english, codes) == []
+    shot = tmp_path / "history.png"
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
