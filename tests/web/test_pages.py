@@ -183,6 +183,14 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
     assert "belongs to" not in said
     refused = [p for t, p in events(demo_lf, st.id) if t == "action_refused"][-1]
     assert refused["code"] == "wrong_unit" and refused["params"] == {"item_unit": "20242", "officer_unit": "20710"}
+    # the auditor reads it in the history and the signals in the same words (from code and parameters)
+    client.post("/logout", data={"csrf_token": token})
+    sign_in_page(client, "auditor")
+    worded = (f"Nhận xử lý: Bước này thuộc {units['20242'].name}, không thuộc đơn vị của người thao tác "
+              f"({units['20710'].name}).")
+    assert worded in html.unescape(text(client.get(f"/audit/dossiers/{st.id}")))
+    assert worded in html.unescape(text(client.get("/audit/signals?kind=unauthorised_attempt")))
+    token = sign_in_page(client, "desk.bengiang")
     assert item_of(demo_lf, st.id).state == "ready"
     # an item that is not this dossier's: not found, nothing recorded
     assert client.post(f"/dossiers/{st.id + 1000}/items/{item.id}/claim",
