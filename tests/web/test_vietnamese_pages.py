@@ -320,3 +320,14 @@ def test_the_browser_shows_signals_and_a_history_in_vietnamese(site: Site, pages
     shot = tmp_path / "history.png"
     page.screenshot(path=str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_english_pages_word_the_same_codes_in_english(demo: Landflow) -> None:
+    client = create_app(demo).test_client()
+    sign_in_page(client, "auditor")
+    client.set_cookie("landflow_lang", "en")
+    text = visible_text(client.get("/audit/signals?kind=unauthorised_attempt").get_data(as_text=True))
+    assert "Claim: This step belongs to " in text and "not to the officer's unit" in text, text[:600]
+    assert "Bước này" not in text and not ISO_DAY.search(text)
+    text = visible_text(client.get("/audit/signals?kind=escalated").get_data(as_text=True))
+    assert "overdue by more than 1 working day; reported to the unit head:" in text, text[:600]
