@@ -63,7 +63,9 @@ FORM_PATTERNS = (
     (re.compile(r"must be one of (?P<choices>.*)"), _l("must be one of the listed choices")),
     (re.compile(r"longer than (?P<n>\d+) characters"), _l("longer than %(n)s characters")),
 )
-# signal kinds whose stored reason is the engine's own sentence, not words an officer typed
+# Every signal kind is one or the other (tests/web/test_messages.py): its stored reason is words an
+# officer typed (shown as typed), or the engine's English (worded here from its event's parameters).
+OFFICER_WORDED = frozenset({"returned", "rerouted", "ping_pong", "repeat_supplement", "apologised"})
 ENGINE_WORDED = frozenset({"unauthorised_attempt", *NOTICE})
 
 
@@ -178,8 +180,10 @@ def _label(kind: str) -> str:
 def signal_reason(kind: str, reason: str | None, event: tuple[str, str | None, Mapping[str, Any]] | None,
                   names: Names) -> str:
     """The reason column of a signal: an officer's own words as typed, the engine's rendered from its event."""
-    if kind not in ENGINE_WORDED:
+    if kind in OFFICER_WORDED:
         return reason or ""
+    if kind not in ENGINE_WORDED:  # a kind nobody classified: its name, never text of unknown language
+        return _label(kind) if not english() else (reason or "")
     if event is None:  # the event is not readable here (an act on no dossier, in the audit log)
         return _label(kind) if not english() else (reason or "")
     etype, step, payload = event

@@ -82,3 +82,10 @@ def test_every_template_of_the_catalogue_is_translated() -> None:
         for code, text in table.items():
             assert msgid(text) in vi, f"{code}: {msgid(text)!r} has no Vietnamese"
     assert msgid(messages.GENERIC) in vi
+
+
+def test_every_signal_kind_says_whose_words_its_reason_holds() -> None:
+    """An officer's reason is shown as typed; the engine's is worded from its event. A new kind must choose."""
+    unclassified = sorted(set(KINDS) - messages.OFFICER_WORDED - messages.ENGINE_WORDED)
+    assert not unclassified, f"add these signal kinds to OFFICER_WORDED or ENGINE_WORDED: {unclassified}"
+    assert not messages.OFFICER_WORDED & messages.ENGINE_WORDED
