@@ -29,7 +29,7 @@ from .collation import vi_key
 from .common import directory, draw, lf, names, officer_name, unit_name
 from .i18n import number, when
 from .labels import CHOICE, EVENT, ITEM_STATE, OUTCOME, STATUS, field_label, label
-from .messages import notice, refused_event
+from .messages import OFFICER_REASONS, english, notice, refused_event
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
@@ -120,7 +120,7 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None, ste
     worded = notice(etype, payload, step, named)
     if worded is not None:  # the scheduler's notices: their stored reason is the engine's English
         return worded
-    reason = payload.get("reason")
+    reason = payload.get("reason") if etype in OFFICER_REASONS or english() else None
     parts: list[str] = []
     if etype == "opened":
         parts.append(_("commune %(c)s", c=unit_name(payload.get("commune") or payload.get("fx", {}).get(

@@ -67,6 +67,9 @@ FORM_PATTERNS = (
 # officer typed (shown as typed), or the engine's English (worded here from its event's parameters).
 OFFICER_WORDED = frozenset({"returned", "rerouted", "ping_pong", "repeat_supplement", "apologised"})
 ENGINE_WORDED = frozenset({"unauthorised_attempt", *NOTICE})
+# events whose `reason` an officer typed; any other event's reason is the engine's and is not shown as is
+OFFICER_REASONS = frozenset({"returned", "transferred", "supplement_requested", "apologised", "stopped", "cancelled",
+                             "completed"})
 
 
 class Names:

@@ -331,3 +331,11 @@ def test_english_pages_word_the_same_codes_in_english(demo: Landflow) -> None:
     assert "Bước này" not in text and not ISO_DAY.search(text)
     text = visible_text(client.get("/audit/signals?kind=escalated").get_data(as_text=True))
     assert "overdue by more than 1 working day; reported to the unit head:" in text, text[:600]
+
+
+def test_the_history_shows_only_reasons_officers_typed(vi_request: None) -> None:
+    from api.web.audit import summary
+
+    assert "Thiếu trích lục" in summary("returned", {"reason": "Thiếu trích lục", "to_step": "receive"}, None)
+    # an event kind this page does not know, whose reason is the engine's English: not shown as is
+    assert summary("procedure_incident", {"reason": "gateway Gateway_1 failed: KeyError 'x'"}, None) == ""
