@@ -7,8 +7,8 @@ attempts) and a kind that the API maps to an HTTP status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .org import Officer
@@ -101,8 +101,9 @@ def refusal_category(kind: str | None, code: str | None) -> str:
 class Refusal:
     kind: str  # forbidden | not_found | conflict | stale | invalid
     code: str
-    message: str
+    message: str  # English, for the API's `detail`; pages render `code` and `params` (api/web/messages.py)
     category: str | None = None  # REFUSAL_CATEGORIES; None = from the code (refusal_category)
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def recorded_category(self) -> str:
@@ -113,14 +114,18 @@ def _may_hold(officer: Officer, item: ItemState) -> Refusal | None:
     """May this officer act on this open item as its owner?"""
     if item.assignee is not None and item.assignee != officer.username:
         if item.state == "claimed":
-            return Refusal("conflict", "claimed_by_other", f"the item is claimed by {item.assignee}")
-        return Refusal("forbidden", "reserved_for_other", f"the item was transferred to {item.assignee}")
+            return Refusal("conflict", "claimed_by_other", f"the item is claimed by {item.assignee}",
+                           {"holder": item.assignee})
+        return Refusal("forbidden", "reserved_for_other", f"the item was transferred to {item.assignee}",
+                       {"holder": item.assignee})
     if item.assignee == officer.username:
         return None
     if item.role not in officer.roles:
-        return Refusal("forbidden", "wrong_role", f"the step needs role {item.role}; you do not hold it")
+        return Refusal("forbidden", "wrong_role", f"the step needs role {item.role}; you do not hold it",
+                       {"role": item.role})
     if item.unit != officer.unit:
-        return Refusal("forbidden", "wrong_unit", f"the step belongs to unit {item.unit}, not to {officer.unit}")
+        return Refusal("forbidden", "wrong_unit", f"the step belongs to unit {item.unit}, not to {officer.unit}",
+                       {"item_unit": item.unit, "officer_unit": officer.unit})
     return None
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from .org import Officer
 from .search import patterns as search_patterns
 from .store import (
+    AuditEntryRow,
     CaseEventRow,
     Database,
     DossierRow,
@@ -379,6 +380,35 @@ def signals(db: Database, scope: Scope, *, kind: str | None = None, unit: str | 
     views = [SignalView(r[0].id, r[0].kind, r[0].dossier_id, r[1], r[0].seq, r[0].officer, r[0].unit, r[0].at,
                         r[0].reason) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
+
+
+def signal_events(db: Database, views: list[SignalView]) -> dict[int, tuple[str, str | None, dict[str, Any]]]:
+    """The event behind each signal (type, step, payload), by signal id: pages word a signal from its
+    event's code and parameters, not from the English `reason` kept for the API. The step is
+    `procedure/step` (steps are named per procedure)."""
+    keyed = {(v.dossier_id, v.seq): v.id for v in views if v.dossier_id is not None}
+    audit = {v.seq: v.id for v in views if v.dossier_id is None}
+    out: dict[int, tuple[str, str | None, dict[str, Any]]] = {}
+    with db.read() as s:
+        for dossier_ids in _chunks(sorted({d for d, _seq in keyed})):
+            q = select(CaseEventRow.dossier_id, CaseEventRow.seq, CaseEventRow.type, CaseEventRow.step,
+                       CaseEventRow.payload, DossierRow.procedure).join(
+                DossierRow, DossierRow.id == CaseEventRow.dossier_id).where(
+                CaseEventRow.dossier_id.in_(dossier_ids), CaseEventRow.seq.in_(sorted({q for _d, q in keyed})))
+            for dossier_id, seq, etype, step, payload, procedure in s.execute(q):
+                if (dossier_id, seq) in keyed:
+                    out[keyed[(dossier_id, seq)]] = (etype, f"{procedure}/{step}" if step else None,
+                                                     json.loads(payload))
+        if audit:
+            q2 = select(AuditEntryRow.seq, AuditEntryRow.type, AuditEntryRow.payload).where(
+                AuditEntryRow.seq.in_(sorted(audit)))
+            for seq, etype, payload in s.execute(q2):
+                out[audit[seq]] = (etype, None, json.loads(payload))
+    return out
+
+
+def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 # -- reports ----------------------------------------------------------------------------------------

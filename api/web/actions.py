@@ -29,6 +29,7 @@ from engine.runtime import CommandRefused
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
+from .messages import form_problem
 from .pages import blueprint
 from .session import redirect_to, signed_in, signed_in_account
 
@@ -64,7 +65,7 @@ def _refused(account: Account, dossier_id: int, err: CommandRefused, failed: str
     if page is None:  # refused on a dossier this officer may not read: the reason, nothing more
         return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
     page.error = refusal_message(err)
-    page.problems = list(err.problems)
+    page.problems = [form_problem(p) for p in err.problems]
     return render_template("dossier.html", **dossier_page.describe(page)), err.status
 
 

@@ -13,6 +13,7 @@ officers those their unit touched; a dossier out of scope is "not found".
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,15 +25,18 @@ from engine import queries
 from engine.definitions.model import ProcedureMeta
 from engine.history import replay, verify
 
-from .common import directory, draw, lf, officer_name, unit_name
-from .i18n import when
+from .collation import vi_key
+from .common import directory, draw, lf, names, officer_name, unit_name
+from .i18n import number, when
 from .labels import CHOICE, EVENT, ITEM_STATE, OUTCOME, STATUS, field_label, label
+from .messages import OFFICER_REASONS, english, notice, refused_event
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 from .trace import highlight, step_states
 
 bp = blueprint("web_audit", __name__)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PAGE = 50
 
 
@@ -109,7 +113,7 @@ def search() -> Any:
     if page.more and page.rows:
         more = url_for("web_audit.search", **{k: v for k, v in args.items() if k != "before"},
                        before=page.rows[-1].id)
-    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: x[1])
+    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     return render_template("search.html", table=table, names=names, units=units, more=more, args=args)
 
 
@@ -118,15 +122,23 @@ def _value(v: Any) -> str:
         return _("yes") if v else _("no")
     if isinstance(v, str) and v in CHOICE:
         return label(CHOICE, v)
+    if isinstance(v, str) and ISO_DATE.fullmatch(v):
+        return date.fromisoformat(v).strftime("%d/%m/%Y")
+    if isinstance(v, int | float):
+        return number(v, 0 if float(v).is_integer() else 2)
     return str(v)
 
 
-def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None) -> str:
-    """One line saying what an event did, for the timeline."""
+def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None, step: str | None = None) -> str:
+    """One line saying what an event did, for the timeline, from its codes and parameters."""
     def step_name(step: str | None) -> str:
         return meta.steps[step].name if meta is not None and step in meta.steps else (step or "")
 
-    reason = payload.get("reason")
+    named = names(step_name)
+    worded = notice(etype, payload, step, named)
+    if worded is not None:  # the scheduler's notices: their stored reason is the engine's English
+        return worded
+    reason = payload.get("reason") if etype in OFFICER_REASONS or english() else None
     parts: list[str] = []
     if etype == "opened":
         parts.append(_("commune %(c)s", c=unit_name(payload.get("commune") or payload.get("fx", {}).get(
@@ -150,9 +162,9 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None) -> 
     elif etype == "supplement_received":
         parts.append(str(payload.get("note", "")))
     elif etype == "apologised":
-        parts.append(_("new date %(d)s", d=(payload.get("new_due") or "")[:10]))
+        parts.append(_("new date %(d)s", d=named.instant(payload.get("new_due"))))
     elif etype == "action_refused":
-        parts.append(f"{payload.get('action')}: {payload.get('code')} — {payload.get('message')}")
+        parts.append(refused_event(payload, named))
     elif etype == "continued":
         parts.append(str(payload.get("code") or payload.get("dossier_code") or ""))
     elif etype == "timer_fired":
@@ -200,7 +212,7 @@ def timeline(dossier_id: int) -> Any:
         Column("outcome", _("Outcome"), text=lambda v: label(OUTCOME, v)),
         Column("due", _("Due"), show=lambda v, r: when(v))], items)
     rows = [{"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor, "unit": e.unit, "step": e.step,
-             "summary": summary(e.type, json.loads(e.payload), meta), "hash": e.hash, "prev_hash": e.prev_hash}
+             "summary": summary(e.type, json.loads(e.payload), meta, e.step), "hash": e.hash, "prev_hash": e.prev_hash}
             for e in events]
     event_table = Table("events", _("Events"), [
         Column("seq", "#", numeric=True, show=lambda v, r: Markup('<a href="{}#replay">{}</a>').format(

@@ -34,6 +34,36 @@ def _clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
+def _ends(text: str, chars: int) -> str:
+    """The first and last whole words of `text` that fit in `chars` with an ellipsis between."""
+    words = text.split()
+    tail: list[str] = []
+    while words and len(" ".join([words[-1], *tail])) <= chars // 2:
+        tail.insert(0, words.pop())
+    head: list[str] = []
+    for w in words:
+        if len(" ".join([*head, w])) + len(" ".join(tail)) + 2 > chars:
+            break
+        head.append(w)
+    return " ".join(head) + " … " + " ".join(tail) if tail else _clip(text, chars)
+
+
+def clipped_labels(labels: Sequence[str], chars: int) -> list[str]:
+    """Labels cut to `chars`, still telling the bars apart.
+
+    Names of one kind share long beginnings ("Chi nhánh Văn phòng Đăng ký đất đai khu vực I", "… khu vực
+    XII"): cut at the end, they read the same. Those that would collide keep their beginning and their
+    end and lose the middle; the full name stays in the bar's tooltip.
+    """
+    first = [_clip(t, chars) for t in labels]
+    out = []
+    for text, cut in zip(labels, first, strict=True):
+        if cut != text and first.count(cut) > 1:
+            cut = _ends(text, chars)
+        out.append(cut)
+    return out
+
+
 def hbars(bars: Sequence[Bar], *, title: str, description: str, uid: str, maximum: float = 1.0,
           label_width: int = 260, width: int = 720) -> Markup:
     row, top = 26, 8
@@ -47,10 +77,11 @@ def hbars(bars: Sequence[Bar], *, title: str, description: str, uid: str, maximu
         x = label_width + plot * i / 4
         parts.append(f'<line class="grid" x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{height - top}" '
                      'stroke="#d0d0d0" stroke-width="1"/>')
+    shown = clipped_labels([b.label for b in bars], label_width // 7)
     for i, bar in enumerate(bars):
         y = top + i * row
         parts.append(f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" fill="#1a1a1a">'
-                     f"<title>{escape(bar.label)}</title>{escape(_clip(bar.label, label_width // 7))}</text>")
+                     f"<title>{escape(bar.label)}</title>{escape(shown[i])}</text>")
         if bar.value is None:
             parts.append(f'<text x="{label_width + 4}" y="{y + 17}" fill="#555">—</text>')
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,7 +15,9 @@ from engine.runtime import CommandRefused
 
 from ..auth import engine
 from . import diagram
+from .i18n import when
 from .labels import REFUSAL, label
+from .messages import Names, english, refusal_text
 
 
 def lf() -> Landflow:
@@ -61,14 +65,18 @@ def draw(bpmn: str | bytes, *, highlight: diagram.Highlight | None = None, title
                           description=description, uid=uid, states=states)
 
 
+def names(step: Callable[[str | None], str] | None = None) -> Names:
+    """How the engine's parameters are named on this page (messages.Names)."""
+    return Names(unit_name, officer_name, step or (lambda s: s or ""), when, engine().calendar.day_minutes)
+
+
 def refusal_message(err: CommandRefused) -> str:
-    """What to tell the officer the engine refused: the meaning of its code, then its own words."""
-    meaning = REFUSAL.get(err.code)
-    if err.code == "stale_version":
-        return str(meaning)
-    if meaning is None:
-        return err.message
-    return f"{meaning} ({err.message})"
+    """What to tell the officer the engine refused: the meaning of its code (with its parameters when
+    recorded); in English, then the engine's own words. A Vietnamese page never shows the English."""
+    meaning = refusal_text(err.code, err.refusal.params, names())
+    if english() and err.code != "stale_version":
+        return f"{meaning} ({err.message})" if err.code in REFUSAL else err.message
+    return meaning
 
 
 def say(message: str, category: str = "info") -> None:

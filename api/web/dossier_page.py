@@ -27,6 +27,7 @@ from engine.queries import DossierView, ItemView
 from engine.runtime.deadlines import apology_open
 
 from . import stepforms
+from .collation import vi_key
 from .common import directory, draw, lf, officer_name, role_name, unit_name
 from .i18n import TimeLeft, time_left
 from .labels import ITEM_STATE, OUTCOME, PARCEL, label
@@ -111,8 +112,9 @@ def _return_targets(d: DossierView, item: ItemView, meta: ProcedureMeta) -> list
 def _transfer_options(account: Account, item: ItemView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     d = directory()
     holders = [o for o in d.officers.values() if o.active and item.role in o.roles]
-    units = sorted({o.unit for o in holders if o.unit != item.unit})
-    people = sorted((o for o in holders if o.username != account.username), key=lambda o: (o.unit, o.username))
+    units = sorted({o.unit for o in holders if o.unit != item.unit}, key=lambda u: vi_key(unit_name(u)))
+    people = sorted((o for o in holders if o.username != account.username),
+                    key=lambda o: (vi_key(unit_name(o.unit)), vi_key(o.name), o.username))
     return ([(u, f"{unit_name(u)} ({u})") for u in units],
             [(o.username, f"{o.name} ({o.username}) · {unit_name(o.unit)}") for o in people])
 

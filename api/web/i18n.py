@@ -35,7 +35,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config.update(BABEL_DEFAULT_LOCALE="vi", BABEL_DEFAULT_TIMEZONE=settings.timezone)
     Babel(app, locale_selector=locale)
     env = app.jinja_env
-    env.filters.update(day=day, when=when, number=number, pct=pct)
+    env.filters.update(day=day, when=when, number=number, pct=pct, duration=duration)
 
 
 def day(value: datetime | date | None) -> str:
@@ -54,6 +54,14 @@ def number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+
+
+def duration(text: str | None) -> str:
+    """An ISO working-time duration (`P8D`, `PT4H`) in words: "8 ngày làm việc"."""
+    from .common import lf
+    from .messages import duration_phrase
+
+    return duration_phrase(text, lf().calendar.day_minutes) if text else ""
 
 
 def pct(value: float | None) -> str:

@@ -38,6 +38,7 @@ SIGNAL = {
     "step_overdue": _l("Step overdue"), "dossier_overdue": _l("Dossier overdue"), "escalated": _l("Escalated"),
     "idle_claim": _l("Idle claim"), "due_soon": _l("Deadline near"), "apologised": _l("Apology"),
 }
+CLOCK = {"run": _l("Counted"), "paused": _l("Not counted (paused)")}
 DEADLINE = {"overdue": _l("Overdue"), "due_soon": _l("Due soon"), "on_time": _l("On time"), "none": _l("No deadline")}
 RATING = {"excellent": _l("Excellent"), "good": _l("Good"), "completed": _l("Completed the task"),
           "not_completed": _l("Not completed"), "not_rated": _l("Not rated")}
@@ -67,6 +68,14 @@ REFUSAL = {
     "no_public_key": _l("You have no registered signing key (ask an administrator: landflow officers keygen)."),
     "not_found": _l("Not found."),
     "unknown_action": _l("Unknown action."),
+    "exists": _l("An officer with this username already exists."),
+    "no_owner": _l("No unit owns this step for the dossier's commune."),
+    "no_snapshot": _l("The dossier has no workflow state."),
+    "not_a_candidate": _l("That unit is not among the possible successor units."),
+    "procedure_error": _l("The procedure could not run this step (a fault of the procedure, not of the officer)."),
+    "read_only": _l("Auditors read and verify; they change nothing."),
+    "unknown_procedure": _l("That procedure is not deployed."),
+    "unknown_step": _l("A step of the procedure has no owner or time limit."),
 }
 FIELD = {
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),

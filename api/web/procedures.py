@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
@@ -30,12 +31,36 @@ from engine.runtime import CommandRefused
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
+from .labels import CLOCK, field_label, label
+from .messages import duration_phrase
 from .pages import blueprint
 from .session import redirect_to, signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_procedures", __name__)
 KEY = "string(maxlength=64)"
+
+
+FORM_ITEM = re.compile(r"(\w+):(\w+)(?:\([^)]*\))?(!?)")
+DURATION = re.compile(r"(?<![\w/])P(?:\d+[WD])*(?:T(?:\d+[HM])+)?(?![\w/])")
+
+
+def form_words(dsl: str | None) -> str:
+    """A form in the `form` property's syntax (`decision:choice!; refusal_reason:text`) as its fields' labels."""
+    return "; ".join(field_label(name) + (" " + _("(required)") if required else "")
+                     for name, _type, required in FORM_ITEM.findall(dsl or ""))
+
+
+def plain(text: str | None, kind: str = "") -> str:
+    """A value of a procedure (or of a change of `kind`) with ISO durations, clocks and forms in words."""
+    if not text:
+        return ""
+    if kind == "clock_changed":
+        return label(CLOCK, text)
+    if kind == "form_changed":
+        return form_words(text)
+    day = lf().calendar.day_minutes
+    return DURATION.sub(lambda m: duration_phrase(m.group(0), day) if len(m.group(0)) > 1 else m.group(0), text)
 
 
 def _steps_table(meta: ProcedureMeta, name: str = "steps") -> Table:
@@ -46,8 +71,10 @@ def _steps_table(meta: ProcedureMeta, name: str = "steps") -> Table:
     return Table(name, _("Steps"), [
         Column("id", _("Step id")), Column("name", _("Step")),
         Column("role", _("Owner (role)"), text=lambda v: f"{role_name(v)} ({v})" if v else ""),
-        Column("sla", _("Time limit")), Column("clock", _("Clock")), Column("result", _("Result")),
-        Column("legal_basis", _("Legal basis")), Column("form", _("Form")),
+        Column("sla", _("Time limit"), show=lambda v, r: plain(v)),
+        Column("clock", _("Clock"), show=lambda v, r: label(CLOCK, v)), Column("result", _("Result")),
+        Column("legal_basis", _("Legal basis")),
+        Column("form", _("Form"), show=lambda v, r: Markup('<span title="{}">{}</span>').format(v, form_words(v))),
         Column("signed", _("Signed"), text=lambda v: _("yes") if v else ""),
     ], rows)
 
@@ -85,7 +112,8 @@ def index() -> Any:
     table = Table("procedures", _("Procedures in force"), [
         Column("key", _("Key"), show=lambda v, r: Markup('<a href="{}">{}</a>').format(
             url_for("web_procedures.procedure", key=v), v)),
-        Column("name", _("Name")), Column("version", _("Version"), numeric=True), Column("sla", _("Statutory limit")),
+        Column("name", _("Name")), Column("version", _("Version"), numeric=True),
+        Column("sla", _("Statutory limit"), show=lambda v, r: plain(v)),
         Column("steps", _("Steps"), numeric=True),
         Column("six_clear", _("“6 clear”"), text=lambda v: f"{v:.0%}", numeric=True),
         Column("deployed_at", _("Deployed"), show=lambda v, r: when(v)), Column("deployed_by", _("By")),
@@ -143,10 +171,13 @@ def diff_tables(d: ProcedureDiff) -> list[Table]:
         return [Column("element", _("Element")), Column("name", _("Name")), *extra]
 
     kind = Column("kind", _("Change"), text=lambda v: _kind_label(v))
-    before, after = Column("before", _("Before")), Column("after", _("After"))
+    before = Column("before", _("Before"), show=lambda v, r: plain(v, r.get("kind", "")))
+    after = Column("after", _("After"), show=lambda v, r: plain(v, r.get("kind", "")))
     return [
-        Table("added", _("Steps added"), cols(Column("after", _("Owner · limit"))), rows("added"), _("None.")),
-        Table("removed", _("Steps removed"), cols(Column("before", _("Owner · limit"))), rows("removed"), _("None.")),
+        Table("added", _("Steps added"), cols(Column("after", _("Owner · limit"), show=lambda v, r: _summary(v))),
+              rows("added"), _("None.")),
+        Table("removed", _("Steps removed"),
+              cols(Column("before", _("Owner · limit"), show=lambda v, r: _summary(v))), rows("removed"), _("None.")),
         Table("role", _("Moved to another role"), cols(
             Column("before", _("Before"), text=_role), Column("after", _("After"), text=_role)), rows("role"),
               _("None.")),
@@ -156,6 +187,12 @@ def diff_tables(d: ProcedureDiff) -> list[Table]:
         Table("other", _("Other changes"), cols(kind, Column("detail", _("Property")), before, after), rows("other"),
               _("None.")),
     ]
+
+
+def _summary(text: str | None) -> str:
+    """`registration_branch · P3D` → the role's name and the limit in working time."""
+    role, _sep, limit = (text or "").partition(" · ")
+    return f"{_role(role)} · {plain(limit)}" if limit else plain(text)
 
 
 def _role(code: str | None) -> str:

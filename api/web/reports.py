@@ -27,10 +27,12 @@ from engine.kpi_trends import signal_trend
 
 from . import charts
 from .audit import local_start, parse_before, parse_day
-from .common import directory, lf, officer_name, unit_name
+from .collation import vi_key
+from .common import directory, lf, names, officer_name, unit_name
 from .delays import delay_table
 from .i18n import number, pct, when
 from .labels import RATING, SIGNAL, label
+from .messages import signal_reason
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
@@ -60,8 +62,13 @@ def signals() -> Any:
     page = queries.signals(engine.db, scope, kind=kind, unit=unit, officer=officer,
                            since=local_start(since) if since else None, dossier_id=dossier_id, before_id=before,
                            limit=PAGE)
+    behind = queries.signal_events(engine.db, page.rows)
+    steps = {f"{p.key}/{st.get('id')}": st.get("name") for p in queries.latest_procedures(engine.db)
+             for st in p.meta.get("steps", [])}
+    named = names(lambda s: steps.get(s or "", (s or "").rpartition("/")[2]))
     rows = [{"at": s.at, "kind": s.kind, "dossier": s.dossier_code or "", "dossier_id": s.dossier_id, "seq": s.seq,
-             "officer": s.officer, "unit": s.unit, "reason": s.reason or ""} for s in page.rows]
+             "officer": s.officer, "unit": s.unit,
+             "reason": signal_reason(s.kind, s.reason, behind.get(s.id), named)} for s in page.rows]
     table = Table("signals", _("Accountability signals"), [
         Column("at", _("Time"), show=lambda v, r: when(v)),
         Column("kind", _("Signal"), text=lambda v: label(SIGNAL, v)),
@@ -77,7 +84,7 @@ def signals() -> Any:
     if page.more and page.rows:
         more = url_for("web_reports.signals", **{k: v for k, v in args.items() if k != "before"},
                        before=page.rows[-1].id)
-    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: x[1])
+    units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     kinds = [(k, label(SIGNAL, k)) for k in KINDS]
     return render_template("signals.html", table=table, units=units, kinds=kinds, more=more, args=args)
 
@@ -144,7 +151,8 @@ def kpi() -> Any:
         causes = delay_table(s, engine, "officer" if unit else "unit", start, end, now, unit)
         digitised = [r for r in digitisation(s, start, end) if unit is None or r.key == unit]
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
-                  _kpi_rows([r for r in by_unit.rows if r.key != "-"], unit_name), _("No work in this period."))
+                  _kpi_rows(sorted((r for r in by_unit.rows if r.key != "-"), key=lambda r: vi_key(unit_name(r.key))),
+                            unit_name), _("No work in this period."))
     ranked = sorted((r for r in by_officer.rows if r.key not in ("-", "system")),
                     key=lambda r: (RATING_ORDER.get(r.rating, 9), -(r.on_time_rate or 0), -r.handled, r.key))
     officers = Table("kpi-officers", _("Officer ranking"), [Column("rank", "#", numeric=True)] + kpi_columns(

@@ -6,8 +6,10 @@ so every table on every page has its download and the two can never disagree.
 
 CSV: UTF-8 with a byte-order mark (Excel on Vietnamese Windows reads it right), comma separated,
 header = the column labels as the page shows them (in its language); dates in ISO-8601
-(UTC) so that a spreadsheet or a script reads them without guessing. Text cells that a spreadsheet
-would run as a formula (=, +, -, @, tab, CR) are prefixed with an apostrophe (OWASP CSV injection).
+(UTC) and numbers with a decimal point, rates as fractions rounded to 4 decimals (0.9211), so that a
+spreadsheet or a script reads them without guessing (docs/decisions/0070-vietnamese-pages.md).
+Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are prefixed with an
+apostrophe (OWASP CSV injection).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ class Table:
             value = column.text(value)
         if value is None:
             return ""
+        if column.numeric and isinstance(value, int | float) and not isinstance(value, bool):
+            from .i18n import number  # the page's language: 1.234 and 18,78 in Vietnamese
+
+            return number(value, 0 if float(value).is_integer() else 2)
         return value
 
     def csv_url(self) -> str:
@@ -79,7 +85,9 @@ def _csv_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Markup):
         value = value.striptags()
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return round(value, 4)  # rates as fractions: 0.9211, not 0.9210526315789473
+    if isinstance(value, int):
         return value
     text = str(value)
     return "'" + text if _FORMULA.match(text) else text

@@ -224,6 +224,8 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
         at = self.clock.now()
         payload = {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
                    "category": err.refusal.recorded_category}
+        if err.refusal.params:  # pages render the code with these (api/web/messages.py)
+            payload["params"] = err.refusal.params
         if item is not None:
             payload["item"] = item
         if err.problems:

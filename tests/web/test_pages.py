@@ -5,6 +5,7 @@ supplements and apologies, error pages, CSV, role gates."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -160,7 +161,7 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
                                                       "f_decision": "refuse", "f_refusal_reason": "Ngoài thẩm quyền"})
     assert resp.status_code == 422
     page = text(resp)
-    assert "Biểu mẫu chưa điền đúng." in page and "kind: required" in page
+    assert "Biểu mẫu chưa điền đúng." in page and "Loại: bắt buộc nhập" in page and "kind: required" not in page
     assert ">Ngoài thẩm quyền</textarea>" in page
     # an old version: 412 and the message the officer needs
     resp = client.post(f"{base}/claim", data={"csrf_token": token, "version": st.version - 1})
@@ -183,6 +184,12 @@ def test_refusals_come_back_in_the_officers_words(client: FlaskClient, demo_lf: 
     resp = client.post(f"{base}/claim", data={"csrf_token": token})
     assert resp.status_code == 404 and "Bước này thuộc đơn vị khác." not in text(resp)
     assert len([t for t, _p in events(demo_lf, st.id) if t == "action_refused"]) == 4
+    # the auditor reads the recorded refusals in Vietnamese, from their codes and parameters (issue 12)
+    client.post("/logout", data={"csrf_token": token})
+    sign_in_page(client, "auditor")
+    history = html.unescape(text(client.get(f"/audit/dossiers/{st.id}")))
+    assert "Nhận xử lý" in history and "you do not hold" not in history and "wrong_role" not in history
+    token = sign_in_page(client, "desk.bengiang")
     assert item_of(demo_lf, st.id).state == "ready"
     # an item that is not this dossier's: not found, nothing recorded
     assert client.post(f"/dossiers/{st.id + 1000}/items/{item.id}/claim",

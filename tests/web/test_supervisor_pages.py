@@ -89,7 +89,7 @@ def test_supervisor_checks_a_broken_file_then_deploys_a_fixed_one(site: Site, pa
     assert "/procedures/land_transfer/diff" in page.url
     assert page.locator("h1").inner_text() == "Phiên bản 1 → phiên bản 2"
     assert [r[0] for r in table_rows(page, "sla")] == ["tax_assess"]
-    assert table_rows(page, "sla")[0][3:] == ["P5D", "P4D"]
+    assert table_rows(page, "sla")[0][3:] == ["5 ngày làm việc", "4 ngày làm việc"]  # not P5D → P4D (issue 12)
     [role] = table_rows(page, "role")
     assert role[0] == "return_dossier"
     assert role[2].endswith("(one_stop_desk)") and role[3].endswith("(registration_branch)")
