@@ -15,6 +15,7 @@ from . import (
     history,
     officers,
     procedures,
+    public,
     reports,
     signals,
     slips,
@@ -23,7 +24,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers)
+           signals, reports, audit, officers, public)
 
 
 def register(api: Api) -> None:

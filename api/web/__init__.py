@@ -23,11 +23,26 @@ from werkzeug.wrappers import Response
 from config.settings import Settings
 
 from .. import problems
-from . import actions, audit, csrf, headers, i18n, officer, papers, procedures, reception, reports, session, signin
+from . import (
+    actions,
+    audit,
+    csrf,
+    headers,
+    i18n,
+    officer,
+    papers,
+    procedures,
+    public,
+    reception,
+    reports,
+    session,
+    signin,
+)
 from .common import directory
 from .labels import DEADLINE, STATUS
 
-BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp)
+BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
+              public.bp)
 log = logging.getLogger("landflow.web")
 
 
