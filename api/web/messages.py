@@ -50,6 +50,9 @@ ACTION = {
     "cancel": _l("Cancel"), "open": _l("Receive a dossier"), "deploy": _l("Deploy a procedure"),
     "prepare_decision": _l("Prepare a signed decision"), "manage_officers": _l("Manage officers"),
     "add_officer": _l("Add an officer"), "set_password": _l("Set a password"), "fire_timer": _l("Fire a timer"),
+    "add_document": _l("Attach a paper"), "issue_slip": _l("Issue a slip"), "rate": _l("Rate the service"),
+    "review_open": _l("Open a review"), "review_explain": _l("Explain"), "review_decide": _l("Decide a review"),
+    "record_absence": _l("Record an absence"),
 }
 GENERIC = _l("The engine refused this action.")
 # what the form checker (engine/definitions/forms.py) says of one field, after "field: "
