@@ -88,6 +88,6 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     resources.register(api)
     docs.init_app(app)
     web.init_app(app, settings)
-    limits.init_app(app, settings.login_rate)
+    limits.init_app(app, settings.login_rate, settings.lookup_rate)
     logging.getLogger("landflow.api").setLevel(logging.INFO)
     return app

@@ -31,7 +31,11 @@ def sign_in_key() -> str:
     return f"{get_remote_address()}|{normal_username(str(username or ''))[:KEY_CHARS]}"
 
 
-def init_app(app: Flask, rate: str) -> Limiter:
+# the citizen's lookup (page and JSON) and rating: no sign-in, so limited per client address, all requests
+LOOKUP_VIEWS = ("public.lookup", "public.rating", "web_public.lookup", "web_public.rate")
+
+
+def init_app(app: Flask, rate: str, lookup_rate: str = "30/minute") -> Limiter:
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[],
                       headers_enabled=False, key_prefix="landflow")
     shared = limiter.shared_limit(
@@ -40,4 +44,9 @@ def init_app(app: Flask, rate: str) -> Limiter:
     for endpoint in SIGN_IN_VIEWS:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+    lookups = limiter.shared_limit(lookup_rate, scope="lookup", key_func=get_remote_address,
+                                   error_message="too many look-ups from this address; wait a minute")
+    for endpoint in LOOKUP_VIEWS:
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = lookups(app.view_functions[endpoint])
     return limiter

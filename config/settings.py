@@ -52,6 +52,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
                             "created on first use)"),
     "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
     "LANDFLOW_BLOB_DIR": ("", "folder of the dossiers' files, content-addressed (default <var dir>/blobs)"),
+    "LANDFLOW_LOOKUP_RATE": ("30/minute", "the citizen's look-ups (page and JSON) allowed per client address"),
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
@@ -115,6 +116,7 @@ class Settings:
     blob_dir: Path = Path("var/blobs")
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
+    lookup_rate: str = "30/minute"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -156,6 +158,7 @@ class Settings:
             blob_dir=_path(_get(e, "LANDFLOW_BLOB_DIR") or str(var_dir / "blobs")),
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
+            lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):

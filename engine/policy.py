@@ -163,6 +163,8 @@ def check_dossier_action(action: str, officer: Officer, dossier: DossierState) -
     refusal = _read_only(officer)
     if refusal:
         return refusal
+    if action == "rate":  # the applicant, after the hand-back (engine/ratings.py); not an officer's act
+        return None if "applicant" in officer.roles else Refusal("forbidden", "wrong_role", "only the applicant rates")
     if action == "issue_slip":  # a refusal or stop notice is printed after the dossier has ended
         if "one_stop_desk" in officer.roles and officer.unit == dossier.desk_unit:
             return None

@@ -16,6 +16,7 @@ from . import (
     history,
     officers,
     procedures,
+    public,
     reports,
     signals,
     slips,
@@ -24,7 +25,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers, accountability)
+           signals, reports, audit, officers, accountability, public)
 
 
 def register(api: Api) -> None:

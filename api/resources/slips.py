@@ -20,7 +20,7 @@ from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 from ..auth import current_officer, engine
 from ..disposition import disposition
 from ..problems import ApiProblem
-from ..slips import lookup_address, render_pdf
+from ..slips import qr_address, render_pdf
 from ..unseen import require_seen
 from .views import visible_dossier
 
@@ -54,7 +54,7 @@ def slip_pdf(dossier_id: int, kind: str, as_of: int | None) -> tuple[bytes, Any]
                               as_of if as_of is not None else (1 if kind == "receipt" else None))
     except SlipUnavailable as err:
         raise ApiProblem(409, "slip_unavailable", str(err)) from None
-    return render_pdf(slip, lookup_address(lf.settings.public_url, view.code), lf.calendar.tz), slip
+    return render_pdf(slip, qr_address(lf.settings, view.code), lf.calendar.tz), slip
 
 
 def pdf_response(pdf: bytes, slip: Any) -> Response:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from config.settings import Settings
+from engine.lookup import lookup_token
 from engine.papers.slips import Slip
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,5 +63,14 @@ def render_pdf(slip: Slip, lookup_url: str, tz: ZoneInfo) -> bytes:
     return doc.write_pdf()  # type: ignore[no-any-return]
 
 
-def lookup_address(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/tra-cuu?ma={code}"
+def lookup_address(base_url: str, code: str, token: str | None = None) -> str:
+    """The lookup page of a dossier; with the receipt's token, it opens without typing anything."""
+    tail = f"&t={token}" if token else ""
+    return f"{base_url.rstrip('/')}/tra-cuu?ma={code}{tail}"
+
+
+def qr_address(settings: Settings, code: str) -> str:
+    """What a slip's QR code holds: the lookup page of the dossier with its receipt token."""
+    from ..lookup_key import lookup_key
+
+    return lookup_address(settings.public_url, code, lookup_token(lookup_key(settings), code))

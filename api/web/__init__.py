@@ -33,6 +33,7 @@ from . import (
     officer,
     papers,
     procedures,
+    public,
     reception,
     reports,
     session,
@@ -42,7 +43,7 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp)
+              accountability.bp, public.bp)
 log = logging.getLogger("landflow.web")
 
 

@@ -19,7 +19,7 @@ from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 from engine.runtime import CommandRefused
 
 from ..disposition import disposition
-from ..slips import lookup_address, render_pdf
+from ..slips import qr_address, render_pdf
 from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
 from .pages import blueprint
@@ -92,7 +92,7 @@ def _slip(dossier_id: int, kind: str) -> tuple[bytes, Any]:
                               1 if kind == "receipt" else None)
     except SlipUnavailable:
         abort(404)
-    return render_pdf(slip, lookup_address(engine.settings.public_url, view.code), engine.calendar.tz), slip
+    return render_pdf(slip, qr_address(engine.settings, view.code), engine.calendar.tz), slip
 
 
 def _pdf(pdf: bytes, slip: Any) -> Response:

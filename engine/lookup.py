@@ -1,0 +1,123 @@
+"""What a citizen may learn about their dossier without signing in, and how they prove it is theirs.
+
+Proof: the dossier code plus the last four digits of the applicant's identity number, or the token
+printed in the receipt's QR code (an HMAC of the code under the installation's lookup key, so a slip
+renders to the same bytes every time and nobody can make a token for another code). A wrong code and
+wrong digits get the same answer (`None`): nothing tells which was wrong.
+
+What it shows: the procedure, received date, appointment (and the apology's new date), the status in
+plain words, on time or late, and the *units* holding the dossier. Never identity numbers, addresses,
+phones, or officers' names (tests/api/test_lookup.py compares every output with the dossier's personal
+fields).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .org import Directory
+from .search import digits
+from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
+
+TOKEN_CHARS = 16
+
+
+def lookup_token(key: bytes, code: str) -> str:
+    """The receipt's QR token of a dossier code: 16 base32 characters (80 bits) of HMAC-SHA256."""
+    mac = hmac.new(key, b"lookup:" + code.encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac).decode()[:TOKEN_CHARS].lower()
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    code: str
+    procedure: str
+    received_at: datetime
+    due_at: datetime | None
+    first_due_at: datetime | None          # the appointment before an apology moved it, else None
+    state: str                             # processing | awaiting_supplement | result_ready | handed_back |
+    #                                        refused | stopped | cancelled
+    late: bool | None                      # None: neither (stopped, cancelled)
+    units: tuple[str, ...] = ()            # who holds it now (names of units, never officers)
+    asked: str = ""                        # the papers asked for (awaiting_supplement)
+    reason: str = ""                       # why it was refused or returned
+    collect_at: str = ""                   # where to collect the result
+    finished_at: datetime | None = None
+    can_rate: bool = False
+    rated: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "procedure": self.procedure, "received_at": self.received_at,
+                "due_at": self.due_at, "first_due_at": self.first_due_at, "state": self.state, "late": self.late,
+                "units": list(self.units), "asked": self.asked, "reason": self.reason,
+                "collect_at": self.collect_at, "finished_at": self.finished_at, "can_rate": self.can_rate,
+                "rated": self.rated}
+
+
+def find(session: Session, code: str, last4: str | None = None, token: str | None = None,
+         key: bytes = b"") -> DossierRow | None:
+    """The dossier, when the proof holds; None for a wrong code and a wrong proof alike."""
+    row = session.scalar(select(DossierRow).where(DossierRow.code == code.strip()[:64]))
+    expected_digits = digits(json.loads(row.applicant or "{}").get("id_number"))[-4:] if row is not None else ""
+    if token:
+        good = key and hmac.compare_digest(lookup_token(key, code.strip()), token.strip().lower()[:TOKEN_CHARS])
+    else:
+        given = digits(last4)[-4:]
+        good = len(given) == 4 and len(expected_digits) == 4 and hmac.compare_digest(given, expected_digits)
+    return row if row is not None and good else None
+
+
+def status(session: Session, row: DossierRow, directory: Directory, now: datetime) -> PublicStatus:
+    events = session.execute(select(CaseEventRow.type, CaseEventRow.payload).where(
+        CaseEventRow.dossier_id == row.id,
+        CaseEventRow.type.in_(("supplement_requested", "apologised", "completed", "returned", "rated")))
+        .order_by(CaseEventRow.seq)).all()
+    payloads = [(t, json.loads(p)) for t, p in events]
+    name, meta = session.execute(select(ProcedureVersionRow.name, ProcedureVersionRow.meta)
+                                 .where(ProcedureVersionRow.id == row.procedure_version_id)).one()
+    handback_steps = {n[0] for n in json.loads(meta).get("nodes", [])
+                      if len(n) > 4 and isinstance(n[4], dict) and n[4].get("handback") == "true"}
+    items = session.execute(select(WorkItemRow.step, WorkItemRow.unit).where(
+        WorkItemRow.dossier_id == row.id, WorkItemRow.state.in_(("ready", "claimed")))).all()
+    units = tuple(dict.fromkeys(directory.units[u].name if u in directory.units else u for _, u in items if u))
+    desk = directory.units.get(row.desk_unit)
+    collect = f"Bộ phận Một cửa {desk.name}" if desk is not None else row.desk_unit
+    first_due = next((datetime.fromisoformat(p["old_due"]) for t, p in payloads
+                      if t == "apologised" and p.get("old_due")), None)
+    refused = next((p for t, p in reversed(payloads) if t == "completed" and p.get("refused")), None)
+    rated = next((str(p.get("rating")) for t, p in payloads if t == "rated"), None)
+    asked = ""
+    if row.status == "awaiting_supplement":
+        asked = next((str(p.get("reason", "")) for t, p in reversed(payloads) if t == "supplement_requested"), "")
+        state = "awaiting_supplement"
+    elif row.status in ("stopped", "cancelled"):
+        state = row.status
+    elif row.status == "done":
+        state = "refused" if refused is not None else "handed_back"
+    elif any(step in handback_steps for step, _ in items):
+        state = "result_ready"
+    else:
+        state = "processing"
+    due = row.due_at
+    if state in ("stopped", "cancelled"):
+        late: bool | None = None
+    elif row.finished_at is not None:
+        late = due is not None and row.finished_at > due
+    else:
+        late = due is not None and now > due
+    return PublicStatus(
+        code=row.code, procedure=name or row.procedure, received_at=row.received_at, due_at=due,
+        first_due_at=first_due, state=state, late=late, units=units if state == "processing" else (),
+        asked=asked, reason=str(refused.get("reason", "")) if refused else "",
+        collect_at=collect if state in ("result_ready", "handed_back") else "", finished_at=row.finished_at,
+        can_rate=state == "handed_back" and rated is None, rated=rated)
