@@ -18,6 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from api.slips import qr_address
 from engine.papers.documents import documents
 from engine.store import DossierRow, WorkItemRow
 from tests.reliability.land import STEP_DATA
@@ -116,7 +117,9 @@ def test_the_desk_receives_prints_and_hands_back(site: Site, pages: Pages, tmp_p
     assert "Đơn đăng ký biến động đất đai" in text and "Giấy chứng nhận đã cấp" in text
     assert "bản sao có chứng thực" in text
     assert f"ngày {due:%d/%m/%Y}" in text
-    assert qr_of(receipt, tmp_path) == [f"{site.lf.settings.public_url}/tra-cuu?ma={code}"]
+    # the QR leads to the lookup page of this dossier with its receipt token (no typing needed)
+    assert qr_of(receipt, tmp_path) == [qr_address(site.lf.settings, code)]
+    assert qr_of(receipt, tmp_path)[0].startswith(f"{site.lf.settings.public_url}/tra-cuu?ma={code}&t=")
     assert issue(desk, site, dossier.id, "receipt") == receipt  # printed again: the same bytes
     slip_pngs(receipt, "receipt", tmp_path)
 
