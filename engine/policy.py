@@ -102,8 +102,8 @@ class Refusal:
     kind: str  # forbidden | not_found | conflict | stale | invalid
     code: str
     message: str  # English, for the API's `detail`; pages render `code` and `params` (api/web/messages.py)
-    category: str | None = None  # REFUSAL_CATEGORIES; None = from the code (refusal_category)
     params: dict[str, Any] = field(default_factory=dict, compare=False)
+    category: str | None = None  # REFUSAL_CATEGORIES; None = from the code (refusal_category)
 
     @property
     def recorded_category(self) -> str:

@@ -214,7 +214,9 @@ def form_problem(problem: str) -> str:
         m = pattern.fullmatch(said)
         if text is None and m:
             text = str(template) % m.groupdict()
-    return f"{field_label(name)}: {text if text is not None else _('invalid value')}"
+    if text is None:
+        text = _("invalid value")  # outside the f-string: Babel's extractor does not look inside one
+    return f"{field_label(name)}: {text}"
 
 
 def english() -> bool:

@@ -125,7 +125,7 @@ def test_the_migration_drops_the_signals_old_typos_left_and_verify_agrees(small:
     from engine.eventlog import PendingEvent, append
     from engine.runtime.state import DossierState
     from engine.store import DossierRow
-    from engine.store.migrate import alembic_config, upgrade
+    from engine.store.migrate import alembic_config
 
     lf = small
     st = lf.runtime.open(officer(lf, "desk.w1"), "small_test", "W1", {"name": "A"}, {})
@@ -156,7 +156,8 @@ def test_the_migration_drops_the_signals_old_typos_left_and_verify_agrees(small:
         cfg.attributes["connection"] = conn
         # the schema as just before 0015, whatever revisions precede it in the chain
         command.stamp(cfg, ScriptDirectory.from_config(cfg).get_revision("0015").down_revision)
-    upgrade(lf.db.engine)
+        command.upgrade(cfg, "0015")  # this migration only: the later ones' tables exist already
+        command.stamp(cfg, "head")
     with lf.db.read() as s:
         assert verify(s, lf.procedures, st.id).ok
         assert [(r.kind, r.dossier_id, r.officer) for r in s.scalars(select(SignalRow))] == \

@@ -74,8 +74,31 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landflow]:
     Simulation(history, history_clock, 2025, NOW, 15).run(60)
     history.close()
     lf = build(settings, clock=FixedClock(NOW))
+    wrong_unit_claim(lf)
     yield lf
     lf.close()
+
+
+def wrong_unit_claim(lf: Landflow) -> None:
+    """One out-of-scope refusal with parameters in some dossier's chain, whatever the random history held:
+    an officer of another unit with the step's role claims a ready step (at the engine: the API now answers
+    an officer who cannot read the dossier as for a missing one, off the chain)."""
+    from engine.runtime import CommandRefused
+    from engine.store import WorkItemRow
+
+    d = lf.directory.get()
+    with lf.db.read() as s:
+        item = s.scalar(select(WorkItemRow).where(WorkItemRow.state == "ready", WorkItemRow.assignee.is_(None),
+                                                  WorkItemRow.role.in_(("registration_branch", "one_stop_desk")))
+                        .order_by(WorkItemRow.id).limit(1))
+    assert item is not None
+    other = next(o for o in d.officers.values() if o.unit != item.unit and item.role in o.roles and o.active)
+    try:
+        lf.runtime.claim(other, item.id)
+    except CommandRefused as err:
+        assert err.code == "wrong_unit"
+    else:
+        raise AssertionError("a claim from another unit was accepted")
 
 
 def pattern(url: str) -> str:
