@@ -70,6 +70,7 @@ def allowed(action: str, role: str, unit: str) -> bool:
         "stop": desk,
         "cancel": desk or role == "supervisor",
         "deploy": role == "supervisor",
+        "validate": role == "supervisor",
     }[action]
 
 
@@ -88,6 +89,7 @@ TARGETS = {
     "cancel": Target("ready", DESK, "20710"),
     "open": Target("none", DESK, "20710"),
     "deploy": Target("none", DESK, "20710"),
+    "validate": Target("none", DESK, "20710"),
 }
 REASON = "lý do ghi rõ"
 BODIES: dict[str, Any] = {
@@ -150,9 +152,10 @@ class Matrix:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if action == "open":
             return self.client.post("/api/v1/dossiers", json=BODIES["open"], headers=headers)
-        if action == "deploy":
-            return self.client.post("/api/v1/procedures", data=small_procedure().to_xml(),
-                                    content_type="application/xml", headers=headers)
+        if action in ("deploy", "validate"):
+            path = "/api/v1/procedures" + ("/validate" if action == "validate" else "")
+            return self.client.post(path, data=small_procedure().to_xml(), content_type="application/xml",
+                                    headers=headers)
         path = action.replace("_", "-")
         url = f"/api/v1/work-items/{item}/{path}" if action in ITEM_PATHS else f"/api/v1/dossiers/{dossier}/{path}"
         body = BODIES[action]
@@ -193,7 +196,7 @@ def matrix(demo_db: DemoDatabase) -> Iterator[Matrix]:
 
 
 def test_the_matrix_covers_the_policy_table() -> None:
-    assert set(RULES) == set(ITEM_ACTIONS) | set(DOSSIER_ACTIONS) | {"open", "deploy"} == set(TARGETS)
+    assert set(RULES) == set(ITEM_ACTIONS) | set(DOSSIER_ACTIONS) | {"open", "deploy", "validate"} == set(TARGETS)
 
 
 def test_only_the_rules_let_anyone_act(matrix: Matrix, figures: Figures, caplog: pytest.LogCaptureFixture) -> None:
@@ -281,7 +284,8 @@ def fingerprint(lf: Landflow) -> dict[str, Any]:
 
 
 # Session endpoints are the auditor's own (signing in and out is not changing the records); validate
-# stores nothing. Everything else that is not a GET must refuse an auditor.
+# stores nothing (it refuses an auditor too: test_only_the_rules_let_anyone_act). Everything else that is
+# not a GET must refuse an auditor.
 NOT_MUTATING = {("post", "/api/v1/auth/token"), ("delete", "/api/v1/auth/token"), ("post", "/api/v1/auth/revoke"),
                 ("post", "/api/v1/procedures/validate")}
 
