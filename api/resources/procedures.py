@@ -11,6 +11,7 @@ from engine import queries
 from engine.policy import check_validate
 
 from ..auth import current_officer, engine
+from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..schemas.procedures import BPMN_BODY, DeployedSchema, ProcedureSchema, ValidationSchema, VersionSchema
 
@@ -115,4 +116,4 @@ def get_version(key: str, version: int) -> dict[str, Any]:
 def get_bpmn(key: str, version: int) -> Response:
     _, bpmn, _ = _source(key, version)
     return Response(bpmn, mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{key}.v{version}.bpmn"'})
+                    headers={"Content-Disposition": content_disposition(f"{key}.v{version}.bpmn", "inline")})

@@ -28,6 +28,7 @@ from engine.definitions.xmlsafe import parse_xml
 from engine.policy import check_validate
 from engine.runtime import CommandRefused
 
+from ..disposition import content_disposition
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
@@ -131,7 +132,7 @@ def download(key: str, version: int) -> Response:
     if found is None:
         abort(404)
     return Response(found[1], mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{key}.v{version}.bpmn"'})
+                    headers={"Content-Disposition": content_disposition(f"{key}.v{version}.bpmn")})
 
 
 def diff_tables(d: ProcedureDiff) -> list[Table]:
