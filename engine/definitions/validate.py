@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
+from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
@@ -83,6 +84,7 @@ def check_with_meta(
         droot, dproblems = parse_xml(d, f"dmn[{i}]", max_bytes)
         problems += dproblems
         if droot is not None:
+            problems += text_rules(droot, f"dmn[{i}]")
             if not is_dmn(droot):
                 problems.append(Problem(f"dmn[{i}]", "dmn.root", "not a DMN definitions document"))
             else:
@@ -92,6 +94,7 @@ def check_with_meta(
     if etree.QName(root.tag).namespace != BPMN or etree.QName(root.tag).localname != "definitions":
         return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")], None
 
+    problems += text_rules(root, "bpmn")
     doc = read(root)
     problems += _process_rules(doc)
     if doc.meta is None:
@@ -105,7 +108,11 @@ def check_with_meta(
     problems += _decision_rules(doc, dmn_roots, budget)
     problems += _engine_property_rules(doc, budget)
 
-    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key else (None, [])
+    # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
+    # and parsing 14,000 decision rules costs it a second
+    oversized = any(p.rule in SIZE_RULES for p in problems)
+    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
+        else (None, [])
     problems += spiff_problems
     if problems or compiled is None:
         return None, sorted(set(problems)), doc.meta
@@ -312,6 +319,10 @@ def _decision_rules(doc: Document, dmn_roots: list[etree._Element], budget: Budg
             out.append(Problem(task_id, "rule.decision",
                                f"decision {ref!r} is not in the DMN files deployed with it"))
     for did, d in decisions.items():
+        sized = decision_size_rules(d)
+        out += sized
+        if any(p.rule in SIZE_RULES for p in sized):
+            continue  # too large to be worth reading entry by entry
         ns = etree.QName(d.tag).namespace
         for ie in d.iter(f"{{{ns}}}inputExpression"):
             text = "".join(ie.itertext()).strip()
