@@ -203,7 +203,7 @@ def before_binop(op: ast.operator, left: Any, right: Any, budget: Budget) -> Non
                 raise ExpressionError("repetition too large")
             if isinstance(seq, (list, tuple)):
                 size = measure(seq, budget)
-                if max(len(seq), size.elements) * n > MAX_COLLECTION or size.chars * n > MAX_CHARS:
+                if size.elements * n > MAX_COLLECTION or size.chars * n > MAX_CHARS:
                     raise ExpressionError("repetition too large")
     if isinstance(op, ast.Add):
         if isinstance(left, str) and isinstance(right, str) and len(left) + len(right) > MAX_STR:
