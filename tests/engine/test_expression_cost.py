@@ -113,3 +113,35 @@ def test_ordinary_conditions_are_unaffected() -> None:
     assert evaluate("str(parcel) == \"{'area': 45}\"", names) is True
     assert evaluate("upper(kind) + '-' + str(len(docs))", names) == "TRANSFER-2"
     assert check_script("fee = round(area * 2 ** 10 / 3, 2)\nlabel = lower('ĐỦ') * 3") == []
+
+
+def test_a_running_script_is_sized_before_it_allocates() -> None:
+    """The same pre-checks when SpiffWorkflow runs a script task through landflow's script engine:
+    `note * area` with area = 10**9 would allocate 2 GB; it is refused first, in a few milliseconds."""
+    from lxml import etree
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.definitions.spec import compile_spec
+    from engine.runtime.workflow import SCRIPT_ENGINE
+    from tests.support.bpmn_builder import small_procedure
+
+    proc = small_procedure()
+    next(n for n in proc.nodes if n.id == "fee").script = "fee = len(note * area)"
+    compiled, problems = compile_spec("small_test", etree.fromstring(proc.to_xml()), [])
+    assert compiled is not None and check_script("fee = len(note * area)") == [], problems
+    wf = BpmnWorkflow(*compiled, script_engine=SCRIPT_ENGINE)
+    wf.do_engine_steps()
+    for data in ({"complete": True}, {"eligible": True, "area": 10 ** 9, "note": "ab"}):
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data.update(data)
+        task.run()
+        if "note" in data:
+            start = time.process_time()
+            with pytest.raises(Exception) as info:
+                wf.do_engine_steps()
+            assert time.process_time() - start < 0.5
+            cause = info.value.__cause__ or info.value.__context__ or getattr(info.value, "exception", None)
+            assert isinstance(cause, ExpressionError) and "repetition too large" in str(cause), repr(cause)
+        else:
+            wf.do_engine_steps()
