@@ -13,37 +13,46 @@ Refused: attributes, imports, lambdas, comprehensions, f-strings, starred args, 
 walrus, loops, function definitions, names starting with `_`.
 
 Evaluation is bounded, not only checked: every value produced is measured (integers up to 256 bits,
-strings up to 10,000 characters, containers up to 10,000 elements counted through every level of
-nesting, shared references each time), so `str(sum([[0]*9999]*9999, []))` or ten levels of lists
-of the same list cannot make one gateway cost minutes and gigabytes. The parts of a text that
-involve no names (`9**9**9`, `[0]*10**9`, `round(1, -10**9)`) are evaluated when the file is
-checked, so a condition that can only ever fail is refused at deploy rather than on the first dossier.
+strings up to 10,000 characters, containers up to 10,000 elements and 100,000 characters of text
+counted through every level of nesting, shared references each time), results that could only be
+too large are refused from their operands' sizes before they are built, and every step spends a
+work budget (engine/expression_cost.py), so `str(['a'*10000]*10000)` or ten levels of lists of the
+same list cannot make one gateway cost minutes and gigabytes. The parts of a text that involve no
+names (`9**9**9`, `[0]*10**9`, `round(1, -10**9)`) are evaluated when the file is checked, under a
+budget shared by the whole file, so a condition that can only ever fail is refused at deploy rather
+than on the first dossier, and checking a 2 MB file stays a fraction of a second.
 """
 
 from __future__ import annotations
 
 import ast
-import math
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .expression_cost import (
+    CHECK_WORK,
+    MAX_INT_BITS,
+    MAX_STR,
+    MAX_WORK,
+    Budget,
+    ExpressionError,
+    WorkExhausted,
+    before_binop,
+    before_text,
+    check_number,
+    measure,
+)
+
+__all__ = ["CHECK_WORK", "Budget", "ExpressionError", "check_expression", "check_script", "evaluate", "execute"]
 MAX_SOURCE = 4_000          # characters in one expression or script
 MAX_NODES = 400             # AST nodes in one expression or script
-MAX_STR = 10_000            # length of a string produced by evaluation
-MAX_INT_BITS = 256          # size of an integer produced by evaluation
-MAX_POWER_EXPONENT = 64
-MAX_COLLECTION = 10_000     # elements of a value, counted through every level of nesting
-MAX_NESTING = 16
 MAX_ROUND_DIGITS = 20
-
-
-class ExpressionError(ValueError):
-    """The text is not in the safe language, or its evaluation broke a limit."""
+_TEXT_FUNCTIONS = frozenset({"str", "lower", "upper"})  # build text from any value: sized first
 
 
 def _lower(s: object) -> str:
@@ -61,7 +70,7 @@ def _sum(values: Any, start: Any = 0) -> Any:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise TypeError("sum adds numbers only")
     for v in values:
-        total = _bounded(total + v)
+        total = check_number(total + v)
     return total
 
 
@@ -135,11 +144,33 @@ class Problem:
     message: str
 
 
-def _check(tree: ast.AST, allowed: tuple[type, ...], names: Iterable[str] = ()) -> list[str]:
+_Children = dict[int, list[ast.AST]]
+
+
+def _nodes(tree: ast.AST) -> tuple[list[ast.AST], _Children] | None:
+    """The nodes breadth-first and each one's children, in one walk; None past MAX_NODES (a
+    4,000-character `1+1+…` has 4,000 nodes: the walk stops at the limit, not at the end)."""
+    order: list[ast.AST] = [tree]
+    children: _Children = {}
+    i = 0
+    while i < len(order):
+        node = order[i]
+        i += 1
+        kids = list(ast.iter_child_nodes(node))
+        children[id(node)] = kids
+        order.extend(kids)
+        if len(order) > MAX_NODES:
+            return None
+    return order, children
+
+
+def _check(tree: ast.AST, allowed: tuple[type, ...], budget: Budget | None = None) -> list[str]:
     problems: list[str] = []
-    count = 0
-    for node in ast.walk(tree):
-        count += 1
+    walked = _nodes(tree)
+    if walked is None:
+        return [f"too complex (more than {MAX_NODES} nodes)"]
+    order, children = walked
+    for node in order:
         if not isinstance(node, allowed):
             problems.append(f"{type(node).__name__} is not allowed")
             continue
@@ -166,44 +197,66 @@ def _check(tree: ast.AST, allowed: tuple[type, ...], names: Iterable[str] = ()) 
                 problems.append("string literal too long")
             if isinstance(node.value, int) and node.value.bit_length() > MAX_INT_BITS:
                 problems.append("integer literal too large")
-    if count > MAX_NODES:
-        problems.append(f"too complex ({count} nodes, at most {MAX_NODES})")
-    del names
     if not problems:
-        problems += _constant_problems(tree)
+        problems += _constant_problems(_constant_parts(tree, order, children), budget)
     return sorted(set(problems))
 
 
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
+_FOLDED = (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.BoolOp, ast.Subscript, ast.IfExp)
 
 
-def _is_constant(node: ast.AST) -> bool:
-    """No names (but True/False/None and called functions) below: the same value for every dossier."""
-    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
-    return all(not isinstance(n, ast.Name) or n.id in _CONSTANT_NAMES or id(n) in called for n in ast.walk(node))
-
-
-def _constant_problems(tree: ast.AST) -> list[str]:
-    """Evaluate the largest name-free parts of an (already whitelisted) text with the bounded
-    interpreter: a part that breaks a limit fails for every dossier, so the file is refused now."""
-    problems: list[str] = []
+def _constant_parts(tree: ast.AST, order: list[ast.AST], children: _Children) -> list[ast.AST]:
+    """The largest parts with no names below (but True/False/None and called functions): the same
+    value for every dossier. One pass bottom-up, so a long chain `a + 1 + 1 + …` costs linear time."""
+    constant: dict[int, bool] = {}
+    for node in reversed(order):  # breadth-first, reversed: children before parents
+        if isinstance(node, ast.Name):
+            constant[id(node)] = node.id in _CONSTANT_NAMES
+        else:
+            below = node.args if isinstance(node, ast.Call) else children[id(node)]
+            constant[id(node)] = all(constant[id(child)] for child in below)
+    parts: list[ast.AST] = []
     stack = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Assign) and _is_constant(node.value):
-            try:
-                storable(_Interpreter({}).eval(node.value))
-            except ExpressionError as err:
-                problems.append(f"{ast.unparse(node)[:60]!r} always fails: {err}")
-            continue
-        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.BoolOp, ast.Subscript,
-                             ast.IfExp)) and _is_constant(node):
-            try:
-                _Interpreter({}).eval(node)
-            except ExpressionError as err:
-                problems.append(f"{ast.unparse(node)[:60]!r} always fails: {err}")
-            continue
-        stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, _FOLDED) and constant[id(node)]:
+            parts.append(node)
+        elif isinstance(node, ast.Assign) and constant.get(id(node.value)):
+            parts.append(node)  # a constant value assigned: it must also be storable (engine/expressions.storable)
+        else:
+            stack.extend(children[id(node)])
+    return parts
+
+
+def _constant_problems(parts: list[ast.AST], budget: Budget | None) -> list[str]:
+    """Evaluate the largest name-free parts of an (already whitelisted) text with the bounded
+    interpreter: a part that breaks a limit fails for every dossier, so the file is refused now.
+    `budget` is the whole file's (CHECK_WORK), when a file is being checked: once it is spent the
+    remaining parts are not evaluated, and the element where it ran out says so, once."""
+    problems: list[str] = []
+    for part in parts:
+        if budget is not None and budget.exhausted:
+            if not budget.reported:
+                budget.reported = True
+                problems.append(f"not checked: the constant parts of this file's expressions take more than "
+                                f"{budget.units} steps of work in all; simplify them")
+            break
+        try:
+            interpreter = _Interpreter({}, Budget(MAX_WORK, budget))
+            if isinstance(part, ast.Assign):
+                storable(interpreter.eval(part.value))
+            else:
+                interpreter.eval(part)
+        except WorkExhausted as err:
+            if err.budget is budget:
+                budget.reported = True
+                problems.append(f"{ast.unparse(part)[:60]!r} not checked: the constant parts of this file's "
+                                f"expressions take more than {budget.units} steps of work in all; simplify them")
+                break
+            problems.append(f"{ast.unparse(part)[:60]!r} always fails: {err}")
+        except ExpressionError as err:
+            problems.append(f"{ast.unparse(part)[:60]!r} always fails: {err}")
     return problems
 
 
@@ -222,37 +275,28 @@ def _parse(text: str, mode: str) -> ast.AST:
         raise ExpressionError(f"cannot be parsed: {type(err).__name__}") from None
 
 
-def check_expression(text: str) -> list[str]:
-    """Every reason the condition is refused; empty when it is accepted."""
+def check_expression(text: str, budget: Budget | None = None) -> list[str]:
+    """Every reason the condition is refused; empty when it is accepted. `budget`: the work its
+    constant parts may spend, shared by a whole file (Budget(CHECK_WORK)) when a file is checked."""
+    skipped = budget.parse(text) if budget is not None and isinstance(text, str) else None
+    if skipped is not None:
+        return skipped
     try:
         tree = _parse(text, "eval")
     except ExpressionError as err:
         return [str(err)]
-    return _check(tree, _EXPR_NODES)
+    return _check(tree, _EXPR_NODES, budget)
 
 
-def check_script(text: str) -> list[str]:
+def check_script(text: str, budget: Budget | None = None) -> list[str]:
+    skipped = budget.parse(text) if budget is not None and isinstance(text, str) else None
+    if skipped is not None:
+        return skipped
     try:
         tree = _parse(text, "exec")
     except ExpressionError as err:
         return [str(err)]
-    return _check(tree, _EXPR_NODES + _STMT_NODES)
-
-
-def _bounded(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise ExpressionError("integer result too large")
-    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-        raise ExpressionError("number result is not finite")
-    if isinstance(value, complex):  # (-1) ** 0.5: no JSON number can hold it
-        raise ExpressionError("number result is complex")
-    if isinstance(value, str) and len(value) > MAX_STR:
-        raise ExpressionError("string result too long")
-    if isinstance(value, (list, tuple, dict, set)):
-        _check_size(value)
-    return value
+    return _check(tree, _EXPR_NODES + _STMT_NODES, budget)
 
 
 def storable(value: Any) -> Any:
@@ -273,34 +317,16 @@ def storable(value: Any) -> Any:
     return value
 
 
-def _check_size(value: list[Any] | tuple[Any, ...] | dict[Any, Any] | set[Any]) -> None:
-    """Count the elements of a container through every level (shared references each time), and stop
-    as soon as the count passes MAX_COLLECTION: the check costs at most that many steps."""
-    count = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise ExpressionError("collection result nested too deeply")
-        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
-        for item in items:
-            count += 1
-            if count > MAX_COLLECTION:
-                raise ExpressionError("collection result too large")
-            if isinstance(item, (list, tuple, dict, set)):
-                stack.append((item, depth + 1))
-            elif isinstance(item, str) and len(item) > MAX_STR:
-                raise ExpressionError("string result too long")
-
-
 class _Interpreter:
-    def __init__(self, names: Mapping[str, Any]):
+    def __init__(self, names: Mapping[str, Any], budget: Budget | None = None):
         self.names = names
+        self.budget = budget if budget is not None else Budget(MAX_WORK)
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise ExpressionError(f"{type(node).__name__} is not allowed")
+        self.budget.spend(1)
         try:
             value = method(node)
         except ExpressionError:
@@ -308,7 +334,8 @@ class _Interpreter:
         except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as err:
             # the net under the cases handled above: whatever Python raises, the caller gets ExpressionError
             raise ExpressionError(f"{type(err).__name__}: {err}") from None
-        return _bounded(value)
+        measure(value, self.budget)
+        return value
 
     def _Expression(self, node: ast.Expression) -> Any:
         return self.eval(node.body)
@@ -345,13 +372,7 @@ class _Interpreter:
 
     def _BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
-        if isinstance(node.op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > MAX_POWER_EXPONENT:
-            raise ExpressionError("exponent too large")
-        if isinstance(node.op, ast.Mult):
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and not isinstance(n, bool) \
-                        and len(seq) * n > MAX_STR:
-                    raise ExpressionError("repetition too large")
+        before_binop(node.op, left, right, self.budget)
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
             raise ExpressionError("string formatting is not allowed")
         try:
@@ -400,6 +421,8 @@ class _Interpreter:
         if fn is None or node.keywords:
             raise ExpressionError(f"call of {node.func.id!r} is not allowed")
         args = [self.eval(a) for a in node.args]
+        if node.func.id in _TEXT_FUNCTIONS and args:
+            before_text(args[0], self.budget)
         try:
             return fn(*args)
         except (TypeError, ValueError, OverflowError) as err:

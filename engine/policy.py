@@ -57,6 +57,7 @@ RULES: dict[str, str] = {
                      "confirmed; with a reason",
     "record_absence": "the head of the absent officer's unit, or an admin; the deputy of the same unit holds the "
                       "absent officer's step roles",
+    "validate": "a supervisor (checking a file stores nothing, but costs the server work)",
 }
 # Every action above is refused to an auditor (READ_ONLY_ROLES) and to a deactivated account.
 
@@ -223,6 +224,16 @@ def check_deploy(officer: Officer) -> Refusal | None:
         return refusal
     if "supervisor" not in officer.roles:
         return Refusal("forbidden", "wrong_role", "only supervisors deploy procedures")
+    return None
+
+
+def check_validate(officer: Officer) -> Refusal | None:
+    """Checking a file is part of deploying one: the same people, and a refusal is recorded the same way."""
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
+    if "supervisor" not in officer.roles:
+        return Refusal("forbidden", "wrong_role", "only supervisors check procedure files")
     return None
 
 

@@ -25,6 +25,7 @@ from engine.integrity import IntegrityReport, dossier_ids, verify_dossiers, veri
 
 from .. import pagination
 from ..auth import engine
+from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..schemas.common import PAGE_HEADERS, PageArgsSchema
 from ..schemas.reports import CheckpointSchema, ExportArgsSchema, IntegritySchema, VerifyArgsSchema
@@ -111,7 +112,7 @@ def export_xes(args: dict[str, Any]) -> Response:
         out.close()
         raise
     return Response(_stream(out), mimetype="application/xml", direct_passthrough=True,
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.xes"', "Content-Length": str(size)})
+                    headers={"Content-Disposition": content_disposition(f"{stem}.xes"), "Content-Length": str(size)})
 
 
 @blp.route("/audit/export.ocel.json", methods=["GET"])
@@ -129,7 +130,7 @@ def export_ocel(args: dict[str, Any]) -> Response:
     flt, stem = export_filter(args)
     body = json.dumps(ocel(engine().db, flt), ensure_ascii=False).encode("utf-8")
     return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.ocel.json"'})
+                    headers={"Content-Disposition": content_disposition(f"{stem}.ocel.json")})
 
 
 @blp.route("/checkpoints", methods=["GET"])

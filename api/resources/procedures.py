@@ -8,9 +8,10 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from engine import queries
-from engine.definitions.lint import lint
+from engine.policy import check_validate
 
 from ..auth import current_officer, engine
+from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..schemas.procedures import BPMN_BODY, DeployedSchema, ProcedureSchema, ValidationSchema, VersionSchema
 
@@ -69,15 +70,19 @@ def deploy() -> tuple[dict[str, Any], int]:
 @blp.route("/procedures/validate", methods=["POST"])
 @blp.doc(requestBody=BPMN_BODY)
 @blp.response(200, ValidationSchema)
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 def validate() -> dict[str, Any]:
     """Every problem of a file, and its "6 clear" report (people, work, results, authority, progress,
-    responsibility); stores nothing."""
+    responsibility); stores nothing. Supervisors only: checking costs the server work, so anyone else
+    is refused (403, recorded in the audit log) before the file is read."""
     lf = engine()
+    officer = current_officer()
+    if check_validate(officer) is not None:
+        lf.runtime.validate(officer, b"")  # raises the refusal, recorded, before the upload is read
     bpmn, dmns = uploaded_files()
-    report = lint(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
-    return report.as_dict()
+    return lf.runtime.validate(officer, bpmn, dmns, lf.settings.max_bpmn_bytes).as_dict()
 
 
 @blp.route("/procedures/<string(maxlength=64):key>/versions", methods=["GET"])
@@ -111,4 +116,4 @@ def get_version(key: str, version: int) -> dict[str, Any]:
 def get_bpmn(key: str, version: int) -> Response:
     _, bpmn, _ = _source(key, version)
     return Response(bpmn, mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{key}.v{version}.bpmn"'})
+                    headers={"Content-Disposition": content_disposition(f"{key}.v{version}.bpmn", "inline")})

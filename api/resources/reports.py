@@ -23,6 +23,7 @@ from engine.kpi import RatingRules, kpi_report, six_clear
 from engine.kpi_facts import refresh_item_facts
 
 from ..auth import engine
+from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..schemas.reports import DossierKpiSchema, KpiArgsSchema, KpiReportSchema, KpiRowSchema, SixClearSchema
 from .views import report_unit
@@ -74,7 +75,7 @@ def csv_response(rows: list[dict[str, Any]], columns: tuple[str, ...], filename:
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return Response(out.getvalue(), mimetype=CSV,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})
 
 
 @blp.route("/reports/kpi", methods=["GET"])

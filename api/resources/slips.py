@@ -18,7 +18,7 @@ from engine.papers.documents import issued_slips, record_slip
 from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 
 from ..auth import current_officer, engine
-from ..disposition import disposition
+from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..slips import qr_address, render_pdf
 from ..unseen import require_seen
@@ -59,7 +59,7 @@ def slip_pdf(dossier_id: int, kind: str, as_of: int | None) -> tuple[bytes, Any]
 
 def pdf_response(pdf: bytes, slip: Any) -> Response:
     resp = Response(pdf, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = disposition(f"{slip.code}-{slip.kind}.pdf", inline=True)
+    resp.headers["Content-Disposition"] = content_disposition(f"{slip.code}-{slip.kind}.pdf", "inline")
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

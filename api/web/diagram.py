@@ -17,6 +17,7 @@ nothing (None); an element with broken bounds is left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ from .diagram_layout import (
 )
 
 __all__ = ["Box", "Edge", "Highlight", "Layout", "Shape", "layout_of", "lanes_in", "read_layout", "render", "wrap"]
+_WORD = re.compile(r"\S+")
+MAX_TIP = 500  # characters of a tooltip: the checker's cap on names (engine/definitions/limits.py)
 CHAR = 0.56  # average glyph width per font size, for wrapping (Vietnamese with diacritics included)
 BAND = 30    # width of the name band of pools and lanes
 
@@ -65,17 +68,25 @@ class Highlight:
 # -- text -----------------------------------------------------------------------------------------
 
 def wrap(text: str, width: float, size: float = FONT, max_lines: int | None = None) -> list[str]:
-    """Words into lines of at most `width` pixels (estimated); a word too long is cut."""
+    """Words into lines of at most `width` pixels (estimated); a word too long is cut. Linear in the
+    text, and it stops once it has one line more than it may show: a 1.9 MB step name (deployed before
+    the checker capped names) cost seconds per drawing when a long word was cut by re-slicing its rest."""
     per_line = max(4, int(width / (size * CHAR)))
+    enough = None if max_lines is None else max_lines + 1
     lines: list[str] = []
     current = ""
-    for word in text.split():
-        while len(word) > per_line:
+    for match in _WORD.finditer(text):
+        if enough is not None and len(lines) >= enough:
+            break
+        word = match.group()
+        if len(word) > per_line:
             if current:
                 lines.append(current)
-                current = ""
-            lines.append(word[:per_line])
-            word = word[per_line:]
+            end = len(word) if enough is None else min(len(word), per_line * (enough + 1))
+            pieces = [word[i:i + per_line] for i in range(0, end, per_line)]
+            lines += pieces[:-1]
+            current = pieces[-1]
+            continue
         candidate = f"{current} {word}".strip()
         if len(candidate) <= per_line:
             current = candidate
@@ -88,6 +99,11 @@ def wrap(text: str, width: float, size: float = FONT, max_lines: int | None = No
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(1, per_line - 1)].rstrip() + "…"
     return lines
+
+
+def clip(text: str, limit: int = MAX_TIP) -> str:
+    """A tooltip: names over the checker's cap (deployed before it) are cut, not copied whole into the page."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _f(n: float) -> str:
@@ -328,7 +344,7 @@ def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: M
     for s in layout.shapes:
         state = hl.node_class(s.element)
         classes = f"node {s.kind}" + (f" {state}" if state else "")
-        tip = s.name or s.element
+        tip = clip(s.name) or s.element
         if s.element in tips:
             tip = f"{tip} ({tips[s.element]})"
         head = (f'<g class="{classes}" data-element-id="{escape(s.element)}" data-kind="{escape(s.kind)}">'

@@ -18,7 +18,7 @@ from engine.papers.documents import Upload, UploadRefused, add_document, documen
 from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 from engine.runtime import CommandRefused
 
-from ..disposition import disposition
+from ..disposition import content_disposition
 from ..slips import qr_address, render_pdf
 from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
@@ -97,7 +97,7 @@ def _slip(dossier_id: int, kind: str) -> tuple[bytes, Any]:
 
 def _pdf(pdf: bytes, slip: Any) -> Response:
     resp = Response(pdf, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = disposition(f"{slip.code}-{slip.kind}.pdf", inline=True)
+    resp.headers["Content-Disposition"] = content_disposition(f"{slip.code}-{slip.kind}.pdf", "inline")
     return resp
 
 

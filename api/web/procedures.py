@@ -26,8 +26,10 @@ from engine.definitions.lint import CLEAR, LintReport, lint
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.reader import read
 from engine.definitions.xmlsafe import parse_xml
+from engine.policy import check_validate
 from engine.runtime import CommandRefused
 
+from ..disposition import content_disposition
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
@@ -160,7 +162,7 @@ def download(key: str, version: int) -> Response:
     if found is None:
         abort(404)
     return Response(found[1], mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{key}.v{version}.bpmn"'})
+                    headers={"Content-Disposition": content_disposition(f"{key}.v{version}.bpmn")})
 
 
 def diff_tables(d: ProcedureDiff) -> list[Table]:
@@ -296,15 +298,26 @@ def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = Non
 
 
 @bp.route("/procedures/check", methods=["GET", "POST"])
-@signed_in("supervisor")
+@signed_in()
 def check() -> Any:
+    """Supervisors check a file here; anyone else asking to check one is refused by the engine, which
+    records the attempt (checking a 2 MB file is work any signed-in account could otherwise ask for)."""
+    account = signed_in_account()
     if request.method == "GET":
+        if "supervisor" not in account.roles:
+            abort(403)
         return render_template("upload.html")
+    deploying = request.form.get("intent") == "deploy"
+    if not deploying and check_validate(account.officer()) is not None:
+        try:
+            lf().runtime.validate(account.officer(), b"")
+        except CommandRefused as err:
+            return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
     bpmn, dmns = _uploaded()
     if not bpmn.strip():
         say(_("Choose a BPMN file to check."), "error")
         return render_template("upload.html"), 422
-    if request.form.get("intent") == "deploy":
+    if deploying:
         return deploy()
     return _check_page(bpmn, dmns)
 

@@ -25,6 +25,8 @@ from typing import Any
 from flask import Response, request, url_for
 from markupsafe import Markup
 
+from ..disposition import content_disposition
+
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 SAFE_NAME = re.compile(r"[^a-z0-9_-]+")
 
@@ -102,7 +104,7 @@ def as_csv(table: Table) -> Response:
         writer.writerow([_csv_value(c.text(row.get(c.key)) if c.text else row.get(c.key)) for c in table.columns])
     name = SAFE_NAME.sub("-", table.name.lower()) or "table"
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                    headers={"Content-Disposition": content_disposition(f"{name}.csv")})
 
 
 def answer_csv(tables: Iterable[Table]) -> Response | None:

@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..papers.requirements import PaperError
-from .model import ProcedureMeta
 from .problems import Problem
-from .reader import read
-from .validate import check
-from .xmlsafe import parse_xml
+from .validate import check_with_meta
 
 CLEAR = ("people", "work", "results", "authority", "progress", "responsibility")
 
@@ -50,11 +47,7 @@ class LintReport:
 
 
 def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000) -> LintReport:
-    checked, problems = check(bpmn, dmns, roles, max_bytes)
-    meta: ProcedureMeta | None = checked.meta if checked else None
-    if meta is None:
-        root, _ = parse_xml(bpmn, "bpmn", max_bytes)
-        meta = read(root).meta if root is not None else None
+    _checked, problems, meta = check_with_meta(bpmn, dmns, roles, max_bytes)
     if meta is None:
         return LintReport(None, None, problems)
     try:

@@ -15,8 +15,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from ..calendar import DurationError, parse_duration
-from ..expressions import check_expression, check_script
+from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
+from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
@@ -68,6 +69,15 @@ def check(
     bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
 ) -> tuple[CheckedProcedure | None, list[Problem]]:
     """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems."""
+    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes)
+    return checked, problems
+
+
+def check_with_meta(
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+) -> tuple[CheckedProcedure | None, list[Problem], ProcedureMeta | None]:
+    """`check`, and what was read of the file even when it is refused (lint reports it without
+    reading a 2 MB file twice)."""
     dmns = list(dmns or [])
     root, problems = parse_xml(bpmn, "bpmn", max_bytes)
     dmn_roots: list[etree._Element] = []
@@ -75,33 +85,40 @@ def check(
         droot, dproblems = parse_xml(d, f"dmn[{i}]", max_bytes)
         problems += dproblems
         if droot is not None:
+            problems += text_rules(droot, f"dmn[{i}]")
             if not is_dmn(droot):
                 problems.append(Problem(f"dmn[{i}]", "dmn.root", "not a DMN definitions document"))
             else:
                 dmn_roots.append(droot)
     if root is None:
-        return None, problems
+        return None, problems, None
     if etree.QName(root.tag).namespace != BPMN or etree.QName(root.tag).localname != "definitions":
-        return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")]
+        return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")], None
 
+    problems += text_rules(root, "bpmn")
     doc = read(root)
     problems += _process_rules(doc)
     if doc.meta is None:
-        return None, problems
+        return None, problems, None
     problems += _step_rules(doc, roles)
     problems += _lane_rules(doc, roles)
     problems += _di_rules(doc)
-    problems += _expression_rules(doc)
+    budget = Budget(CHECK_WORK, what="the constant parts of one file")  # shared: 2 MB of conditions stay cheap
+    problems += _expression_rules(doc, budget)
     problems += _structure_rules(doc)
-    problems += _decision_rules(doc, dmn_roots)
-    problems += _engine_property_rules(doc)
+    problems += _decision_rules(doc, dmn_roots, budget)
+    problems += _engine_property_rules(doc, budget)
 
-    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key else (None, [])
+    # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
+    # and parsing 14,000 decision rules costs it a second
+    oversized = any(p.rule in SIZE_RULES for p in problems)
+    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
+        else (None, [])
     problems += spiff_problems
     if problems or compiled is None:
-        return None, sorted(set(problems))
+        return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
-    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), []
+    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), [], doc.meta
 
 
 def _duration_problem(element: str, rule: str, text: str | None, what: str) -> Problem | None:
@@ -196,23 +213,23 @@ def _di_rules(doc: Document) -> list[Problem]:
     return out
 
 
-def _expression_rules(doc: Document) -> list[Problem]:
+def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
     out: list[Problem] = []
     for flow_id, text in doc.conditions.items():
         if not text:
             out.append(Problem(flow_id, "condition.empty", "the condition is empty"))
             continue
-        for msg in check_expression(text):
+        for msg in check_expression(text, budget):
             out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}"))
     for task_id, script in doc.scripts.items():
         if not script or not script.strip():
             out.append(Problem(task_id, "script.missing", "the script task has no script"))
             continue
-        for msg in check_script(script):
+        for msg in check_script(script, budget):
             out.append(Problem(task_id, "script.unsafe", msg))
     for task_id, scripts in doc.task_scripts.items():
         for kind, script in scripts:
-            for msg in check_script(script) if script.strip() else [f"the {kind} is empty"]:
+            for msg in check_script(script, budget) if script.strip() else [f"the {kind} is empty"]:
                 out.append(Problem(task_id, "script.unsafe", f"{kind}: {msg}"))
     for node_id, timer in doc.timers.items():
         kind, _, text = timer.partition(":")
@@ -291,7 +308,7 @@ def _structure_rules(doc: Document) -> list[Problem]:
     return out
 
 
-def _decision_rules(doc: Document, dmn_roots: list[etree._Element]) -> list[Problem]:
+def _decision_rules(doc: Document, dmn_roots: list[etree._Element], budget: Budget) -> list[Problem]:
     assert doc.meta is not None
     out: list[Problem] = []
     decisions: dict[str, etree._Element] = {}
@@ -305,26 +322,30 @@ def _decision_rules(doc: Document, dmn_roots: list[etree._Element]) -> list[Prob
             out.append(Problem(task_id, "rule.decision",
                                f"decision {ref!r} is not in the DMN files deployed with it"))
     for did, d in decisions.items():
+        sized = decision_size_rules(d)
+        out += sized
+        if any(p.rule in SIZE_RULES for p in sized):
+            continue  # too large to be worth reading entry by entry
         ns = etree.QName(d.tag).namespace
         for ie in d.iter(f"{{{ns}}}inputExpression"):
             text = "".join(ie.itertext()).strip()
-            for msg in check_expression(text) if text else ["input expression is empty"]:
+            for msg in check_expression(text, budget) if text else ["input expression is empty"]:
                 out.append(Problem(did, "dmn.input", f"{text[:60]!r}: {msg}"))
         for tag in ("inputEntry", "outputEntry"):
             for entry in d.iter(f"{{{ns}}}{tag}"):
                 text = "".join(entry.itertext()).strip()
                 if not text or text == "-":
                     continue
-                msgs = check_expression(text)
+                msgs = check_expression(text, budget)
                 if msgs and tag == "inputEntry":
-                    alt = check_expression("v " + text)  # comparisons like '> 5'
+                    alt = check_expression("v " + text, budget)  # comparisons like '> 5'
                     msgs = msgs if alt else []
                 for msg in msgs:
                     out.append(Problem(entry.get("id", did), f"dmn.{tag[:-5]}", f"{text[:60]!r}: {msg}"))
     return out
 
 
-def _engine_property_rules(doc: Document) -> list[Problem]:
+def _engine_property_rules(doc: Document, budget: Budget) -> list[Problem]:
     """Properties the engine acts on (docs/procedure-conventions.md): each must name what exists."""
     assert doc.meta is not None
     meta = doc.meta

@@ -17,11 +17,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..definitions import DefinitionRefused, check
+from ..definitions.lint import LintReport, lint
 from ..definitions.registry import Deployed, deploy
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
 from ..papers.reception import check_applicant, check_reception
-from ..policy import check_deploy, check_open
+from ..policy import check_deploy, check_open, check_validate
 from ..search import search_line
 from ..store import CodeCounterRow, DossierRow, DossierSearchRow
 from . import fastforward
@@ -249,4 +250,14 @@ class OpeningMixin:
         with self.db.read() as s:
             self.procedures.get(s, result.id)
         return result
+
+    def validate(self: Runtime, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
+                 max_bytes: int = 2_000_000) -> LintReport:
+        """Every problem of a file, storing nothing; supervisors only (checking costs work), refusals recorded."""
+        refusal = check_validate(officer)
+        if refusal is not None:
+            err = CommandRefused(refusal)
+            self.record_refusal("validate", officer, err)
+            raise err
+        return lint(bpmn, dmns, self.directory.get().step_roles(), max_bytes)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -83,13 +84,37 @@ def test_malformed_bpmn_is_refused_with_problems_and_nothing_stored(sign_in: Any
     assert (last.type, last.actor) == ("deploy_refused", "supervisor")
 
 
+def test_only_supervisors_validate_and_a_refusal_is_recorded(sign_in: Any, demo_lf: Landflow) -> None:
+    """Checking a file costs the server work (issue 13): like deploying, it is for supervisors, and any
+    other account's attempt is refused before the file is read, and stands in the audit log."""
+    def refusals() -> list[tuple[str, str, Any]]:
+        with demo_lf.db.read() as s:
+            rows = s.scalars(select(AuditEntryRow).where(AuditEntryRow.type == "action_refused")
+                             .order_by(AuditEntryRow.seq)).all()
+            return [(r.actor, json.loads(r.payload)["action"], json.loads(r.payload)["code"]) for r in rows]
+
+    before = refusals()
+    for who in ("desk.haichau", "branch.haichau", "auditor"):
+        reply = sign_in(who).post("/api/v1/procedures/validate", data=small_procedure().to_xml(),
+                                  content_type="application/xml")
+        assert reply.status_code == 403 and reply.mimetype == "application/problem+json", (who, reply.json)
+        assert reply.json["code"] in ("wrong_role", "read_only")
+    assert refusals()[len(before):] == [("desk.haichau", "validate", "wrong_role"),
+                                        ("branch.haichau", "validate", "wrong_role"),
+                                        ("auditor", "validate", "read_only")]
+    ok = sign_in("supervisor").post("/api/v1/procedures/validate", data=small_procedure().to_xml(),
+                                    content_type="application/xml")
+    assert ok.status_code == 200 and ok.json["ok"] is True
+    assert len(refusals()) == len(before) + 3
+
+
 def test_deploy_validate_and_read_versions(sign_in: Any, demo_lf: Landflow) -> None:
     supervisor, desk = sign_in("supervisor"), sign_in("desk.haichau")
     xml = small_procedure().to_xml()
-    report = desk.post("/api/v1/procedures/validate", data=xml, content_type="application/xml").json
+    report = supervisor.post("/api/v1/procedures/validate", data=xml, content_type="application/xml").json
     assert report["ok"] is True and report["key"] == "small_test" and report["problems"] == []
     assert report["completeness"] == 1.0 and set(report["six_clear"]) == {s["id"] for s in report["steps"]}
-    bad = desk.post("/api/v1/procedures/validate", data=no_sla(), content_type="application/xml").json
+    bad = supervisor.post("/api/v1/procedures/validate", data=no_sla(), content_type="application/xml").json
     assert bad["ok"] is False and ("verify", "step.sla") in {(p["element"], p["rule"]) for p in bad["problems"]}
     assert bad["six_clear"]["verify"]["progress"] is False
 

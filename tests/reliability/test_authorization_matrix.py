@@ -75,6 +75,7 @@ def allowed(action: str, role: str, unit: str) -> bool:
         "deploy": role == "supervisor",
         "add_document": desk or step_owner,
         "issue_slip": desk or (unit == OWNER and role not in ("auditor", "inspector")),  # desk, or unit holding a step
+        "validate": role == "supervisor",
     }[action]
 
 
@@ -101,6 +102,7 @@ TARGETS = {
     "deploy": Target("none", DESK, "20710"),
     "add_document": Target("ready", OWNER, "CN-KV12"),
     "issue_slip": Target("ready", OWNER, "CN-KV12"),
+    "validate": Target("none", DESK, "20710"),
 }
 
 REASON = "lý do ghi rõ"
@@ -170,9 +172,10 @@ class Matrix:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if action == "open":
             return self.client.post("/api/v1/dossiers", json=BODIES["open"], headers=headers)
-        if action == "deploy":
-            return self.client.post("/api/v1/procedures", data=small_procedure().to_xml(),
-                                    content_type="application/xml", headers=headers)
+        if action in ("deploy", "validate"):
+            path = "/api/v1/procedures" + ("/validate" if action == "validate" else "")
+            return self.client.post(path, data=small_procedure().to_xml(), content_type="application/xml",
+                                    headers=headers)
         if action == "add_document":
             return self.client.post(f"/api/v1/dossiers/{dossier}/documents", headers=headers,
                                     content_type="multipart/form-data",
@@ -220,8 +223,8 @@ def matrix(demo_db: DemoDatabase) -> Iterator[Matrix]:
 
 def test_the_matrix_covers_the_policy_table() -> None:
     # the acts on reviews and absences touch no dossier: tests/engine/test_reviews.py and test_absences.py
-    assert set(RULES) - set(ACCOUNTABILITY_ACTIONS) == set(ITEM_ACTIONS) | set(DOSSIER_ACTIONS) | {"open", "deploy"} \
-        == set(TARGETS)
+    assert set(RULES) - set(ACCOUNTABILITY_ACTIONS) == set(ITEM_ACTIONS) | set(DOSSIER_ACTIONS) | {
+        "open", "deploy", "validate"} == set(TARGETS)
 
 
 def test_only_the_rules_let_anyone_act(matrix: Matrix, figures: Figures, caplog: pytest.LogCaptureFixture) -> None:
@@ -317,7 +320,8 @@ def fingerprint(lf: Landflow) -> dict[str, Any]:
 
 
 # Session endpoints are the auditor's own (signing in and out is not changing the records); validate
-# stores nothing. Everything else that is not a GET must refuse an auditor.
+# stores nothing (it refuses an auditor too: test_only_the_rules_let_anyone_act). Everything else that is
+# not a GET must refuse an auditor.
 NOT_MUTATING = {("post", "/api/v1/auth/token"), ("delete", "/api/v1/auth/token"), ("post", "/api/v1/auth/revoke"),
                 ("post", "/api/v1/procedures/validate")}
 

@@ -44,6 +44,8 @@ EXPECTED = {
     "condition_walrus": "condition.unsafe", "condition_comprehension_loop": "condition.unsafe",
     "condition_huge_power": "condition.unsafe", "condition_huge_literal": "condition.unsafe",
     "condition_memory_bomb": "condition.unsafe", "condition_huge_repeat": "condition.unsafe",
+    "condition_str_bomb": "condition.unsafe", "step_name_huge": "element.name", "documentation_huge": "element.text",
+    "property_value_huge": "element.text", "dmn_input_entry_marks": "dmn.input",
     "script_import": "script.unsafe", "script_while_true": "script.unsafe", "script_recursion": "script.unsafe",
     "script_builtins_exec": "script.unsafe", "script_attribute_escape": "script.unsafe",
     "script_try_raise": "script.unsafe", "script_huge_list": "script.unsafe", "prescript_import": "script.unsafe",

@@ -99,3 +99,21 @@ def test_wrapping() -> None:
     assert diagram.wrap("x" * 50, 60) == ["x" * 8] * 6 + ["xx"]
     cut = diagram.wrap("một hai ba bốn năm sáu bảy tám chín mười", 40, max_lines=2)
     assert len(cut) == 2 and cut[-1].endswith("…")
+
+
+def test_a_huge_name_is_drawn_in_linear_time() -> None:
+    """A 1.9 MB step name (deployed before the checker capped names, issue 13) made every dossier page of
+    its procedure take 24 s: a long word was cut by re-slicing its rest, once per line."""
+    import time
+
+    for name in ("x" * 1_900_000, "Kiểm tra hiện trạng " * 70_000):
+        proc = small_procedure()
+        next(n for n in proc.nodes if n.id == "verify").name = name
+        start = time.process_time()
+        svg = render(proc.to_xml())
+        assert time.process_time() - start < 1.0
+        (drawn,) = svg.xpath("//*[@data-element-id='verify']")
+        assert len("".join(drawn.itertext())) < 600
+        assert len(etree.tostring(svg)) < 100_000
+    assert diagram.wrap("x" * 30, 60, 12, 2) == ["xxxxxxxx", "xxxxxxx…"]
+    assert diagram.wrap("Kiểm tra hiện trạng thửa đất", 90, 12) == ["Kiểm tra hiện", "trạng thửa", "đất"]

@@ -22,7 +22,7 @@ from engine.history import verify
 from engine.jsoncanon import iso
 from engine.runtime import DossierState
 from engine.signatures import new_private_key, public_key_text, register_key
-from engine.store import ApiTokenRow, CaseEventRow, DossierRow, SignalRow, WorkItemRow
+from engine.store import ApiTokenRow, AuditEntryRow, CaseEventRow, DossierRow, SignalRow, WorkItemRow
 from tests.web.conftest import csrf_of, sign_in_page
 
 APPLICANT = {"name": "Trần Văn Bảy", "id_number": "048080001234"}
@@ -147,6 +147,27 @@ def test_role_gates_and_error_pages(client: FlaskClient, demo_lf: Landflow) -> N
     other = demo_lf.runtime.open(officer(demo_lf, "desk.bengiang"), "land_transfer", "20710", APPLICANT, {}, {})
     assert client.get(f"/dossiers/{other.id}").status_code == 404  # not this desk's: as if absent
     assert client.get("/procedures/land_transfer").status_code == 200  # procedures are for everyone
+
+
+def test_checking_a_file_on_the_page_is_for_supervisors_and_refusals_are_recorded(
+        client: FlaskClient, demo_lf: Landflow) -> None:
+    """The check page validates like POST /api/v1/procedures/validate (issue 13): anyone else's attempt
+    is refused by the engine and stands in the audit log, not only turned away."""
+    from tests.support.bpmn_builder import small_procedure
+
+    def refused() -> list[tuple[str, str]]:
+        with demo_lf.db.read() as s:
+            rows = s.execute(select(AuditEntryRow.actor, AuditEntryRow.payload).where(
+                AuditEntryRow.type == "action_refused").order_by(AuditEntryRow.seq)).all()
+        return [(actor, json.loads(payload)["action"]) for actor, payload in rows]
+
+    before = refused()
+    token = sign_in_page(client, "desk.haichau")
+    resp = client.post("/procedures/check", data={"csrf_token": token, "intent": "check",
+                                                   "bpmn": (io.BytesIO(small_procedure().to_xml()), "p.bpmn")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 403 and resp.mimetype == "text/html"
+    assert refused()[len(before):] == [("desk.haichau", "validate")]
 
 
 # -- refusals ------------------------------------------------------------------------------------------

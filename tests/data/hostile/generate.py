@@ -122,6 +122,7 @@ CORPUS: dict[str, bytes] = {
     "condition_huge_literal": condition("area == " + "9" * 3_000),
     "condition_memory_bomb": condition("len(str(sum([[0] * 9999] * 9999, []))) > 0"),
     "condition_huge_repeat": condition("len('x' * 10 ** 12) > 0"),
+    "condition_str_bomb": condition("str(['a' * 10000] * 10000) == ''"),  # 100 MB of text, refused unbuilt
     # -- scripts --------------------------------------------------------------------------------------------
     "script_import": script(f"import os\nos.system('touch {CANARY}')\nfee = 1"),
     "script_while_true": script("while True:\n    pass\nfee = 1"),
@@ -166,6 +167,11 @@ CORPUS: dict[str, bytes] = {
         "wait", "catch", "Chờ tin nhắn", lane="one_stop_desk", col=1, extra_xml="<bpmn:messageEventDefinition />"))),
     "service_task_call": variant(lambda p: between(p, "receive", "verify", Node(
         "svc", "service", "Gọi hệ thống ngoài", lane="one_stop_desk", col=1))),
+    # -- text where landflow shows it (names are drawn on every dossier page) -------------------------------
+    "step_name_huge": variant(lambda p: setattr(node(p, "verify"), "name", "Kiểm tra hiện trạng " * 40)),
+    "documentation_huge": ext("verify", "<bpmn:documentation>" + "Hướng dẫn " * 2_500 + "</bpmn:documentation>"),
+    "property_value_huge": variant(lambda p: node(p, "verify").props.update(legal_basis="Điều 1 " * 800)),
+    "dmn_input_entry_marks": variant(with_decision),
     "process_key_injection": variant(lambda p: setattr(p, "key", "small'; DROP TABLE dossier; --")),
     "not_executable": variant(lambda p: setattr(p, "executable", False)),
 }
@@ -174,6 +180,8 @@ DMN: dict[str, bytes] = {
     "dmn_input_entry_import": dmn(input_entry=TOUCH),
     "dmn_output_entry_open": dmn(output_entry=f"open('{CANARY}', 'w')"),
     "dmn_input_expression_lambda": dmn(input_expression="(lambda: __builtins__)()"),
+    # SpiffWorkflow rewrites each '?' of an entry with a look-ahead to the end of the text: quadratic
+    "dmn_input_entry_marks": dmn(input_entry='"' + "?" * 400 + '"'),
 }
 
 
