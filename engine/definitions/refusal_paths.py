@@ -13,6 +13,7 @@ MAX_EVALUATIONS condition evaluations the check stops with a problem instead of 
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict, deque
 from typing import Any
 
@@ -49,11 +50,20 @@ def refusal_rules(meta: ProcedureMeta, defaults: dict[str, str], attached: dict[
     return sorted(set(out))
 
 
-def _names(condition: str) -> set[str]:
+MAX_CONDITION = 2_000  # a condition that decides a refusal reads one field: longer ones are not walked
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(condition: str) -> frozenset[str]:
+    """The names a condition reads. Cached (a file repeats its conditions) and bounded: a 2 MB file of
+    long conditions cost seconds of `ast.walk` here before (tests/reliability/test_check_cost.py); the
+    expression checker refuses or bounds those conditions on its own."""
+    if len(condition) > MAX_CONDITION:
+        return frozenset()
     try:
-        return {n.id for n in ast.walk(ast.parse(condition, mode="eval")) if isinstance(n, ast.Name)}
-    except SyntaxError:
-        return set()
+        return frozenset(n.id for n in ast.walk(ast.parse(condition, mode="eval")) if isinstance(n, ast.Name))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
 
 
 class _Drawing:

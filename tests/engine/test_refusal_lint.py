@@ -127,7 +127,10 @@ def test_a_drawing_too_large_to_check_is_refused_quickly() -> None:
     start = time.monotonic()
     found = problems(proc)
     assert time.monotonic() - start < 10
-    assert [(e, r) for e, r, _ in found] == [("small_test", "flow.refusal")] and "too large" in found[0][2]
+    # (its 1,100-choice form is also over the text caps of docs/decisions/0029: those problems name `verify`)
+    refusal = [(e, r, m) for e, r, m in found if r != "element.text"]
+    assert {e for e, r, _ in found if r == "element.text"} <= {"verify"}
+    assert [(e, r) for e, r, _ in refusal] == [("small_test", "flow.refusal")] and "too large" in refusal[0][2]
 
 
 @pytest.mark.parametrize("text,choice", [

@@ -323,7 +323,9 @@ def fingerprint(lf: Landflow) -> dict[str, Any]:
 # stores nothing (it refuses an auditor too: test_only_the_rules_let_anyone_act). Everything else that is
 # not a GET must refuse an auditor.
 NOT_MUTATING = {("post", "/api/v1/auth/token"), ("delete", "/api/v1/auth/token"), ("post", "/api/v1/auth/revoke"),
-                ("post", "/api/v1/procedures/validate")}
+                ("post", "/api/v1/procedures/validate"),
+                # the citizen's rating takes no token at all: its proof is the receipt (tests/api/test_lookup.py)
+                ("post", "/api/v1/public/rating")}
 
 
 def test_auditor_tokens_change_nothing(matrix: Matrix, figures: Figures) -> None:
