@@ -29,6 +29,7 @@ from SpiffWorkflow.task import Task
 from ..definitions.forms import FormField, clean_submission
 from ..definitions.model import ProcedureMeta
 from . import workflow as wfm
+from .incidents import engine_steps
 
 MAX_COMBINATIONS = 256
 TRIAL_ERRORS = (SpiffWorkflowException, ValueError, TypeError, KeyError, LookupError, NameError)
@@ -80,7 +81,7 @@ def run_step(wf: BpmnWorkflow, task: Task, data: dict[str, Any]) -> None:
     """Complete one user task with data and let SpiffWorkflow step on (the live and replay path)."""
     task.data.update(data)
     task.run()
-    wf.do_engine_steps()
+    engine_steps(wf)
 
 
 def plan(proc: wfm.Procedure, wf: BpmnWorkflow, target: str, carried: dict[str, Any],

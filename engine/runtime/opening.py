@@ -26,6 +26,7 @@ from . import fastforward
 from . import workflow as wfm
 from .deadlines import dossier_due, limit_for, procedure_limit
 from .errors import CommandRefused, refuse
+from .incidents import ProcedureIncident
 from .state import DossierState
 
 if TYPE_CHECKING:
@@ -98,6 +99,9 @@ class OpeningMixin:
                                          version, days_spent, parent_id, resume_at)
             self.workflows.put(state.id, state.version, wf)
             return state
+        except ProcedureIncident as err:  # no dossier was made: the incident goes to the audit log, no blame
+            self.record_incident("open", officer, None, None, None, err, procedure=procedure)
+            raise
         except CommandRefused as err:
             if err.dossier_id is None:
                 self.record_refusal("open", officer, err)
@@ -171,6 +175,7 @@ class OpeningMixin:
             payload["resume_at"] = resume_at
             payload["carried"] = carried
         self.emit(work, "opened", payload, task_ids=task_ids)
+        self._check_not_stuck(work)
         self._persist(work)
         return state, work.wf
 

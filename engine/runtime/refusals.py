@@ -18,6 +18,7 @@ from typing import Any
 from ..definitions.model import ProcedureMeta, StepMeta
 from ..expressions import ExpressionError, evaluate
 from .errors import refuse
+from .incidents import ProcedureIncident
 
 
 def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> str | None:
@@ -30,7 +31,7 @@ def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> st
     try:
         refused = bool(evaluate(condition, names))
     except (ExpressionError, TypeError, ValueError, KeyError, NameError) as err:
-        raise refuse("invalid", "procedure_error", f"step {step.id}: the refusal condition fails: {err}") from None
+        raise ProcedureIncident("procedure_error", step.id, f"the refusal condition fails: {err}") from None
     if not refused:
         return None
     field = node.properties.get("refusal_reason", "").strip() if node else ""

@@ -29,6 +29,7 @@ from ..definitions.model import ProcedureMeta
 from ..definitions.spec import SERIALIZER
 from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
+from .incidents import engine_steps
 
 SCRIPT_ENGINE = SafeScriptEngine()
 VERSIONS = ProcedureVersionRow.__table__
@@ -134,7 +135,7 @@ def start(proc: Procedure, data: dict[str, Any]) -> BpmnWorkflow:
     wf = BpmnWorkflow(proc.spec, proc.subprocess_specs, script_engine=SCRIPT_ENGINE)
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update(data)
-    wf.do_engine_steps()
+    engine_steps(wf)
     return wf
 
 
