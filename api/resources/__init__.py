@@ -12,6 +12,7 @@ from . import (
     dossiers,
     health,
     history,
+    incidents,
     officers,
     procedures,
     reports,
@@ -21,7 +22,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, history, worklist, signals, reports, audit,
-           officers)
+           officers, incidents)
 
 
 def register(api: Api) -> None:
