@@ -21,13 +21,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config.settings import Settings
+from engine.incident_reads import READERS
 
 from .. import problems
-from . import actions, audit, csrf, headers, i18n, officer, procedures, reports, session, signin
+from . import actions, audit, csrf, headers, i18n, incidents, officer, procedures, reports, session, signin
 from .common import directory
 from .labels import DEADLINE, STATUS
 
-BLUEPRINTS = (signin.bp, officer.bp, actions.bp, procedures.bp, audit.bp, reports.bp)
+BLUEPRINTS = (signin.bp, officer.bp, actions.bp, procedures.bp, audit.bp, reports.bp, incidents.bp)
 log = logging.getLogger("landflow.web")
 
 
@@ -45,6 +46,8 @@ def nav() -> list[tuple[str, str, str]]:
     out.append(("web_reports.signals", _("Signals"), "/audit/signals"))
     if roles & {"auditor", "supervisor"}:
         out.append(("web_reports.kpi", _("KPI"), "/audit/kpi"))
+    if roles & READERS:
+        out.append(("web_incidents.index", _("Incidents"), "/incidents"))
     return out
 
 

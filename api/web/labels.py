@@ -19,6 +19,7 @@ ITEM_STATE = {"ready": _l("Ready"), "claimed": _l("Claimed"), "done": _l("Closed
 OUTCOME = {
     "completed": _l("Completed"), "returned": _l("Returned"), "carried_over": _l("Carried over"),
     "cancelled": _l("Closed by the engine"),
+    "moved": _l("Moved by a supervisor"),
 }
 EVENT = {
     "opened": _l("Dossier received"), "claimed": _l("Step claimed"), "released": _l("Step released"),
@@ -30,12 +31,14 @@ EVENT = {
     "continued": _l("Continued as a new dossier"), "step_overdue": _l("Step overdue"),
     "escalated": _l("Escalated to the unit head"), "dossier_overdue": _l("Dossier overdue"),
     "due_soon": _l("Deadline near"), "idle_claim": _l("Claimed but idle"),
+    "incident_raised": _l("Procedure incident"), "moved": _l("Moved to a step by a supervisor"),
 }
 SIGNAL = {
     "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),
     "repeat_supplement": _l("Repeat supplement request"), "unauthorised_attempt": _l("Refused attempt"),
     "step_overdue": _l("Step overdue"), "dossier_overdue": _l("Dossier overdue"), "escalated": _l("Escalated"),
     "idle_claim": _l("Idle claim"), "due_soon": _l("Deadline near"), "apologised": _l("Apology"),
+    "procedure_incident": _l("Procedure incident"),
 }
 DEADLINE = {"overdue": _l("Overdue"), "due_soon": _l("Due soon"), "on_time": _l("On time"), "none": _l("No deadline")}
 RATING = {"excellent": _l("Excellent"), "good": _l("Good"), "completed": _l("Completed the task"),
@@ -65,6 +68,9 @@ REFUSAL = {
     "no_public_key": _l("You have no registered signing key (ask an administrator: landflow officers keygen)."),
     "not_found": _l("Not found."),
     "unknown_action": _l("Unknown action."),
+    "procedure_incident": _l("The procedure cannot go on at this step: a defect of the procedure, not your action. "
+                             "The supervisors have been told."),
+    "no_incident": _l("The dossier has no open procedure incident."),
 }
 FIELD = {
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),
