@@ -18,6 +18,7 @@ from engine import queries
 from engine.accounts import Account
 from engine.definitions.model import ProcedureMeta, StepMeta
 from engine.history import replay
+from engine.incident_reads import open_incidents
 from engine.queries import DossierView, ItemView
 
 from . import stepforms
@@ -153,5 +154,8 @@ def item_state(item: ItemView) -> str:
 
 def describe(page: DossierPage) -> dict[str, Any]:
     """Helpers the template needs beside the page."""
+    incident = open_incidents(lf().db, dossier_id=page.dossier.id, limit=1)[0] if page.dossier.status in (
+        "in_progress", "awaiting_supplement") else []
     return {"page": page, "d": page.dossier, "unit_name": unit_name, "role_name": role_name,
-            "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k)}
+            "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k),
+            "incident": incident[0] if incident else None}

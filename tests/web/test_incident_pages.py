@@ -35,6 +35,8 @@ def test_a_supervisor_sees_the_incident_in_vietnamese_and_moves_the_dossier(clie
     did = stopped_dossier(demo_lf)
     token = sign_in_page(client, "desk.haichau")
     assert client.get("/incidents").status_code == 403
+    page = client.get(f"/dossiers/{did}").get_data(as_text=True)
+    assert "Hồ sơ này đang dừng do lỗi của quy trình (tại join)" in page  # the officer sees why, unblamed
     client.post("/logout", data={"csrf_token": token})
     token = sign_in_page(client, "supervisor")
     page = client.get("/incidents").get_data(as_text=True)
