@@ -36,7 +36,7 @@ from .catchup import catch_up
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
-from .incidents import EngineLoop, ProcedureIncident, check_data, check_depth, from_error, stuck_element
+from .incidents import EngineLoop, ProcedureIncident, bound, check_data, check_depth, from_error, stuck_element
 from .opening import OpeningMixin
 from .state import (
     DossierState,
@@ -302,6 +302,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
             upto = work.state.workflow_seq or work.state.last_seq
             if snap.seq < upto:
                 self._catch_up(work, wf, snap.seq, upto)
+            bound(wf)  # what this command (and later ones, from the cache) runs is bounded
         work.wf = wf
         return wf
 

@@ -29,10 +29,10 @@ from SpiffWorkflow.task import Task
 from ..definitions.forms import FormField, clean_submission
 from ..definitions.model import ProcedureMeta
 from . import workflow as wfm
-from .incidents import engine_steps
+from .incidents import EngineLoop, bound, engine_steps
 
 MAX_COMBINATIONS = 256
-TRIAL_ERRORS = (SpiffWorkflowException, ValueError, TypeError, KeyError, LookupError, NameError)
+TRIAL_ERRORS = (SpiffWorkflowException, ValueError, TypeError, KeyError, LookupError, NameError, EngineLoop)
 
 
 def steering_names(meta: ProcedureMeta) -> set[str]:
@@ -103,7 +103,7 @@ def plan(proc: wfm.Procedure, wf: BpmnWorkflow, target: str, carried: dict[str, 
         if step == target:
             continue
         for values in _combinations(proc.meta, step, carried, steering):
-            trial = wfm.restore(proc, blob)
+            trial = bound(wfm.restore(proc, blob))
             trial_task = wfm.task_by_id(trial, str(task.id))
             if trial_task is None:
                 continue

@@ -65,14 +65,29 @@ def element_of(task: Task | None) -> str | None:
     return getattr(spec, "bpmn_id", None) or spec.name
 
 
+def bound(wf: BpmnWorkflow) -> BpmnWorkflow:
+    """Mark a workflow as a live command's: its stepping is bounded from now on (see `engine_steps`)."""
+    wf.landflow_step_limit = MAX_ENGINE_STEPS  # type: ignore[attr-defined]
+    return wf
+
+
 def engine_steps(wf: BpmnWorkflow) -> None:
-    """`wf.do_engine_steps()`, bounded: every command and every replay steps SpiffWorkflow through here."""
+    """`wf.do_engine_steps()`; bounded for the workflows of live commands (`bound`).
+
+    Every SpiffWorkflow stepping goes through here. Replay and the catch-up after a snapshot re-run
+    what was recorded and are not bounded: a history recorded before the bound (a script loop that ran
+    998 steps) must still replay and verify.
+    """
+    limit = getattr(wf, "landflow_step_limit", None)
+    if limit is None:
+        wf.do_engine_steps()
+        return
     count = 0
 
     def counted(task: Task) -> None:
         nonlocal count
         count += 1
-        if count > MAX_ENGINE_STEPS:
+        if count > limit:
             raise EngineLoop(element_of(task) or "?")
 
     wf.do_engine_steps(did_complete_task=counted)

@@ -144,7 +144,7 @@ class OpeningMixin:
         wf_data = workflow_data(data, {"commune": commune, "remote": remote, "procedure": proc.key,
                                        "parcel": parcel, "applicant": applicant, "code": code})
         work = Work(s, state, at, officer, directory, proc=proc, created=True)
-        self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
+        self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data, live=True)))
         assert work.wf is not None
         carried_new, carried_fx, carried = self._carry_over(work, resume_at, data)
         state.next_ordinal = len(carried_new) + 1

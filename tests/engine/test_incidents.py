@@ -213,3 +213,23 @@ def test_an_incident_at_opening_goes_to_the_audit_log_without_blame(lf: Landflow
         assert s.scalar(select(DossierRow.id)) is None
     assert len(entries) == 1 and '"element":"gw"' in entries[0].payload
     assert [s[:2] for s in signals(lf)] == [("procedure_incident", None)]
+
+
+def test_a_history_recorded_before_the_bounds_still_verifies(lf: Landflow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replay re-runs what was recorded, unbounded: a script loop that an older engine let run (998 steps,
+    then SpiffWorkflow's silent stop) verifies, and the sweep turns the dossier into an incident."""
+    import engine.runtime.commands as commands
+    import engine.runtime.workflow as workflow
+
+    deploy(lf, defective.script_loop())
+    with monkeypatch.context() as m:  # the engine before incidents
+        m.setattr(commands, "bound", lambda wf: wf)
+        m.setattr(workflow, "bound", lambda wf: wf)
+        m.setattr(type(lf.runtime), "_check_not_stuck", lambda self, work: None)
+        did = open_one(lf, "script_loop_test")
+        lf.runtime.complete(officer(lf, DESK), open_item(lf, did).id, {})
+    assert not [i for i in items(lf, did) if i.state in ("ready", "claimed")]
+    verified(lf, did)
+    assert Sweeper(lf).sweep().recorded.get("procedure_incident") == 1
+    assert dossier_row(lf, did).incident is not None
+    verified(lf, did)
