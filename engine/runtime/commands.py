@@ -36,7 +36,16 @@ from .catchup import catch_up
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
-from .incidents import EngineLoop, ProcedureIncident, bound, check_data, check_depth, from_error, stuck_element
+from .incidents import (
+    EngineLoop,
+    ProcedureIncident,
+    bound,
+    check_data,
+    check_depth,
+    from_error,
+    scripts_ran,
+    stuck_element,
+)
 from .opening import OpeningMixin
 from .state import (
     DossierState,
@@ -340,8 +349,10 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         fresh = [t for t in ready if str(t.id) not in held]
         for task in fresh:
             check_depth(task)
-        last = work.wf.last_task
-        check_data(fresh + ([last] if last is not None and last not in fresh else []), self.settings.max_workflow_data)
+        if scripts_ran(work.wf):  # measuring costs ~10 µs: only when a script may have made the data grow
+            last = work.wf.last_task
+            check_data(fresh + ([last] if last is not None and last not in fresh else []),
+                       self.settings.max_workflow_data)
         for task in fresh:
             meta = work.proc.meta.steps.get(task.task_spec.name)
             if meta is None or meta.role is None or meta.sla is None:

@@ -89,8 +89,17 @@ def engine_steps(wf: BpmnWorkflow) -> None:
         count += 1
         if count > limit:
             raise EngineLoop(element_of(task) or "?")
+        if getattr(task.task_spec, "script", None) is not None:
+            wf.landflow_scripts_ran = True  # type: ignore[attr-defined]  # only scripts make data grow
 
     wf.do_engine_steps(did_complete_task=counted)
+
+
+def scripts_ran(wf: BpmnWorkflow) -> bool:
+    """Did a script task run since the last call? (Form data is bounded by the forms; scripts are not.)"""
+    ran = bool(getattr(wf, "landflow_scripts_ran", False))
+    wf.landflow_scripts_ran = False  # type: ignore[attr-defined]
+    return ran
 
 
 def check_depth(task: Task) -> None:
