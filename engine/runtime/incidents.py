@@ -175,10 +175,10 @@ def stuck_element(wf: BpmnWorkflow) -> str | None:
     return element_of(wf.last_task)
 
 
-def _preorder(wf: BpmnWorkflow) -> list[Task]:
-    """Every task in tree order, without SpiffWorkflow's depth limit."""
+def _preorder(top: Task) -> list[Task]:
+    """`top` and every task below it, in tree order, without SpiffWorkflow's depth limit."""
     out: list[Task] = []
-    stack = [wf.task_tree]
+    stack = [top]
     while stack:
         task = stack.pop()
         out.append(task)
@@ -192,27 +192,32 @@ def move_to(wf: BpmnWorkflow, step: str) -> None:
     Deterministic (live and replay run it on equal trees): the anchor is the first task, in tree order,
     that is running or waiting (else the last one completed); every other unfinished task is
     cancelled; so is a running or waiting anchor, and `step` grows under it, ready, with its data.
-    The tree keeps its history, so a later return to an earlier step still works.
+    Where a loop has made the tree deeper than MAX_TASK_DEPTH (histories from before the bound), the
+    step grows instead from the anchor's ancestor at half that depth, with that ancestor's data, so
+    that SpiffWorkflow sees it again. The tree keeps its history: a later return still works.
     """
     spec = wf.spec.task_specs.get(step)
     if spec is None or not getattr(spec, "manual", False):
         raise LookupError(f"{step} is not a step of the process")
-    tasks = _preorder(wf)
+    tasks = _preorder(wf.task_tree)
     active = TaskState.READY | TaskState.WAITING | TaskState.STARTED
     anchor = next((t for t in tasks if t.state & active), None)
     if anchor is None:
         done = [t for t in tasks if t.state == TaskState.COMPLETED]
         anchor = done[-1] if done else wf.task_tree
-    below = {t.id for t in tasks if t is not anchor and t.is_descendant_of(anchor)}
+    depth = anchor.depth
+    if depth > MAX_TASK_DEPTH:
+        while depth > MAX_TASK_DEPTH // 2 and anchor.parent is not None:
+            anchor, depth = anchor.parent, depth - 1
+    keep_below = bool(anchor.state & active)  # its predictions are dropped with it below
+    below = {t.id for t in _preorder(anchor)} if keep_below else {anchor.id}
     for task in tasks:
-        if task is anchor or task.id in below or task.id not in wf.tasks or task.has_state(TaskState.FINISHED_MASK):
+        if task.id in below or task.id not in wf.tasks or task.has_state(TaskState.FINISHED_MASK):
             continue
         task.cancel()
-    if anchor.state & active:
+    if keep_below:
         anchor._drop_children(force=True)  # what it predicted
         anchor._set_state(TaskState.CANCELLED)
-    else:
-        anchor._drop_children()
     child = anchor._add_child(spec, TaskState.FUTURE)
     spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)  # what follows the step, as SpiffWorkflow predicts
     spec._update(child)  # inherits the anchor's data, makes it ready

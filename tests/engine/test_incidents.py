@@ -217,7 +217,8 @@ def test_an_incident_at_opening_goes_to_the_audit_log_without_blame(lf: Landflow
 
 def test_a_history_recorded_before_the_bounds_still_verifies(lf: Landflow, monkeypatch: pytest.MonkeyPatch) -> None:
     """Replay re-runs what was recorded, unbounded: a script loop that an older engine let run (998 steps,
-    then SpiffWorkflow's silent stop) verifies, and the sweep turns the dossier into an incident."""
+    then SpiffWorkflow's silent stop) verifies, the sweep turns the dossier into an incident, and a
+    supervisor moves it on."""
     import engine.runtime.commands as commands
     import engine.runtime.workflow as workflow
 
@@ -232,4 +233,11 @@ def test_a_history_recorded_before_the_bounds_still_verifies(lf: Landflow, monke
     verified(lf, did)
     assert Sweeper(lf).sweep().recorded.get("procedure_incident") == 1
     assert dossier_row(lf, did).incident is not None
+    verified(lf, did)
+    # the tree is past SpiffWorkflow's depth limit; the move grows the step from higher up, visibly
+    lf.runtime.move_to_step(officer(lf, "supervisor"), did, "a", "Vòng lặp tự động của quy trình cũ")
+    assert open_item(lf, did).step == "a"
+    lf.workflows.clear()
+    lf.runtime.complete(officer(lf, DESK), open_item(lf, did).id, {})
+    assert dossier_row(lf, did).status == "done"
     verified(lf, did)
