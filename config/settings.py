@@ -40,6 +40,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
+    "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
+                                        "past it is a procedure incident (0 = no cap)"),
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
     "LANDFLOW_TOKEN_HOURS": ("8", "lifetime of an API bearer token, in hours"),
     "LANDFLOW_LOGIN_RATE": ("10/minute", "failed sign-ins allowed per client address and username"),
@@ -104,6 +106,7 @@ class Settings:
     checkpoint_minutes: int = 60
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
     signature_window: int = 900
+    max_workflow_data_bytes: int = 262_144
     kpi_file: Path = ROOT / "config" / "kpi.toml"
     token_hours: float = 8.0
     login_rate: str = "10/minute"
@@ -146,6 +149,7 @@ class Settings:
             checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
+            max_workflow_data_bytes=int(_get(e, "LANDFLOW_MAX_WORKFLOW_DATA_BYTES")),
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
             token_hours=float(_get(e, "LANDFLOW_TOKEN_HOURS")),
             login_rate=_get(e, "LANDFLOW_LOGIN_RATE"),

@@ -21,6 +21,7 @@ KINDS = (
     "unauthorised_attempt",  # an action outside one's unit, role or claim (refusal category out_of_scope)
     "step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon",  # from the scheduler
     "apologised",          # a late dossier's new date
+    "procedure_incident",  # the procedure version could not go on (engine/runtime/incidents.py): supervisors'
 )
 
 
@@ -49,6 +50,9 @@ def signals_for(event_type: str, actor: str, unit: str | None, payload: dict[str
         if recorded_category(payload) != OUT_OF_SCOPE:
             return []  # a typo, a stale page, a second click: a refusal in the history, not misconduct
         return [SignalSpec("unauthorised_attempt", actor, unit, f"{payload.get('action')}: {payload.get('message')}")]
+    if event_type == "incident_raised" and not payload.get("repeat"):  # nobody's fault but the procedure's
+        return [SignalSpec("procedure_incident", None, None,
+                           f"{payload.get('cause')} at {payload.get('element') or '?'}: {payload.get('detail')}")]
     if event_type == "apologised":
         return [SignalSpec("apologised", actor, unit, reason)]
     if event_type in ("step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon"):

@@ -49,7 +49,8 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
     runtime = Runtime(
         db, directory, calendar, clock,
         RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock,
-                        signature_window=settings.signature_window),
+                        signature_window=settings.signature_window,
+                        max_workflow_data=settings.max_workflow_data_bytes),
         procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )
     return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 INSERT_EVENT = insert(CaseEventRow.__table__)
 INSERT_SIGNAL = insert(SignalRow.__table__)
-SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired")
+SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired", "moved")
 
 
 def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, unit: str | None,

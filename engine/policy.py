@@ -19,7 +19,7 @@ KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "inv
 
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
 DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document", "issue_slip")
-REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel"}
+REASON_REQUIRED = {"return", "transfer", "request_supplement", "apologise", "stop", "cancel", "move_to_step"}
 # Roles that may read everything and act on nothing, whatever else the officer holds or wherever their
 # unit is: an auditor who could also move a dossier would be auditing their own acts.
 # An inspector (Department of Home Affairs) likewise reads every signal, review and KPI and judges
@@ -234,6 +234,17 @@ def check_validate(officer: Officer) -> Refusal | None:
         return refusal
     if "supervisor" not in officer.roles:
         return Refusal("forbidden", "wrong_role", "only supervisors check procedure files")
+    return None
+
+
+def check_move_to_step(officer: Officer) -> Refusal | None:
+    """Moving a dossier out of a procedure incident (engine/runtime/supervision.py): a supervisor, with a
+    reason. Not in RULES: it acts on the procedure's defect, not on an officer's step."""
+    refusal = _read_only(officer)
+    if refusal:
+        return refusal
+    if "supervisor" not in officer.roles:
+        return Refusal("forbidden", "wrong_role", "only supervisors move a dossier out of a procedure incident")
     return None
 
 

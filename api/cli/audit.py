@@ -12,6 +12,7 @@ from rich.table import Table
 
 from engine.checkpoints import create_checkpoint
 from engine.export import ExportFilter, write_ocel, write_xes
+from engine.incident_reads import open_incidents
 from engine.kpi import GROUPS, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
 from engine.scheduler import SchedulerBusy, Sweeper, run_scheduler
@@ -52,6 +53,12 @@ def sweep_cmd() -> None:
         parts = [f"{k} {v}" for k, v in sorted(result.recorded.items())] or ["no notices"]
         console.print(f"swept at {result.at.isoformat()}: " + ", ".join(parts) +
                       f"; {result.timers_fired} timer(s) fired; {result.facts} KPI fact(s)")
+        incidents, more = open_incidents(lf.db, limit=50)
+        for v in incidents:  # the dossiers a procedure's defect has stopped, for supervisors to move on
+            console.print(f"procedure incident: {v.code} ({v.procedure}) at {v.element}, {v.cause or '?'}, "
+                          f"open steps: {', '.join(v.open_steps) or 'none'}")
+        if more:
+            console.print("… more procedure incidents: GET /api/v1/incidents or the /incidents page")
     finally:
         lf.close()
 

@@ -14,6 +14,7 @@ from . import (
     dossiers,
     health,
     history,
+    incidents,
     officers,
     procedures,
     public,
@@ -25,7 +26,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers, accountability, public)
+           signals, reports, audit, officers, accountability, public, incidents)
 
 
 def register(api: Api) -> None:

@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config.settings import Settings
+from engine.incident_reads import READERS
 
 from .. import problems
 from . import (
@@ -30,6 +31,7 @@ from . import (
     csrf,
     headers,
     i18n,
+    incidents,
     officer,
     papers,
     procedures,
@@ -43,7 +45,7 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp)
+              accountability.bp, public.bp, incidents.bp)
 log = logging.getLogger("landflow.web")
 
 
@@ -64,6 +66,8 @@ def nav() -> list[tuple[str, str, str]]:
     if roles & {"auditor", "supervisor", "inspector", "unit_head"}:
         out.append(("web_reports.kpi", _("KPI"), "/audit/kpi"))
     out.append(("web_accountability.inbox", _("Reviews"), "/accountability"))
+    if roles & READERS:
+        out.append(("web_incidents.index", _("Incidents"), "/incidents"))
     return out
 
 

@@ -20,6 +20,7 @@ from engine.accounts import Account
 from engine.definitions.model import ProcedureMeta, StepMeta
 from engine.definitions.refusals import RefusalChoice, step_choice
 from engine.history import replay
+from engine.incident_reads import open_incidents
 from engine.papers.documents import Document, documents, issued_slips
 from engine.papers.requirements import Paper
 from engine.papers.slips import available_slips
@@ -205,8 +206,11 @@ def paper_name(papers: list[Paper]) -> Any:
 
 def describe(page: DossierPage) -> dict[str, Any]:
     """Helpers the template needs beside the page."""
+    incident = open_incidents(lf().db, dossier_id=page.dossier.id, limit=1)[0] if page.dossier.status in (
+        "in_progress", "awaiting_supplement") else []
     return {"page": page, "d": page.dossier, "unit_name": unit_name, "role_name": role_name,
             "slip_title": lambda k: str(SLIP_TITLES.get(k, k)), "doc_kind_label": lambda k: str(DOC_KINDS.get(k, k)),
             "paper_name": paper_name(page.papers),
             "size": lambda n: f"{n / 1024:,.0f} KB".replace(",", "."),
-            "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k)}
+            "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k),
+            "incident": incident[0] if incident else None}

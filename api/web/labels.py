@@ -19,6 +19,7 @@ ITEM_STATE = {"ready": _l("Ready"), "claimed": _l("Claimed"), "done": _l("Closed
 OUTCOME = {
     "completed": _l("Completed"), "returned": _l("Returned"), "carried_over": _l("Carried over"),
     "cancelled": _l("Closed by the engine"),
+    "moved": _l("Moved by a supervisor"),
 }
 EVENT = {
     "opened": _l("Dossier received"), "claimed": _l("Step claimed"), "released": _l("Step released"),
@@ -32,12 +33,14 @@ EVENT = {
     "due_soon": _l("Deadline near"), "idle_claim": _l("Claimed but idle"),
     "substituted": _l("Substituted for an absent officer"),
     "document_added": _l("Paper attached"), "slip_issued": _l("Slip issued"), "rated": _l("Rated by the applicant"),
+    "incident_raised": _l("Procedure incident"), "moved": _l("Moved to a step by a supervisor"),
 }
 SIGNAL = {
     "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),
     "repeat_supplement": _l("Repeat supplement request"), "unauthorised_attempt": _l("Refused attempt"),
     "step_overdue": _l("Step overdue"), "dossier_overdue": _l("Dossier overdue"), "escalated": _l("Escalated"),
     "idle_claim": _l("Idle claim"), "due_soon": _l("Deadline near"), "apologised": _l("Apology"),
+    "procedure_incident": _l("Procedure incident"),
 }
 CLOCK = {"run": _l("Counted"), "paused": _l("Not counted (paused)")}
 DEADLINE = {"overdue": _l("Overdue"), "due_soon": _l("Due soon"), "on_time": _l("On time"), "none": _l("No deadline")}
@@ -88,6 +91,9 @@ REFUSAL = {
     "read_only": _l("Auditors read and verify; they change nothing."),
     "unknown_procedure": _l("That procedure is not deployed."),
     "unknown_step": _l("A step of the procedure has no owner or time limit."),
+    "procedure_incident": _l("The procedure cannot go on at this step: a defect of the procedure, not your action. "
+                             "The supervisors have been told."),
+    "no_incident": _l("The dossier has no open procedure incident."),
 }
 FIELD = {
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),

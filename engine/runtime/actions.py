@@ -15,6 +15,7 @@ from . import continuation, fastforward, succession
 from . import workflow as wfm
 from .deadlines import apology_open
 from .errors import refuse
+from .incidents import engine_steps
 from .refusals import refusal_of
 from .state import DossierState
 
@@ -65,7 +66,7 @@ class OfficerActionsMixin:
             def op() -> None:
                 fastforward.run_step(wf, task, {**clean, **derived})
 
-            self.run_spiff(work, op)
+            self.run_spiff(work, op, element=item.step)
             new, task_ids, closed = self.new_items(work, item.ordinal)
             at = iso(work.at)
             done = {"state": "done", "outcome": "completed", "done_at": at, "done_by": officer.username,
@@ -96,7 +97,7 @@ class OfficerActionsMixin:
             if target is None:
                 raise refuse("invalid", "illegal_target",
                              f"the dossier has not been through step {to_step!r}: it can only go back")
-            self.run_spiff(work, lambda: (wf.reset_from_task_id(target.id), wf.do_engine_steps()))
+            self.run_spiff(work, lambda: (wf.reset_from_task_id(target.id), engine_steps(wf)), element=item.step)
             new, task_ids, closed = self.new_items(work, item.ordinal)
             fx = {"new": new, "items": {str(item.ordinal): self._closure(work, "returned", officer.username),
                                         **closed}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import fastforward, timers
+from . import fastforward, incidents, timers
 from . import workflow as wfm
 
 
@@ -27,9 +27,11 @@ def apply_spiff(wf: Any, task_of: Callable[[int], str | None], etype: str, paylo
         if target is None:
             raise LookupError(f"step {payload['to_step']} was never completed")
         wf.reset_from_task_id(target.id)
-        wf.do_engine_steps()
+        incidents.engine_steps(wf)
     elif etype == "timer_fired":
         timers.fire(wf, payload["node"])
+    elif etype == "moved":
+        incidents.move_to(wf, payload["to_step"])
 
 
 def catch_up(wf: Any, tail: list[tuple[str, dict[str, Any]]], known: dict[int, str]) -> dict[int, str]:

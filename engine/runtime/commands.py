@@ -36,6 +36,16 @@ from .catchup import catch_up
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .decisions import DecisionMixin
 from .errors import CommandRefused, refuse
+from .incidents import (
+    EngineLoop,
+    ProcedureIncident,
+    bound,
+    check_data,
+    check_depth,
+    from_error,
+    scripts_ran,
+    stuck_element,
+)
 from .opening import OpeningMixin
 from .state import (
     DossierState,
@@ -47,6 +57,7 @@ from .state import (
     state_from_rows,
 )
 from .succession import SuccessorLookup
+from .supervision import IncidentMixin
 from .timers import TimerMixin
 
 DOSSIER = DossierRow.__table__
@@ -77,6 +88,7 @@ class RuntimeSettings:
     remote_extension: str = "P10D"
     transitional_clock: str = "continue"
     signature_window: int = 900  # seconds a decision signature stays acceptable (engine/signatures.py)
+    max_workflow_data: int = 262_144  # bytes of one step's workflow data (engine/runtime/incidents.py)
 
 
 @dataclass
@@ -122,7 +134,7 @@ class Target:
 SNAPSHOT_EVERY = 8  # events between workflow snapshots; a cache miss replays at most this tail
 
 
-class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
+class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, IncidentMixin):
     """The engine's command side. Everything it needs is passed in; it holds no global state."""
 
     def __init__(self, db: Database, directory: DirectoryCache, calendar: WorkingCalendar, clock: Clock,
@@ -163,12 +175,19 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
                     raise refuse("stale", "stale_version",
                                  f"the dossier changed (version {state.version}, you had {expected_version})")
                 decide(work)
+                self._check_not_stuck(work)
                 self._persist(work)
             if work.wf is not None:
                 self.workflows.put(state.id, state.version, work.wf)
             for callback in work.after_commit:
                 callback()
             return work.state
+        except ProcedureIncident as err:  # the procedure's defect, not the officer's act: no refusal, no blame
+            if target.dossier_id is not None:
+                self.workflows.evict(target.dossier_id)
+            err.dossier_id = target.dossier_id
+            self.record_incident(action, officer, target.dossier_id, target.ordinal, target.step, err)
+            raise
         except CommandRefused as err:
             if target.dossier_id is not None:
                 self.workflows.evict(target.dossier_id)
@@ -295,6 +314,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
             upto = work.state.workflow_seq or work.state.last_seq
             if snap.seq < upto:
                 self._catch_up(work, wf, snap.seq, upto)
+            bound(wf)  # what this command (and later ones, from the cache) runs is bounded
         work.wf = wf
         return wf
 
@@ -329,9 +349,14 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
         task_ids: dict[int, str] = {}
         ordinal = state.next_ordinal
         commune = state.commune
-        for task in ready:
-            if str(task.id) in held:
-                continue
+        fresh = [t for t in ready if str(t.id) not in held]
+        for task in fresh:
+            check_depth(task)
+        if scripts_ran(work.wf):  # measuring costs ~10 µs: only when a script may have made the data grow
+            last = work.wf.last_task
+            check_data(fresh + ([last] if last is not None and last not in fresh else []),
+                       self.settings.max_workflow_data)
+        for task in fresh:
             meta = work.proc.meta.steps.get(task.task_spec.name)
             if meta is None or meta.role is None or meta.sla is None:
                 raise refuse("invalid", "unknown_step", f"step {task.task_spec.name} has no owner or limit")
@@ -357,13 +382,26 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin):
         if end is not None:
             fx.setdefault("dossier", {}).update(status="done", outcome=end, finished_at=iso(work.at))
 
-    def run_spiff(self, work: Work, operation: Callable[[], None]) -> None:
+    def run_spiff(self, work: Work, operation: Callable[[], None], element: str | None = None) -> None:
+        """Run a SpiffWorkflow operation; what fails inside it is the procedure's incident (`element`: the
+        step acted on, named when SpiffWorkflow does not say where it failed)."""
         try:
             operation()
-        except (SpiffWorkflowException, ValueError, TypeError, KeyError) as err:
-            raise refuse("invalid", "procedure_error",
-                         f"the procedure cannot continue: {str(err).splitlines()[0][:300]}") from None
+        except ProcedureIncident:
+            raise
+        except (EngineLoop, SpiffWorkflowException, ValueError, TypeError, LookupError, RecursionError) as err:
+            raise from_error(err, element) from None
         work.wf_changed = True
+
+    def _check_not_stuck(self, work: Work) -> None:
+        """A command must never leave a dossier in progress with nothing open and no timer to wait for."""
+        state = work.state
+        if not work.wf_changed or work.wf is None or state.is_finished or state.open_items():
+            return
+        if any(t.state == "waiting" for t in state.timers.values()):
+            return
+        raise ProcedureIncident("stuck", stuck_element(work.wf),
+                                "the dossier would be left in progress with no step open")
 
     def check_signature(self, work: Work, officer: Officer, item: Any, required: bool, clean: dict[str, Any],
                         signature: dict[str, str] | None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ..eventlog import PendingEvent
 from ..org import SYSTEM, Officer
 from . import workflow as wfm
 from .errors import refuse
+from .incidents import ProcedureIncident
 
 if TYPE_CHECKING:
     from .commands import Runtime, Work
@@ -54,8 +55,9 @@ def continue_dossier(rt: Runtime, work: Work) -> None:
     data = wfm.final_data(work.wf)
     target, resume_at = data.get("target_procedure"), data.get("continue_at")
     if not isinstance(target, str) or not target or not isinstance(resume_at, str) or not resume_at:
-        raise refuse("invalid", "procedure_error",
-                     "the dossier ends by continuing, but its data names no target_procedure and continue_at")
+        raise ProcedureIncident("procedure_error", wfm.end_event(work.wf),
+                                "the dossier ends by continuing, but its data names no target_procedure and "
+                                "continue_at")
     if work.state.commune is None:
         raise refuse("invalid", "no_owner", "the dossier continues, but its commune is not decided")
     try:

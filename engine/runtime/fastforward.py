@@ -29,9 +29,10 @@ from SpiffWorkflow.task import Task
 from ..definitions.forms import FormField, clean_submission
 from ..definitions.model import ProcedureMeta
 from . import workflow as wfm
+from .incidents import EngineLoop, bound, engine_steps
 
 MAX_COMBINATIONS = 256
-TRIAL_ERRORS = (SpiffWorkflowException, ValueError, TypeError, KeyError, LookupError, NameError)
+TRIAL_ERRORS = (SpiffWorkflowException, ValueError, TypeError, KeyError, LookupError, NameError, EngineLoop)
 
 
 def steering_names(meta: ProcedureMeta) -> set[str]:
@@ -80,7 +81,7 @@ def run_step(wf: BpmnWorkflow, task: Task, data: dict[str, Any]) -> None:
     """Complete one user task with data and let SpiffWorkflow step on (the live and replay path)."""
     task.data.update(data)
     task.run()
-    wf.do_engine_steps()
+    engine_steps(wf)
 
 
 def plan(proc: wfm.Procedure, wf: BpmnWorkflow, target: str, carried: dict[str, Any],
@@ -102,7 +103,7 @@ def plan(proc: wfm.Procedure, wf: BpmnWorkflow, target: str, carried: dict[str, 
         if step == target:
             continue
         for values in _combinations(proc.meta, step, carried, steering):
-            trial = wfm.restore(proc, blob)
+            trial = bound(wfm.restore(proc, blob))
             trial_task = wfm.task_by_id(trial, str(task.id))
             if trial_task is None:
                 continue

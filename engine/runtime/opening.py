@@ -29,6 +29,7 @@ from . import fastforward
 from . import workflow as wfm
 from .deadlines import dossier_due, limit_for, procedure_limit
 from .errors import CommandRefused, refuse
+from .incidents import ProcedureIncident
 from .state import DossierState
 
 if TYPE_CHECKING:
@@ -105,6 +106,9 @@ class OpeningMixin:
                                          version, days_spent, parent_id, resume_at, reception)
             self.workflows.put(state.id, state.version, wf)
             return state
+        except ProcedureIncident as err:  # no dossier was made: the incident goes to the audit log, no blame
+            self.record_incident("open", officer, None, None, None, err, procedure=procedure)
+            raise
         except CommandRefused as err:
             if err.dossier_id is None:
                 self.record_refusal("open", officer, err)
@@ -151,7 +155,7 @@ class OpeningMixin:
         wf_data = workflow_data(data, {"commune": commune, "remote": remote, "procedure": proc.key,
                                        "parcel": parcel, "applicant": applicant, "code": code})
         work = Work(s, state, at, officer, directory, proc=proc, created=True)
-        self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data)))
+        self.run_spiff(work, lambda: setattr(work, "wf", wfm.start(proc, wf_data, live=True)))
         assert work.wf is not None
         carried_new, carried_fx, carried = self._carry_over(work, resume_at, data)
         state.next_ordinal = len(carried_new) + 1
@@ -184,6 +188,7 @@ class OpeningMixin:
             payload["resume_at"] = resume_at
             payload["carried"] = carried
         self.emit(work, "opened", payload, task_ids=task_ids)
+        self._check_not_stuck(work)
         self._persist(work)
         return state, work.wf
 

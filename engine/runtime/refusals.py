@@ -21,6 +21,7 @@ from ..definitions.model import ProcedureMeta, StepMeta
 from ..definitions.refusals import domain, step_choice
 from ..expressions import ExpressionError, evaluate
 from .errors import refuse
+from .incidents import ProcedureIncident
 
 
 def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> str | None:
@@ -37,7 +38,7 @@ def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> st
         try:
             refused = bool(evaluate(raw, {f.name: None for f in step.form} | clean))
         except (ExpressionError, TypeError, ValueError, KeyError, NameError) as err:
-            raise refuse("invalid", "procedure_error", f"step {step.id}: the refusal condition fails: {err}") from None
+            raise ProcedureIncident("procedure_error", step.id, f"the refusal condition fails: {err}") from None
     if not refused:
         return None
     field = meta.nodes[step.id].properties.get("refusal_reason", "").strip()

@@ -23,7 +23,7 @@ ITEM_TIMES = {"created_at", "due_at", "claimed_at", "done_at", "last_activity_at
 DOSSIER_FIELDS = ("code", "procedure", "procedure_version_id", "commune", "desk_unit", "applicant", "parcel",
                   "status", "outcome", "received_at", "due_at", "statutory_due_at", "paused_at",
                   "supplement_since", "supplement_count", "apologised", "remote", "days_spent_before",
-                  "parent_id", "finished_at")
+                  "parent_id", "finished_at", "incident")
 DOSSIER_TIMES = {"received_at", "due_at", "statutory_due_at", "paused_at", "supplement_since", "finished_at"}
 
 
@@ -101,6 +101,7 @@ class DossierState:
     days_spent_before: int = 0
     parent_id: int | None = None
     finished_at: datetime | None = None
+    incident: str | None = None  # the element of an open procedure incident (engine/runtime/incidents.py)
     version: int = 0
     last_seq: int = 0
     head_hash: str = ""

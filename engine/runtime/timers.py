@@ -33,6 +33,7 @@ from ..calendar import WorkingCalendar
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer
 from ..store import TimerRow
+from .incidents import engine_steps
 from .state import DossierState, TimerState
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def fire(wf: BpmnWorkflow, node: str) -> None:
         raise LookupError(f"the workflow is not waiting on timer {node}")
     task._set_internal_data(event_fired=True)
     task.task_spec._update(task)
-    wf.do_engine_steps()
+    engine_steps(wf)
     pin_all(wf)
 
 

@@ -29,6 +29,7 @@ from ..definitions.model import ProcedureMeta
 from ..definitions.spec import SERIALIZER
 from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
+from .incidents import bound, engine_steps
 
 SCRIPT_ENGINE = SafeScriptEngine()
 VERSIONS = ProcedureVersionRow.__table__
@@ -130,11 +131,14 @@ class WorkflowCache:
 
 # -- workflows --------------------------------------------------------------------------------------
 
-def start(proc: Procedure, data: dict[str, Any]) -> BpmnWorkflow:
+def start(proc: Procedure, data: dict[str, Any], live: bool = False) -> BpmnWorkflow:
+    """`live`: a command's workflow, whose stepping is bounded (engine/runtime/incidents.py); replay's is not."""
     wf = BpmnWorkflow(proc.spec, proc.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    if live:
+        bound(wf)
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update(data)
-    wf.do_engine_steps()
+    engine_steps(wf)
     return wf
 
 

@@ -114,10 +114,27 @@ class Sweeper:
     def due_timers(self, now: datetime) -> list[tuple[int, int]]:
         q = (select(TimerRow.dossier_id, TimerRow.ordinal).join(D, D.id == TimerRow.dossier_id)
              .where(TimerRow.state == "waiting", TimerRow.due_at <= now,
-                    D.status.in_(("in_progress", "awaiting_supplement")))
+                    D.status.in_(("in_progress", "awaiting_supplement")), D.incident.is_(None))
              .order_by(TimerRow.due_at, TimerRow.dossier_id, TimerRow.ordinal).limit(self.batch))
         with self.lf.db.read() as s:
             return [(int(a), int(b)) for a, b in s.execute(q)]
+
+    def stuck(self) -> list[int]:
+        """Dossiers in progress with no step open, no timer to wait for and no incident yet: left so by a
+        defect the engine did not catch when the command ran (older data). Each becomes an incident."""
+        open_item = exists().where(W.dossier_id == D.id, W.state.in_(("ready", "claimed")))
+        waiting = exists().where(TimerRow.dossier_id == D.id, TimerRow.state == "waiting")
+        q = (select(D.id).where(D.status == "in_progress", D.incident.is_(None), ~open_item, ~waiting)
+             .order_by(D.id).limit(self.batch))
+        with self.lf.db.read() as s:
+            return [int(i) for i in s.scalars(q)]
+
+    def raise_stuck(self, dossier_id: int) -> int:
+        try:
+            return int(self.lf.runtime.raise_stuck(dossier_id))
+        except Exception:  # one broken dossier must not stop the sweep
+            log.exception("dossier %s is stuck and its incident could not be recorded", dossier_id)
+            return 0
 
     # -- one sweep ----------------------------------------------------------------------------------
     def sweep(self) -> SweepResult:
@@ -162,6 +179,9 @@ class Sweeper:
             if count:
                 result.recorded[kind] = count
         result.reviews_escalated = Reviews.of(self.lf).escalate_overdue(now)
+        stuck = sum(self.raise_stuck(d) for d in self.stuck())
+        if stuck:
+            result.recorded["procedure_incident"] = stuck
         result.facts = refresh_item_facts(self.lf.db, self.lf.calendar, now)
 
     def record(self, c: Candidate, now: datetime, directory: Directory) -> int:

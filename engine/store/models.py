@@ -137,6 +137,8 @@ class DossierRow(Base):
     # A cold load replays only the events between the snapshot and it, however many claims follow.
     workflow_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)  # due_at of the dossier_overdue notice
+    # the BPMN element of an open procedure incident (engine/runtime/incidents.py); NULL = none
+    incident: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class DossierSearchRow(Base):

@@ -93,3 +93,25 @@ def test_init_keygen_sign_checkpoint_verify_kpi_export(env: dict[str, str], tmp_
     result = runner.invoke(main, ["verify", "--all"])
     assert result.exit_code == 1
     assert f"first inconsistency: dossier {st.id}: event 2" in text_of(result)
+
+
+def test_sweep_lists_the_dossiers_stopped_by_a_procedure_incident(env: dict[str, str], tmp_path: Path) -> None:
+    from engine.runtime.incidents import ProcedureIncident
+    from tests.support import defective
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--no-procedures"]).exit_code == 0
+    path = tmp_path / "deadlock.bpmn"
+    path.write_bytes(defective.deadlock().to_xml())
+    assert runner.invoke(main, ["deploy", str(path)]).exit_code == 0
+    lf = build(Settings.from_env())
+    desk = lf.directory.get().officers["desk.haichau"]
+    st = lf.runtime.open(desk, "deadlock_test", "20242", {"name": "A"}, {})
+    st = lf.runtime.complete(desk, st.items[1].id or 0, {"fast": True})
+    (a,) = st.open_items()
+    with pytest.raises(ProcedureIncident):
+        lf.runtime.complete(desk, a.id or 0, {})
+    lf.close()
+    result = runner.invoke(main, ["sweep"])
+    assert result.exit_code == 0, result.output
+    assert f"procedure incident: {st.code} (deadlock_test) at join, stuck, open steps: a" in text_of(result)

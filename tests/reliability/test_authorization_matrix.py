@@ -112,6 +112,7 @@ BODIES: dict[str, Any] = {
     "request_supplement": {"reason": REASON}, "receive_supplement": {"note": "đã nhận bổ sung"},
     "apologise": {"reason": REASON, "new_due": "2027-06-30T10:00:00+07:00"}, "stop": {"reason": REASON},
     "cancel": {"reason": REASON}, "open": open_body(1),
+    "move_to_step": {"to_step": "receive", "reason": REASON},  # supervisors, out of a procedure incident
     # the document to sign before completing (a POST that stores nothing, but only the officer who may
     # complete the item gets it: an attempt by anyone else is refused and recorded like the others)
     "decision": {"data": STEP_DATA["check_rights"]},
