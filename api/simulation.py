@@ -385,6 +385,8 @@ class Simulation:
         data: dict[str, Any] = {}
         rng = self.rng
         for f in step.form:
+            if f.type == "choice" and not f.required:
+                continue  # optional choices (how a result was collected) are left out, as most officers do
             if f.type == "choice":
                 if f.name == "decision":
                     data[f.name] = "accept" if rng.random() < 0.96 else "refuse"

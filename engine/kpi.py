@@ -288,7 +288,13 @@ def six_clear(session: Session) -> list[dict[str, Any]]:
         pm = ProcedureMeta.from_dict(json.loads(meta))
         cells = pm.six_clear()
         missing = sorted({f"{step}.{c}" for step, cs in cells.items() for c, ok in cs.items() if not ok})
+        try:
+            papers = [p.as_dict() for p in pm.papers()]
+        except ValueError:
+            papers = []
+        if not papers:
+            missing.append("papers")  # what the applicant brings is the desk's clear work at reception
+        report = LintReport(key, pm.name, [], cells, papers=papers)
         out.append({"procedure": key, "version": version, "name": pm.name,
-                    "completeness": round(LintReport(key, pm.name, [], cells).completeness, 4), "missing": missing,
-                    "steps": cells})
+                    "completeness": round(report.completeness, 4), "missing": missing, "steps": cells})
     return out

@@ -40,7 +40,8 @@ def checked_upload(data: bytes, filename: str | None) -> Upload:
 @blp.response(201, DocumentSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(413, response="PAYLOAD_TOO_LARGE")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def add(files: dict[str, Any], dossier_id: int) -> dict[str, Any]:
     """Attach a scanned paper or a step's result: the desk at reception, or whoever holds the current step."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from api.schemas.common import INSTANT, PageArgsSchema
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS, MAX_COUNT
@@ -108,9 +108,6 @@ class DossierSchema(DossierSummarySchema):
 
 
 class DossierFilterSchema(PageArgsSchema):
-    class Meta:
-        unknown = RAISE  # `?applicant=XYZ` once answered every dossier: a parameter nobody reads is an error
-
     status = fields.String(validate=validate.OneOf(STATUSES))
     unit = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "touched by this unit"})
     procedure = fields.String(validate=validate.Length(min=1, max=64))

@@ -52,7 +52,8 @@ ACTION = {
     "add_officer": _l("Add an officer"), "set_password": _l("Set a password"), "fire_timer": _l("Fire a timer"),
     "add_document": _l("Attach a paper"), "issue_slip": _l("Issue a slip"), "rate": _l("Rate the service"),
     "review_open": _l("Open a review"), "review_explain": _l("Explain"), "review_decide": _l("Decide a review"),
-    "record_absence": _l("Record an absence"),
+    "record_absence": _l("Record an absence"), "validate": _l("Check a procedure file"),
+    "move_to_step": _l("Move a dossier to a step"),
 }
 GENERIC = _l("The engine refused this action.")
 # what the form checker (engine/definitions/forms.py) says of one field, after "field: "
@@ -64,12 +65,14 @@ FORM_PROBLEM = {
 }
 FORM_PATTERNS = (
     (re.compile(r"must be one of (?P<choices>.*)"), _l("must be one of the listed choices")),
+    (re.compile(r"'(?P<raw>[^']*)' is ambiguous \((?P<a>[^ ]+) or (?P<b>[^?]+)\?\).*"),
+     _l("“%(raw)s” can be read two ways (%(a)s or %(b)s): write %(a)s or %(b)s")),
     (re.compile(r"longer than (?P<n>\d+) characters"), _l("longer than %(n)s characters")),
 )
 # Every signal kind is one or the other (tests/web/test_messages.py): its stored reason is words an
 # officer typed (shown as typed), or the engine's English (worded here from its event's parameters).
 OFFICER_WORDED = frozenset({"returned", "rerouted", "ping_pong", "repeat_supplement", "apologised"})
-ENGINE_WORDED = frozenset({"unauthorised_attempt", *NOTICE})
+ENGINE_WORDED = frozenset({"unauthorised_attempt", "procedure_incident", *NOTICE})
 # events whose `reason` an officer typed; any other event's reason is the engine's and is not shown as is
 OFFICER_REASONS = frozenset({"returned", "transferred", "supplement_requested", "apologised", "stopped", "cancelled",
                              "completed"})

@@ -115,8 +115,7 @@ def test_deploy_validate_and_read_versions(sign_in: Any, demo_lf: Landflow) -> N
     assert report["ok"] is True and report["key"] == "small_test" and report["problems"] == []
     assert set(report["six_clear"]) == {s["id"] for s in report["steps"]}
     cells = [v for step in report["six_clear"].values() for v in step.values()]
-    assert all(cells)  # every step clear; the test procedure lists no papers,
-    assert report["completeness"] == round(len(cells) / (len(cells) + 1), 4)  # which costs it one cell
+    assert all(cells) and report["completeness"] == 1.0  # every step clear, and its papers listed
     bad = supervisor.post("/api/v1/procedures/validate", data=no_sla(), content_type="application/xml").json
     assert bad["ok"] is False and ("verify", "step.sla") in {(p["element"], p["rule"]) for p in bad["problems"]}
     assert bad["six_clear"]["verify"]["progress"] is False

@@ -111,7 +111,8 @@ def test_a_condition_of_the_wrong_type_is_a_problem_not_a_500(client: FlaskClien
 def test_a_complex_result_at_run_time_is_a_refusal_and_stores_nothing(client: FlaskClient, engine: Landflow,
                                                                       figures: Figures) -> None:
     """`fee = (-1) ** area` passes the check (it names data); with area 0.5 it is complex, which no JSON
-    holds: the completion is refused (a procedure defect), the dossier stays as it was."""
+    holds: the completion is refused as a procedure incident (a defect of the procedure, not the officer's:
+    docs/decisions/0060), and the dossier's work stays as it was."""
     supervisor, desk, land = (bearer(client, u) for u in ("supervisor", "desk.haichau", "land.haichau"))
     proc = small_procedure()
     proc.nodes[3].script = "fee = (-1) ** area"
@@ -124,15 +125,14 @@ def test_a_complex_result_at_run_time_is_a_refusal_and_stores_nothing(client: Fl
                        headers=desk)
     assert done.status_code == 200, done.get_data(as_text=True)
     verify = next(i for i in done.json["work_items"] if i["step"] == "verify" and i["state"] != "done")
-    version = done.json["version"]
     resp = client.post(f"/api/v1/work-items/{verify['id']}/complete",
                        json={"data": {"eligible": True, "area": 0.5}}, headers=land)
-    assert_problem(resp, 422)
+    assert_problem(resp, 409, "procedure_incident")
     assert "complex" in resp.json["detail"]
     now = client.get(f"/api/v1/dossiers/{opened.json['id']}", headers=land)
-    assert now.json["version"] == version and now.json["work_items"] == done.json["work_items"]
+    assert now.json["work_items"] == done.json["work_items"]  # nothing moved (the incident is only recorded)
     events = client.get(f"/api/v1/dossiers/{opened.json['id']}/events", headers=land).json
-    assert events[-1]["type"] == "action_refused"
+    assert events[-1]["type"] == "incident_raised" and "action_refused" not in {e["type"] for e in events}
     # and a plain number still goes through
     ok = client.post(f"/api/v1/work-items/{verify['id']}/complete", json={"data": {"eligible": True, "area": 2}},
                      headers=land)

@@ -260,7 +260,8 @@ def test_consistent_rewrites_are_caught_by_the_checkpoints(history: History, fig
     create_checkpoint(h.lf.db, key, h.lf.clock.now())
     create_checkpoint(h.lf.db, key, h.lf.clock.now())
     victim = d[5]
-    for table in ("signal", "deadline_notice", "kpi_item", "bpmn_timer", "dossier_state", "work_item", "case_event"):
+    for table in ("signal", "deadline_notice", "kpi_item", "bpmn_timer", "dossier_state", "dossier_search", "work_item",
+                  "case_event"):
         h.sql(f"DELETE FROM {table} WHERE dossier_id = :d", d=victim)
     h.sql("DELETE FROM dossier WHERE id = :d", d=victim)
     found = findings()

@@ -260,7 +260,9 @@ def small_procedure(**overrides: object) -> Procedure:
         name="Thủ tục thử nghiệm",
         nodes=nodes,
         flows=flows,
-        props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP"},
+        props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP",
+               # the papers the applicant brings: a procedure without them is not "6 clear" at reception
+               "paper.don": "required | Đơn đề nghị | Nghị định 151/2025/NĐ-CP"},
     )
     for k, v in overrides.items():
         setattr(proc, k, v)

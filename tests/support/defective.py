@@ -28,8 +28,9 @@ def deadlock() -> Procedure:
 def missing_key() -> Procedure:
     """The gateway reads `note`, an optional field: left empty, the name is missing at run time."""
     nodes = [_node("start", "start", 0), _node("receive", "user", 1, props={**STEP, "form": "note:text"}),
-             _node("gw", "xor", 2), _node("a", "user", 3, props=STEP), _node("end", "end", 4),
-             _node("end2", "end", 4)]
+             _node("gw", "xor", 2), _node("a", "user", 3, props=STEP),
+             # two ends, both with the result (docs/procedure-conventions.md: several ends say their outcome)
+             _node("end", "end", 4, props={"outcome": "result"}), _node("end2", "end", 4, props={"outcome": "result"})]
     flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "gw"),
              Flow("f3", "gw", "a", condition="note == 'x'"), Flow("f4", "gw", "end2", condition="note != 'x'"),
              Flow("f5", "a", "end")]
@@ -60,8 +61,10 @@ def user_loop() -> Procedure:
 
 
 def big_data(copies: int = 40) -> Procedure:
-    """A script whose one list, under many names, serialises to hundreds of MB (issue 13, point 2)."""
-    script = "s = 'a' * 10000\nbig = [s] * 10000\n" + "\n".join(f"b{i} = big" for i in range(copies))
+    """A script whose values are each within the sandbox's limits (engine/expression_cost.py: 100,000
+    characters a value), but which together serialise to megabytes (issue 13, point 2): the total is the
+    workflow data cap's to refuse."""
+    script = "s = 'a' * 10000\nbig = [s] * 9\n" + "\n".join(f"b{i} = big" for i in range(copies))
     nodes = [_node("start", "start", 0), _node("receive", "user", 1, props=STEP),
              _node("grow", "script", 2, script=script), _node("a", "user", 3, props=STEP), _node("end", "end", 4)]
     flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "grow"), Flow("f3", "grow", "a"),
