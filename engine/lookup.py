@@ -70,10 +70,12 @@ def find(session: Session, code: str, last4: str | None = None, token: str | Non
     row = session.scalar(select(DossierRow).where(DossierRow.code == code.strip()[:64]))
     expected_digits = digits(json.loads(row.applicant or "{}").get("id_number"))[-4:] if row is not None else ""
     if token:
-        good = key and hmac.compare_digest(lookup_token(key, code.strip()), token.strip().lower()[:TOKEN_CHARS])
+        good = bool(key) and hmac.compare_digest(lookup_token(key, code.strip()).encode(),
+                                                 token.strip().lower()[:TOKEN_CHARS].encode())
     else:
         given = digits(last4)[-4:]
-        good = len(given) == 4 and len(expected_digits) == 4 and hmac.compare_digest(given, expected_digits)
+        good = len(given) == 4 and len(expected_digits) == 4 and hmac.compare_digest(given.encode(),
+                                                                                    expected_digits.encode())
     return row if row is not None and good else None
 
 

@@ -144,3 +144,9 @@ def test_the_lookup_rate_limit_engages(client: FlaskClient, sign_in: Any) -> Non
 @pytest.fixture(autouse=True)
 def _limits_reset(app: Any) -> None:
     """Each test's app has its own limiter (memory storage): nothing to reset across tests."""
+
+
+def test_odd_codes_and_tokens_are_a_plain_not_found(client: FlaskClient) -> None:
+    for query in ({"code": "[¥Û$", "token": "đđđđđđđđđđ"}, {"code": "x", "digits": "１２３４"}):
+        resp = client.get("/api/v1/public/lookup", query_string=query)
+        assert resp.status_code in (400, 404) and resp.mimetype == "application/problem+json", resp.json
