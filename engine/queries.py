@@ -257,6 +257,8 @@ def dossiers(db: Database, scope: Scope, now: datetime, *, status: str | None = 
     if received_before is not None:
         q = q.where(DossierRow.received_at < received_before)
     wanted = search_patterns(applicant, id_number, phone, parcel)
+    if wanted is None:  # a criterion with nothing to look for: nothing matches
+        return Page([], False)
     if wanted:
         q = q.join(DossierSearchRow, DossierSearchRow.dossier_id == DossierRow.id)
         for pattern in wanted:

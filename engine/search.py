@@ -30,21 +30,28 @@ def search_line(applicant: dict[str, Any], parcel: dict[str, Any]) -> str:
 
 
 def patterns(applicant: str | None = None, id_number: str | None = None, phone: str | None = None,
-             parcel: str | None = None) -> list[str]:
-    """LIKE patterns (all must match) for the given criteria; a criterion that folds to nothing matches
-    nothing rather than everything."""
+             parcel: str | None = None) -> list[str] | None:
+    """LIKE patterns (all must match) for the given criteria; None when a criterion folds to nothing (it
+    then matches nothing rather than everything)."""
     out: list[str] = []
 
     def esc(text: str) -> str:
         return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
+    parts: list[tuple[str, str]] = []
     if applicant is not None:
-        out.append(f"|%{esc(fold(applicant)) or chr(0)}%|%")
+        parts.append(("|%{}%|%", fold(applicant)))
     if id_number is not None:
-        out.append(f"%|%|{esc(digits(id_number)) or chr(0)}|%")
+        parts.append(("%|%|{}|%", digits(id_number)))
     if phone is not None:
-        out.append(f"%|{esc(digits(phone)) or chr(0)}|%/%|")
+        parts.append(("%|{}|%/%|", digits(phone)))
     if parcel is not None:
         sheet, _, number = parcel.partition("/")
-        out.append(f"%|{esc(fold(sheet)) or chr(0)}/{esc(fold(number)) or chr(0)}|")
+        if not fold(sheet) or not fold(number):
+            return None
+        out.append(f"%|{esc(fold(sheet))}/{esc(fold(number))}|")
+    for template, value in parts:
+        if not value:
+            return None
+        out.append(template.format(esc(value)))
     return out
