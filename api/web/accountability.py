@@ -39,21 +39,13 @@ CAUSE = {"applicant": _l("the applicant"), "other_agency": _l("another agency"),
          "system_data": _l("the system or its data"), "legal": _l("a legal reason")}
 ENTRY = {"review_opened": _l("Review opened"), "review_explained": _l("Explanation given"),
          "review_escalated": _l("Explanation overdue, escalated"), "review_decided": _l("Verdict recorded")}
+# wording specific to reviews and absences; every other code as labels.REFUSAL words it
 REFUSALS = {
-    "not_reviewable": _l("This signal names no officer and no unit."),
-    "own_review": _l("Nobody reviews a signal about themselves or that they explained."),
-    "already_reviewed": _l("This signal is already under review."),
-    "already_explained": _l("The explanation is already recorded."),
-    "already_decided": _l("The verdict is already recorded."),
-    "explanation_pending": _l("The officer may still explain until the limit; the verdict comes after."),
-    "invalid_verdict": _l("Choose a verdict."),
-    "invalid_cause": _l("A justified signal names its cause; a confirmed shirking has none."),
     "overlapping_absence": _l("This officer is already absent on some of these days."),
     "deputy_absent": _l("The deputy is absent on some of these days."),
     "illegal_target": _l("The deputy must be another officer of the same unit holding the same roles."),
     "invalid_data": _l("Check the dates: the last day may not be before the first, nor in the past."),
     "missing_reason": _l("Write the reason."),
-    "not_found": _l("Not found."),
 }
 
 
