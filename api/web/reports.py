@@ -24,6 +24,7 @@ from engine.digitisation import digitisation
 from engine.kpi import KpiRow, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
 from engine.kpi_trends import signal_trend
+from engine.satisfaction import satisfaction
 
 from . import charts
 from .audit import local_start, parse_before, parse_day
@@ -150,6 +151,7 @@ def kpi() -> Any:
         trend = signal_trend(s, tz, first, last, unit=unit)
         causes = delay_table(s, engine, "officer" if unit else "unit", start, end, now, unit)
         digitised = [r for r in digitisation(s, start, end) if unit is None or r.key == unit]
+        rated = [r for r in satisfaction(s, start, end, now) if unit is None or r.key == unit]
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
                   _kpi_rows(sorted((r for r in by_unit.rows if r.key != "-"), key=lambda r: vi_key(unit_name(r.key))),
                             unit_name), _("No work in this period."))
@@ -178,7 +180,8 @@ def kpi() -> Any:
         [{"period": s.strftime("%d/%m/%Y"), **{k: trend.counts[k][i] for k in kinds},
           "total": sum(trend.counts[k][i] for k in kinds)} for i, s in enumerate(trend.starts)])
     digit_table = digitisation_table(digitised)
-    csv = answer_csv([units, officers, desks, trend_table, causes, digit_table])
+    rated_table = satisfaction_table(rated)
+    csv = answer_csv([units, officers, desks, trend_table, causes, digit_table, rated_table])
     if csv is not None:
         return csv
     unit_bars = [charts.Bar(f"{unit_name(r.key)}", r.on_time_rate, pct(r.on_time_rate), _tone(r.on_time_rate))
@@ -199,7 +202,26 @@ def kpi() -> Any:
     return render_template("kpi.html", first=first, last=last, units=units, officers=officers, desks=desks,
                            trend=trend_table, charts=charts_, overall=overall, trend_days=trend.days,
                            six_clear=by_unit.six_clear, today=date.today(), unit=unit, causes=causes,
-                           digitisation=digit_table)
+                           digitisation=digit_table, satisfaction=rated_table)
+
+
+def satisfaction_table(rows: list[Any]) -> Table:
+    """Decision 766 group 5 per receiving desk (engine/satisfaction.py): the applicants' ratings."""
+    return Table("kpi-satisfaction", _("Applicants' satisfaction (Decision 766, group 5)"), [
+        Column("key", _("Unit code"), csv_only=True),
+        Column("name", _("Desk")),
+        Column("dossiers", _("Received"), numeric=True),
+        Column("rated", _("Rated"), numeric=True),
+        Column("very_satisfied", _("Very satisfied"), numeric=True),
+        Column("satisfied", _("Satisfied"), numeric=True),
+        Column("not_satisfied", _("Not satisfied"), numeric=True),
+        Column("satisfied_rate", _("Satisfied, of those who rated"), numeric=True, text=lambda v: v,
+               show=lambda v, r: pct(v)),
+        Column("index_54", _("Satisfaction in handling (late or not satisfied left out)"), numeric=True,
+               text=lambda v: v, show=lambda v, r: pct(v)),
+        Column("points", _("Points (of 6)"), numeric=True, text=lambda v: v, show=lambda v, r: number(v, 2)),
+    ], [{**r.as_dict(), "name": unit_name(r.key) if r.key != "all" else _("All")} for r in rows],
+        _("No dossier received in this period."))
 
 
 def digitisation_table(rows: list[Any]) -> Table:
