@@ -218,34 +218,29 @@ def check_open(officer: Officer) -> Refusal | None:
     return None
 
 
-def check_deploy(officer: Officer) -> Refusal | None:
+def _supervisor(officer: Officer, what: str) -> Refusal | None:
+    """Acts on procedures, not on an officer's step: supervisors only (an auditor gets `read_only`)."""
     refusal = _read_only(officer)
     if refusal:
         return refusal
     if "supervisor" not in officer.roles:
-        return Refusal("forbidden", "wrong_role", "only supervisors deploy procedures")
+        return Refusal("forbidden", "wrong_role", f"only supervisors {what}")
     return None
+
+
+def check_deploy(officer: Officer) -> Refusal | None:
+    return _supervisor(officer, "deploy procedures")
 
 
 def check_validate(officer: Officer) -> Refusal | None:
     """Checking a file is part of deploying one: the same people, and a refusal is recorded the same way."""
-    refusal = _read_only(officer)
-    if refusal:
-        return refusal
-    if "supervisor" not in officer.roles:
-        return Refusal("forbidden", "wrong_role", "only supervisors check procedure files")
-    return None
+    return _supervisor(officer, "check procedure files")
 
 
 def check_move_to_step(officer: Officer) -> Refusal | None:
     """Moving a dossier out of a procedure incident (engine/runtime/supervision.py): a supervisor, with a
     reason. Not in RULES: it acts on the procedure's defect, not on an officer's step."""
-    refusal = _read_only(officer)
-    if refusal:
-        return refusal
-    if "supervisor" not in officer.roles:
-        return Refusal("forbidden", "wrong_role", "only supervisors move a dossier out of a procedure incident")
-    return None
+    return _supervisor(officer, "move a dossier out of a procedure incident")
 
 
 def check_reason(action: str, reason: str | None) -> Refusal | None:
