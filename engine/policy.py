@@ -2,7 +2,8 @@
 
 The table `RULES` is the policy in words; the functions enforce it; the authorization-matrix tests
 are generated from it. A refusal carries a stable code (for the event log and the KPI of refused
-attempts) and a kind that the API maps to an HTTP status.
+attempts) and a kind, the type the engine raises it as (engine/errors.py: Forbidden, Conflict, …);
+only the API maps those types to HTTP statuses (api/problems.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .org import Officer
     from .runtime.state import DossierState, ItemState
-
-# kind -> HTTP status in the API
-KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "invalid": 422}
 
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
 DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document", "issue_slip")

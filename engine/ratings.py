@@ -42,14 +42,14 @@ def rate(runtime: Runtime, dossier_id: int, desk_unit: str, rating: str, reason:
     applicant = Officer(APPLICANT, "Người nộp hồ sơ", desk_unit, frozenset({APPLICANT}))
 
     def body(work: Any) -> None:
-        from .runtime.errors import refuse
+        from .errors import Conflict
 
         if work.state.status != "done":
-            raise refuse("conflict", "not_handed_back", "the result has not been handed back yet")
+            raise Conflict("not_handed_back", "the result has not been handed back yet")
         done = work.conn.execute(select(func.count()).select_from(CaseEventRow.__table__).where(
             CaseEventRow.dossier_id == work.state.id, CaseEventRow.type == "rated")).scalar()
         if done:
-            raise refuse("conflict", "already_rated", "this dossier was already rated")
+            raise Conflict("already_rated", "this dossier was already rated")
         payload: dict[str, Any] = {"rating": rating}
         if text:
             payload["reason"] = text

@@ -26,6 +26,7 @@ from engine.definitions.forms import clean_submission
 from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
+from ..problems import status_of
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
@@ -63,10 +64,10 @@ def _reason(name: str = "reason") -> str:
 def _refused(account: Account, dossier_id: int, err: CommandRefused, failed: str) -> Any:
     page = dossier_page.build(account, dossier_id, request.form, failed)
     if page is None:  # refused on a dossier this officer may not read: the reason, nothing more
-        return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
+        return render_template("error.html", status=status_of(err), message=refusal_message(err)), status_of(err)
     page.error = refusal_message(err)
     page.problems = [form_problem(p) for p in err.problems]
-    return render_template("dossier.html", **dossier_page.describe(page)), err.status
+    return render_template("dossier.html", **dossier_page.describe(page)), status_of(err)
 
 
 def _target_item(dossier_id: int, item_id: int) -> tuple[queries.DossierView, queries.ItemView, ProcedureMeta]:

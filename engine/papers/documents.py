@@ -81,17 +81,17 @@ def add_document(runtime: Runtime, officer: Officer, dossier_id: int, upload: Up
                  paper: str | None = None, kind: str = "received",
                  expected_version: int | None = None) -> DossierState:
     """One engine command: the receiving desk, or the officer who holds the dossier's current step."""
-    from ..runtime.errors import refuse
+    from ..errors import Conflict, Invalid
 
     def body(work: Any) -> None:
         if kind not in KINDS:
-            raise refuse("invalid", "invalid_data", f"kind must be one of {', '.join(KINDS)}")
+            raise Invalid("invalid_data", f"kind must be one of {', '.join(KINDS)}")
         if paper is not None and (not paper or len(paper) > MAX_PAPER_CODE):
-            raise refuse("invalid", "invalid_data", "the paper code is empty or too long")
+            raise Invalid("invalid_data", "the paper code is empty or too long")
         held = [i for i in work.state.open_items() if i.unit == officer.unit and i.role in officer.roles]
         stored = blobs.put(upload.data)
         if stored != upload.sha256:  # the store hashed other bytes than were checked: never name them
-            raise refuse("conflict", "blob_mismatch", "the stored file differs from the upload")
+            raise Conflict("blob_mismatch", "the stored file differs from the upload")
         runtime.emit(work, "document_added", {
             "paper": paper, "kind": kind, "name": upload.filename, "media_type": upload.media_type,
             "size": len(upload.data), "sha256": upload.sha256}, step=held[0].step if held else None)
@@ -136,9 +136,9 @@ def record_slip(runtime: Runtime, officer: Officer, dossier_id: int, kind: str, 
 
     def body(work: Any) -> None:
         if blobs.put(pdf) != sha:
-            from ..runtime.errors import refuse
+            from ..errors import Conflict
 
-            raise refuse("conflict", "blob_mismatch", "the stored slip differs from the one rendered")
+            raise Conflict("blob_mismatch", "the stored slip differs from the one rendered")
         runtime.emit(work, "slip_issued", {"slip": kind, "as_of": as_of, "number": number, "size": len(pdf),
                                            "sha256": sha})
 

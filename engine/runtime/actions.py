@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.forms import clean_submission
+from ..errors import Conflict, Invalid
 from ..jsoncanon import iso
 from ..org import Officer
 from . import continuation, fastforward, succession
 from . import workflow as wfm
 from .deadlines import apology_open
-from .errors import refuse
 from .incidents import engine_steps
 from .refusals import refusal_of
 from .state import DossierState
@@ -48,15 +48,15 @@ class OfficerActionsMixin:
             assert work.proc is not None
             meta = work.proc.meta.steps[item.step]
             if not isinstance(data or {}, dict):
-                raise refuse("invalid", "invalid_data", "data must be an object")
+                raise Invalid("invalid_data", "data must be an object")
             clean, problems = clean_submission(list(meta.form), dict(data or {}))
             if problems:
-                raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
-                             problems)
+                raise Invalid("invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
+                          problems=problems)
             signed = self.check_signature(work, officer, item, meta.signed, clean, signature)
             task = wfm.task_by_id(wf, item.task_id or "")
             if task is None:
-                raise refuse("conflict", "not_ready", "the step is no longer waiting in the procedure")
+                raise Conflict("not_ready", "the step is no longer waiting in the procedure")
             dossier_fx: dict[str, Any] = {}
             derived = succession.route(self.successors, work.proc.meta, meta, clean, task.data, work.state,
                                        work.directory, dossier_fx)
@@ -92,10 +92,10 @@ class OfficerActionsMixin:
             wf = self.load_workflow(work)
             assert work.proc is not None
             if not to_step or to_step not in work.proc.meta.steps:
-                raise refuse("invalid", "illegal_target", f"{to_step!r} is not a step of this procedure")
+                raise Invalid("illegal_target", f"{to_step!r} is not a step of this procedure")
             target = wfm.last_completed(wf, to_step)
             if target is None:
-                raise refuse("invalid", "illegal_target",
+                raise Invalid("illegal_target",
                              f"the dossier has not been through step {to_step!r}: it can only go back")
             self.run_spiff(work, lambda: (wf.reset_from_task_id(target.id), engine_steps(wf)), element=item.step)
             new, task_ids, closed = self.new_items(work, item.ordinal)
@@ -110,23 +110,23 @@ class OfficerActionsMixin:
         def body(work: Work, item: Any) -> None:
             d = work.directory
             if bool(to_unit) == bool(to_officer):
-                raise refuse("invalid", "illegal_target", "name exactly one of to_unit or to_officer")
+                raise Invalid("illegal_target", "name exactly one of to_unit or to_officer")
             if to_officer:
                 target = d.officers.get(to_officer)
                 if target is None or not target.active:
-                    raise refuse("invalid", "illegal_target", f"officer {to_officer!r} does not exist")
+                    raise Invalid("illegal_target", f"officer {to_officer!r} does not exist")
                 if item.role not in target.roles:
-                    raise refuse("invalid", "illegal_target", f"{to_officer} does not hold role {item.role}")
+                    raise Invalid("illegal_target", f"{to_officer} does not hold role {item.role}")
                 unit, assignee = target.unit, target.username
             else:
                 assert to_unit is not None
                 if to_unit not in d.units:
-                    raise refuse("invalid", "illegal_target", f"unit {to_unit!r} does not exist")
+                    raise Invalid("illegal_target", f"unit {to_unit!r} does not exist")
                 if not d.officers_in(to_unit, item.role):
-                    raise refuse("invalid", "illegal_target", f"unit {to_unit} has no officer with role {item.role}")
+                    raise Invalid("illegal_target", f"unit {to_unit} has no officer with role {item.role}")
                 unit, assignee = to_unit, None
             if unit == item.unit and assignee == item.assignee:
-                raise refuse("invalid", "illegal_target", "the item is already there")
+                raise Invalid("illegal_target", "the item is already there")
             earlier = item.trail[:-1]
             if unit != item.unit:
                 ping_pong = any(h.get("unit") == unit for h in earlier)
@@ -170,12 +170,12 @@ class OfficerActionsMixin:
         def body(work: Work) -> None:
             st = work.state
             if not apology_open(self.calendar, st.due_at, work.at):
-                raise refuse("invalid", "not_late", "an apology is for a dossier due within one working day or "
+                raise Invalid("not_late", "an apology is for a dossier due within one working day or "
                                                     "already late")
             if new_due is None or new_due.tzinfo is None:
-                raise refuse("invalid", "invalid_data", "the new date must be a date and time with a zone")
+                raise Invalid("invalid_data", "the new date must be a date and time with a zone")
             if st.due_at is not None and new_due <= st.due_at:
-                raise refuse("invalid", "invalid_data", "the new date must be later than the current deadline")
+                raise Invalid("invalid_data", "the new date must be later than the current deadline")
             late_notice = st.due_at is not None and self.calendar.add(work.at, "P1D") > st.due_at
             fx = {"dossier": {"apologised": True, "due_at": iso(new_due)}}
             self.emit(work, "apologised", {"reason": reason, "old_due": iso(st.due_at) if st.due_at else None,

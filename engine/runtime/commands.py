@@ -24,6 +24,7 @@ from .. import audit
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.model import StepMeta
+from ..errors import CommandRefused, Conflict, Forbidden, Invalid, NotFound, Stale, refused
 from ..eventlog import SPIFF_EVENTS, PendingEvent, append
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
@@ -35,7 +36,6 @@ from .actions import OfficerActionsMixin
 from .catchup import catch_up
 from .deadlines import conditional_limits, limit_change, limit_in_force, procedure_limit, reconcile_clock
 from .decisions import DecisionMixin
-from .errors import CommandRefused, refuse
 from .incidents import (
     EngineLoop,
     ProcedureIncident,
@@ -161,18 +161,18 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
                 if target.item_id is not None:
                     row = conn.execute(LOAD_BY_ITEM_LOCKED if pg else LOAD_BY_ITEM, {"pk": target.item_id}).first()
                     if row is None:
-                        raise refuse("not_found", "not_found", f"work item {target.item_id} does not exist")
+                        raise NotFound("not_found", f"work item {target.item_id} does not exist")
                     target.dossier_id, target.ordinal, target.step = row.id, row.item_ordinal, row.item_step
                 else:
                     row = conn.execute(LOAD_DOSSIER_LOCKED if pg else LOAD_DOSSIER, {"pk": target.dossier_id}).first()
                     if row is None:
-                        raise refuse("not_found", "not_found", f"dossier {target.dossier_id} does not exist")
+                        raise NotFound("not_found", f"dossier {target.dossier_id} does not exist")
                 items = conn.execute(LOAD_OPEN_ITEMS, {"pk": row.id})
                 state = state_from_rows(row, items)
                 work = Work(conn, state, self.clock.now(), officer, self.directory.get(),
                             loaded=dossier_values(state))
                 if expected_version is not None and expected_version != state.version:
-                    raise refuse("stale", "stale_version",
+                    raise Stale("stale_version",
                                  f"the dossier changed (version {state.version}, you had {expected_version})")
                 decide(work)
                 self._check_not_stuck(work)
@@ -307,7 +307,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         if wf is None:
             snap = work.conn.execute(LOAD_SNAPSHOT, {"pk": work.state.id}).first()
             if snap is None:
-                raise refuse("conflict", "no_snapshot", "the dossier has no workflow state")
+                raise Conflict("no_snapshot", "the dossier has no workflow state")
             wf = wfm.restore(work.proc, snap.state)
             # events after the last one that moved the workflow (claims, transfers, notices) change
             # nothing in it: the tail ends there (0 = not known, the whole tail)
@@ -359,11 +359,11 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         for task in fresh:
             meta = work.proc.meta.steps.get(task.task_spec.name)
             if meta is None or meta.role is None or meta.sla is None:
-                raise refuse("invalid", "unknown_step", f"step {task.task_spec.name} has no owner or limit")
+                raise Invalid("unknown_step", f"step {task.task_spec.name} has no owner or limit")
             try:
                 unit = work.directory.owner_unit(meta.role, commune, state.desk_unit)
             except UnresolvedOwner as err:
-                raise refuse("invalid", "no_owner", str(err)) from None
+                raise Invalid("no_owner", str(err)) from None
             new.append({"item": ordinal, "step": meta.id, "name": meta.name, "role": meta.role, "unit": unit,
                         "sla": meta.sla, "clock": meta.clock,
                         "due_at": iso(self.calendar.add(work.at, meta.sla))})
@@ -412,14 +412,13 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
             recorded = check_decision(signature, officer.public_key, work.state.code, item.step, item.ordinal, clean,
                                       officer.username, work.at, self.settings.signature_window)
         except SignatureProblem as err:
-            kind = "invalid" if err.code == "signature_required" else "forbidden"
-            raise refuse(kind, err.code, err.message) from None
+            raise (Invalid if err.code == "signature_required" else Forbidden)(err.code, err.message) from None
         return {"signature": recorded}
 
     @staticmethod
     def check(refusal: Refusal | None) -> None:
         if refusal is not None:
-            raise CommandRefused(refusal)
+            raise refused(refusal)
 
     def _item_command(self, action: str, officer: Officer, item_id: int, expected_version: int | None,
                       body: Callable[[Work, Any], None], reason: str | None = None) -> DossierState:
@@ -428,7 +427,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         def decide(work: Work) -> None:
             item = work.state.items.get(target.ordinal or 0)
             if item is None:
-                raise refuse("conflict", "not_ready", "the item is no longer open")
+                raise Conflict("not_ready", "the item is no longer open")
             self.check(check_item_action(action, officer, work.state, item))
             self.check(check_reason(action, reason))
             body(work, item)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Invalid
 from ..eventlog import PendingEvent
 from ..org import SYSTEM, Officer
 from . import workflow as wfm
-from .errors import refuse
 from .incidents import ProcedureIncident
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def continue_dossier(rt: Runtime, work: Work) -> None:
                                 "the dossier ends by continuing, but its data names no target_procedure and "
                                 "continue_at")
     if work.state.commune is None:
-        raise refuse("invalid", "no_owner", "the dossier continues, but its commune is not decided")
+        raise Invalid("no_owner", "the dossier continues, but its commune is not decided")
     try:
         days = int(data.get("days_spent") or 0)
     except (TypeError, ValueError):

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ..definitions.forms import clean_submission
+from ..errors import CommandRefused, Conflict, Invalid, NotFound
 from ..jsoncanon import iso, parse_iso
 from ..org import Officer
 from ..policy import check_item_action
 from ..signatures import CLOCK_SKEW, decision_document
 from ..store import DossierRow, WorkItemRow
-from .errors import CommandRefused, refuse
 from .refusals import refusal_of
 from .state import state_from_rows
 
@@ -73,7 +73,7 @@ class DecisionMixin:
                 found = conn.execute(select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step)
                                      .where(ITEM.c.id == item_id)).first()
                 if found is None:
-                    raise refuse("not_found", "not_found", f"work item {item_id} does not exist")
+                    raise NotFound("not_found", f"work item {item_id} does not exist")
                 dossier_id, ordinal, step = found
                 row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).one()
                 items = conn.execute(select(ITEM).where(ITEM.c.dossier_id == dossier_id,
@@ -81,28 +81,28 @@ class DecisionMixin:
                 state = state_from_rows(row, items)
                 item = state.items.get(ordinal)
                 if item is None:
-                    raise refuse("conflict", "not_ready", "the item is no longer open")
+                    raise Conflict("not_ready", "the item is no longer open")
                 self.check(check_item_action("complete", officer, state, item))
                 procedure = self.procedures.get(conn, state.procedure_version_id).meta
                 meta = procedure.steps[item.step]
             if not isinstance(data, dict):
-                raise refuse("invalid", "invalid_data", "data must be an object")
+                raise Invalid("invalid_data", "data must be an object")
             clean, problems = clean_submission(list(meta.form), dict(data))
             if problems:
-                raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
-                             problems)
+                raise Invalid("invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
+                          problems=problems)
             refusal_of(procedure, meta, clean)  # a refusal without its reason: refused before anything is signed
             now = self.clock.now()
             when = signed_at if signed_at is not None else iso(now)
             try:
                 instant = parse_iso(when)
             except ValueError:
-                raise refuse("invalid", "bad_signature", "signed_at must be like 2026-02-05T02:00:00.000000Z") from None
+                raise Invalid("bad_signature", "signed_at must be like 2026-02-05T02:00:00.000000Z") from None
             window = timedelta(seconds=self.settings.signature_window)
             if instant > now + CLOCK_SKEW:
-                raise refuse("invalid", "bad_signature", "signed_at is in the future")
+                raise Invalid("bad_signature", "signed_at is in the future")
             if now - instant > window:
-                raise refuse("invalid", "signature_expired",
+                raise Invalid("signature_expired",
                              f"signed_at is older than {self.settings.signature_window} seconds")
             document = decision_document(state.code, item.step, item.ordinal, clean, officer.username, when)
             return DecisionDraft(state.id, state.code, item_id, item.ordinal, item.step, item.name, meta.signed,

@@ -23,8 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from ..policy import Refusal
-from .errors import CommandRefused
+from ..errors import Conflict
 
 # Automatic steps (gateways, scripts, events) one command may run. A bundled procedure runs fewer
 # than 20; a script <-> gateway loop ran 998 before SpiffWorkflow silently stopped (1.7 s).
@@ -37,14 +36,13 @@ MAX_TASK_DEPTH = 600
 CAUSES = ("procedure_error", "loop", "stuck", "data_too_large")
 
 
-class ProcedureIncident(CommandRefused):
+class ProcedureIncident(Conflict):
     """The procedure version cannot take this command further; nobody's fault but the procedure's."""
 
     def __init__(self, cause: str, element: str | None, detail: str):
         where = f" at {element}" if element else ""
-        super().__init__(Refusal("conflict", "procedure_incident",
-                                 f"the procedure cannot continue{where} ({cause}): {detail}; "
-                                 "the supervisors have been told"))
+        super().__init__("procedure_incident", f"the procedure cannot continue{where} ({cause}): {detail}; "
+                                               "the supervisors have been told")
         self.cause = cause
         self.element = element
         self.detail = detail[:500]

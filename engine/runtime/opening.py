@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..definitions import DefinitionRefused, check
 from ..definitions.lint import LintReport, lint
 from ..definitions.registry import Deployed, deploy
+from ..errors import CommandRefused, Invalid, refused
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
 from ..papers.reception import check_applicant, check_reception
@@ -28,7 +29,6 @@ from ..store import CodeCounterRow, DossierRow, DossierSearchRow
 from . import fastforward
 from . import workflow as wfm
 from .deadlines import dossier_due, limit_for, procedure_limit
-from .errors import CommandRefused, refuse
 from .incidents import ProcedureIncident
 from .state import DossierState
 
@@ -100,7 +100,7 @@ class OpeningMixin:
             if isinstance(days_spent, bool) or not isinstance(days_spent, int) or days_spent < 0:
                 problems.append("days_spent must be a whole number of working days, 0 or more")
             if problems:
-                raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
+                raise Invalid("invalid_data", "; ".join(problems), problems=problems)
             with self.db.transaction() as conn:
                 state, wf = self.open_in(conn, officer, procedure, commune, applicant, parcel or {}, data or {},
                                          version, days_spent, parent_id, resume_at, reception)
@@ -125,20 +125,20 @@ class OpeningMixin:
         proc = self._procedure(s, key, version)
         received, problems = check_reception(reception, proc.meta.papers())
         if problems:
-            raise refuse("invalid", "invalid_data", "; ".join(problems), problems)
+            raise Invalid("invalid_data", "; ".join(problems), problems=problems)
         directory = self.directory.get()
         if commune is None and not proc.meta.properties.get("jurisdiction_from"):
-            raise refuse("invalid", "invalid_data", f"procedure {key} needs the parcel's commune")
+            raise Invalid("invalid_data", f"procedure {key} needs the parcel's commune")
         if commune is not None and not directory.is_commune(commune):
-            raise refuse("invalid", "invalid_data", f"commune {commune!r} is not a ward, commune or special zone")
+            raise Invalid("invalid_data", f"commune {commune!r} is not a ward, commune or special zone")
         if commune is not None:
             for step in proc.meta.steps.values():
                 try:
                     directory.owner_unit(step.role or "", commune, officer.unit)
                 except UnresolvedOwner as err:
-                    raise refuse("invalid", "no_owner", f"step {step.id}: {err}") from None
+                    raise Invalid("no_owner", f"step {step.id}: {err}") from None
         if resume_at is not None and resume_at not in proc.meta.steps:
-            raise refuse("invalid", "illegal_target", f"{resume_at!r} is not a step of procedure {key}")
+            raise Invalid("illegal_target", f"{resume_at!r} is not a step of procedure {key}")
         at = self.clock.now()
         remote = bool(commune and directory.units[commune].remote)
         desk = directory.units.get(officer.unit)
@@ -200,7 +200,7 @@ class OpeningMixin:
         assert work.wf is not None and work.proc is not None
         steps = fastforward.plan(work.proc, work.wf, resume_at, data)
         if steps is None:
-            raise refuse("invalid", "illegal_target",
+            raise Invalid("illegal_target",
                          f"procedure {work.proc.key} cannot be opened at step {resume_at!r}: no route from its "
                          "start reaches it with the data carried over")
         new: list[dict[str, Any]] = []
@@ -212,7 +212,7 @@ class OpeningMixin:
             try:
                 unit = work.directory.owner_unit(meta.role or "", work.state.commune, work.state.desk_unit)
             except UnresolvedOwner as err:
-                raise refuse("invalid", "no_owner", f"step {step}: {err}") from None
+                raise Invalid("no_owner", f"step {step}: {err}") from None
             new.append({"item": ordinal, "step": step, "name": meta.name, "role": meta.role, "unit": unit,
                         "sla": meta.sla, "clock": meta.clock, "due_at": None})
             closed[str(ordinal)] = {"state": "done", "outcome": "carried_over", "done_at": at, "done_by": SYSTEM,
@@ -232,7 +232,7 @@ class OpeningMixin:
                 ProcedureVersionRow.key == key, ProcedureVersionRow.version == version)).scalar()
             proc = None if row_id is None else self.procedures.get(session, row_id)
         if proc is None:
-            raise refuse("invalid", "unknown_procedure", f"procedure {key!r} (version {version or 'latest'}) "
+            raise Invalid("unknown_procedure", f"procedure {key!r} (version {version or 'latest'}) "
                                                          "is not deployed")
         return proc
 
@@ -241,7 +241,7 @@ class OpeningMixin:
         """Validate and store a procedure version; refused files change nothing and are recorded."""
         refusal = check_deploy(officer)
         if refusal is not None:
-            err = CommandRefused(refusal)
+            err = refused(refusal)
             self.record_refusal("deploy", officer, err)
             raise err
         checked, problems = check(bpmn, dmns, self.directory.get().step_roles(), max_bytes)
@@ -261,7 +261,7 @@ class OpeningMixin:
         """Every problem of a file, storing nothing; supervisors only (checking costs work), refusals recorded."""
         refusal = check_validate(officer)
         if refusal is not None:
-            err = CommandRefused(refusal)
+            err = refused(refusal)
             self.record_refusal("validate", officer, err)
             raise err
         return lint(bpmn, dmns, self.directory.get().step_roles(), max_bytes)

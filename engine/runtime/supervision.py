@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import audit
+from ..errors import Conflict, Invalid
 from ..org import SYSTEM, Officer
 from ..policy import check_move_to_step, check_reason
 from . import incidents
-from .errors import refuse
 from .incidents import ProcedureIncident
 from .state import DossierState
 from .timers import SYSTEM_OFFICER
@@ -106,13 +106,13 @@ class IncidentMixin:
             self.check(check_reason("move_to_step", reason))
             st = work.state
             if st.is_finished:
-                raise refuse("conflict", "finished", f"the dossier is {st.status}")
+                raise Conflict("finished", f"the dossier is {st.status}")
             if st.incident is None:
-                raise refuse("conflict", "no_incident", "the dossier has no open procedure incident to resolve")
+                raise Conflict("no_incident", "the dossier has no open procedure incident to resolve")
             wf = self.load_workflow(work)
             assert work.proc is not None
             if not to_step or to_step not in work.proc.meta.steps:
-                raise refuse("invalid", "illegal_target", f"{to_step!r} is not a step of this procedure")
+                raise Invalid("illegal_target", f"{to_step!r} is not a step of this procedure")
             left = [i.step for i in st.open_items()]
             self.run_spiff(work, lambda: incidents.move_to(wf, to_step), element=to_step)
             new, task_ids, closed = self.new_items(work, None)
