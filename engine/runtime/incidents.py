@@ -65,7 +65,7 @@ def element_of(task: Task | None) -> str | None:
 
 def bound(wf: BpmnWorkflow) -> BpmnWorkflow:
     """Mark a workflow as a live command's: its stepping is bounded from now on (see `engine_steps`)."""
-    wf.landflow_step_limit = MAX_ENGINE_STEPS  # type: ignore[attr-defined]
+    wf.landflow_step_limit = MAX_ENGINE_STEPS
     return wf
 
 
@@ -88,7 +88,7 @@ def engine_steps(wf: BpmnWorkflow) -> None:
         if count > limit:
             raise EngineLoop(element_of(task) or "?")
         if getattr(task.task_spec, "script", None) is not None:
-            wf.landflow_scripts_ran = True  # type: ignore[attr-defined]  # only scripts make data grow
+            wf.landflow_scripts_ran = True  # only scripts make data grow
 
     wf.do_engine_steps(did_complete_task=counted)
 
@@ -96,7 +96,7 @@ def engine_steps(wf: BpmnWorkflow) -> None:
 def scripts_ran(wf: BpmnWorkflow) -> bool:
     """Did a script task run since the last call? (Form data is bounded by the forms; scripts are not.)"""
     ran = bool(getattr(wf, "landflow_scripts_ran", False))
-    wf.landflow_scripts_ran = False  # type: ignore[attr-defined]
+    wf.landflow_scripts_ran = False
     return ran
 
 

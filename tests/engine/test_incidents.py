@@ -221,12 +221,12 @@ def test_a_history_recorded_before_the_bounds_still_verifies(lf: Landflow, monke
     """Replay re-runs what was recorded, unbounded: a script loop that an older engine let run (998 steps,
     then SpiffWorkflow's silent stop) verifies, the sweep turns the dossier into an incident, and a
     supervisor moves it on."""
-    import engine.runtime.commands as commands
+    import engine.runtime.load as load
     import engine.runtime.workflow as workflow
 
     deploy(lf, defective.script_loop())
     with monkeypatch.context() as m:  # the engine before incidents
-        m.setattr(commands, "bound", lambda wf: wf)
+        m.setattr(load, "bound", lambda wf: wf)
         m.setattr(workflow, "bound", lambda wf: wf)
         m.setattr(type(lf.runtime), "_check_not_stuck", lambda self, work: None)
         did = open_one(lf, "script_loop_test")
