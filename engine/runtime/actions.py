@@ -7,10 +7,22 @@ command machinery (engine/runtime/commands.py) loads, checks the policy, persist
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ..definitions.forms import clean_submission
 from ..errors import Conflict, Invalid
+from ..events import (
+    Apologised,
+    Cancelled,
+    Claimed,
+    Completed,
+    Released,
+    Returned,
+    Stopped,
+    SupplementReceived,
+    SupplementRequested,
+    Transferred,
+)
 from ..jsoncanon import iso
 from . import continuation, fastforward, succession
 from . import workflow as wfm
@@ -26,14 +38,14 @@ from .state import ItemState
 
 def claim(ctx: Context, item: ItemState) -> None:
     at = iso(ctx.at)
-    emit(ctx, "claimed", {"item": item.ordinal, "fx": {"items": {str(item.ordinal): {
-        "state": "claimed", "assignee": ctx.officer.username, "claimed_at": at, "last_activity_at": at}}}},
+    emit(ctx, Claimed(item=item.ordinal, fx={"items": {str(item.ordinal): {
+        "state": "claimed", "assignee": ctx.officer.username, "claimed_at": at, "last_activity_at": at}}}),
         step=item.step)
 
 
 def release(ctx: Context, item: ItemState) -> None:
-    emit(ctx, "released", {"item": item.ordinal, "fx": {"items": {str(item.ordinal): {
-        "state": "ready", "assignee": None, "claimed_at": None, "last_activity_at": iso(ctx.at)}}}},
+    emit(ctx, Released(item=item.ordinal, fx={"items": {str(item.ordinal): {
+        "state": "ready", "assignee": None, "claimed_at": None, "last_activity_at": iso(ctx.at)}}}),
         step=item.step)
 
 
@@ -70,14 +82,10 @@ def complete(ctx: Context, item: ItemState, data: Any, signature: dict[str, str]
         done.update(assignee=officer.username, claimed_at=at)
     fx: dict[str, Any] = {"new": new, "items": {str(item.ordinal): done, **closed}, "dossier": dossier_fx}
     finish_if_ended(ctx, fx)
-    payload: dict[str, Any] = {"item": item.ordinal, "data": clean, "fx": fx, **signed}
-    if derived:
-        payload["derived"] = derived
-    if changed:
-        payload["limit"] = changed
-    if refusal is not None:
-        payload.update(refused=True, reason=refusal)
-    emit(ctx, "completed", payload, step=item.step, task_ids=task_ids)
+    event = Completed(item=item.ordinal, data=clean, fx=fx, signature=signed.get("signature"),
+                      derived=derived or None, limit=changed or None,
+                      refused=True if refusal is not None else None, reason=refusal)
+    emit(ctx, event, step=item.step, task_ids=task_ids)
     continuation.continue_dossier(ctx)
 
 
@@ -95,8 +103,7 @@ def return_(ctx: Context, item: ItemState, to_step: str, reason: str) -> None:
     run_spiff(ctx, op, element=item.step)
     new, task_ids, closed = new_items(ctx, item.ordinal)
     fx = {"new": new, "items": {str(item.ordinal): closure(ctx, "returned", ctx.officer.username), **closed}}
-    emit(ctx, "returned", {"item": item.ordinal, "to_step": to_step, "reason": reason, "fx": fx},
-         step=item.step, task_ids=task_ids)
+    emit(ctx, Returned(item=item.ordinal, to_step=to_step, reason=reason, fx=fx), step=item.step, task_ids=task_ids)
 
 
 def transfer(ctx: Context, item: ItemState, reason: str, to_unit: str | None, to_officer: str | None) -> None:
@@ -127,8 +134,8 @@ def transfer(ctx: Context, item: ItemState, reason: str, to_unit: str | None, to
     trail = [*item.trail, {"unit": unit, "officer": assignee}]
     fx = {"items": {str(item.ordinal): {"unit": unit, "assignee": assignee, "state": "ready", "claimed_at": None,
                                         "trail": trail, "last_activity_at": iso(ctx.at)}}}
-    emit(ctx, "transferred", {"item": item.ordinal, "from_unit": item.unit, "to_unit": unit, "to_officer": assignee,
-                              "reason": reason, "ping_pong": ping_pong, "fx": fx}, step=item.step)
+    emit(ctx, Transferred(item=item.ordinal, from_unit=item.unit, to_unit=unit, to_officer=assignee, reason=reason,
+                          ping_pong=ping_pong, fx=fx), step=item.step)
 
 
 def request_supplement(ctx: Context, item: ItemState, reason: str) -> None:
@@ -136,8 +143,8 @@ def request_supplement(ctx: Context, item: ItemState, reason: str) -> None:
     fx = {"dossier": {"supplement_since": iso(ctx.at), "supplement_count": st.supplement_count + 1,
                       "status": "awaiting_supplement"},
           "items": {str(item.ordinal): {"last_activity_at": iso(ctx.at)}}}
-    emit(ctx, "supplement_requested", {"item": item.ordinal, "reason": reason, "repeat": st.supplement_count >= 1,
-                                       "fx": fx}, step=item.step)
+    emit(ctx, SupplementRequested(item=item.ordinal, reason=reason, repeat=st.supplement_count >= 1, fx=fx),
+         step=item.step)
 
 
 # -- dossier commands -------------------------------------------------------------------------------
@@ -149,7 +156,7 @@ def receive_supplement(ctx: Context, note: str) -> None:
     items = {str(i.ordinal): {"due_at": iso(ctx.calendar.add(i.due_at, lost))}
              for i in st.open_items() if i.due_at is not None}
     fx = {"dossier": {"supplement_since": None, "status": "in_progress"}, "items": items}
-    emit(ctx, "supplement_received", {"note": note[:4000], "paused_minutes": lost, "fx": fx})
+    emit(ctx, SupplementReceived(note=note[:4000], paused_minutes=lost, fx=fx))
 
 
 def apologise(ctx: Context, reason: str, new_due: datetime | None) -> None:
@@ -162,12 +169,12 @@ def apologise(ctx: Context, reason: str, new_due: datetime | None) -> None:
         raise Invalid("invalid_data", "the new date must be later than the current deadline")
     late_notice = st.due_at is not None and ctx.calendar.add(ctx.at, "P1D") > st.due_at
     fx = {"dossier": {"apologised": True, "due_at": iso(new_due)}}
-    emit(ctx, "apologised", {"reason": reason, "old_due": iso(st.due_at) if st.due_at else None,
-                             "new_due": iso(new_due), "late_notice": late_notice, "fx": fx})
+    emit(ctx, Apologised(reason=reason, old_due=iso(st.due_at) if st.due_at else None, new_due=iso(new_due),
+                         late_notice=late_notice, fx=fx))
 
 
-def end(ctx: Context, status: str, reason: str) -> None:
+def end(ctx: Context, status: Literal["stopped", "cancelled"], reason: str) -> None:
     """`stop` (status stopped) or `cancel` (cancelled): every open item is cancelled."""
     items = {str(i.ordinal): closure(ctx, "cancelled") for i in ctx.state.open_items()}
     fx = {"dossier": {"status": status, "finished_at": iso(ctx.at), "supplement_since": None}, "items": items}
-    emit(ctx, status, {"reason": reason, "fx": fx})
+    emit(ctx, (Stopped if status == "stopped" else Cancelled)(reason=reason, fx=fx))

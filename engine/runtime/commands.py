@@ -19,6 +19,7 @@ caches and delegates to those functions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from ..definitions.lint import LintReport
 from ..definitions.registry import Deployed
 from ..errors import CommandRefused, Conflict, Stale
 from ..eventlog import PendingEvent, append
+from ..events import ActionRefused, Event, IncidentRaised
 from ..org import SYSTEM, DirectoryCache, Officer
 from ..papers.reception import check_reception
 from ..policy import check_dossier_action, check_item_action, check_open, check_reason
@@ -38,7 +40,7 @@ from ..store import Database, DossierRow
 from . import actions, continuation, load, opening, supervision
 from . import workflow as wfm
 from .context import Context, Rules, RuntimeSettings, Target
-from .decide import check, check_not_stuck, emit
+from .decide import check, check_not_stuck, emit, emit_payload
 from .decisions import DecisionDraft, prepare_decision
 from .deploy import deploy_procedure, validate_procedure
 from .errors import Invalid
@@ -144,34 +146,34 @@ class Runtime:
     def _record_refusal(self, action: str, officer: Officer, dossier_id: int | None, item: int | None,
                         step: str | None, err: CommandRefused) -> None:
         at = self.clock.now()
-        payload: dict[str, Any] = {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
-                   "category": err.refusal.recorded_category}
-        if err.refusal.params:  # pages render the code with these (api/web/messages.py)
-            payload["params"] = err.refusal.params
-        if item is not None:
-            payload["item"] = item
-        if err.problems:
-            payload["problems"] = err.problems[:20]
+        # pages render the code with its params (api/web/messages.py)
+        event = ActionRefused(action=action, kind_=err.kind, code=err.code, message=err.message,
+                              category=err.refusal.recorded_category, params=err.refusal.params or None,
+                              item=item, problems=err.problems[:20] or None)
+        payload = event.to_payload()
         if dossier_id is not None:
             with self.db.write() as s:
                 row = s.get(DossierRow, dossier_id, **self.db.lock_clause())
                 if row is not None:
                     lite = DossierState(id=row.id, last_seq=row.last_seq, head_hash=row.head_hash)
-                    append(s, lite, [PendingEvent("action_refused", officer.username, officer.unit, step, at,
-                                                  payload)])
+                    append(s, lite, [PendingEvent(event.kind, officer.username, officer.unit, step, at, payload)])
                     row.last_seq, row.head_hash = lite.last_seq, lite.head_hash
                     return
-            payload["dossier"] = dossier_id
-        audit.append(self.db, "action_refused", officer.username, officer.unit, at, payload)
+            payload = replace(event, dossier=dossier_id).to_payload()
+        audit.append(self.db, event.kind, officer.username, officer.unit, at, payload)
 
     def record_refusal(self, action: str, officer: Officer, err: CommandRefused) -> None:
         """For refusals decided outside `_run` (open, deploy): recorded in the audit log."""
         self._record_refusal(action, officer, err.dossier_id, None, None, err)
 
     # -- for commands defined outside engine/runtime (ratings, papers, absences) ----------------------
-    def emit(self, work: Context, etype: str, payload: dict[str, Any], step: str | None = None,
+    def emit(self, work: Context, etype: str | Event, payload: dict[str, Any] | None = None, step: str | None = None,
              task_ids: dict[int, str] | None = None) -> None:
-        emit(work, etype, payload, step, task_ids)
+        """A typed event (engine/events.py), or the older form: its kind and payload dict."""
+        if isinstance(etype, Event):
+            emit(work, etype, step, task_ids)
+        else:
+            emit_payload(work, etype, dict(payload or {}), step, task_ids)
 
     @staticmethod
     def check(refusal: Any) -> None:
@@ -346,17 +348,15 @@ class Runtime:
                         step: str | None, err: ProcedureIncident, procedure: str | None = None) -> None:
         """After the command rolled back: the incident in the dossier's chain (or, for an open that never
         made a dossier, in the audit log), with the `procedure_incident` signal to supervisors."""
-        payload: dict[str, Any] = {"action": action, "by": officer.username, "cause": err.cause,
-                                   "element": err.element, "detail": err.detail}
-        if item is not None:
-            payload["item"] = item
+        event = IncidentRaised(action=action, by=officer.username, cause=err.cause, element=err.element,
+                               detail=err.detail, item=item)
         if dossier_id is None:
-            payload["procedure"] = procedure
-            audit.append(self.db, "incident_raised", SYSTEM, None, self.clock.now(), payload)
+            audit.append(self.db, event.kind, SYSTEM, None, self.clock.now(),
+                         {**replace(event, procedure=procedure).to_payload(), "procedure": procedure})
             return
         system = officer.username == SYSTEM
         self._run("raise_incident", SYSTEM_OFFICER, Target(dossier_id=dossier_id), None,
-                  lambda ctx: supervision.raise_incident(ctx, step, payload, system))
+                  lambda ctx: supervision.raise_incident(ctx, step, event, system))
 
     def raise_stuck(self, dossier_id: int) -> bool:
         """The sweep found the dossier in progress with nothing open and no timer: record it as an

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import Invalid
 from ..eventlog import PendingEvent
+from ..events import Continued
 from ..org import SYSTEM
 from . import workflow as wfm
 from .context import Context, FollowOn
@@ -67,6 +68,6 @@ def continue_dossier(ctx: Context) -> None:
 
 def continued_event(ctx: Context, follow: FollowOn, child_id: int, child_code: str) -> PendingEvent:
     """The finished dossier's `continued` event, once the follow-on dossier exists."""
-    return PendingEvent("continued", SYSTEM, ctx.state.desk_unit, None, ctx.at, {
-        "dossier": child_id, "code": child_code, "procedure": follow.procedure, "step": follow.resume_at,
-        "commune": follow.commune, "days_spent": follow.days_spent})
+    event = Continued(dossier=child_id, code=child_code, procedure=follow.procedure, step=follow.resume_at,
+                      commune=follow.commune, days_spent=follow.days_spent)
+    return PendingEvent(event.kind, SYSTEM, ctx.state.desk_unit, None, ctx.at, event.to_payload())

@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from ..definitions.model import StepMeta
 from ..errors import Forbidden, Invalid, refused
 from ..eventlog import PendingEvent
+from ..events import Event
 from ..jsoncanon import iso
 from ..org import Officer, UnresolvedOwner
 from ..policy import Refusal
@@ -34,9 +35,15 @@ def check(refusal: Refusal | None) -> None:
         raise refused(refusal)
 
 
-def emit(ctx: Context, etype: str, payload: dict[str, Any], step: str | None = None,
-         task_ids: dict[int, str] | None = None) -> None:
-    """Fold the event's effects now (later decisions see them) and queue it for appending."""
+def emit(ctx: Context, event: Event, step: str | None = None, task_ids: dict[int, str] | None = None) -> None:
+    """Fold the event's effects now (later decisions see them) and queue it for appending. The effects
+    are stored compact (`compact`), with the timers and the clock they imply added first."""
+    emit_payload(ctx, event.kind, event.to_payload(), step, task_ids)
+
+
+def emit_payload(ctx: Context, etype: str, payload: dict[str, Any], step: str | None = None,
+                 task_ids: dict[int, str] | None = None) -> None:
+    """`emit` for a payload built as a dict (commands defined outside engine/runtime)."""
     fx = payload.setdefault("fx", {})
     sync_timers(ctx, fx, task_ids or {})
     if fx:

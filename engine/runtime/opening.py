@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ..errors import Invalid
+from ..events import Opened
 from ..jsoncanon import iso
 from ..org import SYSTEM, Directory, Officer, UnresolvedOwner
 from ..papers.reception import check_applicant
@@ -108,17 +109,13 @@ def open_dossier(ctx: Context, applicant: dict[str, Any], parcel: dict[str, Any]
         "items": carried_fx,
     }
     finish_if_ended(ctx, fx)
-    payload: dict[str, Any] = {
-        "procedure": proc.key, "version": proc.version, "procedure_version_id": proc.version_id,
-        "limit": limit, "remote_extension": extension if remote else None, "data": data, "fx": fx}
-    if days_spent:
-        payload["days_spent"] = {"days": days_spent, "deducted": deducted, "clock": settings.transitional_clock}
-    if received is not None:
-        payload["reception"] = received
-    if carried:
-        payload["resume_at"] = resume_at
-        payload["carried"] = carried
-    emit(ctx, "opened", payload, task_ids=task_ids)
+    event = Opened(
+        procedure=proc.key, version=proc.version, procedure_version_id=proc.version_id, limit=limit,
+        remote_extension=extension if remote else None, data=data, fx=fx,
+        days_spent={"days": days_spent, "deducted": deducted, "clock": settings.transitional_clock}
+        if days_spent else None,
+        reception=received, resume_at=resume_at if carried else None, carried=carried or None)
+    emit(ctx, event, task_ids=task_ids)
 
 
 def _carry_over(ctx: Context, resume_at: str | None, data: dict[str, Any],

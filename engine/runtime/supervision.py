@@ -12,9 +12,11 @@ sweep finds a dossier with nothing open) and resolving one (a supervisor moves t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..errors import Conflict, Invalid
+from ..events import IncidentRaised, Moved
 from ..org import SYSTEM
 from ..policy import check_move_to_step, check_reason
 from . import incidents
@@ -22,20 +24,20 @@ from .context import Context
 from .decide import check, emit, finish_if_ended, new_items, run_spiff
 
 
-def raise_incident(ctx: Context, step: str | None, payload: dict[str, Any], system: bool) -> bool:
+def raise_incident(ctx: Context, step: str | None, event: IncidentRaised, system: bool) -> bool:
     """After the command that met the defect rolled back: the incident in the dossier's chain."""
     st = ctx.state
     if st.is_finished or (system and st.incident is not None):
         return False  # the scheduler meeting the same incident again records nothing new
-    return emit_incident(ctx, step, dict(payload))
+    return emit_incident(ctx, step, event)
 
 
-def emit_incident(ctx: Context, step: str | None, body: dict[str, Any]) -> bool:
+def emit_incident(ctx: Context, step: str | None, event: IncidentRaised) -> bool:
     if ctx.state.incident is not None:
-        body["repeat"] = True
+        event = replace(event, repeat=True)
     else:
-        body["fx"] = {"dossier": {"incident": str(body.get("element") or body["cause"])[:100]}}
-    emit(ctx, "incident_raised", body, step=step)
+        event = replace(event, fx={"dossier": {"incident": str(event.element or event.cause)[:100]}})
+    emit(ctx, event, step=step)
     ctx.events[-1].unit = None  # the procedure's incident: no unit's, no officer's
     return True
 
@@ -52,9 +54,9 @@ def stuck(ctx: Context) -> bool:
         element = incidents.stuck_element(ctx.workflow())
     except Exception:  # a dossier whose workflow cannot even load is stuck all the same
         element = None
-    return emit_incident(ctx, ctx.last_step, {
-        "action": "sweep", "by": SYSTEM, "cause": "stuck", "element": element,
-        "detail": "the dossier is in progress with no step open"})
+    return emit_incident(ctx, ctx.last_step, IncidentRaised(
+        action="sweep", by=SYSTEM, cause="stuck", element=element,
+        detail="the dossier is in progress with no step open"))
 
 
 def move_to_step(ctx: Context, to_step: str, reason: str) -> None:
@@ -76,5 +78,5 @@ def move_to_step(ctx: Context, to_step: str, reason: str) -> None:
         changes["outcome"] = "moved"
     fx: dict[str, Any] = {"new": new, "items": closed, "dossier": {"incident": None}}
     finish_if_ended(ctx, fx)
-    emit(ctx, "moved", {"to_step": to_step, "from_steps": left, "reason": reason, "incident": st.incident,
-                        "fx": fx}, step=to_step, task_ids=task_ids)
+    emit(ctx, Moved(to_step=to_step, from_steps=left, reason=reason, incident=st.incident, fx=fx), step=to_step,
+         task_ids=task_ids)

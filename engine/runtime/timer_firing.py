@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..events import TimerFired
 from ..jsoncanon import iso
 from .context import Context
 from .decide import emit, finish_if_ended, new_items, run_spiff
@@ -22,6 +23,6 @@ def fire_timer(ctx: Context, ordinal: int) -> bool:
     fx: dict[str, Any] = {"new": new, "items": closed,
                           "timers": {str(ordinal): {"state": "fired", "done_at": iso(ctx.at)}}}
     finish_if_ended(ctx, fx)
-    emit(ctx, "timer_fired", {"timer": ordinal, "node": row.node, "due_at": iso(row.due_at), "fx": fx},
-         step=row.node, task_ids=task_ids)
+    emit(ctx, TimerFired(timer=ordinal, node=row.node, due_at=iso(row.due_at), fx=fx), step=row.node,
+         task_ids=task_ids)
     return True
