@@ -47,12 +47,18 @@ OPEN = ITEM.alias("open_item")
 TARGET = ITEM.alias("target_item")
 OPEN_COLUMNS = [OPEN.c[name].label(f"i_{name}") for name in ("id", "ordinal", "task_id", *ITEM_FIELDS)]
 OPEN_JOIN = (OPEN.c.dossier_id == DOSSIER.c.id) & OPEN.c.state.in_(("ready", "claimed"))
+# The dossier's last_seq as the statement's snapshot saw it. A row locked FOR UPDATE is returned in its
+# newest version (PostgreSQL re-reads it once the lock is free), but the joined items come from the
+# snapshot taken when the statement started: if another command committed while this one waited for the
+# lock, the two differ, and the items are read again (now under the lock, so in their newest state).
+SEEN = DOSSIER.alias("seen")
+SEEN_SEQ = select(SEEN.c.last_seq).where(SEEN.c.id == DOSSIER.c.id).scalar_subquery().label("seen_seq")
 # Statements built once (SQLAlchemy compiles each once). One statement: the dossier, locked, with its open
 # items (one row per item; the item columns are NULL when none is open).
-LOAD_DOSSIER = (select(DOSSIER, *OPEN_COLUMNS).select_from(DOSSIER.outerjoin(OPEN, OPEN_JOIN))
+LOAD_DOSSIER = (select(DOSSIER, SEEN_SEQ, *OPEN_COLUMNS).select_from(DOSSIER.outerjoin(OPEN, OPEN_JOIN))
                 .where(DOSSIER.c.id == bindparam("pk")).order_by(OPEN.c.ordinal))
-LOAD_BY_ITEM = (select(DOSSIER, TARGET.c.ordinal.label("target_ordinal"), TARGET.c.step.label("target_step"),
-                       *OPEN_COLUMNS)
+LOAD_BY_ITEM = (select(DOSSIER, SEEN_SEQ, TARGET.c.ordinal.label("target_ordinal"),
+                       TARGET.c.step.label("target_step"), *OPEN_COLUMNS)
                 .select_from(TARGET.join(DOSSIER, TARGET.c.dossier_id == DOSSIER.c.id).outerjoin(OPEN, OPEN_JOIN))
                 .where(TARGET.c.id == bindparam("pk")).order_by(OPEN.c.ordinal))
 LOCKED = {False: {False: LOAD_DOSSIER, True: LOAD_BY_ITEM},
@@ -91,6 +97,9 @@ def dossier(conn: Connection, postgres: bool, target: Target) -> DossierState:
     first = rows[0]
     if by_item:
         target.dossier_id, target.ordinal, target.step = first.id, first.target_ordinal, first.target_step
+    if first.seen_seq != first.last_seq:  # PostgreSQL only: committed meanwhile, read the items again
+        rows = conn.execute(LOCKED[postgres][False], {"pk": first.id}).all()
+        first = rows[0]
     return state_from_rows(first, [_OpenItem(r) for r in rows if r.i_id is not None])
 
 
