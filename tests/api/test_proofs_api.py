@@ -1,0 +1,124 @@
+"""Receipts anyone can verify: a receipt issued through the app, its proof fetched from the public API, checked
+offline by `landflow verify-slip` with only the published key; a changed byte and a chain edited in the
+database after the checkpoint are refused, naming where; the public page answers in Vietnamese, with
+nothing personal."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from api.cli import main
+from engine.bootstrap import Landflow
+from engine.checkpoints import create_checkpoint, ensure_key, public_path
+from engine.signatures import read_private_key
+from tests.api.test_lookup import PERSONAL, received, visible
+from tests.support.tamper import rewrite_chain
+
+
+def issue_receipt(sign_in: Any, demo_lf: Landflow) -> tuple[dict[str, Any], bytes]:
+    d = received(sign_in)
+    resp = sign_in("desk.haichau").post(f"/api/v1/dossiers/{d['id']}/slips/receipt")
+    assert resp.status_code == 200
+    return d, resp.data
+
+
+def checkpoint(lf: Landflow) -> Path:
+    path = lf.settings.checkpoint_key
+    ensure_key(path)
+    create_checkpoint(lf.db, read_private_key(path), lf.clock.now())
+    return public_path(path)
+
+
+def verify_slip(tmp_path: Path, pdf: bytes, bundle: dict[str, Any], key: Path) -> Any:
+    (tmp_path / "slip.pdf").write_bytes(pdf)
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    return CliRunner().invoke(main, ["verify-slip", str(tmp_path / "slip.pdf"), "--proof",
+                                     str(tmp_path / "bundle.json"), "--key", str(key)])
+
+
+def test_a_genuine_receipt_verifies_offline_and_a_changed_byte_does_not(
+        client: FlaskClient, sign_in: Any, demo_lf: Landflow, tmp_path: Path) -> None:
+    d, pdf = issue_receipt(sign_in, demo_lf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    pending = client.get(f"/api/v1/public/proof/{sha}")
+    assert pending.status_code == 200 and pending.json["checkpoint"] is None
+    ensure_key(demo_lf.settings.checkpoint_key)
+    early = verify_slip(tmp_path, pdf, pending.json, public_path(demo_lf.settings.checkpoint_key))
+    assert early.exit_code != 0 and "NOT YET COVERED" in early.output
+    key = checkpoint(demo_lf)
+    demo_lf.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    bundle = client.get(f"/api/v1/public/proof/{sha}").json
+    assert bundle["checkpoint"]["id"] == 1 and bundle["code"] == d["code"]
+    ok = verify_slip(tmp_path, pdf, bundle, key)
+    assert ok.exit_code == 0, ok.output
+    assert "GENUINE" in ok.output and "Merkle root" in ok.output and "Ed25519" in ok.output
+
+    changed = bytearray(pdf)
+    changed[len(changed) // 2] ^= 0x01
+    bad = verify_slip(tmp_path, bytes(changed), bundle, key)
+    assert bad.exit_code != 0 and "NOT GENUINE (file)" in bad.output
+    assert client.get(f"/api/v1/public/proof/{hashlib.sha256(bytes(changed)).hexdigest()}").status_code == 404
+    assert client.get("/api/v1/public/proof/nothex").status_code == 400
+
+
+def test_a_chain_edited_in_the_database_after_the_checkpoint_is_refused_naming_where(
+        client: FlaskClient, sign_in: Any, demo_lf: Landflow, tmp_path: Path) -> None:
+    d, pdf = issue_receipt(sign_in, demo_lf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    key = checkpoint(demo_lf)
+
+    def rename(seq: int, etype: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if etype == "opened":  # the applicant's name, as the opening recorded it
+            dossier = payload["fx"]["dossier"]
+            return {**payload, "fx": {**payload["fx"], "dossier": {
+                **dossier, "applicant": {**dossier["applicant"], "name": "Trần Văn Giả"}}}}
+        return payload
+
+    rewrite_chain(demo_lf.db, d["id"], rename)  # consistent again: every hash recomputed
+    bundle = client.get(f"/api/v1/public/proof/{sha}").json
+    out = verify_slip(tmp_path, pdf, bundle, key)
+    assert out.exit_code != 0 and "NOT GENUINE (chain)" in out.output
+    assert f"dossier {d['id']}" in out.output and "changed after checkpoint 1" in " ".join(out.output.split())
+    page = client.get("/xac-thuc", query_string={"h": sha})
+    assert page.status_code == 200 and 'data-verdict="changed"' in page.get_data(as_text=True)
+    assert "đã bị thay đổi" in visible(page.get_data(as_text=True))
+
+
+def test_the_public_page_says_genuine_or_not_found_in_vietnamese_and_nothing_personal(
+        client: FlaskClient, sign_in: Any, demo_lf: Landflow) -> None:
+    d, pdf = issue_receipt(sign_in, demo_lf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    checkpoint(demo_lf)
+    page = client.get("/xac-thuc", query_string={"h": sha})
+    html = page.get_data(as_text=True)
+    text = visible(html)
+    assert page.status_code == 200 and 'data-verdict="genuine"' in html
+    assert "Giấy tờ này là thật" in text and "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in text
+    assert d["code"] in text
+    for value in (*PERSONAL, "Nguyễn Văn An"):
+        assert value not in text
+    for o in demo_lf.directory.get().officers.values():
+        assert o.name not in text
+    missing = client.get("/xac-thuc", query_string={"h": "0" * 64})
+    assert missing.status_code == 404 and "Không tìm thấy" in visible(missing.get_data(as_text=True))
+    assert client.get("/xac-thuc", query_string={"h": "xyz"}).status_code == 400
+
+    # the PDF itself, uploaded from a phone: hashed, the page of its SHA-256
+    form = client.get("/xac-thuc").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    resp = client.post("/xac-thuc", data={"csrf_token": csrf.group(1), "file": (io.BytesIO(pdf), "slip.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 303 and sha in resp.headers["Location"]
+
+    # the lookup page (the receipt's QR) links the receipt's proof
+    lookup = client.get("/tra-cuu", query_string={"ma": d["code"], "so": "1234"}).get_data(as_text=True)
+    assert f"/xac-thuc?h={sha}" in lookup
