@@ -122,3 +122,32 @@ def test_the_public_page_says_genuine_or_not_found_in_vietnamese_and_nothing_per
     # the lookup page (the receipt's QR) links the receipt's proof
     lookup = client.get("/tra-cuu", query_string={"ma": d["code"], "so": "1234"}).get_data(as_text=True)
     assert f"/xac-thuc?h={sha}" in lookup
+
+
+def test_after_the_cli_rotates_the_checkpoint_key_an_old_receipt_still_verifies_with_the_key_history(
+        client: FlaskClient, sign_in: Any, demo_lf: Landflow, tmp_path: Path, monkeypatch: Any) -> None:
+    from engine.checkpoints import verify_checkpoints, verifying_ring
+    from engine.keyhistory import history_path
+
+    _d, pdf = issue_receipt(sign_in, demo_lf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    old_pub = checkpoint(demo_lf).read_text()
+    bundle = client.get(f"/api/v1/public/proof/{sha}").json
+    monkeypatch.setenv("LANDFLOW_VAR_DIR", str(demo_lf.settings.var_dir))
+    monkeypatch.delenv("LANDFLOW_CHECKPOINT_KEY", raising=False)
+    out = CliRunner().invoke(main, ["keys", "rotate-checkpoint"])
+    assert out.exit_code == 0, out.output
+    history = history_path(demo_lf.settings.checkpoint_key)
+    assert history.exists() and public_path(demo_lf.settings.checkpoint_key).read_text() != old_pub
+    from datetime import UTC, datetime, timedelta
+
+    # the command rotates on the wall clock: the next checkpoint is signed after it, with the new key
+    create_checkpoint(demo_lf.db, read_private_key(demo_lf.settings.checkpoint_key),
+                      datetime.now(UTC) + timedelta(minutes=1))
+    assert verify_slip(tmp_path, pdf, bundle, history).exit_code == 0  # signed by the old key, in its time
+    located = verify_slip(tmp_path, pdf, bundle, public_path(demo_lf.settings.checkpoint_key))
+    assert located.exit_code != 0 and "unknown key" in located.output  # only the new key: named, not lost
+    with demo_lf.db.read() as s:
+        assert verify_checkpoints(s, verifying_ring(demo_lf.settings.checkpoint_key)).ok
+    page = client.get("/xac-thuc", query_string={"h": sha}).get_data(as_text=True)
+    assert 'data-verdict="genuine"' in page  # the page reads the key history too
