@@ -151,3 +151,21 @@ def test_after_the_cli_rotates_the_checkpoint_key_an_old_receipt_still_verifies_
         assert verify_checkpoints(s, verifying_ring(demo_lf.settings.checkpoint_key)).ok
     page = client.get("/xac-thuc", query_string={"h": sha}).get_data(as_text=True)
     assert 'data-verdict="genuine"' in page  # the page reads the key history too
+
+
+def test_the_kpi_page_shows_publicity_next_to_satisfaction(client: FlaskClient, sign_in: Any,
+                                                          demo_lf: Landflow) -> None:
+    from tests.web.conftest import sign_in_page
+
+    issue_receipt(sign_in, demo_lf)
+    received(sign_in)  # a second dossier, without its receipt
+    checkpoint(demo_lf)
+    sign_in_page(client, "auditor")
+    page = client.get("/audit/kpi")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-table="kpi-publicity"' in html
+    assert html.index("kpi-satisfaction") < html.index("kpi-publicity")
+    assert "Công khai với người nộp hồ sơ" in visible(html)
+    rows = client.get("/audit/kpi", query_string={"csv": "kpi-publicity"}).get_data(as_text=True).splitlines()
+    haichau = next(r for r in rows if r.startswith("20242,"))
+    assert haichau.split(",")[2:6] == ["2", "1", "0.5", "0"]  # received, receipts, share, delayed
