@@ -169,3 +169,28 @@ def test_the_kpi_page_shows_publicity_next_to_satisfaction(client: FlaskClient, 
     rows = client.get("/audit/kpi", query_string={"csv": "kpi-publicity"}).get_data(as_text=True).splitlines()
     haichau = next(r for r in rows if r.startswith("20242,"))
     assert haichau.split(",")[2:6] == ["2", "1", "0.5", "0"]  # received, receipts, share, delayed
+
+
+def test_the_documented_recipe_with_standard_tools_checks_a_receipt(client: FlaskClient, sign_in: Any,
+                                                                    demo_lf: Landflow, tmp_path: Path) -> None:
+    """docs/citizen.md's block after `<!-- recipe -->`, run as written with bash, sha256sum, python3, openssl."""
+    import subprocess
+
+    from config.settings import ROOT
+
+    doc = (ROOT / "docs" / "citizen.md").read_text(encoding="utf-8")
+    recipe = doc.split("<!-- recipe -->", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+    _d, pdf = issue_receipt(sign_in, demo_lf)
+    key = checkpoint(demo_lf)
+    bundle = client.get(f"/api/v1/public/proof/{hashlib.sha256(pdf).hexdigest()}").get_data()
+    for name, data in (("slip.pdf", pdf), ("bundle.json", bundle), ("checkpoint.pem.pub", key.read_bytes())):
+        (tmp_path / name).write_bytes(data)
+    run = subprocess.run(["bash", "-e", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for line in ("1 file ok", "2 chain ok", "3 root ok", "Signature Verified Successfully"):
+        assert line in run.stdout
+    changed = bytearray(pdf)
+    changed[100] ^= 1
+    (tmp_path / "slip.pdf").write_bytes(bytes(changed))
+    bad = subprocess.run(["bash", "-e", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "1 file ok" not in bad.stdout
