@@ -164,6 +164,7 @@ class ProofBundleSchema(Schema):
 @blp.response(200, ProofBundleSchema)
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def proof(sha256: str) -> dict[str, Any]:
     """What proves a slip or result genuine, for an offline check: its event, the chain to a signed head,
     the Merkle audit path and the checkpoint's signature (docs/citizen.md has the recipe)."""
