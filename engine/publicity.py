@@ -89,9 +89,9 @@ def publicity(session: Session, start: datetime, end: datetime, now: datetime) -
          .group_by(DossierRow.desk_unit).order_by(DossierRow.desk_unit))
     rows: list[PublicityRow] = []
     totals = [0] * 6
-    for desk, *values in session.execute(q).all():
-        counts = [int(v or 0) for v in values]
+    for row in session.execute(q).all():
+        counts = [int(v or 0) for v in row[1:]]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        rows.append(PublicityRow(desk, *counts))
+        rows.append(PublicityRow(str(row[0]), *counts))
     rows.append(PublicityRow("all", *totals))
     return rows

@@ -37,7 +37,7 @@ def checkpoint(lf: Landflow) -> Path:
     return public_path(path)
 
 
-def verify_slip(tmp_path: Path, pdf: bytes, bundle: dict[str, Any], key: Path) -> Any:
+def verify_slip(tmp_path: Path, pdf: bytes, bundle: Any, key: Path) -> Any:
     (tmp_path / "slip.pdf").write_bytes(pdf)
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
     return CliRunner().invoke(main, ["verify-slip", str(tmp_path / "slip.pdf"), "--proof",
@@ -49,14 +49,14 @@ def test_a_genuine_receipt_verifies_offline_and_a_changed_byte_does_not(
     d, pdf = issue_receipt(sign_in, demo_lf)
     sha = hashlib.sha256(pdf).hexdigest()
     pending = client.get(f"/api/v1/public/proof/{sha}")
-    assert pending.status_code == 200 and pending.json["checkpoint"] is None
+    assert pending.status_code == 200 and pending.json is not None and pending.json["checkpoint"] is None
     ensure_key(demo_lf.settings.checkpoint_key)
     early = verify_slip(tmp_path, pdf, pending.json, public_path(demo_lf.settings.checkpoint_key))
     assert early.exit_code != 0 and "NOT YET COVERED" in early.output
     key = checkpoint(demo_lf)
     demo_lf.clock.advance(minutes=10)  # type: ignore[attr-defined]
     bundle = client.get(f"/api/v1/public/proof/{sha}").json
-    assert bundle["checkpoint"]["id"] == 1 and bundle["code"] == d["code"]
+    assert bundle is not None and bundle["checkpoint"]["id"] == 1 and bundle["code"] == d["code"]
     ok = verify_slip(tmp_path, pdf, bundle, key)
     assert ok.exit_code == 0, ok.output
     assert "GENUINE" in ok.output and "Merkle root" in ok.output and "Ed25519" in ok.output

@@ -59,7 +59,9 @@ def paper(lf: Landflow, data: bytes = PDF) -> tuple[int, str, int]:
     states = [rt.open(desk, "small_test", "W1", {"name": name}) for name in ("A", "B", "C")]
     upload = Upload.of(data, "result.pdf", 10_000_000)
     add_document(rt, desk, states[1].id, upload, lf.blobs, kind="result")
-    return states[1].id, upload.sha256, states[1].items[1].id
+    item = states[1].items[1].id
+    assert item is not None
+    return states[1].id, upload.sha256, item
 
 
 def test_a_paper_proves_offline_and_a_changed_byte_does_not(small: Landflow, key_path: Path,
@@ -112,7 +114,7 @@ def test_a_chain_rewritten_after_the_checkpoint_no_longer_proves_and_the_report_
 
     # ... and also makes the stored head agree: the audit path no longer leads to the signed root
     with lf.db.engine.begin() as c:
-        head = c.execute(text("SELECT head_hash FROM dossier WHERE id = :d"), {"d": did}).scalar_one()
+        head: str = c.execute(text("SELECT head_hash FROM dossier WHERE id = :d"), {"d": did}).scalar_one()
         c.execute(text("UPDATE checkpoint_head SET head_hash = :h WHERE dossier_id = :d"), {"h": head, "d": did})
     with lf.db.read() as s:
         bundle = proof_bundle(s, sha)
