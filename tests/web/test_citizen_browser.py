@@ -88,6 +88,22 @@ def test_a_citizen_proves_a_receipt_genuine_on_a_phone(site: Site, pages: Pages,
     record_slip(lf.runtime, officers["desk.haichau"], st.id, "receipt", slip.as_of, slip.number, pdf, lf.blobs)
     ensure_key(lf.settings.checkpoint_key)
     create_checkpoint(lf.db, read_private_key(lf.settings.checkpoint_key), lf.clock.now())
+    (tmp_path / "receipt.pdf").write_bytes(pdf)
+
+    # `landflow verify-slip` fetching the proof from the running server, with only the published key
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from engine.checkpoints import public_path
+    fetched = CliRunner().invoke(main, ["verify-slip", str(tmp_path / "receipt.pdf"), "--url", site.base,
+                                        "--key", str(public_path(lf.settings.checkpoint_key))])
+    assert fetched.exit_code == 0 and "GENUINE" in fetched.output, fetched.output
+    forged_bytes = bytearray(pdf)
+    forged_bytes[len(pdf) // 3] ^= 0x20  # one byte changed
+    (tmp_path / "forged.pdf").write_bytes(bytes(forged_bytes))
+    forged = CliRunner().invoke(main, ["verify-slip", str(tmp_path / "forged.pdf"), "--url", site.base,
+                                       "--key", str(public_path(lf.settings.checkpoint_key))])
+    assert forged.exit_code != 0 and "NOT GENUINE" in forged.output
 
     page = pages.context(PHONE).new_page()
     lookup(page, site, st.code, "4321")
@@ -100,7 +116,6 @@ def test_a_citizen_proves_a_receipt_genuine_on_a_phone(site: Site, pages: Pages,
         .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
         .map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
     assert wide == [], wide
-    (tmp_path / "receipt.pdf").write_bytes(pdf)
     page.goto(site.url("/xac-thuc"))
     page.set_input_files("#p-file", str(tmp_path / "receipt.pdf"))
     submit(page, "form[enctype] button[type=submit]")
