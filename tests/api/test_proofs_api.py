@@ -194,3 +194,20 @@ def test_the_documented_recipe_with_standard_tools_checks_a_receipt(client: Flas
     (tmp_path / "slip.pdf").write_bytes(bytes(changed))
     bad = subprocess.run(["bash", "-e", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "1 file ok" not in bad.stdout
+
+
+def test_the_proof_page_and_the_rating_form_share_the_lookup_limit(client: FlaskClient) -> None:
+    """Per client address, one counter: proofs (page and JSON), look-ups and the rating form (whose endpoint
+    the limit once named wrongly, so the form was not limited)."""
+    form = client.get("/xac-thuc").get_data(as_text=True)  # 1
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    codes = [client.get("/xac-thuc", query_string={"h": f"{n:064x}"}).status_code for n in range(13)]
+    codes += [client.get(f"/api/v1/public/proof/{n:064x}").status_code for n in range(15)]
+    assert codes == [404] * 28
+    rated = client.post("/tra-cuu/danh-gia", data={"csrf_token": csrf.group(1), "ma": "X", "so": "1234",
+                                                   "rating": "satisfied"})
+    assert rated.status_code == 422  # the 30th request: still allowed
+    assert client.post("/tra-cuu/danh-gia", data={"csrf_token": csrf.group(1), "ma": "X", "so": "1234",
+                                                  "rating": "satisfied"}).status_code == 429
+    assert client.get(f"/api/v1/public/proof/{0:064x}").status_code == 429
