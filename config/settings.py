@@ -52,8 +52,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     # web pages (README, "Web pages")
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
+    "LANDFLOW_SECRET_KEY_FALLBACKS": ("", "older session keys still accepted (comma-separated) while a new "
+                                      "LANDFLOW_SECRET_KEY takes over (docs/operations.md, Keys)"),
     "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
     "LANDFLOW_BLOB_DIR": ("", "folder of the dossiers' files, content-addressed (default <var dir>/blobs)"),
+    "LANDFLOW_LOOKUP_KEY": ("", "key of the receipts' QR tokens (default: <var dir>/keys/lookup.key, created on "
+                            "first use); changing it kills the QR codes already printed"),
     "LANDFLOW_LOOKUP_RATE": ("30/minute", "the citizen's look-ups (page and JSON) allowed per client address"),
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
@@ -114,6 +118,8 @@ class Settings:
     sqlite_busy_seconds: float = 30.0
     unseen_attempts: int = 20
     secret_key: str = ""
+    secret_key_fallbacks: tuple[str, ...] = ()
+    lookup_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
     blob_dir: Path = Path("var/blobs")
@@ -157,6 +163,9 @@ class Settings:
             sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
             unseen_attempts=int(_get(e, "LANDFLOW_UNSEEN_ATTEMPTS")),
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
+            secret_key_fallbacks=tuple(k.strip() for k in _get(e, "LANDFLOW_SECRET_KEY_FALLBACKS").split(",")
+                                       if k.strip()),
+            lookup_key=_get(e, "LANDFLOW_LOOKUP_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),
             blob_dir=_path(_get(e, "LANDFLOW_BLOB_DIR") or str(var_dir / "blobs")),
