@@ -23,7 +23,7 @@ from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
 from .refusal_paths import refusal_rules
 from .spec import compile_spec
-from .xmlsafe import parse_xml
+from .xmlsafe import parse_xml, to_utf8
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 UNSUPPORTED = {
@@ -79,10 +79,15 @@ def check_with_meta(
     """`check`, and what was read of the file even when it is refused (lint reports it without
     reading a 2 MB file twice)."""
     dmns = list(dmns or [])
-    root, problems = parse_xml(bpmn, "bpmn", max_bytes)
+    bpmn, problems = _utf8(bpmn, "bpmn", max_bytes)
+    root, parsed = parse_xml(bpmn, "bpmn", max_bytes) if not problems else (None, [])
+    problems += parsed
     dmn_roots: list[etree._Element] = []
-    for i, d in enumerate(dmns):
-        droot, dproblems = parse_xml(d, f"dmn[{i}]", max_bytes)
+    for i, raw in enumerate(dmns):
+        d, dproblems = _utf8(raw, f"dmn[{i}]", max_bytes)
+        dmns[i] = d
+        droot, parsed = parse_xml(d, f"dmn[{i}]", max_bytes) if not dproblems else (None, [])
+        dproblems += parsed
         problems += dproblems
         if droot is not None:
             problems += text_rules(droot, f"dmn[{i}]")
@@ -119,6 +124,14 @@ def check_with_meta(
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
     return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), [], doc.meta
+
+
+def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]:
+    """The file re-encoded to UTF-8 by its declared encoding (what is checked is what is stored)."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) > max_bytes:
+        return data, []  # parse_xml says why
+    converted, problems = to_utf8(bytes(data), name)
+    return (converted if converted is not None else data), problems
 
 
 def _duration_problem(element: str, rule: str, text: str | None, what: str) -> Problem | None:
