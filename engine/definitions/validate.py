@@ -17,10 +17,12 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
+from .budget import budget_rules
 from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
+from .references import camunda_hint, duplicate_ids, reference_rules
 from .refusal_paths import refusal_rules
 from .spec import compile_spec
 from .xmlsafe import parse_xml, to_utf8
@@ -101,6 +103,7 @@ def check_with_meta(
         return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")], None
 
     problems += text_rules(root, "bpmn")
+    problems += duplicate_ids(root)
     doc = read(root)
     problems += _process_rules(doc)
     if doc.meta is None:
@@ -113,13 +116,17 @@ def check_with_meta(
     problems += _structure_rules(doc)
     problems += _decision_rules(doc, dmn_roots, budget)
     problems += _engine_property_rules(doc, budget)
+    problems += reference_rules(root, doc.meta)
+    problems += budget_rules(doc.meta, _attached(doc))
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second
     oversized = any(p.rule in SIZE_RULES for p in problems)
     compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
         else (None, [])
-    problems += spiff_problems
+    # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
+    described = {p.element for p in problems}
+    problems += [p for p in spiff_problems if p.element not in described]
     if problems or compiled is None:
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
@@ -132,6 +139,13 @@ def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]
         return data, []  # parse_xml says why
     converted, problems = to_utf8(bytes(data), name)
     return (converted if converted is not None else data), problems
+
+
+def _attached(doc: Document) -> dict[str, str]:
+    """boundary event -> the activity it hangs off (those naming an element of the process)."""
+    assert doc.meta is not None
+    return {n.get("id", ""): n.get("attachedToRef", "") for n in doc.root.iter(f"{{{BPMN}}}boundaryEvent")
+            if n.get("attachedToRef") in doc.meta.nodes}
 
 
 def _duration_problem(element: str, rule: str, text: str | None, what: str) -> Problem | None:
@@ -231,6 +245,13 @@ def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
     for flow_id, text in doc.conditions.items():
         if not text:
             out.append(Problem(flow_id, "condition.empty", "the condition is empty"))
+            continue
+        hint = camunda_hint(text)
+        if hint is not None:
+            out.append(Problem(flow_id, "condition.camunda",
+                               f"the condition {text[:80]!r} is written in Camunda's expression language; landflow "
+                               f"conditions are plain expressions: write {hint[:80]!r}",
+                               (("text", text[:80]), ("hint", hint[:80]))))
             continue
         for msg in check_expression(text, budget):
             out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}"))
@@ -378,9 +399,7 @@ def _engine_property_rules(doc: Document, budget: Budget) -> list[Problem]:
         if name in ("jurisdiction_from", "jurisdiction_district_from") and value not in fields:
             out.append(Problem(meta.key, "process.jurisdiction_from",
                                f"{name} names {value!r}, which is not a field of any step's form"))
-    attached = {n.get("id", ""): n.get("attachedToRef", "") for n in doc.root.iter(f"{{{BPMN}}}boundaryEvent")
-                if n.get("attachedToRef") in meta.nodes}
-    out += refusal_rules(meta, doc.defaults, attached)
+    out += refusal_rules(meta, doc.defaults, _attached(doc))
     for node in meta.end_events().values():
         value = node.properties.get("continues")
         if value is not None and value.strip().lower() not in ("true", "false"):
