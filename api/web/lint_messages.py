@@ -92,6 +92,11 @@ RULE = {
     "budget.paths": _l("The procedure has too many paths: the time budget was checked on the first ones only."),
 }
 DETAIL = {
+    "step.owner": _l("The step “%(name)s” has no owner: put it in a lane named with a role code."),
+    "step.role": _l("The role “%(role)s” is not a role of the organisation (roles: %(known)s)."),
+    "lane.role": _l("The lane “%(role)s” is not named with a role code of the organisation (roles: %(known)s)."),
+    "flow.unreachable": _l("“%(name)s” cannot be reached from the start."),
+    "flow.dead_end": _l("“%(name)s” has no outgoing flow."),
     "budget.path": _l("Along the path %(path)s the steps whose clock runs take %(spent)s (%(steps)s), more than "
                       "the limit %(limit)s (%(limit_name)s): shorten a step, pause a clock the law excludes, or "
                       "correct the limit."),

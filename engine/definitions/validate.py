@@ -202,10 +202,11 @@ def _step_rules(doc: Document, roles: set[str]) -> list[Problem]:
         if not step.role:
             out.append(Problem(step.id, "step.owner",
                                f"step '{step.name or step.id}' has no owner: put it in a lane named "
-                               "with a role code or set camunda:candidateGroups"))
+                               "with a role code or set camunda:candidateGroups", (("name", step.name or step.id),)))
         elif step.role not in roles:
             out.append(Problem(step.id, "step.role",
-                               f"role {step.role!r} is not known (known: {', '.join(sorted(roles))})"))
+                               f"role {step.role!r} is not known (known: {', '.join(sorted(roles))})",
+                               (("role", step.role), ("known", ", ".join(sorted(roles))))))
         p = _duration_problem(step.id, "step.sla", step.sla, f"time limit of step '{step.name or step.id}'")
         if p:
             out.append(p)
@@ -221,7 +222,8 @@ def _lane_rules(doc: Document, roles: set[str]) -> list[Problem]:
     for lane_id, name in doc.lane_names.items():
         if name not in roles:
             out.append(Problem(lane_id or "lane", "lane.role",
-                               f"lane {name!r} is not a role code (known: {', '.join(sorted(roles))})"))
+                               f"lane {name!r} is not a role code (known: {', '.join(sorted(roles))})",
+                               (("role", name), ("known", ", ".join(sorted(roles))))))
     return out
 
 
@@ -327,12 +329,14 @@ def _structure_rules(doc: Document) -> list[Problem]:
             stack.extend(succ.get(n, []))
         for n in meta.nodes.values():
             if n.id not in seen and n.kind != "boundaryEvent":
-                out.append(Problem(n.id, "flow.unreachable", f"'{n.name or n.id}' cannot be reached from the start"))
+                out.append(Problem(n.id, "flow.unreachable", f"'{n.name or n.id}' cannot be reached from the start",
+                                   (("name", n.name or n.id),)))
         if ends and not (seen & ends):
             out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
     for n in meta.nodes.values():
         if n.kind not in ("endEvent",) and not succ.get(n.id):
-            out.append(Problem(n.id, "flow.dead_end", f"'{n.name or n.id}' has no outgoing flow"))
+            out.append(Problem(n.id, "flow.dead_end", f"'{n.name or n.id}' has no outgoing flow",
+                               (("name", n.name or n.id),)))
         if n.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(n.id, [])) > 1:
             default = doc.defaults.get(n.id)
             for fid in outgoing[n.id]:

@@ -68,3 +68,10 @@ def test_a_plain_task_and_a_rule_without_details_read_in_vietnamese(client: Flas
     page = check_page(client, plain.encode("utf-8"))
     assert "“Trả kết quả” là bước thông thường (task), không cán bộ nào thực hiện được" in page, page[:2000]
     assert "plain task" not in page
+
+
+def test_older_rules_say_their_details_in_vietnamese_too(client: FlaskClient) -> None:
+    text = (LAND / "land_transfer.bpmn").read_text(encoding="utf-8")
+    page = check_page(client, text.replace('name="registration_branch"', 'name="tax_collector"', 1).encode("utf-8"))
+    assert "Làn “tax_collector” không mang mã vai trò nào của tổ chức (các vai trò:" in page, page[:3000]
+    assert "is not a role code" not in page
