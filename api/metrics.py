@@ -5,7 +5,8 @@ Counted in this process, as they happen:
   (outcome ok | refused | incident | error). One hook: `instrument(runtime)` wraps the runtime's
   command methods once, when the app is built; the engine knows nothing of it.
 - `landflow_refusals_total{code, category}`: refused commands by the refusal's stable code and its
-  recorded category (out_of_scope, invalid_input, stale, ...; decision 0050).
+  recorded category (out_of_scope, invalid_input, stale, ...; decision 0050), and actions on what the
+  officer cannot read, refused by the API before the command (`not_found`, out_of_scope or missing).
 - `landflow_http_request_duration_seconds{method, endpoint, status}`: latency per Flask endpoint
   (bounded label values: the route's name, never its URL) and status class (2xx, 4xx, 5xx).
 
@@ -57,7 +58,7 @@ log = logging.getLogger("landflow.api")
 # the method names without the trailing underscore of `return_`.
 COMMANDS = ("open", "claim", "release", "complete", "return_", "transfer", "request_supplement",
             "receive_supplement", "apologise", "stop", "cancel", "move_to_step", "prepare_decision", "deploy",
-            "fire_timer", "raise_stuck")
+            "validate", "fire_timer", "raise_stuck")
 
 # Hook for the notifications' outbox (branch `notify`): the table whose unsent rows are the backlog.
 # While it does not exist the gauge is simply absent; see outbox_backlog below.
@@ -84,6 +85,13 @@ def count(kind: str, err: BaseException | None) -> None:
         REFUSALS_TOTAL.labels(err.code, err.refusal.recorded_category).inc()
     else:
         COMMANDS_TOTAL.labels(kind, "error").inc()
+
+
+def refused_unseen(action: str, category: str) -> None:
+    """An action on a dossier or item the officer cannot read (or that does not exist), refused by the
+    API before any command runs (api/unseen.py): counted as that command, refused `not_found`."""
+    COMMANDS_TOTAL.labels(action.rstrip("_"), "refused").inc()
+    REFUSALS_TOTAL.labels("not_found", category).inc()
 
 
 def _counted(kind: str, method: Callable[..., Any]) -> Callable[..., Any]:

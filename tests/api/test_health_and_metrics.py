@@ -93,6 +93,9 @@ def test_metrics_count_commands_refusals_latency_and_incidents(client: FlaskClie
     assert resp.json["code"] == "missing_reason"
     resp = supervisor.post(f"/api/v1/dossiers/{did}/move-to-step", json={"to_step": "after", "reason": "Cổng tắc"})
     assert resp.status_code == 200
+    (open_item,) = [i for i in resp.json["work_items"] if i["state"] == "ready"]
+    stranger = sign_in("desk.bengiang")  # another commune's desk: the item is not theirs to read
+    assert stranger.post(f"/api/v1/work-items/{open_item['id']}/claim").status_code == 404
     after = scrape(client)
 
     c = "landflow_commands_total"
@@ -105,10 +108,12 @@ def test_metrics_count_commands_refusals_latency_and_incidents(client: FlaskClie
     assert delta(before, after, r, code="wrong_role", category="out_of_scope") == 1
     assert delta(before, after, r, code="missing_reason", category="invalid_input") == 1
     assert delta(before, after, r, code="procedure_incident", category="out_of_scope") == 0  # no blame
+    assert delta(before, after, c, kind="claim", outcome="refused") == 1
+    assert delta(before, after, r, code="not_found", category="out_of_scope") == 1
     assert after[("landflow_open_incidents", ())] == before[("landflow_open_incidents", ())]
     h = "landflow_http_request_duration_seconds_count"
     opened = [k for k in after if k[0] == h and ("method", "POST") in k[1] and ("status", "4xx") in k[1]]
-    assert sum(delta(before, after, h, **dict(k[1])) for k in opened) == 3  # incident 409, refusals 403 and 422
+    assert sum(delta(before, after, h, **dict(k[1])) for k in opened) == 4  # incident 409, refusals 403, 422, 404
     assert sum(v for k, v in after.items() if k[0] == h) > sum(v for k, v in before.items() if k[0] == h)
 
 
