@@ -5,6 +5,7 @@ One frozen object built once at start-up and passed explicitly; nothing reads th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
+    # monitoring (docs/operations.md, "Monitoring")
+    "LANDFLOW_SCHEDULER_STALE_SECONDS": ("180", "readiness fails when no scheduler has beaten for this long"),
+    "LANDFLOW_METRICS_ALLOW": ("127.0.0.1/32,::1/128", "client networks that may read /metrics without a token"),
+    "LANDFLOW_METRICS_TOKEN": ("", "bearer token that reads /metrics from anywhere (empty: none)"),
 }
 
 
@@ -126,6 +131,9 @@ class Settings:
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
     lookup_rate: str = "30/minute"
+    scheduler_stale_seconds: float = 180.0
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -172,6 +180,9 @@ class Settings:
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
+            scheduler_stale_seconds=float(_get(e, "LANDFLOW_SCHEDULER_STALE_SECONDS")),
+            metrics_allow=tuple(filter(None, (x.strip() for x in _get(e, "LANDFLOW_METRICS_ALLOW").split(",")))),
+            metrics_token=_get(e, "LANDFLOW_METRICS_TOKEN"),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
@@ -180,6 +191,8 @@ class Settings:
             values["blob_dir"] = Path(str(values["var_dir"])) / "blobs"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        for net in values["metrics_allow"]:  # type: ignore[attr-defined]
+            ipaddress.ip_network(net, strict=False)  # ValueError names the bad one
         if values["cookie_secure"] not in ("auto", "1", "0"):
             raise ValueError("LANDFLOW_COOKIE_SECURE must be auto, 1 or 0")
         return cls(**values)  # type: ignore[arg-type]
