@@ -172,8 +172,10 @@ def _accepted_heads(copies: list[CheckpointCopy], public_key: str, db_last: int,
             if record is not None and (not isinstance(record, dict) or record.get("id") != c.id
                                        or record.get("prev") != link):
                 problem = f"the copy of checkpoint {c.id} does not follow the one before it"
+        undo: dict[int, tuple[int, str, int] | None] = {}
         if problem is None:
             for d, q, h in c.leaves:
+                undo.setdefault(d, heads.get(d))
                 heads[d] = (q, h, c.id)
             last_of_db = c.id == db_last or (c.id < db_last and c is copies[-1])
             if (c.id > db_last or last_of_db) and (
@@ -181,6 +183,11 @@ def _accepted_heads(copies: list[CheckpointCopy], public_key: str, db_last: int,
                     or len(heads) != record.get("dossiers")):
                 problem = f"the copy of checkpoint {c.id}: its leaves do not give the signed root"
         if problem is not None:
+            for d, before in undo.items():  # a copy not believed adds no head
+                if before is None:
+                    del heads[d]
+                else:
+                    heads[d] = before
             report.findings.append({"layer": "copies", "checkpoint": c.id, "message": problem})
             break
         link = hashlib.sha256(f"{c.record}\n{c.signature}".encode()).hexdigest()
