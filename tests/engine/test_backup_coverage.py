@@ -33,7 +33,9 @@ def receive(lf: Landflow, name: str) -> DossierState:
 
 def step(lf: Landflow, st: DossierState) -> None:
     """One more event on a just-received dossier: the desk completes its first step."""
-    lf.runtime.complete(officer(lf, "desk.w1"), st.items[1].id, {"complete": True})
+    item = st.items[1].id
+    assert item is not None
+    lf.runtime.complete(officer(lf, "desk.w1"), item, {"complete": True})
 
 
 def checkpoint(lf: Landflow, key: Path, copies: Path) -> int:

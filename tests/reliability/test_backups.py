@@ -51,6 +51,7 @@ def receive(lf: Landflow, n: int) -> int:
     st = lf.runtime.open(desk, "land_transfer", "20242", open_body(n)["applicant"], {"number": str(n)})
     st = add_document(lf.runtime, desk, st.id, Upload.of(pdf(f"Don so {n}"), f"don-{n}.pdf", 10**6), lf.blobs)
     (item,) = st.open_items()
+    assert item.id is not None
     lf.runtime.complete(desk, item.id, STEP_DATA["receive"])
     return st.id
 
