@@ -113,6 +113,9 @@ def restore_cmd(source: Path, force: bool, pg_data: Path | None, wal_archive: Pa
     except (OSError, ValueError):
         raise click.ClickException(f"{source} is not a landflow backup (no readable {MANIFEST})") from None
     settings = Settings.from_env()  # no engine: nothing of ours may open the database being replaced
+    if manifest.get("kind") == "sqlite" and (pg_data or wal_archive or until):
+        raise click.ClickException("--pg-data, --wal-archive and --until restore a PostgreSQL backup; "
+                                   f"{source} is a SQLite one (a copy as of its instant)")
     if manifest.get("kind") == "sqlite":
         target = sqlite_file(settings.database_url)
         if target is None:
