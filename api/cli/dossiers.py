@@ -101,7 +101,8 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
 
 
 def what_the_database_holds(lf: Landflow, copies: Path) -> Coverage:
-    """The last checkpoint covered, the events after it, and what the copies outside say is missing."""
+    """The last checkpoint covered, the events after it, and what the copies outside say is missing.
+    (With a rotated checkpoint key, pass every public key it had: `coverage` picks each copy's by key_id.)"""
     key = lf.settings.checkpoint_key
     public = load_verifying_key(key) if key.exists() or public_path(key).exists() else None
     with lf.db.read() as s:

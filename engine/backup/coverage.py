@@ -27,7 +27,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..checkpoints import GENESIS, merkle_root
-from ..signatures import SignatureProblem, load_public_key
+from ..signatures import SignatureProblem, key_id, load_public_key
 from ..store import CaseEventRow, CheckpointHeadRow, CheckpointRow, DossierRow
 from .copies import CheckpointCopy, read_copies
 
@@ -78,7 +78,9 @@ class Coverage:
         return out
 
 
-def coverage(session: Session, public_key: str | None, copies_folder: Path | None) -> Coverage:
+def coverage(session: Session, public_keys: str | list[str] | None, copies_folder: Path | None) -> Coverage:
+    """`public_keys`: the checkpoint key's public half, or every public key it ever had (a copy is
+    checked with the one its `key_id` names)."""
     report = Coverage()
     report.events = int(session.scalar(select(func.count()).select_from(E)) or 0)
     report.dossiers = int(session.scalar(select(func.count()).select_from(D)) or 0)
@@ -93,22 +95,23 @@ def coverage(session: Session, public_key: str | None, copies_folder: Path | Non
     report.uncovered_dossiers, report.uncovered_events = int(n), int(total)
     if copies_folder is not None:
         report.copies_folder = str(copies_folder)
-        _against_copies(session, report, public_key, copies_folder, last.id if last else 0)
+        keys = [public_keys] if isinstance(public_keys, str) else list(public_keys or [])
+        _against_copies(session, report, keys, copies_folder, last.id if last else 0)
     return report
 
 
-def _against_copies(session: Session, report: Coverage, public_key: str | None, folder: Path,
+def _against_copies(session: Session, report: Coverage, public_keys: list[str], folder: Path,
                     db_last: int) -> None:
     copies, unreadable = read_copies(folder)
     for name in unreadable:
         report.findings.append({"layer": "copies", "message": f"checkpoint copy {name} cannot be read"})
     if not copies:
         return
-    if public_key is None:
+    if not public_keys:
         report.findings.append({"layer": "copies", "message": "the checkpoint key is missing: the copies "
                                 "cannot be checked"})
         return
-    heads, valid = _accepted_heads(copies, public_key, db_last, report)
+    heads, valid = _accepted_heads(copies, public_keys, db_last, report)
     if valid is None:
         return
     report.copies = valid.id
@@ -149,11 +152,11 @@ def _against_copies(session: Session, report: Coverage, public_key: str | None, 
                                 "more dossier(s) with signed events missing"})
 
 
-def _accepted_heads(copies: list[CheckpointCopy], public_key: str, db_last: int,
+def _accepted_heads(copies: list[CheckpointCopy], public_keys: list[str], db_last: int,
                     report: Coverage) -> tuple[dict[int, tuple[int, str, int]], CheckpointCopy | None]:
     """The signed heads (dossier → seq, hash, checkpoint) of the copies from 1 that hold together."""
     try:
-        verifier = load_public_key(public_key)
+        verifiers = {key_id(k): load_public_key(k) for k in public_keys}
     except SignatureProblem as err:
         report.findings.append({"layer": "copies", "message": f"checkpoint key: {err}"})
         return {}, None
@@ -163,9 +166,11 @@ def _accepted_heads(copies: list[CheckpointCopy], public_key: str, db_last: int,
         problem = None
         if c.id != expected:
             problem = f"the copy of checkpoint {expected} is missing; the copies after it are not used"
+        elif c.key_id not in verifiers:
+            problem = f"the copy of checkpoint {c.id} is signed by an unknown key ({c.key_id[:12]}…)"
         else:
             try:
-                verifier.verify(base64.b64decode(c.signature), c.record.encode())
+                verifiers[c.key_id].verify(base64.b64decode(c.signature), c.record.encode())
                 record = json.loads(c.record)
             except (InvalidSignature, ValueError):
                 record, problem = None, f"the copy of checkpoint {c.id} does not carry a valid signature"

@@ -119,6 +119,18 @@ def test_forged_missing_or_unreadable_copies_are_not_believed(small: Landflow, k
 
     second = copies / copy_name(2)
     body = json.loads(gzip.decompress(second.read_bytes()))
+    second.write_bytes(gzip.compress(json.dumps({**body, "key_id": "ab" * 32}).encode()))
+    unknown = report(small, key, copies)
+    assert [f["message"] for f in unknown.findings] == [
+        f"the copy of checkpoint 2 is signed by an unknown key ({'ab' * 6}…)"]
+    other = tmp_path / "other" / "checkpoint.pem"  # a key history: each copy checked with the key it names
+    ensure_key(other)
+    with small.db.read() as s:
+        both = coverage(s, [load_verifying_key(other), load_verifying_key(key)], copies)
+    assert both.findings == unknown.findings
+    second.write_bytes(gzip.compress(json.dumps(body).encode()))
+    with small.db.read() as s:
+        assert coverage(s, [load_verifying_key(other), load_verifying_key(key)], copies).findings == []
     body["leaves"][0][1] += 5  # claims more events than were signed
     second.write_bytes(gzip.compress(json.dumps(body).encode()))
     forged = report(small, key, copies)
