@@ -117,7 +117,9 @@ def test_sqlite_online_backup_mid_load_restores_and_verifies(demo_db: DemoDataba
             before = writers.done
             taken = cli(env, "backup", str(tmp_path / "backup"))
             during = writers.done - before
-            time.sleep(1.0)  # work goes on after the backup: the restore will not have it
+            after, deadline = writers.done, time.monotonic() + 120
+            while writers.done < after + 6 and time.monotonic() < deadline and not writers.errors:
+                time.sleep(0.05)  # work goes on after the backup: the restore will not have it
         assert not writers.errors, writers.errors[:3]
         assert taken.returncode == 0, flat(taken)
         assert during > 0, "no writer finished anything while the backup ran: it was not taken mid-load"
