@@ -40,6 +40,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_EXPLANATION_LIMIT": ("P3D", "working time an officer has to explain a signal opened as a review"),
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
+    "LANDFLOW_CHECKPOINT_COPIES": ("", "folder where each signed checkpoint is also written, outside the database "
+                                   "(default <var dir>/checkpoints; production: other storage)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
@@ -114,6 +116,7 @@ class Settings:
     explanation_limit: str = "P3D"
     checkpoint_minutes: int = 60
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
+    checkpoint_copies: Path = Path("var/checkpoints")
     signature_window: int = 900
     max_workflow_data_bytes: int = 262_144
     kpi_file: Path = ROOT / "config" / "kpi.toml"
@@ -162,6 +165,7 @@ class Settings:
             explanation_limit=_get(e, "LANDFLOW_EXPLANATION_LIMIT"),
             checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
+            checkpoint_copies=_path(_get(e, "LANDFLOW_CHECKPOINT_COPIES") or str(var_dir / "checkpoints")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
             max_workflow_data_bytes=int(_get(e, "LANDFLOW_MAX_WORKFLOW_DATA_BYTES")),
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
@@ -187,6 +191,8 @@ class Settings:
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
+        if "checkpoint_copies" not in overrides and not e.get("LANDFLOW_CHECKPOINT_COPIES"):
+            values["checkpoint_copies"] = Path(str(values["var_dir"])) / "checkpoints"
         if "blob_dir" not in overrides and not e.get("LANDFLOW_BLOB_DIR"):
             values["blob_dir"] = Path(str(values["var_dir"])) / "blobs"
         if values["transitional_clock"] not in ("continue", "restart"):

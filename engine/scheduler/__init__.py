@@ -25,6 +25,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ..backup.copies import write_copies
 from ..bootstrap import Landflow
 from ..checkpoints import create_checkpoint
 from ..signatures import read_private_key
@@ -44,7 +45,9 @@ def checkpoint_now(lf: Landflow) -> int | None:
     if not path.exists():
         log.warning("no checkpoint key at %s: run `landflow init`", path)
         return None
-    return create_checkpoint(lf.db, read_private_key(path), lf.clock.now()).id
+    number = create_checkpoint(lf.db, read_private_key(path), lf.clock.now()).id
+    write_copies(lf.db, lf.settings.checkpoint_copies)  # the evidence a restored database is compared with
+    return number
 
 
 def timed_sweep(sweeper: Sweeper, heartbeat: Heartbeat) -> SweepResult:
