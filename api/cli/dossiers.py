@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.backup.coverage import Coverage, coverage
 from engine.bootstrap import Landflow
-from engine.checkpoints import load_verifying_key, public_path
+from engine.checkpoints import has_key, verifying_ring
 from engine.history import replay, verify
 from engine.integrity import verify_everything
 from engine.store import DossierRow
@@ -102,9 +102,10 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
 
 def what_the_database_holds(lf: Landflow, copies: Path) -> Coverage:
     """The last checkpoint covered, the events after it, and what the copies outside say is missing.
-    (With a rotated checkpoint key, pass every public key it had: `coverage` picks each copy's by key_id.)"""
+    Every public key the checkpoint key ever had (its signed history, after a rotation) is passed:
+    `coverage` checks each copy with the one its key_id names."""
     key = lf.settings.checkpoint_key
-    public = load_verifying_key(key) if key.exists() or public_path(key).exists() else None
+    public = [p for p, _, _ in verifying_ring(key).keys.values()] if has_key(key) else None
     with lf.db.read() as s:
         return coverage(s, public, copies)
 

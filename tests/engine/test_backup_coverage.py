@@ -148,3 +148,25 @@ def test_forged_missing_or_unreadable_copies_are_not_believed(small: Landflow, k
 
     (copies / copy_name(1)).write_bytes(b"not gzip")
     assert any("cannot be read" in f["message"] for f in report(small, key, copies).findings)
+
+
+@SQLITE_ONLY
+def test_copies_signed_before_a_key_rotation_are_still_believed(small: Landflow, key: Path, tmp_path: Path) -> None:
+    """`verify --all` reads the coverage with every key in the signed key history, not only the current one:
+    a copy signed by the retired key is believed, one by an unknown key is not."""
+    from api.cli.dossiers import what_the_database_holds
+    from engine.checkpoints import rotate_key
+
+    copies = tmp_path / "copies"
+    small.settings = dataclasses.replace(small.settings, checkpoint_key=key)
+    receive(small, "A")
+    checkpoint(small, key, copies)
+    rotate_key(key, small.clock.now())
+    receive(small, "B")
+    checkpoint(small, key, copies)
+    assert what_the_database_holds(small, copies).findings == []
+    first = copies / copy_name(1)
+    body = json.loads(gzip.decompress(first.read_bytes()))
+    first.write_bytes(gzip.compress(json.dumps({**body, "key_id": "cd" * 32}).encode()))
+    assert [f["message"] for f in what_the_database_holds(small, copies).findings] == [
+        f"the copy of checkpoint 1 is signed by an unknown key ({'cd' * 6}…)"]
