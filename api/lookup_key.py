@@ -8,12 +8,8 @@ from __future__ import annotations
 import os
 
 from config.settings import Settings
+from engine.lookup import lookup_key as engine_lookup_key
 
 
 def lookup_key(settings: Settings) -> bytes:
-    given = os.environ.get("LANDFLOW_LOOKUP_KEY", "")
-    if given:
-        return given.encode()
-    from .web.session import _read_or_create
-
-    return _read_or_create(settings.var_dir / "keys" / "lookup.key").encode()
+    return engine_lookup_key(settings.var_dir, os.environ.get("LANDFLOW_LOOKUP_KEY", ""))

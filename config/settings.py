@@ -58,6 +58,21 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
+    # notifications to applicants (docs/notifications.md)
+    "LANDFLOW_SMTP_HOST": ("", "SMTP server of the applicants' emails (empty: no email)"),
+    "LANDFLOW_SMTP_PORT": ("587", "SMTP port"),
+    "LANDFLOW_SMTP_USER": ("", "SMTP user name (empty: no login)"),
+    "LANDFLOW_SMTP_PASSWORD": ("", "SMTP password"),
+    "LANDFLOW_SMTP_FROM": ("", "the emails' From address, e.g. 'Một cửa Hải Châu <motcua@haichau.gov.vn>'"),
+    "LANDFLOW_SMTP_STARTTLS": ("1", "1: STARTTLS before login and sending; 0: plain (a local relay)"),
+    "LANDFLOW_SMS_URL": ("", "the SMS gateway's URL: POST JSON {to, text, idempotency_key} (empty: no SMS)"),
+    "LANDFLOW_SMS_TOKEN": ("", "bearer token sent to the SMS gateway"),
+    "LANDFLOW_NOTIFY_SECONDS": ("30", "how often the scheduler sends pending notifications"),
+    "LANDFLOW_NOTIFY_MAX_ATTEMPTS": ("8", "tries of one notification before it is marked failed"),
+    "LANDFLOW_NOTIFY_BACKOFF_SECONDS": ("60", "wait after the first failed try; doubled after each next one (≤ 1 h)"),
+    "LANDFLOW_NOTIFY_LEASE_SECONDS": ("300", "how long a claimed notification is left to its sender before "
+                                             "another tries it again (with the same idempotency key)"),
+    "LANDFLOW_NOTIFY_LATE_MINUTES": ("60", "a notification not sent this long after its event is shown late"),
 }
 
 
@@ -120,6 +135,19 @@ class Settings:
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
     lookup_rate: str = "30/minute"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    sms_url: str = ""
+    sms_token: str = field(default="", repr=False)
+    notify_seconds: int = 30
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 60.0
+    notify_lease_seconds: float = 300.0
+    notify_late_minutes: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -163,6 +191,19 @@ class Settings:
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
+            smtp_host=_get(e, "LANDFLOW_SMTP_HOST"),
+            smtp_port=int(_get(e, "LANDFLOW_SMTP_PORT")),
+            smtp_user=_get(e, "LANDFLOW_SMTP_USER"),
+            smtp_password=_get(e, "LANDFLOW_SMTP_PASSWORD"),
+            smtp_from=_get(e, "LANDFLOW_SMTP_FROM"),
+            smtp_starttls=_get(e, "LANDFLOW_SMTP_STARTTLS") != "0",
+            sms_url=_get(e, "LANDFLOW_SMS_URL"),
+            sms_token=_get(e, "LANDFLOW_SMS_TOKEN"),
+            notify_seconds=int(_get(e, "LANDFLOW_NOTIFY_SECONDS")),
+            notify_max_attempts=int(_get(e, "LANDFLOW_NOTIFY_MAX_ATTEMPTS")),
+            notify_backoff_seconds=float(_get(e, "LANDFLOW_NOTIFY_BACKOFF_SECONDS")),
+            notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
+            notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):

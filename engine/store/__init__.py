@@ -24,11 +24,12 @@ from .models import (
     UnitRow,
     WorkItemRow,
 )
+from .notifications import NotificationRow
 
 __all__ = [
     "AbsenceRow", "ReviewRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
-    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]
