@@ -4,6 +4,7 @@ phone the applicant instead."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
@@ -42,7 +43,7 @@ def troubles_table(unit: str) -> Table | None:
     found = outbox.troubles(engine.db, unit, engine.clock.now(), engine.settings.notify_late_minutes)
     if not found:
         return None
-    rows: list[dict[str, Any]] = [
+    rows: list[Mapping[str, Any]] = [
         {"code": t.code, "dossier": t.dossier_id, "kind": str(KIND.get(t.kind, t.kind)),
          "channel": str(CHANNEL.get(t.channel, t.channel)), "state": str(STATE.get(t.state, t.state)),
          "attempts": t.attempts, "since": t.created_at, "error": error_words(t.last_error)} for t in found]

@@ -24,9 +24,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, insert, or_, select, update
 
 from ..store.db import Database
 from ..store.notifications import NotificationRow
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..eventlog import PendingEvent
     from ..runtime.state import DossierState
 
-N = NotificationRow.__table__
+N = cast(Table, NotificationRow.__table__)
 CHANNELS = ("email", "sms")
 ADDRESS = {"email": "email", "sms": "phone"}   # the applicant field each channel sends to
 TRIGGERS = frozenset({"opened", "supplement_requested", "apologised", "completed", "returned", "moved",
