@@ -26,6 +26,8 @@ def test_reception_page_takes_consent_and_the_worklist_lists_failures(client: Fl
         did, code = s.execute(select(NotificationRow.dossier_id, NotificationRow.code)).one()
     assert notify_of(demo_lf, did) == {"consent": True, "channels": ["sms"]}  # no email given: SMS only
 
+    dossier = client.get(f"/dossiers/{did}").get_data(as_text=True)
+    assert "Thông báo cho người nộp" in dossier and "đồng ý nhận: Tin nhắn SMS" in dossier
     page = client.get("/worklist").get_data(as_text=True)
     assert "Thông báo chưa đến được người nộp hồ sơ" not in page
     fail_everything(demo_lf)
