@@ -268,3 +268,24 @@ def test_outside_demo_mode_a_channel_without_settings_fails_for_the_desk_to_see(
     result = Sender(land).run_once()
     assert (result.sent, result.failed) == (0, 2)
     assert {(r.state, (r.last_error or "").split(":")[0]) for r in rows(land, st.id)} == {("failed", "not_configured")}
+
+
+def test_the_scheduler_runs_the_sender_and_one_sender_at_a_time_on_postgresql(land: Landflow) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from sqlalchemy import text
+
+    from engine.scheduler import build_scheduler, send_notifications
+    from engine.scheduler.notify import NOTIFY_LOCK
+
+    job = build_scheduler(land, BackgroundScheduler()).get_job("notify")
+    assert job is not None and job.func is send_notifications
+    land.runtime.open(officer(land, "desk.w1"), "small_test", "W1", dict(CONSENT), {})
+    if land.db.dialect == "postgresql":  # another scheduler holds the sender's lock: this one skips its round
+        with land.db.engine.connect() as other:
+            other.execute(text("SELECT pg_advisory_lock(:k, hashtext(current_schema()))"), {"k": NOTIFY_LOCK})
+            other.commit()
+            assert send_notifications(land) is None
+            other.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"), {"k": NOTIFY_LOCK})
+            other.commit()
+    result = send_notifications(land)
+    assert result is not None and result.failed == 2  # nothing configured, not demo: failed for the desk
