@@ -27,7 +27,8 @@ ERROR = {"not_configured": _l("no sending channel is configured"),
          "unreachable": _l("the mail server or SMS gateway cannot be reached"),
          "rejected": _l("refused by the mail server or SMS gateway (wrong address or number?)"),
          "gateway_error": _l("the SMS gateway answered with an error"),
-         "server_busy": _l("the mail server is busy")}
+         "server_busy": _l("the mail server is busy"),
+         "gave_up": _l("its sender stopped every time while sending it")}
 
 
 def error_words(error: str) -> str:

@@ -52,6 +52,8 @@ def consented(applicant: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for channel in notify.get("channels") or ():
         address = str(applicant.get(ADDRESS.get(str(channel), "")) or "").strip()
+        if channel == "sms":  # as the desk wrote it ("0905 123 456"), as a gateway takes it
+            address = "".join(ch for ch in address if ch.isdigit() or ch == "+")
         if channel in CHANNELS and address:
             out.append((str(channel), address))
     return out

@@ -79,6 +79,10 @@ class Sender:
 
     def _deliver(self, claimed: outbox.Claimed, result: SendResult) -> None:
         s, db = self.lf.settings, self.lf.db
+        if claimed.attempts > s.notify_max_attempts:  # its senders kept dying while sending it
+            outbox.mark_failed(db, claimed, f"gave_up: {claimed.attempts - 1} tries without an answer")
+            result.failed += 1
+            return
         channel = self.mailer if claimed.channel == "email" else self.gateway
         if channel is None:
             if s.demo:
@@ -94,6 +98,11 @@ class Sender:
         try:
             text = message(claimed.kind, claimed.code, claimed.params, self.link(claimed.code),
                            ZoneInfo(s.timezone), desk_name)
+        except (ValueError, TypeError, KeyError) as err:  # a row no text can be made of: no retry helps
+            outbox.mark_failed(db, claimed, f"no_text: {err}")
+            result.failed += 1
+            return
+        try:
             if isinstance(channel, Mailer):
                 channel.send(claimed.address, text.subject, text.body, claimed.idem_key)
             else:

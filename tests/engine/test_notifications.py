@@ -289,3 +289,17 @@ def test_the_scheduler_runs_the_sender_and_one_sender_at_a_time_on_postgresql(la
             other.commit()
     result = send_notifications(land)
     assert result is not None and result.failed == 2  # nothing configured, not demo: failed for the desk
+
+
+def test_a_row_whose_senders_keep_dying_is_given_up_and_the_phone_is_sent_as_digits(land: Landflow,
+                                                                                   clock: FixedClock) -> None:
+    st = land.runtime.open(officer(land, "desk.w1"), "small_test", "W1",
+                           {**CONSENT, "phone": "0905 123.456", "notify": {"consent": True, "channels": ["sms"]}}, {})
+    (row,) = rows(land, st.id)
+    assert row.address == "0905123456"
+    for _ in range(land.settings.notify_max_attempts):  # claimed, then its sender killed, every time
+        assert outbox.claim_next(land.db, clock.now(), 0) is not None
+    result = Sender(land).run_once()
+    assert (result.sent, result.failed) == (0, 1)
+    (row,) = rows(land, st.id)
+    assert row.state == "failed" and (row.last_error or "").startswith("gave_up")
