@@ -2,8 +2,9 @@
 
 A local HTTP server stands in for the SMS gateway: it records every request, accepts a key the first
 time (that is the message going out to a phone), answers a repeat of an accepted key 200 without sending
-again, and answers slowly, so that a SIGKILL of `landflow notify` lands while a request is in flight,
-after the gateway accepted it and before the sender could mark the row sent. The restarted sender must
+again, and holds its answer to the third request until `landflow notify` has been killed with SIGKILL: the
+kill lands in the middle of the batch while that request is in flight, after the gateway accepted it and
+before the sender could mark the row sent. The restarted sender must
 retry that row (after its lease) with the same key, and every other row once.
 """
 
@@ -31,7 +32,8 @@ from tests.conftest import officer
 from tests.support.bpmn_builder import small_procedure
 
 DOSSIERS = 8
-DELAY = 0.4  # seconds the gateway takes to answer: the kill lands inside one of these
+DELAY = 0.1  # seconds the gateway takes to answer
+HELD = 3  # the gateway holds its answer to this request until the sender has been killed
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Gateway:
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    holding: threading.Event = field(default_factory=threading.Event)   # the HELD-th request has arrived
+    release: threading.Event = field(default_factory=threading.Event)   # answer it now
 
 
 @pytest.fixture
@@ -57,13 +61,20 @@ def gateway() -> Iterator[Gateway]:
                 repeat = key in seen.accepted
                 if not repeat:
                     seen.accepted[key] = body  # the SMS goes out now, before the answer
+                held = len(seen.requests) == HELD
+            if held:
+                seen.holding.set()
+                seen.release.wait(60)
             time.sleep(DELAY)
             answer = json.dumps({"accepted": True, "duplicate": repeat}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            try:
+                self.end_headers()
+                self.wfile.write(answer)
+            except (BrokenPipeError, ConnectionResetError):  # the held request's sender was killed
+                pass
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -75,6 +86,7 @@ def gateway() -> Iterator[Gateway]:
     try:
         yield seen
     finally:
+        seen.release.set()
         server.shutdown()
         server.server_close()
 
@@ -105,14 +117,12 @@ def test_one_accepted_request_per_event_and_channel_across_a_sigkill(lf: Landflo
     first = subprocess.Popen([sys.executable, "-m", "api.cli", "notify", "--once"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while len(gateway.requests) < 3 and time.monotonic() < deadline and first.poll() is None:
-            time.sleep(0.02)
-        time.sleep(DELAY / 3)  # the third request is in flight: accepted by the gateway, not yet answered
-        assert first.poll() is None, first.stderr.read() if first.stderr else ""
+        assert gateway.holding.wait(120), first.stderr.read() if first.stderr else ""
+        assert first.poll() is None  # the HELD-th request is in flight: accepted by the gateway, unanswered
         os.kill(first.pid, signal.SIGKILL)
     finally:
         first.wait(30)
+        gateway.release.set()
     killed_mid_send = [k for k, st in states(lf).items() if st == "sending"]
     assert len(killed_mid_send) == 1, states(lf)
     assert killed_mid_send[0] in gateway.accepted  # the gateway sent it; the sender never learnt
