@@ -23,6 +23,8 @@ KIND = {"received": _l("Dossier received"), "supplement": _l("Papers to suppleme
         "refused": _l("Dossier not accepted")}
 CHANNEL = {"email": _l("Email"), "sms": _l("SMS")}
 STATE = {"failed": _l("Not sent"), "pending": _l("Late, will be tried again"), "sending": _l("Late, being sent")}
+EVERY_STATE = {"pending": _l("waiting to be sent"), "sending": _l("being sent"), "sent": _l("sent"),
+               "failed": _l("not sent"), "skipped": _l("not sent (demo mode)")}
 ERROR = {"not_configured": _l("no sending channel is configured"),
          "unreachable": _l("the mail server or SMS gateway cannot be reached"),
          "rejected": _l("refused by the mail server or SMS gateway (wrong address or number?)"),
@@ -56,3 +58,11 @@ def troubles_table(unit: str) -> Table | None:
         Column("attempts", _("Tries"), numeric=True), Column("since", _("Since"), show=lambda v, r: when(v)),
         Column("error", _("Error")),
     ], rows)
+
+
+def dossier_notices(dossier_id: int) -> list[dict[str, Any]]:
+    """What the dossier page lists: each notification with its channel, state and, when it failed, why."""
+    return [{"kind": str(KIND.get(n.kind, n.kind)), "channel": str(CHANNEL.get(n.channel, n.channel)),
+             "state": str(EVERY_STATE.get(n.state, n.state)), "when": n.sent_at or n.created_at,
+             "error": error_words(n.last_error) if n.state == "failed" else ""}
+            for n in outbox.of_dossier(lf().db, dossier_id)]

@@ -17,7 +17,7 @@ from . import dossier_page
 from .common import lf, officer_name, unit_name
 from .i18n import time_left, when
 from .labels import DEADLINE, ITEM_STATE, label
-from .notices import troubles_table
+from .notices import dossier_notices, troubles_table
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
@@ -151,4 +151,4 @@ def dossier(dossier_id: int) -> Any:
     page = dossier_page.build(account, dossier_id)
     if page is None:
         abort(404)
-    return render_template("dossier.html", **dossier_page.describe(page))
+    return render_template("dossier.html", **dossier_page.describe(page), notices=dossier_notices(dossier_id))

@@ -222,6 +222,7 @@ class Trouble:
     attempts: int
     created_at: datetime
     last_error: str
+    sent_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "dossier_id": self.dossier_id, "code": self.code, "kind": self.kind,
@@ -242,3 +243,12 @@ def troubles(db: Database, desk_unit: str | None, now: datetime, late_minutes: f
     with db.read() as s:
         rows = s.execute(stmt.order_by(N.c.created_at.desc(), N.c.id.desc()).limit(limit)).all()
     return [Trouble(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "") for r in rows]
+
+
+def of_dossier(db: Database, dossier_id: int) -> list[Trouble]:
+    """Every notification of one dossier, in the order of its events (the dossier page)."""
+    with db.read() as s:
+        rows = s.execute(select(N.c.id, N.c.dossier_id, N.c.code, N.c.kind, N.c.channel, N.c.state, N.c.attempts,
+                                N.c.created_at, N.c.last_error, N.c.sent_at)
+                         .where(N.c.dossier_id == dossier_id).order_by(N.c.seq, N.c.channel)).all()
+    return [Trouble(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9]) for r in rows]

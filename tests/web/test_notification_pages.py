@@ -28,6 +28,7 @@ def test_reception_page_takes_consent_and_the_worklist_lists_failures(client: Fl
 
     dossier = client.get(f"/dossiers/{did}").get_data(as_text=True)
     assert "Thông báo cho người nộp" in dossier and "đồng ý nhận: Tin nhắn SMS" in dossier
+    assert "Tiếp nhận hồ sơ · Tin nhắn SMS: chờ gửi" in dossier
     page = client.get("/worklist").get_data(as_text=True)
     assert "Thông báo chưa đến được người nộp hồ sơ" not in page
     fail_everything(demo_lf)
@@ -36,3 +37,5 @@ def test_reception_page_takes_consent_and_the_worklist_lists_failures(client: Fl
     table = page[page.index("Thông báo chưa đến được người nộp hồ sơ"):]
     for words in (code, "Tiếp nhận hồ sơ", "Tin nhắn SMS", "Không gửi được", "chưa cấu hình kênh gửi"):
         assert words in table, words
+    dossier = client.get(f"/dossiers/{did}").get_data(as_text=True)
+    assert "Tiếp nhận hồ sơ · Tin nhắn SMS: không gửi được" in dossier and "chưa cấu hình kênh gửi" in dossier
