@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Table, and_, insert, or_, select, update
 
+from ..eventlog import SPIFF_EVENTS
 from ..store.db import Database
 from ..store.notifications import NotificationRow
 
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 N = cast(Table, NotificationRow.__table__)
 CHANNELS = ("email", "sms")
 ADDRESS = {"email": "email", "sms": "phone"}   # the applicant field each channel sends to
-TRIGGERS = frozenset({"opened", "supplement_requested", "apologised", "completed", "returned", "moved",
-                      "timer_fired", "supplement_received"})
+# the events that can cause one: those that say so, and those that open steps (SPIFF_EVENTS: a hand-back step)
+TRIGGERS = frozenset({"supplement_requested", "apologised", *SPIFF_EVENTS})
 INSERT = insert(N)
 
 
