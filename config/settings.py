@@ -69,6 +69,21 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_SCHEDULER_STALE_SECONDS": ("180", "readiness fails when no scheduler has beaten for this long"),
     "LANDFLOW_METRICS_ALLOW": ("127.0.0.1/32,::1/128", "client networks that may read /metrics without a token"),
     "LANDFLOW_METRICS_TOKEN": ("", "bearer token that reads /metrics from anywhere (empty: none)"),
+    # notifications to applicants (docs/notifications.md)
+    "LANDFLOW_SMTP_HOST": ("", "SMTP server of the applicants' emails (empty: no email)"),
+    "LANDFLOW_SMTP_PORT": ("587", "SMTP port"),
+    "LANDFLOW_SMTP_USER": ("", "SMTP user name (empty: no login)"),
+    "LANDFLOW_SMTP_PASSWORD": ("", "SMTP password"),
+    "LANDFLOW_SMTP_FROM": ("", "the emails' From address, e.g. 'Một cửa Hải Châu <motcua@haichau.gov.vn>'"),
+    "LANDFLOW_SMTP_STARTTLS": ("1", "1: STARTTLS before login and sending; 0: plain (a local relay)"),
+    "LANDFLOW_SMS_URL": ("", "the SMS gateway's URL: POST JSON {to, text, idempotency_key} (empty: no SMS)"),
+    "LANDFLOW_SMS_TOKEN": ("", "bearer token sent to the SMS gateway"),
+    "LANDFLOW_NOTIFY_SECONDS": ("30", "how often the scheduler sends pending notifications"),
+    "LANDFLOW_NOTIFY_MAX_ATTEMPTS": ("8", "tries of one notification before it is marked failed"),
+    "LANDFLOW_NOTIFY_BACKOFF_SECONDS": ("60", "wait after the first failed try; doubled after each next one (≤ 1 h)"),
+    "LANDFLOW_NOTIFY_LEASE_SECONDS": ("300", "how long a claimed notification is left to its sender before "
+                                             "another tries it again (with the same idempotency key)"),
+    "LANDFLOW_NOTIFY_LATE_MINUTES": ("60", "a notification not sent this long after its event is shown late"),
 }
 
 
@@ -137,6 +152,19 @@ class Settings:
     scheduler_stale_seconds: float = 180.0
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     metrics_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    sms_url: str = ""
+    sms_token: str = field(default="", repr=False)
+    notify_seconds: int = 30
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 60.0
+    notify_lease_seconds: float = 300.0
+    notify_late_minutes: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -187,6 +215,19 @@ class Settings:
             scheduler_stale_seconds=float(_get(e, "LANDFLOW_SCHEDULER_STALE_SECONDS")),
             metrics_allow=tuple(filter(None, (x.strip() for x in _get(e, "LANDFLOW_METRICS_ALLOW").split(",")))),
             metrics_token=_get(e, "LANDFLOW_METRICS_TOKEN"),
+            smtp_host=_get(e, "LANDFLOW_SMTP_HOST"),
+            smtp_port=int(_get(e, "LANDFLOW_SMTP_PORT")),
+            smtp_user=_get(e, "LANDFLOW_SMTP_USER"),
+            smtp_password=_get(e, "LANDFLOW_SMTP_PASSWORD"),
+            smtp_from=_get(e, "LANDFLOW_SMTP_FROM"),
+            smtp_starttls=_get(e, "LANDFLOW_SMTP_STARTTLS") != "0",
+            sms_url=_get(e, "LANDFLOW_SMS_URL"),
+            sms_token=_get(e, "LANDFLOW_SMS_TOKEN"),
+            notify_seconds=int(_get(e, "LANDFLOW_NOTIFY_SECONDS")),
+            notify_max_attempts=int(_get(e, "LANDFLOW_NOTIFY_MAX_ATTEMPTS")),
+            notify_backoff_seconds=float(_get(e, "LANDFLOW_NOTIFY_BACKOFF_SECONDS")),
+            notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
+            notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):

@@ -17,8 +17,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +32,31 @@ from .search import digits
 from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 
 TOKEN_CHARS = 16
+
+
+def lookup_key(var_dir: Path, given: str = "") -> bytes:
+    """The installation's lookup key: `given` (LANDFLOW_LOOKUP_KEY), else a random key kept in
+    <var dir>/keys/lookup.key (mode 0600), made by the first process that needs it. The engine reads it
+    too (the notifications' links), so it lives here, not in api/."""
+    if given:
+        return given.encode()
+    path = var_dir / "keys" / "lookup.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def lookup_address(base_url: str, code: str, token: str | None = None) -> str:
+    """The lookup page of a dossier; with the receipt's token, it opens without typing anything."""
+    tail = f"&t={token}" if token else ""
+    return f"{base_url.rstrip('/')}/tra-cuu?ma={code}{tail}"
 
 
 def lookup_token(key: bytes, code: str) -> str:

@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, notifications
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.model import StepMeta
@@ -203,6 +203,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         state, conn = work.state, work.conn
         first = state.last_seq + 1
         append(conn, state, work.events)
+        notifications.enqueue(conn, state, work.events, work.proc.meta if work.proc is not None else None)
         for offset, ev in enumerate(work.events):
             if ev.type in SPIFF_EVENTS:
                 state.workflow_seq = first + offset

@@ -25,11 +25,12 @@ from .models import (
     WorkItemRow,
 )
 from .operations import SchedulerBeatRow
+from .notifications import NotificationRow
 
 __all__ = [
     "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
-    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]
