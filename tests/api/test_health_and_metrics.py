@@ -140,7 +140,7 @@ def test_outbox_backlog_counts_the_notifications_not_sent_yet(client: FlaskClien
     before = scrape(client)[("landflow_outbox_backlog", ())]
     b = body()
     b["applicant"]["notify"] = {"consent": True, "channels": ["sms", "email"]}
-    opened = sign_in("desk.w1").post("/api/v1/dossiers", json=b)
+    opened = sign_in("desk.haichau").post("/api/v1/dossiers", json=b)
     assert opened.status_code == 201, opened.json
     assert scrape(client)[("landflow_outbox_backlog", ())] == before + 2
     with demo_lf.db.engine.begin() as conn:
