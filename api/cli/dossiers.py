@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from rich.table import Table
 from sqlalchemy import select
 
+from config.settings import Settings
 from engine.bootstrap import Landflow
 from engine.history import replay, verify
 from engine.integrity import verify_everything
@@ -57,7 +59,9 @@ def replay_cmd(dossier: str, at: int | None) -> None:
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="verifying processes (default: one per core)")
 @click.option("--chains", is_flag=True, help="with --all: hash chains, audit log and checkpoints only (no replay)")
-def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: bool) -> None:
+@click.option("--full", is_flag=True, help="with --all: replay every dossier, even those unchanged since they "
+              "last passed (the memo of verified heads is rebuilt)")
+def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: bool, full: bool) -> None:
     """Check hash chains, replays, signatures and checkpoints; exit 1 when anything is inconsistent."""
     lf = landflow()
     try:
@@ -66,7 +70,7 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
             with console.status("verifying") as status:
                 report = verify_everything(lf.db, lf.procedures, lf.settings.checkpoint_key,
                                            lambda n: status.update(f"verifying: {n} dossier(s)"), workers,
-                                           replay=not chains, blobs=lf.blobs)
+                                           replay=not chains, blobs=lf.blobs, memo=memo_path(lf.settings, full))
             seconds = time.perf_counter() - started
             for f in report.findings[:20]:
                 console.print(f"[red]{f['layer']}[/]: {f['message']}")
@@ -89,6 +93,15 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
         sys.exit(0 if result.ok else 1)
     finally:
         lf.close()
+
+
+def memo_path(settings: Settings, full: bool) -> Path:
+    """The memo of verified heads (engine/verified.py): in the var dir, outside the database. `--full`
+    starts it afresh, so every dossier is replayed and recorded again."""
+    path = settings.var_dir / "verified.sqlite3"
+    if full:
+        path.unlink(missing_ok=True)
+    return path
 
 
 COMMANDS = [replay_cmd, verify_cmd]
