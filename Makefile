@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/landflow bench storage
 	$(BIN)/landflow bench http
 	$(BIN)/landflow bench scale $(BENCH_ARGS)
+	$(BIN)/landflow bench verify
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules
