@@ -100,8 +100,8 @@ def worklist() -> Any:
     more = None
     if page.more and page.rows:
         last = page.rows[-1].item
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
-        more = url_for("web_officer.worklist", **args,
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        more = url_for("web_officer.worklist", **kept,
                        cursor=pagination.encode([iso(last.due) if last.due else "", last.id]))
     waiting, collecting = desk_tables(account, names) if "one_stop_desk" in account.roles else (None, None)
     notices = troubles_table(account.unit) if "one_stop_desk" in account.roles else None

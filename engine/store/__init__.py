@@ -24,8 +24,8 @@ from .models import (
     UnitRow,
     WorkItemRow,
 )
-from .operations import SchedulerBeatRow
 from .notifications import NotificationRow
+from .operations import SchedulerBeatRow
 
 __all__ = [
     "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
