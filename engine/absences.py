@@ -21,7 +21,7 @@ the escalation's `to`.
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from . import audit
+from .events import Escalated, Substituted, parse_as
 from .jsoncanon import iso, parse_iso
 from .org import SYSTEM, DirectoryCache, Officer
 from .policy import Refusal
@@ -172,8 +173,8 @@ class Absences:
                 return  # a command moved it since: nothing to substitute
             fx = {"items": {str(ordinal): {"assignee": absence.deputy, "state": "ready", "claimed_at": None,
                                            "last_activity_at": iso(work.at)}}}
-            runtime.emit(work, "substituted", {"item": ordinal, "from": absence.officer, "to": absence.deputy,
-                                               "absence": absence.id, "was": item.state, "fx": fx}, step=item.step)
+            runtime.emit(work, Substituted(item=ordinal, from_=absence.officer, to=absence.deputy,
+                                           absence=absence.id, was=item.state, fx=fx), step=item.step)
             moved = 1
 
         runtime._run("substitute", system, Target(dossier_id=dossier_id), None, decide)
@@ -188,22 +189,19 @@ class Absences:
         return sum(self.apply(a) for a in current)
 
 
-def name_both(s: Session, payload: dict[str, Any], dossier_id: int, ordinal: int, assignee: str | None,
-              now: datetime) -> dict[str, Any]:
+def name_both(s: Session, notice: Escalated, dossier_id: int, ordinal: int, now: datetime) -> Escalated:
     """An escalation during an absence: the deputy holding a substituted item and the absent officer
     both named; an absent head's deputy added to `to`."""
-    out = dict(payload)
-    if "to" in out:
-        out["to"] = with_deputies(s, list(out["to"]), now)
+    out = replace(notice, to=with_deputies(s, list(notice.to), now))
+    assignee = notice.officer
     if assignee is None:
         return out
     for a in s.scalars(select(AbsenceRow).where(AbsenceRow.deputy == assignee, AbsenceRow.starts_at <= now,
                                                 AbsenceRow.ends_at > now).order_by(AbsenceRow.id)):
         for (body,) in s.execute(select(CaseEventRow.payload).where(
                 CaseEventRow.dossier_id == dossier_id, CaseEventRow.type == "substituted")):
-            p = json.loads(body)
-            if p.get("item") == ordinal and p.get("absence") == a.id and p.get("to") == assignee:
-                out["absent_officer"] = a.officer
-                out["reason"] = f"{out.get('reason', '')} (held by {assignee} as deputy of {a.officer}, absent)"
-                return out
+            p = parse_as(Substituted, body)
+            if p.item == ordinal and p.absence == a.id and p.to == assignee:
+                return replace(out, absent_officer=a.officer,
+                               reason=f"{out.reason} (held by {assignee} as deputy of {a.officer}, absent)")
     return out

@@ -166,11 +166,32 @@ def parse(kind: str, payload: Mapping[str, Any] | str) -> Event:
     return cls(**values)
 
 
+def parse_shown(kind: str, payload: Mapping[str, Any]) -> Event:
+    """`parse` for pages that show a history as stored, tampered or not: what is not an event of its
+    kind is shown as `Unrecognised` (verify reports it) rather than refused."""
+    try:
+        return parse(kind, payload)
+    except EventError:
+        return Unrecognised(type=kind, payload=dict(payload))
+
+
 def parse_as(cls: type[E], payload: Mapping[str, Any] | str) -> E:
     """`parse` for a reader that selected one kind (e.g. `WHERE type = 'rated'`)."""
     event = parse(cls.kind, payload)
     assert isinstance(event, cls)
     return event
+
+
+def item_of(event: Event) -> int | None:
+    """The work item an event acts on, for the kinds that name one."""
+    item = getattr(event, "item", None)
+    return item if isinstance(item, int) else None
+
+
+def reason_of(event: Event) -> str | None:
+    """The reason an event states (officers' and the sweep's wording), for the kinds that have one."""
+    reason = getattr(event, "reason", None)
+    return reason if isinstance(reason, str) else None
 
 
 def payload_of(event: Event | Mapping[str, Any]) -> dict[str, Any]:
@@ -207,6 +228,7 @@ class Opened(Event):
     reception: dict[str, Any] | None = opt()  # how it came and the papers ticked (engine/papers/reception.py)
     resume_at: str | None = opt()
     carried: list[Any] | None = opt()
+    wf_data: dict[str, Any] | None = opt()  # events before 25/11/2026: the workflow's start data, written out
 
 
 @_kind("continued")
@@ -354,7 +376,8 @@ class ActionRefused(Event):
     params: dict[str, Any] | None = opt()
     item: int | None = opt()
     problems: list[Any] | None = opt()
-    dossier: int | None = opt()  # audit log only
+    dossier: int | None = opt()  # audit log only: a refusal about a dossier whose row was gone
+    review: int | None = opt()  # audit log only: a refused step of a review (engine/reviews.py)
 
 
 # -- the sweep's notices (engine/scheduler/notices.py) -----------------------------------------------
@@ -414,6 +437,7 @@ class DueSoon(Event):
     reason: str
 
 
+Notice = StepOverdue | Escalated | IdleClaim | DossierOverdue | DueSoon
 NOTICES: tuple[type[Event], ...] = (StepOverdue, Escalated, IdleClaim, DossierOverdue, DueSoon)
 
 
