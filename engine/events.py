@@ -182,6 +182,17 @@ def parse_as(cls: type[E], payload: Mapping[str, Any] | str) -> E:
     return event
 
 
+def stored_like(cls: type[Event], attr: str, value: Any) -> str:
+    """A SQL LIKE pattern matching stored payloads of `cls` whose field `attr` is `value` (canonical JSON
+    spells a field one way): for counts made in the database (engine/satisfaction.py, digitisation.py)."""
+    spec = next((f for f in cls._fields if f.attr == attr), None)
+    if spec is None:
+        raise EventError(cls.kind, f"no field {attr!r}")
+    if not spec.check(value):
+        raise EventError(cls.kind, f"field {spec.key!r} must be {spec.type_name}")
+    return "%" + canonical({spec.key: value})[1:-1] + "%"
+
+
 def item_of(event: Event) -> int | None:
     """The work item an event acts on, for the kinds that name one."""
     item = getattr(event, "item", None)

@@ -99,3 +99,21 @@ def test_events_are_frozen() -> None:
     event = ev.Rated(rating="good")
     with pytest.raises(AttributeError):
         event.rating = "excellent"  # type: ignore[misc]
+
+
+def test_readers_helpers() -> None:
+    completed = ev.parse("completed", PAYLOADS["completed"][0])
+    assert ev.item_of(completed) == json.loads(PAYLOADS["completed"][0])["item"]
+    assert ev.item_of(ev.parse("apologised", PAYLOADS["apologised"][0])) is None
+    assert ev.reason_of(ev.Returned(item=1, to_step="a", reason="thiếu giấy")) == "thiếu giấy"
+    assert ev.reason_of(ev.Claimed(item=1)) is None
+    # pages show a tampered payload as stored instead of failing; verify reports it
+    shown = ev.parse_shown("claimed", {"item": "x"})
+    assert isinstance(shown, ev.Unrecognised) and shown.payload == {"item": "x"}
+    # counts made in SQL match the canonical spelling of a field
+    assert ev.stored_like(ev.Completed, "refused", True) == '%"refused":true%'
+    assert ev.stored_like(ev.DocumentAdded, "kind_", "result") == '%"kind":"result"%'
+    with pytest.raises(ev.EventError, match="no field 'rate'"):
+        ev.stored_like(ev.Rated, "rate", "good")
+    with pytest.raises(ev.EventError, match="field 'refused' must be"):
+        ev.stored_like(ev.Completed, "refused", "yes")
