@@ -37,8 +37,15 @@ class SignalSpec:
 
 
 def signals_for(event_type: str, actor: str, unit: str | None, payload: Mapping[str, Any]) -> list[SignalSpec]:
-    """The signals of a stored event (kind and payload dict): `signals_of` its typed event."""
+    """The signals of a stored event (kind and payload dict): `signals_of` its typed event. Kinds that
+    never signal are not parsed (this runs in every command's append)."""
+    if event_type not in SIGNALLING:
+        return []
     return signals_of(parse(event_type, payload), actor, unit)
+
+
+SIGNALLING = frozenset({"returned", "completed", "transferred", "supplement_requested", "action_refused",
+                        "incident_raised", "apologised", *(n.kind for n in ev.NOTICES)})
 
 
 def signals_of(event: Event, actor: str, unit: str | None) -> list[SignalSpec]:

@@ -62,8 +62,11 @@ class _Field:
     key: str
     omit: bool
     required: bool
-    check: Callable[[Any], bool]
+    allowed: frozenset[type] | None  # exact JSON types; None: any
     type_name: str
+
+    def check(self, value: Any) -> bool:
+        return _fits(self.allowed, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +75,7 @@ class Event:
 
     kind: ClassVar[str] = ""
     _fields: ClassVar[tuple[_Field, ...]] = ()
+    _keys: ClassVar[frozenset[str]] = frozenset()
 
     def to_payload(self) -> dict[str, Any]:
         """The payload dict as stored (before canonical JSON): optional fields left out when None."""
@@ -95,31 +99,33 @@ class Event:
 
 
 E = TypeVar("E", bound=Event)
+_ABSENT: Any = object()
 KINDS: dict[str, type[Event]] = {}
 
 
-def _checker(tp: Any) -> tuple[Callable[[Any], bool], str]:
-    """A check that a JSON value fits the annotation (int is not bool; dict/list by their outer type)."""
+def _json_types(tp: Any) -> tuple[frozenset[type] | None, str]:
+    """The exact JSON types (as json.loads makes them) an annotation admits, None for any; and their
+    name for errors. Exact types keep bool out of int."""
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        parts = [_checker(a) for a in typing.get_args(tp)]
-        return (lambda v: any(c(v) for c, _ in parts)), " or ".join(n for _, n in parts)
-    if tp is type(None):
-        return (lambda v: v is None), "null"
+        parts = [_json_types(a) for a in typing.get_args(tp)]
+        if any(t is None for t, _ in parts):
+            return None, "any"
+        return frozenset().union(*(t for t, _ in parts if t is not None)), " or ".join(n for _, n in parts)
     if tp is Any:
-        return (lambda v: True), "any"
+        return None, "any"
     base = origin or tp
-    if base is int:
-        return (lambda v: isinstance(v, int) and not isinstance(v, bool)), "integer"
-    if base is bool:
-        return (lambda v: isinstance(v, bool)), "boolean"
-    if base is str:
-        return (lambda v: isinstance(v, str)), "string"
-    if base is dict:
-        return (lambda v: isinstance(v, dict)), "object"
-    if base is list:
-        return (lambda v: isinstance(v, list)), "array"
-    raise TypeError(f"no JSON check for {tp!r}")
+    names = {type(None): "null", int: "integer", bool: "boolean", str: "string", dict: "object", list: "array"}
+    if base not in names:
+        raise TypeError(f"no JSON type for {tp!r}")
+    return frozenset({base}), names[base]
+
+
+def _fits(allowed: frozenset[type] | None, value: Any) -> bool:
+    if allowed is None or type(value) in allowed:
+        return True
+    # a writer's own mapping or sequence type (never from json.loads): by isinstance, bool still not int
+    return not isinstance(value, bool) and isinstance(value, tuple(t for t in allowed if t is not type(None)))
 
 
 def _kind(name: str) -> Callable[[type[E]], type[E]]:
@@ -129,11 +135,12 @@ def _kind(name: str) -> Callable[[type[E]], type[E]]:
         hints = typing.get_type_hints(cls)
         specs = []
         for f in fields(cls):
-            check, type_name = _checker(hints[f.name])
+            allowed, type_name = _json_types(hints[f.name])
             omit = bool(f.metadata.get("omit"))
-            specs.append(_Field(f.name, f.metadata.get("key") or f.name, omit, not omit, check, type_name))
+            specs.append(_Field(f.name, f.metadata.get("key") or f.name, omit, not omit, allowed, type_name))
         cls.kind = name
         cls._fields = tuple(specs)
+        cls._keys = frozenset(f.key for f in specs)
         KINDS[name] = cls
         return cls
     return register
@@ -147,18 +154,17 @@ def parse(kind: str, payload: Mapping[str, Any] | str) -> Event:
     cls = KINDS.get(kind)
     if cls is None:
         return Unrecognised(type=kind, payload=dict(body))
-    known = {f.key for f in cls._fields}
-    extra = sorted(set(body) - known)
+    extra = body.keys() - cls._keys
     if extra:
-        raise EventError(kind, f"unknown field(s) {', '.join(map(repr, extra))}")
+        raise EventError(kind, f"unknown field(s) {', '.join(map(repr, sorted(extra)))}")
     values: dict[str, Any] = {}
     for f in cls._fields:
-        if f.key not in body:
+        value = body.get(f.key, _ABSENT)
+        if value is _ABSENT:
             if f.required:
                 raise EventError(kind, f"missing field {f.key!r}")
             continue
-        value = body[f.key]
-        if not f.check(value):
+        if f.allowed is not None and type(value) not in f.allowed and not _fits(f.allowed, value):
             raise EventError(kind, f"field {f.key!r} must be {f.type_name}, not {type(value).__name__}")
         if value is None and f.omit:
             raise EventError(kind, f"field {f.key!r} is left out when empty, never null")

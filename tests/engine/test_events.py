@@ -117,3 +117,11 @@ def test_readers_helpers() -> None:
         ev.stored_like(ev.Rated, "rate", "good")
     with pytest.raises(ev.EventError, match="field 'refused' must be"):
         ev.stored_like(ev.Completed, "refused", "yes")
+
+
+def test_kinds_that_never_signal_are_listed_apart() -> None:
+    from engine.accountability import SIGNALLING, signals_of
+
+    for kind, texts in PAYLOADS.items():
+        if kind not in SIGNALLING:
+            assert all(signals_of(ev.parse(kind, t), "a", "u") == [] for t in texts), kind
