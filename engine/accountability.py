@@ -49,7 +49,7 @@ SIGNALLING = frozenset({"returned", "completed", "transferred", "supplement_requ
 
 
 def signals_of(event: Event, actor: str, unit: str | None) -> list[SignalSpec]:
-    """The signals one event leaves (typed: engine/events.py)."""
+    """The signals one event leaves (typed: engine/events/)."""
     match event:
         case ev.Returned(reason=reason):
             return [SignalSpec("returned", actor, unit, reason)]

@@ -39,7 +39,7 @@ def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, uni
 
 @dataclass
 class PendingEvent:
-    """An event queued for `append`. Build it from a typed event (engine/events.py) with `of`;
+    """An event queued for `append`. Build it from a typed event (engine/events/) with `of`;
     the older form, a kind and its payload dict, is still accepted."""
 
     type: str

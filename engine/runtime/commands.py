@@ -271,7 +271,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
              task_ids: dict[int, str] | None = None) -> None:
         """Fold the event's effects now (later decisions see them) and queue it for appending.
 
-        Give a typed event (engine/events.py): `self.emit(work, Claimed(item=n, fx=fx), step=...)`; the
+        Give a typed event (engine/events/): `self.emit(work, Claimed(item=n, fx=fx), step=...)`; the
         older (kind, payload dict) form is still accepted."""
         if isinstance(etype, Event):
             etype, payload = etype.kind, etype.to_payload()
