@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from . import audit
-from .events import Escalated, Substituted, parse_as
+from .events import AbsenceRecorded, ActionRefused, Escalated, Substituted, parse_as
 from .jsoncanon import iso, parse_iso
 from .org import SYSTEM, DirectoryCache, Officer
 from .policy import Refusal
@@ -40,11 +40,10 @@ from .store.models import ITEM_OPEN_SQL, partial_predicate
 MAX_DAYS = 366
 
 
-def fold_absence(seq: int, actor: str, at: datetime, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"id": int(payload["absence"]), "officer": payload["officer"], "deputy": payload["deputy"],
-            "unit": payload["unit"], "starts_at": parse_iso(payload["starts_at"]),
-            "ends_at": parse_iso(payload["ends_at"]), "reason": payload["reason"], "recorded_by": actor,
-            "recorded_at": at, "audit_seq": seq}
+def fold_absence(seq: int, actor: str, at: datetime, event: AbsenceRecorded) -> dict[str, Any]:
+    return {"id": event.absence, "officer": event.officer, "deputy": event.deputy, "unit": event.unit,
+            "starts_at": parse_iso(event.starts_at), "ends_at": parse_iso(event.ends_at), "reason": event.reason,
+            "recorded_by": actor, "recorded_at": at, "audit_seq": seq}
 
 
 def absence_values(row: AbsenceRow) -> dict[str, Any]:
@@ -107,9 +106,9 @@ class Absences:
         self.directory: DirectoryCache = lf.directory
 
     def _refused(self, actor: Officer, refusal: Refusal) -> CommandRefused:
-        audit.append(self.db, "action_refused", actor.username, actor.unit, self.lf.clock.now(),
-                     {"action": "record_absence", "kind": refusal.kind, "code": refusal.code,
-                      "message": refusal.message})
+        refused = ActionRefused(action="record_absence", kind_=refusal.kind, code=refusal.code,
+                                message=refusal.message)
+        audit.append(self.db, refused.kind, actor.username, actor.unit, self.lf.clock.now(), refused.to_payload())
         return CommandRefused(refusal)
 
     def record(self, actor: Officer, username: str, deputy: str, first: date, last: date, reason: str) -> AbsenceRow:
@@ -138,11 +137,11 @@ class Absences:
                         raise CommandRefused(Refusal("conflict", code,
                                                      f"{who} is already absent then (absence {clash})"))
                 number = (s.scalar(select(func.max(AbsenceRow.id))) or 0) + 1
-                payload = {"absence": number, "officer": username, "deputy": deputy, "unit": absent.unit,
-                           "from": first.isoformat(), "to": last.isoformat(), "starts_at": iso(starts),
-                           "ends_at": iso(ends), "reason": reason.strip()}
-                entry = audit.append_in(s, "absence_recorded", actor.username, actor.unit, now, payload)
-                row = AbsenceRow(**fold_absence(entry.seq, actor.username, now, payload))
+                recorded = AbsenceRecorded(absence=number, officer=username, deputy=deputy, unit=absent.unit,
+                                           first_day=first.isoformat(), last_day=last.isoformat(),
+                                           starts_at=iso(starts), ends_at=iso(ends), reason=reason.strip())
+                entry = audit.append_in(s, recorded.kind, actor.username, actor.unit, now, recorded.to_payload())
+                row = AbsenceRow(**fold_absence(entry.seq, actor.username, now, recorded))
                 s.add(row)
                 s.flush()
         except CommandRefused as err:
