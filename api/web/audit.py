@@ -166,7 +166,7 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None, ste
         case ev.Apologised():
             parts.append(_("new date %(d)s", d=named.instant(event.new_due)))
         case ev.ActionRefused():
-            parts.append(refused_event(payload, named))
+            parts.append(refused_event(event, named))
         case ev.Continued():
             parts.append(event.code)
         case ev.TimerFired():

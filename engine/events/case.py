@@ -175,6 +175,10 @@ class ActionRefused(Event):
     problems: list[Any] | None = opt()
     dossier: int | None = opt()  # audit log only: a refusal about a dossier whose row was gone
     review: int | None = opt()  # audit log only: a refused step of a review (engine/reviews.py)
+    # audit log only: an act on a target the actor cannot read (engine/audit.py record_unseen_attempt)
+    work_item: int | None = opt()
+    unseen: str | None = opt()  # out_of_scope or missing
+    suppressed: int | None = opt()  # attempts the gate left out before this one
 
 
 # -- the sweep's notices (engine/scheduler/notices.py) -----------------------------------------------

@@ -1,4 +1,5 @@
-"""Histories written before the event catalogue stay valid after it, hash for hash (no database).
+"""Histories written before the event catalogue stay valid after it, hash for hash (no database but
+for the last test).
 
 tests/data/events/history.json holds event rows as older code stored them: whole chains of dossiers
 of a demo history (`landflow demo` at 53958db), and events hashed by the engine tests at 53958db and
@@ -18,8 +19,12 @@ import pytest
 
 from engine import events as ev
 from engine.accountability import signals_for, signals_of
+from engine.bootstrap import Landflow
 from engine.eventlog import GENESIS, event_hash
+from engine.history import verify
 from engine.jsoncanon import parse_iso
+from tests.conftest import officer
+from tests.support.tamper import rewrite_chain
 
 HISTORY: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[1] / "data" / "events" / "history.json").read_text(encoding="utf-8"))["rows"]
@@ -62,3 +67,17 @@ def test_the_demo_chains_link_from_genesis() -> None:
             assert (row["seq"], row["prev_hash"]) == (seq, prev)
             prev = rehash(row, ev.parse(row["type"], row["payload"]).canonical())
             assert prev == row["hash"]
+
+
+def test_a_chain_rewritten_with_a_field_its_kind_lacks_is_a_replay_finding(small: Landflow) -> None:
+    """The catalogue makes verify stricter: a consistent rewrite that adds a field no writer writes was
+    invisible to replay (only a signed checkpoint could see it); now it is a finding at that event."""
+    st = small.runtime.open(officer(small, "desk.w1"), "small_test", "W1", {"name": "Sửa Lén"})
+    with small.db.read() as s:
+        assert verify(s, small.procedures, st.id).ok
+    rewrite_chain(small.db, st.id, lambda seq, _t, p: {**p, "note": "đã sửa"} if seq == 1 else p)
+    with small.db.read() as s:
+        result = verify(s, small.procedures, st.id)
+    assert result.chain_ok and not result.replay_ok and result.first_bad_seq == 1
+    assert any("seq 1: replay failed: EventError: event 'opened': unknown field(s) 'note'" in p
+               for p in result.problems), result.problems
