@@ -32,7 +32,8 @@ def sign_in_key() -> str:
 
 
 # the citizen's lookup (page and JSON) and rating: no sign-in, so limited per client address, all requests
-LOOKUP_VIEWS = ("public.lookup", "public.rating", "web_public.lookup", "web_public.rate")
+LOOKUP_VIEWS = ("public.lookup", "public.rating", "web_public.lookup", "web_public.rate_page", "public.proof",
+                "web_proof.proof_page", "web_proof.proof_upload")
 
 
 def init_app(app: Flask, rate: str, lookup_rate: str = "30/minute") -> Limiter:

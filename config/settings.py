@@ -5,6 +5,7 @@ One frozen object built once at start-up and passed explicitly; nothing reads th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_EXPLANATION_LIMIT": ("P3D", "working time an officer has to explain a signal opened as a review"),
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
+    "LANDFLOW_CHECKPOINT_COPIES": ("", "folder where each signed checkpoint is also written, outside the database "
+                                   "(default <var dir>/checkpoints; production: other storage)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
@@ -52,12 +55,20 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     # web pages (README, "Web pages")
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
+    "LANDFLOW_SECRET_KEY_FALLBACKS": ("", "older session keys still accepted (comma-separated) while a new "
+                                      "LANDFLOW_SECRET_KEY takes over (docs/operations.md, Keys)"),
     "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
     "LANDFLOW_BLOB_DIR": ("", "folder of the dossiers' files, content-addressed (default <var dir>/blobs)"),
+    "LANDFLOW_LOOKUP_KEY": ("", "key of the receipts' QR tokens (default: <var dir>/keys/lookup.key, created on "
+                            "first use); changing it kills the QR codes already printed"),
     "LANDFLOW_LOOKUP_RATE": ("30/minute", "the citizen's look-ups (page and JSON) allowed per client address"),
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
+    # monitoring (docs/operations.md, "Monitoring")
+    "LANDFLOW_SCHEDULER_STALE_SECONDS": ("180", "readiness fails when no scheduler has beaten for this long"),
+    "LANDFLOW_METRICS_ALLOW": ("127.0.0.1/32,::1/128", "client networks that may read /metrics without a token"),
+    "LANDFLOW_METRICS_TOKEN": ("", "bearer token that reads /metrics from anywhere (empty: none)"),
 }
 
 
@@ -105,6 +116,7 @@ class Settings:
     explanation_limit: str = "P3D"
     checkpoint_minutes: int = 60
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
+    checkpoint_copies: Path = Path("var/checkpoints")
     signature_window: int = 900
     max_workflow_data_bytes: int = 262_144
     kpi_file: Path = ROOT / "config" / "kpi.toml"
@@ -114,12 +126,17 @@ class Settings:
     sqlite_busy_seconds: float = 30.0
     unseen_attempts: int = 20
     secret_key: str = ""
+    secret_key_fallbacks: tuple[str, ...] = ()
+    lookup_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
     blob_dir: Path = Path("var/blobs")
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
     lookup_rate: str = "30/minute"
+    scheduler_stale_seconds: float = 180.0
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -148,6 +165,7 @@ class Settings:
             explanation_limit=_get(e, "LANDFLOW_EXPLANATION_LIMIT"),
             checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
+            checkpoint_copies=_path(_get(e, "LANDFLOW_CHECKPOINT_COPIES") or str(var_dir / "checkpoints")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
             max_workflow_data_bytes=int(_get(e, "LANDFLOW_MAX_WORKFLOW_DATA_BYTES")),
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
@@ -157,20 +175,30 @@ class Settings:
             sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
             unseen_attempts=int(_get(e, "LANDFLOW_UNSEEN_ATTEMPTS")),
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
+            secret_key_fallbacks=tuple(k.strip() for k in _get(e, "LANDFLOW_SECRET_KEY_FALLBACKS").split(",")
+                                       if k.strip()),
+            lookup_key=_get(e, "LANDFLOW_LOOKUP_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),
             blob_dir=_path(_get(e, "LANDFLOW_BLOB_DIR") or str(var_dir / "blobs")),
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
+            scheduler_stale_seconds=float(_get(e, "LANDFLOW_SCHEDULER_STALE_SECONDS")),
+            metrics_allow=tuple(filter(None, (x.strip() for x in _get(e, "LANDFLOW_METRICS_ALLOW").split(",")))),
+            metrics_token=_get(e, "LANDFLOW_METRICS_TOKEN"),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
+        if "checkpoint_copies" not in overrides and not e.get("LANDFLOW_CHECKPOINT_COPIES"):
+            values["checkpoint_copies"] = Path(str(values["var_dir"])) / "checkpoints"
         if "blob_dir" not in overrides and not e.get("LANDFLOW_BLOB_DIR"):
             values["blob_dir"] = Path(str(values["var_dir"])) / "blobs"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        for net in values["metrics_allow"]:  # type: ignore[attr-defined]
+            ipaddress.ip_network(net, strict=False)  # ValueError names the bad one
         if values["cookie_secure"] not in ("auto", "1", "0"):
             raise ValueError("LANDFLOW_COOKIE_SECURE must be auto, 1 or 0")
         return cls(**values)  # type: ignore[arg-type]

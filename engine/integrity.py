@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .chains import verify_chains
-from .checkpoints import load_verifying_key, verify_checkpoints
+from .checkpoints import has_key, verify_checkpoints, verifying_ring
 from .history import Verification, verify
+from .keyhistory import KeyHistoryProblem
 from .papers.blobs import BlobStore, FolderBlobStore
 from .reviews import verify_accountability
 from .runtime.workflow import ProcedureCache
@@ -147,9 +148,14 @@ def verify_organisation(db: Database, checkpoint_key: Path, report: IntegrityRep
         report.findings.append({"layer": "audit_log", "seq": seq, "message": f"audit log: first bad entry {seq}"})
     with db.read() as s:  # reviews and absences: named entries, replayed against their tables
         report.findings += verify_accountability(s)
-    if checkpoint_key.exists() or checkpoint_key.with_name(checkpoint_key.name + ".pub").exists():
+    if has_key(checkpoint_key):
+        try:
+            ring = verifying_ring(checkpoint_key)
+        except KeyHistoryProblem as err:
+            report.findings.append({"layer": "checkpoint", "message": f"the checkpoint key history: {err}"})
+            return
         with db.read() as s:
-            cps = verify_checkpoints(s, load_verifying_key(checkpoint_key))
+            cps = verify_checkpoints(s, ring)
         report.checkpoints = cps.checked
         report.findings += [{"layer": "checkpoint", **p} for p in cps.problems]
     else:

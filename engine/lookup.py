@@ -39,6 +39,35 @@ def lookup_token(key: bytes, code: str) -> str:
 
 
 @dataclass(frozen=True)
+class PublicPaper:
+    """A slip issued or a result added: what it is, when, and its SHA-256 (the key to its proof); never the
+    file's name (it may name the applicant)."""
+
+    event: str          # slip_issued | document_added
+    kind: str           # receipt, supplement, … | result
+    number: str
+    at: datetime
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "kind": self.kind, "number": self.number, "at": self.at, "sha256": self.sha256}
+
+
+def public_papers(session: Session, dossier_id: int) -> tuple[PublicPaper, ...]:
+    rows = session.execute(select(CaseEventRow.type, CaseEventRow.at, CaseEventRow.payload).where(
+        CaseEventRow.dossier_id == dossier_id, CaseEventRow.type.in_(("slip_issued", "document_added")))
+        .order_by(CaseEventRow.seq)).all()
+    out = []
+    for etype, at, payload in rows:
+        p = json.loads(payload)
+        if etype == "slip_issued":
+            out.append(PublicPaper(etype, str(p.get("slip")), str(p.get("number", "")), at, str(p.get("sha256"))))
+        elif p.get("kind") == "result":
+            out.append(PublicPaper(etype, "result", "", at, str(p.get("sha256"))))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class PublicStatus:
     code: str
     procedure: str
@@ -55,6 +84,7 @@ class PublicStatus:
     finished_at: datetime | None = None
     can_rate: bool = False
     rated: str | None = None
+    papers: tuple[PublicPaper, ...] = ()   # the slips issued and results added: each can be proven genuine
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,7 +92,7 @@ class PublicStatus:
                 "due_at": self.due_at, "first_due_at": self.first_due_at, "state": self.state, "late": self.late,
                 "units": list(self.units), "asked": self.asked, "reason": self.reason,
                 "collect_at": self.collect_at, "finished_at": self.finished_at, "can_rate": self.can_rate,
-                "rated": self.rated}
+                "rated": self.rated, "papers": [p.as_dict() for p in self.papers]}
 
 
 def find(session: Session, code: str, last4: str | None = None, token: str | None = None,
@@ -123,4 +153,4 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
         first_due_at=first_due, state=state, late=late, units=units if state == "processing" else (),
         asked=asked, reason=(refused.reason or "") if refused else "",
         collect_at=collect if state in ("result_ready", "handed_back") else "", finished_at=row.finished_at,
-        can_rate=state == "handed_back" and rated is None, rated=rated)
+        can_rate=state == "handed_back" and rated is None, rated=rated, papers=public_papers(session, row.id))

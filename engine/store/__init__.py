@@ -24,9 +24,10 @@ from .models import (
     UnitRow,
     WorkItemRow,
 )
+from .operations import SchedulerBeatRow
 
 __all__ = [
-    "AbsenceRow", "ReviewRow",
+    "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
     "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
