@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .events import Apologised, Completed, Rated, SupplementRequested, parse
+from .events import Apologised, Completed, DocumentAdded, Rated, SlipIssued, SupplementRequested, parse, parse_shown
 from .org import Directory
 from .search import digits
 from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
@@ -59,11 +59,11 @@ def public_papers(session: Session, dossier_id: int) -> tuple[PublicPaper, ...]:
         .order_by(CaseEventRow.seq)).all()
     out = []
     for etype, at, payload in rows:
-        p = json.loads(payload)
-        if etype == "slip_issued":
-            out.append(PublicPaper(etype, str(p.get("slip")), str(p.get("number", "")), at, str(p.get("sha256"))))
-        elif p.get("kind") == "result":
-            out.append(PublicPaper(etype, "result", "", at, str(p.get("sha256"))))
+        p = parse_shown(etype, payload)  # the public page: a malformed event is left out, not a failure
+        if isinstance(p, SlipIssued):
+            out.append(PublicPaper(etype, p.slip, p.number, at, p.sha256))
+        elif isinstance(p, DocumentAdded) and p.kind_ == "result":
+            out.append(PublicPaper(etype, "result", "", at, p.sha256))
     return tuple(out)
 
 

@@ -169,13 +169,14 @@ def parse_audit(kind: str, payload: Mapping[str, Any] | str) -> Event:
     return parse(kind, payload, AUDIT_KINDS)
 
 
-def parse_shown(kind: str, payload: Mapping[str, Any]) -> Event:
+def parse_shown(kind: str, payload: Mapping[str, Any] | str) -> Event:
     """`parse` for pages that show a history as stored, tampered or not: what is not an event of its
     kind is shown as `Unrecognised` (verify reports it) rather than refused."""
     try:
         return parse(kind, payload)
     except EventError:
-        return Unrecognised(type=kind, payload=dict(payload))
+        body = json.loads(payload) if isinstance(payload, str) else payload
+        return Unrecognised(type=kind, payload=dict(body) if isinstance(body, Mapping) else {})
 
 
 def parse_as(cls: type[E], payload: Mapping[str, Any] | str) -> E:

@@ -110,6 +110,9 @@ def test_readers_helpers() -> None:
     # pages show a tampered payload as stored instead of failing; verify reports it
     shown = ev.parse_shown("claimed", {"item": "x"})
     assert isinstance(shown, ev.Unrecognised) and shown.payload == {"item": "x"}
+    shown = ev.parse_shown("claimed", '{"item":1,"note":"đã sửa"}')
+    assert isinstance(shown, ev.Unrecognised) and shown.payload == {"item": 1, "note": "đã sửa"}
+    assert ev.parse_shown("claimed", '{"item":1}') == ev.Claimed(item=1)
     # counts made in SQL match the canonical spelling of a field
     assert ev.stored_like(ev.Completed, "refused", True) == '%"refused":true%'
     assert ev.stored_like(ev.DocumentAdded, "kind_", "result") == '%"kind":"result"%'
