@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from .events import Completed, DocumentAdded, stored_like
 from .store import CaseEventRow, DossierRow
 
-RESULT_DOC = '%"kind":"result"%'
-SCAN_DOC = ('%"kind":"received"%', '%"kind":"supplement"%')
+RESULT_DOC = stored_like(DocumentAdded, "kind_", "result")
+SCAN_DOC = (stored_like(DocumentAdded, "kind_", "received"), stored_like(DocumentAdded, "kind_", "supplement"))
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def digitisation(session: Session, start: datetime, end: datetime) -> list[Digit
     scanned = exists().where(ev.dossier_id == DossierRow.id, ev.type == "document_added",
                              or_(*(ev.payload.like(p) for p in SCAN_DOC)))
     refused = exists().where(ev.dossier_id == DossierRow.id, ev.type == "completed",
-                             ev.payload.like('%"refused":true%'))
+                             ev.payload.like(stored_like(Completed, "refused", True)))
     finished_ok = and_(DossierRow.status == "done", ~refused)
 
     def count(cond: ColumnElement[bool]) -> ColumnElement[int]:

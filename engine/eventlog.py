@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from .accountability import signals_for
+from .events import Event, parse
 from .jsoncanon import canonical, iso
 from .store import CaseEventRow, SignalRow
 
@@ -38,12 +39,24 @@ def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, uni
 
 @dataclass
 class PendingEvent:
+    """An event queued for `append`. Build it from a typed event (engine/events/) with `of`;
+    the older form, a kind and its payload dict, is still accepted."""
+
     type: str
     actor: str
     unit: str | None
     step: str | None
     at: datetime
     payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event, actor: str, unit: str | None, step: str | None, at: datetime) -> PendingEvent:
+        return cls(event.kind, actor, unit, step, at, event.to_payload())
+
+    @property
+    def event(self) -> Event:
+        """The typed event (parsed from the payload, so a malformed one is an EventError here)."""
+        return parse(self.type, self.payload)
 
 
 def append(db: Session | Connection, state: DossierState, events: list[PendingEvent]) -> None:

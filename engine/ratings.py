@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from .events import Rated
 from .org import Officer
 from .store import CaseEventRow
 
@@ -50,9 +51,6 @@ def rate(runtime: Runtime, dossier_id: int, desk_unit: str, rating: str, reason:
             CaseEventRow.dossier_id == work.state.id, CaseEventRow.type == "rated")).scalar()
         if done:
             raise refuse("conflict", "already_rated", "this dossier was already rated")
-        payload: dict[str, Any] = {"rating": rating}
-        if text:
-            payload["reason"] = text
-        runtime.emit(work, "rated", payload)
+        runtime.emit(work, Rated(rating=rating, reason=text or None))
 
     return runtime._dossier_command("rate", applicant, dossier_id, None, body)

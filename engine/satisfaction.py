@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from .events import Rated, stored_like
 from .store import CaseEventRow, DossierRow
 
 MAX_POINTS = 6.0
@@ -73,8 +74,9 @@ def satisfaction(session: Session, start: datetime, end: datetime, now: datetime
         return func.sum(case((cond, 1), else_=0))
 
     q = (select(DossierRow.desk_unit, func.count(), count(late),
-                count(rating.like('%"rating":"very_satisfied"%')), count(rating.like('%"rating":"satisfied"%')),
-                count(rating.like('%"rating":"not_satisfied"%')))
+                count(rating.like(stored_like(Rated, "rating", "very_satisfied"))),
+                count(rating.like(stored_like(Rated, "rating", "satisfied"))),
+                count(rating.like(stored_like(Rated, "rating", "not_satisfied"))))
          .where(DossierRow.received_at >= start, DossierRow.received_at < end)
          .group_by(DossierRow.desk_unit).order_by(DossierRow.desk_unit))
     rows: list[SatisfactionRow] = []

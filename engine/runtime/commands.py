@@ -25,6 +25,7 @@ from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..definitions.model import StepMeta
 from ..eventlog import SPIFF_EVENTS, PendingEvent, append
+from ..events import Event
 from ..jsoncanon import iso
 from ..org import Directory, DirectoryCache, Officer, UnresolvedOwner
 from ..policy import Refusal, check_dossier_action, check_item_action, check_reason
@@ -267,9 +268,15 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         self._record_refusal(action, officer, err.dossier_id, None, None, err)
 
     # -- shared pieces --------------------------------------------------------------------------------
-    def emit(self, work: Work, etype: str, payload: dict[str, Any], step: str | None = None,
+    def emit(self, work: Work, etype: str | Event, payload: dict[str, Any] | None = None, step: str | None = None,
              task_ids: dict[int, str] | None = None) -> None:
-        """Fold the event's effects now (later decisions see them) and queue it for appending."""
+        """Fold the event's effects now (later decisions see them) and queue it for appending.
+
+        Give a typed event (engine/events/): `self.emit(work, Claimed(item=n, fx=fx), step=...)`; the
+        older (kind, payload dict) form is still accepted."""
+        if isinstance(etype, Event):
+            etype, payload = etype.kind, etype.to_payload()
+        assert payload is not None
         fx = payload.setdefault("fx", {})
         self.sync_timers(work, fx, task_ids or {})
         if fx:
