@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .errors import CommandRefused, Conflict, Forbidden, Invalid, NotFound
+from .events import ActionRefused, OfficerActivated, OfficerAdded, OfficerDeactivated, OfficerPasswordSet
 from .org import Officer
 from .store import ApiTokenRow, Database, OfficerRow, RoleRow, UnitRow
 
@@ -141,9 +142,9 @@ def _guard(db: Database, actor: Officer, action: str, now: datetime, decide: Cal
             raise Forbidden("wrong_role", "only administrators manage officers")
         decide()
     except CommandRefused as err:
-        audit.append(db, "action_refused", actor.username, actor.unit or None, now,
-                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
-                      "category": err.refusal.recorded_category})
+        refused = ActionRefused(action=action, kind_=err.kind, code=err.code, message=err.message,
+                                category=err.refusal.recorded_category)
+        audit.append(db, refused.kind, actor.username, actor.unit or None, now, refused.to_payload())
         raise
 
 
@@ -168,8 +169,8 @@ def add_account(db: Database, actor: Officer, now: datetime, username: str, name
                              roles=" ".join(roles), password_hash=password_hash, active=True, demo=False)
             s.add(row)
             s.flush()
-            audit.append_in(s, "officer_added", actor.username, actor.unit or None, now,
-                            {"username": username, "unit": unit, "roles": roles})
+            added = OfficerAdded(username=username, unit=unit, roles=roles)
+            audit.append_in(s, added.kind, actor.username, actor.unit or None, now, added.to_payload())
             out.append(_account(row))
 
     _guard(db, actor, "add_officer", now, decide)
@@ -190,8 +191,8 @@ def set_active(db: Database, actor: Officer, now: datetime, username: str, activ
             if not active:
                 s.execute(update(ApiTokenRow).where(ApiTokenRow.username == username,
                                                     ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now))
-            audit.append_in(s, "officer_activated" if active else "officer_deactivated", actor.username,
-                            actor.unit or None, now, {"username": username})
+            changed = OfficerActivated(username=username) if active else OfficerDeactivated(username=username)
+            audit.append_in(s, changed.kind, actor.username, actor.unit or None, now, changed.to_payload())
             out.append(_account(row))
 
     _guard(db, actor, "activate_officer" if active else "deactivate_officer", now, decide)
@@ -207,8 +208,8 @@ def set_password(db: Database, actor: Officer, now: datetime, username: str, pas
             row.password_hash = password_hash
             s.execute(update(ApiTokenRow).where(ApiTokenRow.username == username,
                                                 ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now))
-            audit.append_in(s, "officer_password_set", actor.username, actor.unit or None, now,
-                            {"username": username})
+            password = OfficerPasswordSet(username=username)
+            audit.append_in(s, password.kind, actor.username, actor.unit or None, now, password.to_payload())
 
     _guard(db, actor, "set_password", now, decide)
 

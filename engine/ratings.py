@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from .events import Rated
 from .org import Officer
 from .store import CaseEventRow
 
@@ -52,9 +53,6 @@ def rate(runtime: Runtime, dossier_id: int, desk_unit: str, rating: str, reason:
             raise Conflict("not_handed_back", "the result has not been handed back yet")
         if work.extra:
             raise Conflict("already_rated", "this dossier was already rated")
-        payload: dict[str, Any] = {"rating": rating}
-        if text:
-            payload["reason"] = text
-        runtime.emit(work, "rated", payload)
+        runtime.emit(work, Rated(rating=rating, reason=text or None))
 
     return runtime._dossier_command("rate", applicant, dossier_id, None, body, load_also=rated_before)

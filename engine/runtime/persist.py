@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, uni
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import notifications
 from ..eventlog import SPIFF_EVENTS, append
 from ..store import DossierRow, DossierStateRow, TimerRow, WorkItemRow
 from . import workflow as wfm
@@ -37,6 +38,8 @@ def persist(conn: Connection, ctx: Context, postgres: bool) -> None:
     state = ctx.state
     first = state.last_seq + 1
     append(conn, state, ctx.events)
+    # the applicant's notifications, in the events' own transaction (engine/notifications)
+    notifications.enqueue(conn, state, ctx.events, ctx.proc.meta if ctx.proc is not None else None)
     for offset, ev in enumerate(ctx.events):
         if ev.type in SPIFF_EVENTS:
             state.workflow_seq = first + offset
