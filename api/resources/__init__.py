@@ -22,11 +22,13 @@ from . import (
     signals,
     slips,
     units,
+    whatif,
     worklist,
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers, accountability, public, incidents)
+           signals, reports, audit, officers, accountability, public, incidents,
+           whatif)
 
 
 def register(api: Api) -> None:

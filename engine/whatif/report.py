@@ -7,7 +7,7 @@ through the engine's own check first: a file that could not be deployed is not s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..bootstrap import Landflow
@@ -114,11 +114,22 @@ def months_before(at: datetime, months: int) -> datetime:
             day -= 1
 
 
+def window(lf: Landflow, months: int, until: date | None = None) -> tuple[datetime, datetime]:
+    """Whole local days: from `months` months before the end of `until` (default today) to that end, so
+    that the same data and seed give the same report all day long."""
+    last = until or lf.clock.now().astimezone(lf.calendar.tz).date()
+    end = datetime.combine(last + timedelta(days=1), time(0), lf.calendar.tz)
+    return months_before(end, months), end
+
+
 def what_if(lf: Landflow, key: str, bpmn: bytes, dmns: list[bytes] | None = None, *, months: int = 6,
-            seed: int = 1, now: datetime | None = None) -> WhatIfReport:
-    """Simulate the last `months` of procedure `key` through its version in force and through `bpmn`."""
+            seed: int = 1, until: date | None = None) -> WhatIfReport:
+    """Simulate the dossiers of procedure `key` received in the `months` months up to the end of `until`
+    through its version in force and through `bpmn`."""
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise WhatIfRefused("invalid_months", f"months must be a whole number from 1 to {MAX_MONTHS}")
+    if until is not None and until > lf.clock.now().astimezone(lf.calendar.tz).date():
+        raise WhatIfRefused("invalid_until", "the window cannot end after today: what-if replays recorded dossiers")
     checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
     if checked is None:
         raise WhatIfRefused("invalid_file", "the candidate file does not pass the procedure check", problems)
@@ -126,8 +137,7 @@ def what_if(lf: Landflow, key: str, bpmn: bytes, dmns: list[bytes] | None = None
         raise WhatIfRefused("other_procedure",
                             f"the file is procedure {checked.meta.key!r}, not {key!r}: what-if compares versions "
                             "of one procedure")
-    end = now or lf.clock.now()
-    start = months_before(end, months)
+    start, end = window(lf, months, until)
     with lf.db.read() as s:
         current = lf.procedures.latest(s, key)
         if current is None:

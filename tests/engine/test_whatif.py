@@ -13,7 +13,7 @@ from tests.support.whatif_history import KEY, make_history, whatif_procedure
 def test_a_slow_new_step_lowers_the_on_time_rate_and_is_named_a_bottleneck(lf: Landflow,
                                                                            clock: FixedClock) -> None:
     now = make_history(lf, clock)
-    report = what_if(lf, KEY, whatif_procedure(with_survey=True).to_xml(), months=6, seed=1, now=now)
+    report = what_if(lf, KEY, whatif_procedure(with_survey=True).to_xml(), months=6, seed=1, until=now.date())
     base, cand = report.in_force, report.candidate
     assert len(base.outcomes) == len(cand.outcomes) == 12
     assert base.on_time_rate == 1.0  # the history was all on time, and so is its replay
@@ -33,7 +33,7 @@ def test_a_slow_new_step_lowers_the_on_time_rate_and_is_named_a_bottleneck(lf: L
 def test_a_candidate_identical_to_the_version_in_force_gives_the_baseline_figures(lf: Landflow,
                                                                                  clock: FixedClock) -> None:
     now = make_history(lf, clock)
-    report = what_if(lf, KEY, whatif_procedure().to_xml(), months=6, seed=7, now=now)
+    report = what_if(lf, KEY, whatif_procedure().to_xml(), months=6, seed=7, until=now.date())
     base, cand = report.in_force.as_dict(), report.candidate.as_dict()
     for d in (base, cand):
         d.pop("label"), d.pop("version")
@@ -44,15 +44,15 @@ def test_a_candidate_identical_to_the_version_in_force_gives_the_baseline_figure
 def test_the_same_seed_gives_the_same_report(lf: Landflow, clock: FixedClock) -> None:
     now = make_history(lf, clock)
     candidate = whatif_procedure(with_survey=True).to_xml()
-    first = what_if(lf, KEY, candidate, months=6, seed=3, now=now).as_dict()
-    second = what_if(lf, KEY, candidate, months=6, seed=3, now=now).as_dict()
+    first = what_if(lf, KEY, candidate, months=6, seed=3, until=now.date()).as_dict()
+    second = what_if(lf, KEY, candidate, months=6, seed=3, until=now.date()).as_dict()
     assert first == second
 
 
 def test_a_window_that_ends_before_the_history_has_no_dossiers(lf: Landflow, clock: FixedClock) -> None:
     make_history(lf, clock, dossiers=3)
     from tests.conftest import local
-    report = what_if(lf, KEY, whatif_procedure().to_xml(), months=1, now=local(2026, 1, 2, 8, 0))
+    report = what_if(lf, KEY, whatif_procedure().to_xml(), months=1, until=local(2026, 1, 2, 8, 0).date())
     assert report.in_force.outcomes == [] and report.in_force.on_time_rate is None
 
 
@@ -65,5 +65,5 @@ def test_a_window_that_ends_before_the_history_has_no_dossiers(lf: Landflow, clo
 def test_refusals(lf: Landflow, clock: FixedClock, bpmn: bytes | None, key: str, months: int, code: str) -> None:
     now = make_history(lf, clock, dossiers=1)
     with pytest.raises(WhatIfRefused) as err:
-        what_if(lf, key, bpmn or whatif_procedure().to_xml(), months=months, now=now)
+        what_if(lf, key, bpmn or whatif_procedure().to_xml(), months=months, until=now.date())
     assert err.value.code == code

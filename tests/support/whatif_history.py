@@ -92,7 +92,7 @@ def make_history(lf: Landflow, clock: FixedClock, dossiers: int = 12, first: dat
             rt.complete(officer(lf, "desk.w1"), _open(rt, st.id, "notify"), {})
     end = local(2026, 2, 2, 8, 0)
     clock.set(end)
-    return end
+    return end  # a report `until` its date takes every dossier above
 
 
 def _open(rt: Runtime, dossier_id: int, step: str) -> int:
