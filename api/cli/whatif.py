@@ -40,9 +40,10 @@ def print_report(r: WhatIfReport) -> None:
         steps.add_column(col)
     for name in sorted(set(a.steps) | set(b.steps)):
         sa, sb = a.steps.get(name), b.steps.get(name)
-        steps.add_row(name, (sb or sa).unit if (sb or sa) else "",  # type: ignore[union-attr]
-                      f"{sa.mean_wait / 60:.1f}" if sa else "—", f"{sb.mean_wait / 60:.1f}" if sb else "—",
-                      (sb or sa).source if (sb or sa) else "")  # type: ignore[union-attr]
+        either = sb or sa
+        assert either is not None
+        steps.add_row(name, either.unit, f"{sa.mean_wait / 60:.1f}" if sa else "—",
+                      f"{sb.mean_wait / 60:.1f}" if sb else "—", either.source)
     console.print(steps)
     if r.new_bottlenecks:
         console.print("new bottlenecks: " + ", ".join(r.new_bottlenecks))

@@ -48,15 +48,16 @@ class VariantSchema(Schema):
     not_simulated = fields.List(fields.Nested(OutcomeSchema), required=True)
     steps = fields.List(fields.Nested(StepFigureSchema), required=True)
     bottlenecks = fields.List(fields.String(), required=True)
-    load = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                       required=True, metadata={"description": "unit -> ISO week -> work items that reached it"})
+    load_ = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                        required=True, data_key="load", attribute="load",
+                        metadata={"description": "unit -> ISO week -> work items that reached it"})
 
 
 class WhatIfSchema(Schema):
     procedure = fields.String(required=True)
     months = fields.Integer(required=True)
     seed = fields.Integer(required=True)
-    from_ = fields.String(required=True, data_key="from")
+    from_ = fields.String(required=True, data_key="from", attribute="from")
     to = fields.String(required=True)
     capacity = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                            metadata={"description": "unit -> items its officers had in hand at once"})

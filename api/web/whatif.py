@@ -8,6 +8,7 @@ drawn here (api/web/charts.py); their numbers are in the tables beside them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -73,20 +74,24 @@ def _steps_table(r: WhatIfReport) -> Table:
     source = {"observed": _("observed"), "observed_other_units": _("observed in other units"),
               "limit": _("the step’s limit (no history)"), "default": _("one working hour (no history, no limit)")}
     bottleneck = {s.step for s in r.candidate.bottlenecks}
-    rows = []
+    rows: list[Mapping[str, Any]] = []
     for step in sorted(names):
         a, b = r.in_force.steps.get(step), r.candidate.steps.get(step)
-        rows.append({"step": step, "name": names[step], "unit": unit_name((b or a).unit if (b or a) else ""),
+        either = b or a
+        assert either is not None
+        rows.append({"step": step, "name": names[step], "unit": unit_name(either.unit),
                      "wait_a": a.mean_wait if a else None, "wait_b": b.mean_wait if b else None,
                      "work_b": b.mean_work if b else None, "items_b": b.items if b else 0,
-                     "source": source.get((b or a).source, "") if (b or a) else "",
-                     "bottleneck": step in bottleneck})
-    hours = {"numeric": True, "text": lambda v: None if v is None else round(v / 60, 2),
-             "show": lambda v, r: "—" if v is None else _hours(v)}
+                     "source": source.get(either.source, ""), "bottleneck": step in bottleneck})
+
+    def hours(key: str, title: str) -> Column:
+        return Column(key, title, numeric=True, text=lambda v: None if v is None else round(v / 60, 2),
+                      show=lambda v, r: "—" if v is None else _hours(v))
+
     return Table("whatif-steps", _("Steps: mean wait in the unit’s queue and work time (working hours)"), [
         Column("name", _("Step")), Column("unit", _("Unit")),
-        Column("wait_a", _("Wait, version in force"), **hours), Column("wait_b", _("Wait, candidate"), **hours),
-        Column("work_b", _("Work, candidate"), **hours), Column("items_b", _("Items"), numeric=True),
+        hours("wait_a", _("Wait, version in force")), hours("wait_b", _("Wait, candidate")),
+        hours("work_b", _("Work, candidate")), Column("items_b", _("Items"), numeric=True),
         Column("source", _("Durations from")),
         Column("bottleneck", _("Bottleneck"), show=lambda v, r: _("yes") if v else "",
                text=lambda v: "yes" if v else "no"),
@@ -95,7 +100,8 @@ def _steps_table(r: WhatIfReport) -> Table:
 
 
 def _late_table(r: WhatIfReport) -> Table:
-    rows = [{**o.as_dict(), "late_days": o.late_minutes / lf().calendar.day_minutes} for o in r.candidate.late]
+    day = lf().calendar.day_minutes
+    rows: list[Mapping[str, Any]] = [{**o.as_dict(), "late_days": o.late_minutes / day} for o in r.candidate.late]
     return Table("whatif-late", _("Dossiers late with the candidate"), [
         Column("code", _("Dossier code")), Column("received_at", _("Received"), show=lambda v, r: when(v)),
         Column("due_at", _("Due"), show=lambda v, r: when(v)),
@@ -106,7 +112,7 @@ def _late_table(r: WhatIfReport) -> Table:
 
 
 def _load_table(r: WhatIfReport) -> Table:
-    rows = []
+    rows: list[Mapping[str, Any]] = []
     for unit in r.units:
         for week in r.weeks:
             a = r.in_force.load.get(unit, {}).get(week, 0)

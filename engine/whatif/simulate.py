@@ -20,6 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from ..calendar import WorkingCalendar
 from ..definitions.model import ProcedureMeta, StepMeta
@@ -205,8 +206,8 @@ class Simulator:
         while queue and self.busy.get(unit, 0) < self.slots(unit):
             job = queue.popleft()
             run = self.runs[job.case]
-            if run is None or run.dead:
-                continue
+            if run is None or run.dead or job.task.state != TaskState.READY:
+                continue  # its dossier failed, or another branch cancelled the task while it queued
             self.busy[unit] = self.busy.get(unit, 0) + 1
             n = run.counts.get(job.step, 0)
             minutes = self.draw(run.case, job.step, job.unit, n)
@@ -229,7 +230,8 @@ class Simulator:
             if meta is not None and meta.clock == "paused":
                 run.paused += at - job.queued
             try:
-                run_step(run.wf, job.task, self.data_for(run.case, meta, n))
+                if job.task.state == TaskState.READY:  # not cancelled by another branch meanwhile
+                    run_step(run.wf, job.task, self.data_for(run.case, meta, n))
             except TRIAL_ERRORS as err:
                 self.fail(job.case, _why(err))
             else:

@@ -25,6 +25,8 @@ def test_the_file_in_force_as_candidate_predicts_the_baseline(sign_in: Any, simu
     assert resp.status_code == 200, resp.json
     body = resp.json
     assert (body["procedure"], body["months"], body["seed"]) == ("land_transfer", 3, 2)
+    assert body["from"] < body["to"] and body["to"].startswith("2026-03-03T00:00:00")  # whole days to the clock's
+    assert any(body["in_force"]["load"].values())
     base, cand = body["in_force"], body["candidate"]
     assert base["dossiers"] > 5 and base["simulated"] == base["dossiers"]
     assert base["version"] == 1 and cand["version"] is None

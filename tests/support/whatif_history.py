@@ -55,7 +55,8 @@ def whatif_procedure(with_survey: bool = False) -> Procedure:
 
 
 def working_days(lf: Landflow, first: date, n: int) -> list[date]:
-    out, d = [], first
+    out: list[date] = []
+    d = first
     while len(out) < n:
         if lf.calendar.is_working_day(d):
             out.append(d)
