@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar
 from ..store import CaseEventRow, DossierRow, WorkItemRow
+from .axis import WorkingAxis
 
 
 @dataclass
@@ -73,8 +74,9 @@ def observe(session: Session, calendar: WorkingCalendar, key: str, start: dateti
                            .where(D.procedure == key, D.received_at >= start, D.received_at < end)
                            .order_by(D.received_at, D.id)).all()
     by_id: dict[int, Case] = {}
+    axis = WorkingAxis(calendar, start)
     for r in rows:
-        case = Case(r.id, r.code, r.received_at, calendar.between(start, r.received_at), r.commune, r.desk_unit,
+        case = Case(r.id, r.code, r.received_at, axis.minute_of(r.received_at), r.commune, r.desk_unit,
                     bool(r.remote), json.loads(r.applicant or "{}"), json.loads(r.parcel or "{}"))
         obs.cases.append(case)
         by_id[r.id] = case

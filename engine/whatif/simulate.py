@@ -29,6 +29,7 @@ from ..runtime import workflow as wfm
 from ..runtime.deadlines import limit_for, procedure_limit, total_minutes
 from ..runtime.fastforward import TRIAL_ERRORS, run_step, steering_names
 from ..runtime.opening import workflow_data
+from .axis import WorkingAxis
 from .history import Case, Observed
 
 DEFAULT_MINUTES = 60  # a step with no history and no limit: one working hour (docs/whatif.md)
@@ -107,6 +108,7 @@ class Simulator:
         self.meta, self.proc, self.obs, self.cal, self.dir = meta, spec, obs, calendar, directory
         self.seed, self.overrides, self.extension = seed, sla_overrides, remote_extension
         self.steering = steering_names(meta)
+        self.axis = WorkingAxis(calendar, obs.start)
         self.capacity: dict[str, int] = {}
         self.busy: dict[str, int] = {}
         self.queues: dict[str, deque[Job]] = {}
@@ -123,7 +125,7 @@ class Simulator:
         heapq.heappush(self.heap, (at, self.seq, kind, arg))
 
     def instant(self, minute: int) -> datetime:
-        return self.cal.add(self.obs.start, minute)
+        return self.axis.instant_of(minute)
 
     def run(self) -> tuple[list[Outcome], dict[str, StepStats], dict[str, dict[str, int]]]:
         for i, case in enumerate(self.obs.cases):

@@ -67,3 +67,21 @@ def test_refusals(lf: Landflow, clock: FixedClock, bpmn: bytes | None, key: str,
     with pytest.raises(WhatIfRefused) as err:
         what_if(lf, key, bpmn or whatif_procedure().to_xml(), months=months, until=now.date())
     assert err.value.code == code
+
+
+def test_the_working_axis_agrees_with_the_calendar(lf: Landflow) -> None:
+    """The simulation's cached clock gives what `add` and `between` give, across weekends and Tết 2026."""
+    from datetime import timedelta
+
+    from engine.whatif.axis import WorkingAxis
+    from tests.conftest import local
+
+    origin = local(2026, 1, 30, 0, 0)
+    axis = WorkingAxis(lf.calendar, origin)
+    day = lf.calendar.day_minutes
+    for minute in [0, 1, 239, 240, 330, day - 1, day, day + 1, 5 * day, 12 * day + 17, 40 * day, 3 * day]:
+        assert axis.instant_of(minute) == lf.calendar.add(origin, minute), minute
+    instant = origin
+    for _ in range(90):
+        instant += timedelta(hours=13, minutes=7)
+        assert axis.minute_of(instant) == lf.calendar.between(origin, instant), instant
