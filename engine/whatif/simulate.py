@@ -29,6 +29,7 @@ from ..runtime import workflow as wfm
 from ..runtime.deadlines import limit_for, procedure_limit, total_minutes
 from ..runtime.fastforward import TRIAL_ERRORS, run_step, steering_names
 from ..runtime.opening import workflow_data
+from ..runtime.timers import duration_of, fire, pin, waiting_timers
 from .axis import WorkingAxis
 from .history import Case, Observed
 
@@ -96,7 +97,7 @@ class Run:
 
     case: Case
     wf: BpmnWorkflow
-    seen: set[str] = field(default_factory=set)  # task ids already queued
+    seen: set[str] = field(default_factory=set)  # task ids already queued (user tasks) or scheduled (timers)
     counts: dict[str, int] = field(default_factory=dict)  # step -> completions so far
     paused: int = 0  # working minutes spent on steps whose clock is paused
     dead: bool = False
@@ -134,6 +135,8 @@ class Simulator:
             at, _seq, kind, arg = heapq.heappop(self.heap)
             if kind == "arrive":
                 self.arrive(at, arg)
+            elif kind == "timer":
+                self.fire_timer(at, *arg)
             else:
                 self.finish(at, arg)
         for i, r in enumerate(self.runs):
@@ -160,6 +163,11 @@ class Simulator:
         if run.wf.is_completed():
             self.close(at, i, run)
             return
+        for node, timer in waiting_timers(run.wf).items():  # in working time, as the scheduler fires them
+            if str(timer.id) not in run.seen:
+                run.seen.add(str(timer.id))
+                pin([timer])
+                self.push(at + self.cal.minutes(duration_of(timer)), "timer", (i, str(timer.id), node))
         for task in wfm.ready_steps(run.wf):
             if str(task.id) in run.seen:
                 continue
@@ -171,6 +179,21 @@ class Simulator:
             per_week[week] = per_week.get(week, 0) + 1
             self.queues.setdefault(unit, deque()).append(Job(i, task, step, unit, at))
             self.start_work(at, unit)
+
+    def fire_timer(self, at: int, i: int, task_id: str, node: str) -> None:
+        """A timer still waited on fires (one the workflow left, e.g. its activity finished, is dropped)."""
+        run = self.runs[i]
+        if run is None or run.dead:
+            return
+        waiting = waiting_timers(run.wf).get(node)
+        if waiting is None or str(waiting.id) != task_id:
+            return
+        try:
+            fire(run.wf, node)
+        except TRIAL_ERRORS as err:
+            self.fail(i, _why(err))
+            return
+        self.advance(at, i)
 
     def close(self, at: int, i: int, run: Run) -> None:
         out = self.outcomes[i]

@@ -85,3 +85,17 @@ def test_the_working_axis_agrees_with_the_calendar(lf: Landflow) -> None:
     for _ in range(90):
         instant += timedelta(hours=13, minutes=7)
         assert axis.minute_of(instant) == lf.calendar.between(origin, instant), instant
+
+
+def test_a_boundary_timer_fires_in_working_time_and_interrupts_the_step(lf: Landflow, clock: FixedClock) -> None:
+    """verify took 5 working hours from its creation in the history; a 1-hour interrupting timer on it
+    sends every dossier to the chairman instead (the timer fires in simulated working time)."""
+    now = make_history(lf, clock)
+    report = what_if(lf, KEY, whatif_procedure(escalate_after="PT1H").to_xml(), months=6, seed=1,
+                     until=now.date())
+    cand = report.candidate
+    assert [o.problem for o in cand.outcomes] == [None] * 12
+    assert cand.steps["escalate"].items == 12 and "sign" not in cand.steps and "notify" not in cand.steps
+    slow = what_if(lf, KEY, whatif_procedure(escalate_after="P3D").to_xml(), months=6, seed=1, until=now.date())
+    assert "escalate" not in slow.candidate.steps  # verify always ends before a 3-day timer
+    assert slow.candidate.as_dict()["on_time_rate"] == report.in_force.as_dict()["on_time_rate"]

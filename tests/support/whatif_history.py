@@ -16,13 +16,14 @@ from engine.clock import FixedClock
 from engine.runtime.commands import Runtime
 from engine.store import WorkItemRow
 from tests.conftest import local, officer
-from tests.support.bpmn_builder import Flow, Node, Procedure
+from tests.support.bpmn_builder import Flow, Node, Procedure, timer_xml
 
 KEY = "whatif_test"
 W1 = "W1"
 
 
-def whatif_procedure(with_survey: bool = False) -> Procedure:
+def whatif_procedure(with_survey: bool = False, escalate_after: str | None = None) -> Procedure:
+    """`escalate_after`: an interrupting boundary timer on `verify` hands the dossier to the chairman."""
     nodes = [
         Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
         Node("receive", "user", "Tiếp nhận hồ sơ", lane="one_stop_desk", col=1,
@@ -49,6 +50,15 @@ def whatif_procedure(with_survey: bool = False) -> Procedure:
         nodes.append(Node("survey", "user", "Đo đạc thực địa", lane="registration_branch", col=5,
                           props={"sla": "P3D", "result": "Mảnh trích đo", "legal_basis": "Nghị định 101/2024/NĐ-CP"}))
         flows.append(Flow("f9", "survey", "sign"))
+    if escalate_after:
+        nodes += [
+            Node("late", "boundary", "Quá hạn kiểm tra", lane="commune_land_officer", col=2,
+                 attrs={"attachedToRef": "verify", "cancelActivity": "true"}, extra_xml=timer_xml(escalate_after)),
+            Node("escalate", "user", "Chủ tịch xử lý", lane="commune_chairman", col=3,
+                 props={"sla": "P1D", "result": "Quyết định", "legal_basis": "Luật Đất đai 2024"}),
+            Node("escalated", "end", "Đã chuyển Chủ tịch", lane="commune_chairman", col=4, props={"outcome": "result"}),
+        ]
+        flows += [Flow("f10", "late", "escalate"), Flow("f11", "escalate", "escalated")]
     return Procedure(key=KEY, name="Thủ tục thử what-if", nodes=nodes, flows=flows,
                      props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP",
                             "paper.don": "required | Đơn đề nghị | Nghị định 151/2025/NĐ-CP"})
