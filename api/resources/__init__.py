@@ -23,12 +23,13 @@ from . import (
     signals,
     slips,
     units,
+    whatif,
     worklist,
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
-           notifications)
+           notifications, whatif)
 
 
 def register(api: Api) -> None:
