@@ -68,15 +68,21 @@ def content_hash(bpmn: bytes, dmns: list[bytes]) -> str:
 
 
 def check(
-    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+    tolerate: frozenset[str] = frozenset(),
 ) -> tuple[CheckedProcedure | None, list[Problem]]:
-    """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems."""
-    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes)
+    """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems.
+
+    `tolerate`: rules whose problems do not stop the compilation (returned beside the procedure). Only
+    the what-if uses it, for the time budget: a redesign that breaks the budget cannot be deployed, but
+    simulating it is how a supervisor sees by how much (engine/whatif)."""
+    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes, tolerate)
     return checked, problems
 
 
 def check_with_meta(
-    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+    tolerate: frozenset[str] = frozenset(),
 ) -> tuple[CheckedProcedure | None, list[Problem], ProcedureMeta | None]:
     """`check`, and what was read of the file even when it is refused (lint reports it without
     reading a 2 MB file twice)."""
@@ -127,10 +133,11 @@ def check_with_meta(
     # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
     described = {p.element for p in problems}
     problems += [p for p in spiff_problems if p.element not in described]
-    if problems or compiled is None:
+    if compiled is None or any(p.rule not in tolerate for p in problems):
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
-    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), [], doc.meta
+    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), sorted(set(problems)), \
+        doc.meta
 
 
 def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]:

@@ -130,7 +130,9 @@ def what_if(lf: Landflow, key: str, bpmn: bytes, dmns: list[bytes] | None = None
         raise WhatIfRefused("invalid_months", f"months must be a whole number from 1 to {MAX_MONTHS}")
     if until is not None and until > lf.clock.now().astimezone(lf.calendar.tz).date():
         raise WhatIfRefused("invalid_until", "the window cannot end after today: what-if replays recorded dossiers")
-    checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
+    # a candidate over the time budget is simulated all the same: that is how the supervisor sees by how much
+    checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes,
+                              tolerate=frozenset({"budget.path"}))
     if checked is None:
         raise WhatIfRefused("invalid_file", "the candidate file does not pass the procedure check", problems)
     if checked.meta.key != key:
