@@ -40,6 +40,18 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
+    # certificates and signed results (docs/signatures.md)
+    "LANDFLOW_TRUST_ROOTS": ("", "trusted root CA certificates for officers' signatures and PDF checks: a PEM "
+                             "file or a folder (default <var dir>/trust)"),
+    "LANDFLOW_CRL": ("", "certificate revocation list(s) checked for every signature: a file, a folder or an "
+                     "http(s) URL (empty: no revocation check)"),
+    "LANDFLOW_ED25519_KEYS": ("", "1 accepts officers' Ed25519 keys instead of certificates (development "
+                              "option; empty: only in demo mode)"),
+    "LANDFLOW_SEAL_CERT": ("", "the office's seal certificate (PEM, with its chain) that signs the result PDFs "
+                           "and slips (default <var dir>/keys/seal-cert.pem when present)"),
+    "LANDFLOW_SEAL_KEY": ("", "the seal certificate's private key (PEM, server-held; default "
+                          "<var dir>/keys/seal-key.pem)"),
+    "LANDFLOW_TSA_URL": ("", "RFC 3161 timestamp authority for the signed PDFs (empty: no timestamp)"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
@@ -120,6 +132,12 @@ class Settings:
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
     lookup_rate: str = "30/minute"
+    trust_roots: Path = Path("var/trust")
+    crl: str = ""
+    ed25519_keys: bool = False
+    seal_cert: Path = Path("var/keys/seal-cert.pem")
+    seal_key: Path = Path("var/keys/seal-key.pem")
+    tsa_url: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -163,8 +181,19 @@ class Settings:
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
+            crl=_get(e, "LANDFLOW_CRL"),
+            tsa_url=_get(e, "LANDFLOW_TSA_URL"),
         )
         values.update(overrides)
+        var = Path(str(values["var_dir"]))
+        for name, env_name, default in (("trust_roots", "LANDFLOW_TRUST_ROOTS", var / "trust"),
+                                        ("seal_cert", "LANDFLOW_SEAL_CERT", var / "keys" / "seal-cert.pem"),
+                                        ("seal_key", "LANDFLOW_SEAL_KEY", var / "keys" / "seal-key.pem")):
+            if name not in overrides:
+                values[name] = _path(e[env_name]) if e.get(env_name) else default
+        if "ed25519_keys" not in overrides:
+            dev = e.get("LANDFLOW_ED25519_KEYS", "")
+            values["ed25519_keys"] = dev == "1" or (dev == "" and bool(values["demo"]))
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if "blob_dir" not in overrides and not e.get("LANDFLOW_BLOB_DIR"):

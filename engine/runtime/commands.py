@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..calendar import WorkingCalendar
+from ..certificates import Trust
 from ..clock import Clock
 from ..definitions.model import StepMeta
 from ..eventlog import SPIFF_EVENTS, PendingEvent, append
@@ -89,6 +90,7 @@ class RuntimeSettings:
     transitional_clock: str = "continue"
     signature_window: int = 900  # seconds a decision signature stays acceptable (engine/signatures.py)
     max_workflow_data: int = 262_144  # bytes of one step's workflow data (engine/runtime/incidents.py)
+    trust: Trust = field(default_factory=Trust)  # certificates' roots and CRL (engine/certificates.py)
 
 
 @dataclass
@@ -410,7 +412,7 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
             return {}
         try:
             recorded = check_decision(signature, officer.public_key, work.state.code, item.step, item.ordinal, clean,
-                                      officer.username, work.at, self.settings.signature_window)
+                                      officer.username, work.at, self.settings.signature_window, self.settings.trust)
         except SignatureProblem as err:
             kind = "invalid" if err.code == "signature_required" else "forbidden"
             raise refuse(kind, err.code, err.message) from None
