@@ -26,6 +26,7 @@ from engine.definitions.forms import clean_submission
 from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
+from ..slips.decision import issue_decision_quietly, vietnamese_labels
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
@@ -151,6 +152,8 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
             except signing.SigningProblem as err:
                 return str(SIGNING_MESSAGES[err.code])
     lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
+    if signature is not None:
+        issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
     return None
 
 

@@ -278,7 +278,7 @@ def test_a_signed_step_is_completed_with_the_officers_key_file(client: FlaskClie
     assert [p["code"] for t, p in events(demo_lf, st.id)[before:]] == ["bad_signature", "signature_required"]
     resp = post(key_file=(io.BytesIO(pem(key, b"mat-khau")), "key.pem"), passphrase="mat-khau")
     assert resp.status_code == 303
-    etype, payload = events(demo_lf, st.id)[-1]
+    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
     assert etype == "completed" and payload["signature"]["key"] == public_key_text(key.public_key())
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
@@ -293,7 +293,7 @@ def test_demo_accounts_sign_with_their_demo_key(client: FlaskClient, demo_lf: La
                             data={"csrf_token": token, "sign_with": "demo"}, content_type="multipart/form-data")
     assert resp.status_code == 303
     assert (demo_lf.settings.var_dir / "keys" / "officers" / "branch.haichau.pem").exists()
-    etype, payload = events(demo_lf, st.id)[-1]
+    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
     assert etype == "completed" and payload["signature"]["value"]
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
