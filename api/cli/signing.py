@@ -9,6 +9,7 @@ the officer's own PC (api/signer_agent.py).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -67,3 +68,33 @@ def verify_pdf_cmd(file: Path, roots: Path | None, as_json: bool) -> None:
 
 
 COMMANDS = [verify_pdf_cmd]
+
+
+@click.command("signer-agent")
+@click.option("--module", default="/usr/lib/softhsm/libsofthsm2.so", show_default=True,
+              help="the token's PKCS#11 library (the CA's driver, e.g. the token vendor's .so)")
+@click.option("--token", "token_label", required=True, help="the token's label")
+@click.option("--key-label", default=None, help="the signing key's label (default: the first private key)")
+@click.option("--origin", default=None, help="the landflow address allowed to call the agent "
+                                             "(default LANDFLOW_PUBLIC_URL)")
+@click.option("--port", default=8765, show_default=True, help="port on 127.0.0.1")
+def signer_agent(module: str, token_label: str, key_label: str | None, origin: str | None, port: int) -> None:
+    """Run the local signing agent on this PC: signs decision documents on your token (PIN asked once)."""
+    from ..signer_agent import TokenSigner, serve
+
+    pin = os.environ.get("LANDFLOW_AGENT_PIN") or click.prompt("PIN of the token", hide_input=True)
+    signer = TokenSigner(module, token_label, pin, key_label).open()
+    allowed = (origin or Settings.from_env().public_url).rstrip("/")
+    server = serve(signer, allowed, port, say=console.print)
+    console.print(f"signer agent on http://127.0.0.1:{server.server_address[1]} for {allowed}; token "
+                  f"{token_label}; Ctrl+C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        signer.close()
+
+
+COMMANDS.append(signer_agent)

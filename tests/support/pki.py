@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -84,6 +85,22 @@ class Pki:
                 usage: str = "sign") -> Issued:
         return issue(cn, key or new_key("ec"), self.intermediate, ca=False, start=start or self.start, days=days,
                      usage=usage)
+
+    def certify(self, public: Any, cn: str, *, start: datetime | None = None, days: int = 730,
+                ca: Pki | None = None) -> x509.Certificate:
+        """A signing certificate for a key held elsewhere (a token's public key), by this CA (or `ca`)."""
+        by = (ca or self).intermediate
+        begin = start or self.start
+        return (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(by.cert.subject).public_key(public)
+                .serial_number(x509.random_serial_number()).not_valid_before(begin)
+                .not_valid_after(begin + timedelta(days=days))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                             data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(by.key.public_key()),
+                               critical=False)
+                .sign(by.key, hashes.SHA256()))
 
     def bundle(self, leaf: Issued) -> str:
         """What an officer uploads: their certificate, then the intermediate."""
