@@ -28,8 +28,15 @@ PrivateKey = ec.EllipticCurvePrivateKey
 
 def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "landflow demo (không có giá trị pháp lý)"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "landflow demo (no legal value)"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, _fit(cn))])
+
+
+def _fit(text: str, limit: int = 64) -> str:
+    """X.520 caps a common name at 64 (counted by cryptography in UTF-8 bytes): cut on a character."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
 
 
 def _write_key(key: PrivateKey, path: Path) -> None:

@@ -51,6 +51,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
                            "and slips (default <var dir>/keys/seal-cert.pem when present)"),
     "LANDFLOW_SEAL_KEY": ("", "the seal certificate's private key (PEM, server-held; default "
                           "<var dir>/keys/seal-key.pem)"),
+    "LANDFLOW_SIGNER_AGENT_URL": ("http://127.0.0.1:8765", "where the pages reach the officer's local signing agent "
+                                  "(landflow signer-agent or a CA plugin) on their own PC"),
     "LANDFLOW_TSA_URL": ("", "RFC 3161 timestamp authority for the signed PDFs (empty: no timestamp)"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
@@ -138,6 +140,7 @@ class Settings:
     seal_cert: Path = Path("var/keys/seal-cert.pem")
     seal_key: Path = Path("var/keys/seal-key.pem")
     tsa_url: str = ""
+    signer_agent_url: str = "http://127.0.0.1:8765"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -183,6 +186,7 @@ class Settings:
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
             crl=_get(e, "LANDFLOW_CRL"),
             tsa_url=_get(e, "LANDFLOW_TSA_URL"),
+            signer_agent_url=_get(e, "LANDFLOW_SIGNER_AGENT_URL"),
         )
         values.update(overrides)
         var = Path(str(values["var_dir"]))

@@ -10,9 +10,13 @@ signs only what the office itself issues; an officer's personal signature is on 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
@@ -27,6 +31,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from .certificates import load_roots
 
 FIELD = "LandflowSeal"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,23 @@ class Seal:
                                     cert_registry=SimpleCertificateStore.from_certs(certs))
 
 
+def _outside_event_loop(fn: Callable[[], T]) -> T:
+    """pyHanko's synchronous calls run their own asyncio loop: from inside a running loop (an async
+    server, Playwright's sync API in tests) they must run on another thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
 def sign_pdf(pdf: bytes, seal: Seal, *, reason: str, location: str, tsa_url: str = "") -> bytes:
     """The PDF with one PAdES signature over all of it (an incremental update: the content is unchanged)."""
+    return _outside_event_loop(lambda: _sign_pdf(pdf, seal, reason, location, tsa_url))
+
+
+def _sign_pdf(pdf: bytes, seal: Seal, reason: str, location: str, tsa_url: str) -> bytes:
     meta = PdfSignatureMetadata(field_name=FIELD, reason=reason, location=location,
                                 subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
                                 signer_key_usage={"digital_signature"})
@@ -71,6 +91,10 @@ class PdfCheck:
 def verify_pdf(data: bytes, roots: Path | None) -> PdfCheck:
     """Every signature of the PDF: intact (the signed bytes unchanged), valid, chain to the trust roots,
     covering the whole file. No signature at all is a problem too."""
+    return _outside_event_loop(lambda: _verify_pdf(data, roots))
+
+
+def _verify_pdf(data: bytes, roots: Path | None) -> PdfCheck:
     anchors = [asn1_x509.Certificate.load(c.public_bytes(_der())) for c in load_roots(roots)]
     problems: list[str] = []
     found: list[dict[str, object]] = []

@@ -40,12 +40,13 @@ from . import (
     reports,
     session,
     signin,
+    signing_page,
 )
 from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, incidents.bp)
+              accountability.bp, public.bp, incidents.bp, signing_page.bp)
 log = logging.getLogger("landflow.web")
 
 
