@@ -99,7 +99,7 @@ def list_slips(dossier_id: int) -> list[dict[str, Any]]:
         return issued_slips(s, dossier_id)
 
 
-@blp.route("/dossiers/<id:dossier_id>/decisions/<int:seq>", methods=["GET"])
+@blp.route("/dossiers/<id:dossier_id>/decisions/<id:seq>", methods=["GET"])
 @blp.response(200, content_type="application/pdf")
 @blp.alt_response(404, response="NOT_FOUND")
 def decision_record(dossier_id: int, seq: int) -> Response:

@@ -125,7 +125,7 @@ def reprint(dossier_id: int, kind: str) -> Any:
     return _pdf(printed_pdf(lf(), dossier_id, slip, pdf), slip)
 
 
-@bp.get("/dossiers/<id:dossier_id>/decisions/<int:seq>.pdf")
+@bp.get("/dossiers/<id:dossier_id>/decisions/<id:seq>.pdf")
 @signed_in()
 def decision_pdf(dossier_id: int, seq: int) -> Any:
     """The signed decision record as issued (sealed PAdES when the office has a seal)."""
