@@ -242,3 +242,30 @@ def officer_key(db: Any, key_dir: Path, username: str, at: datetime) -> Ed25519P
         register_key(s, username, public_key_text(key.public_key()), "system:demo", at)
     write_private_key(key, path)
     return key
+
+
+def register_certificate(db: Any, officer: Any, data: bytes, trust: Trust, at: datetime) -> dict[str, str]:
+    """An officer registers their own certificate as uploaded (PEM bundle or DER): checked as a signature
+    would be now (chain, validity, key usage, CRL) and registered. A refusal (CommandRefused: an auditor,
+    who changes nothing; a key instead of a certificate; a certificate that could not sign today) is
+    recorded in the audit log like every refused act on no dossier."""
+    from . import audit
+    from .policy import READ_ONLY_ROLES
+    from .runtime.errors import CommandRefused, refuse
+
+    try:
+        if not officer.active or officer.roles & READ_ONLY_ROLES:
+            raise refuse("forbidden", "read_only", "auditors and inspectors read and verify; they change nothing")
+        try:
+            bundle = certificates.read_bundle(data)
+            certificates.check_certificate(bundle, trust, at, at)
+        except SignatureProblem as err:
+            raise refuse("invalid", err.code, err.message) from None
+        with db.write() as session:
+            register_key(session, officer.username, bundle, officer.username, at)
+        return certificates.describe(bundle)
+    except CommandRefused as err:
+        audit.append(db, "action_refused", officer.username, officer.unit or None, at,
+                     {"action": "register_certificate", "kind": err.kind, "code": err.code, "message": err.message,
+                      "category": err.refusal.recorded_category})
+        raise

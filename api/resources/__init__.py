@@ -9,6 +9,7 @@ from . import (
     actions,
     audit,
     auth,
+    certificates,
     decisions,
     documents,
     dossiers,
@@ -26,7 +27,7 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers, accountability, public, incidents)
+           signals, reports, audit, officers, accountability, public, incidents, certificates)
 
 
 def register(api: Api) -> None:

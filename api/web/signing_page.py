@@ -20,18 +20,21 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine import accounts, certificates
 from engine.jsoncanon import parse_iso
 from engine.runtime import CommandRefused
+from engine.signatures import register_certificate
 
 from ..slips.decision import vietnamese_labels
 from ..unseen import unseen
 from . import csrf, headers, stepforms
 from .actions import _refused, _target_item, _version
-from .common import lf
-from .labels import field_label
-from .session import signed_in, signed_in_account
+from .common import lf, say
+from .labels import REFUSAL, field_label
+from .session import redirect_to, signed_in, signed_in_account
 
 bp = Blueprint("web_signing", __name__, template_folder="templates")
 bp.before_request(csrf.check)
@@ -80,3 +83,32 @@ def preview(dossier_id: int, item_id: int) -> Any:
         document_b64=base64.b64encode(draft.document.encode("utf-8")).decode(), version=_version(),
         agent_url=lf().settings.signer_agent_url.rstrip("/"), demo=demo, officer_name=account.name,
         procedure_name=meta.name, field_label=field_label)
+
+
+def refusal_words(code: str) -> str:
+    found = REFUSAL.get(code)
+    return str(found) if found is not None else code
+
+
+@bp.route("/me/certificate", methods=["GET", "POST"])
+@signed_in()
+def my_certificate() -> Any:
+    """The officer's own signing certificate: see it, or upload a new one (the certificate only)."""
+    account = signed_in_account()
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("certificate")
+        data = upload.read(certificates.MAX_BUNDLE + 1) if upload is not None and upload.filename else b""
+        try:
+            register_certificate(lf().db, account.officer(), data, lf().runtime.settings.trust, lf().clock.now())
+        except CommandRefused as err:
+            error = refusal_words(err.code)
+        else:
+            lf().directory.refresh()
+            say(_("Your signing certificate is registered."), "success")
+            return redirect_to("web_signing.my_certificate")
+    current = accounts.get_account(lf().db, account.username)
+    key = current.public_key if current is not None else None
+    info = certificates.describe(key) if key and certificates.is_certificate(key) else None
+    return render_template("certificate.html", info=info, dev_key=bool(key) and info is None, error=error), \
+        (422 if error else 200)
