@@ -90,8 +90,9 @@ class DemoCa:
         return (self.folder / "signing-ca.pem").read_text()
 
 
-def ensure_demo_pki(lf: Landflow) -> list[str]:
-    """Make what is missing of the demo CA, its root in the trust roots, and the seal; say what was made."""
+def ensure_demo_pki(lf: Landflow, seal: bool = True) -> list[str]:
+    """Make what is missing of the demo CA, its root in the trust roots, and (`seal`) the office's seal;
+    say what was made."""
     s = lf.settings
     folder = s.var_dir / "keys" / "demo-ca"
     made: list[str] = []
@@ -110,12 +111,13 @@ def ensure_demo_pki(lf: Landflow) -> list[str]:
         roots.mkdir(parents=True, exist_ok=True)
         (roots / "landflow-demo-root.pem").write_text((folder / "root-ca.pem").read_text())
         made.append(f"demo root trusted: {roots / 'landflow-demo-root.pem'}")
-    if not s.seal_cert.exists() or not s.seal_key.exists():
-        ca = DemoCa(folder)
+    if seal and (not s.seal_cert.exists() or not s.seal_key.exists()):
+        demo_ca = DemoCa(folder)
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _issue("Văn phòng Đăng ký đất đai thành phố Đà Nẵng (demo seal)", key, ca.signing, False, now, 1825)
+        cert = _issue("Văn phòng Đăng ký đất đai thành phố Đà Nẵng (demo seal)", key, demo_ca.signing, False, now,
+                      1825)
         _write_key(key, s.seal_key)
-        s.seal_cert.write_text(_pem(cert) + ca.chain_pem)
+        s.seal_cert.write_text(_pem(cert) + demo_ca.chain_pem)
         made.append(f"demo seal certificate: {s.seal_cert}")
     return made
 
@@ -126,7 +128,7 @@ def officer_identity(lf: Landflow, username: str) -> tuple[PrivateKey, str]:
     key_path, cert_path = folder / f"{username}.key", folder / f"{username}.pem"
     if key_path.exists() and cert_path.exists():
         return _read_key(key_path), cert_path.read_text()
-    ensure_demo_pki(lf)
+    ensure_demo_pki(lf, seal=False)  # the seal is `landflow init`'s to make, not a signature's side effect
     ca = DemoCa(lf.settings.var_dir / "keys" / "demo-ca")
     key = ec.generate_private_key(ec.SECP256R1())
     who = lf.directory.get().officers.get(username)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -95,7 +96,7 @@ def verify_pdf(data: bytes, roots: Path | None) -> PdfCheck:
 
 
 def _verify_pdf(data: bytes, roots: Path | None) -> PdfCheck:
-    anchors = [asn1_x509.Certificate.load(c.public_bytes(_der())) for c in load_roots(roots)]
+    anchors = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in load_roots(roots)]
     problems: list[str] = []
     found: list[dict[str, object]] = []
     try:
@@ -128,9 +129,3 @@ def _verify_pdf(data: bytes, roots: Path | None) -> PdfCheck:
         elif status.coverage is None or status.coverage.name != "ENTIRE_FILE":
             problems.append(f"{sig.field_name}: the signature does not cover the whole file")
     return PdfCheck(not problems, found, problems)
-
-
-def _der() -> object:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER

@@ -286,6 +286,9 @@ def test_in_demo_mode_a_signed_step_is_completed_with_a_key_file(client: FlaskCl
 
 
 def test_demo_accounts_sign_with_their_demo_certificate(client: FlaskClient, demo_lf: Landflow) -> None:
+    from api.demo_pki import ensure_demo_pki
+
+    ensure_demo_pki(demo_lf)  # as `landflow init` does in demo mode: the demo CA, its root trusted, the seal
     st = to_update_register(demo_lf)
     token = sign_in_page(client, "branch.haichau")
     item = item_of(demo_lf, st.id)
