@@ -114,7 +114,7 @@ def ensure_demo_pki(lf: Landflow, seal: bool = True) -> list[str]:
     if seal and (not s.seal_cert.exists() or not s.seal_key.exists()):
         demo_ca = DemoCa(folder)
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _issue("Văn phòng Đăng ký đất đai thành phố Đà Nẵng (demo seal)", key, demo_ca.signing, False, now,
+        cert = _issue("Văn phòng Đăng ký đất đai Đà Nẵng (dấu demo)", key, demo_ca.signing, False, now,
                       1825)
         _write_key(key, s.seal_key)
         s.seal_cert.write_text(_pem(cert) + demo_ca.chain_pem)
