@@ -11,7 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +26,15 @@ from engine.clock import FixedClock
 from engine.signatures import decision_document, register_key
 from tests.api.test_land_transfer_flow import item_at
 from tests.support.pki import Pki
-from tests.support.softhsm import Token, generate_key, make_token, store_certificate
+from tests.support.softhsm import Token, process_token
 
 ORIGIN = "http://landflow.test"
 
 
 @pytest.fixture(scope="session")
 def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    t = make_token(tmp_path_factory.mktemp("softhsm"))
-    ec_public = generate_key(t, "ec", "officer-ec", b"\x01")
-    rsa_public = generate_key(t, "rsa", "officer-rsa", b"\x02")
-    # the RSA key's certificate is kept on the token, as a CA's token holds it
-    rsa_cert = Pki(datetime.now(UTC) - timedelta(days=1)).certify(rsa_public, "officer rsa")
-    store_certificate(t, rsa_cert.public_bytes(serialization.Encoding.DER), "officer-rsa", b"\x02")
-    return {"token": t, "ec": ec_public, "rsa": rsa_public, "rsa_cert": rsa_cert}
+    """The process's SoftHSM2 token (tests/support/softhsm.py), shared with the browser test."""
+    return process_token(tmp_path_factory.mktemp("softhsm"))
 
 
 @pytest.fixture

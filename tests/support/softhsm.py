@@ -35,6 +35,28 @@ def make_token(folder: Path) -> Token:
     return Token(MODULE, LABEL, PIN, conf)
 
 
+_PROCESS_TOKEN: dict[str, Any] = {}
+
+
+def process_token(folder: Path) -> dict[str, Any]:
+    """The one token of this test process (SoftHSM reads its configuration once per process): made on first
+    use, with an EC and an RSA key pair generated on it, and the RSA key's certificate stored beside it."""
+    if not _PROCESS_TOKEN:
+        from datetime import UTC, datetime, timedelta
+
+        from cryptography.hazmat.primitives import serialization
+
+        from .pki import Pki
+
+        t = make_token(folder)
+        ec_public = generate_key(t, "ec", "officer-ec", b"\x01")
+        rsa_public = generate_key(t, "rsa", "officer-rsa", b"\x02")
+        rsa_cert = Pki(datetime.now(UTC) - timedelta(days=1)).certify(rsa_public, "officer rsa")
+        store_certificate(t, rsa_cert.public_bytes(serialization.Encoding.DER), "officer-rsa", b"\x02")
+        _PROCESS_TOKEN.update({"token": t, "ec": ec_public, "rsa": rsa_public, "rsa_cert": rsa_cert})
+    return _PROCESS_TOKEN
+
+
 def generate_key(token: Token, kind: str, label: str, key_id: bytes) -> Any:
     """A key pair generated on the token; returns its public key (cryptography)."""
     import pkcs11

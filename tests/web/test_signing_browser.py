@@ -117,7 +117,7 @@ def test_the_preview_shows_the_decision_then_the_token_signs_it(signing_site: Si
         screenshot(page, "sign-preview", tmp_path)
         # the token signs (through the local agent); the engine accepts the certificate
         submit(page, "#sign-token")
-        assert page.url.endswith(f"/dossiers/{st.id}"), page.url
+        assert page.url.endswith(f"/dossiers/{st.id}"), (page.url, page.locator("[role=alert]").all_inner_texts())
         assert page.js_errors == []  # type: ignore[attr-defined]
     finally:
         pages.close()
