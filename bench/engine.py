@@ -47,7 +47,8 @@ def in_memory(n: int) -> tuple[int, float]:
 
 
 def durable(n: int, directory: Path) -> dict[str, float]:
-    settings = Settings.from_env({}, database_url=f"sqlite:///{directory / 'bench.db'}", var_dir=directory)
+    settings = Settings.from_env({}, database_url=f"sqlite:///{directory / 'bench.db'}", var_dir=directory,
+                             ed25519_keys=True)  # the development option: benches sign with Ed25519
     lf = build(settings)
     lf.db.create_all()
     org = load_bundled_organisation(settings)

@@ -95,7 +95,8 @@ def engine_for(url: str, var_dir: Path, clock: FixedClock) -> Landflow:
 
     if not url.startswith("sqlite"):  # a fixture is rebuilt, never recovered: no waiting for the disk
         url = pg_option(url, "-csynchronous_commit=off")
-    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0)
+    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0,
+                             ed25519_keys=True)  # the development option: benches sign with Ed25519
     lf = build(settings, clock=clock)
     initialise(lf, procedures=True, say=lambda _s: None)
     seed(lf, load_bundled_organisation(settings), with_officers=True)

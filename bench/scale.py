@@ -61,7 +61,8 @@ class Db:
 
 def open_db(label: str, url: str, var_dir: Path, now: datetime, info: fixture.FixtureInfo | None) -> Db:
     clock = FixedClock(now)
-    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0)
+    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0,
+                             ed25519_keys=True)  # the development option: benches sign with Ed25519
     lf = build(settings, clock=clock)
     return Db(label, lf, clock, var_dir, info)
 

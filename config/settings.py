@@ -43,6 +43,20 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_CHECKPOINT_COPIES": ("", "folder where each signed checkpoint is also written, outside the database "
                                    "(default <var dir>/checkpoints; production: other storage)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
+    # certificates and signed results (docs/signatures.md)
+    "LANDFLOW_TRUST_ROOTS": ("", "trusted root CA certificates for officers' signatures and PDF checks: a PEM "
+                             "file or a folder (default <var dir>/trust)"),
+    "LANDFLOW_CRL": ("", "certificate revocation list(s) checked for every signature: a file, a folder or an "
+                     "http(s) URL (empty: no revocation check)"),
+    "LANDFLOW_ED25519_KEYS": ("", "1 accepts officers' Ed25519 keys instead of certificates (development "
+                              "option; empty: only in demo mode)"),
+    "LANDFLOW_SEAL_CERT": ("", "the office's seal certificate (PEM, with its chain) that signs the result PDFs "
+                           "and slips (default <var dir>/keys/seal-cert.pem when present)"),
+    "LANDFLOW_SEAL_KEY": ("", "the seal certificate's private key (PEM, server-held; default "
+                          "<var dir>/keys/seal-key.pem)"),
+    "LANDFLOW_SIGNER_AGENT_URL": ("http://127.0.0.1:8765", "where the pages reach the officer's local signing agent "
+                                  "(landflow signer-agent or a CA plugin) on their own PC"),
+    "LANDFLOW_TSA_URL": ("", "RFC 3161 timestamp authority for the signed PDFs (empty: no timestamp)"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
@@ -165,6 +179,13 @@ class Settings:
     notify_backoff_seconds: float = 60.0
     notify_lease_seconds: float = 300.0
     notify_late_minutes: float = 60.0
+    trust_roots: Path = Path("var/trust")
+    crl: str = ""
+    ed25519_keys: bool = False
+    seal_cert: Path = Path("var/keys/seal-cert.pem")
+    seal_key: Path = Path("var/keys/seal-key.pem")
+    tsa_url: str = ""
+    signer_agent_url: str = "http://127.0.0.1:8765"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -228,8 +249,20 @@ class Settings:
             notify_backoff_seconds=float(_get(e, "LANDFLOW_NOTIFY_BACKOFF_SECONDS")),
             notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
             notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
+            crl=_get(e, "LANDFLOW_CRL"),
+            tsa_url=_get(e, "LANDFLOW_TSA_URL"),
+            signer_agent_url=_get(e, "LANDFLOW_SIGNER_AGENT_URL"),
         )
         values.update(overrides)
+        var = Path(str(values["var_dir"]))
+        for name, env_name, default in (("trust_roots", "LANDFLOW_TRUST_ROOTS", var / "trust"),
+                                        ("seal_cert", "LANDFLOW_SEAL_CERT", var / "keys" / "seal-cert.pem"),
+                                        ("seal_key", "LANDFLOW_SEAL_KEY", var / "keys" / "seal-key.pem")):
+            if name not in overrides:
+                values[name] = _path(e[env_name]) if e.get(env_name) else default
+        if "ed25519_keys" not in overrides:
+            dev = e.get("LANDFLOW_ED25519_KEYS", "")
+            values["ed25519_keys"] = dev == "1" or (dev == "" and bool(values["demo"]))
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if "checkpoint_copies" not in overrides and not e.get("LANDFLOW_CHECKPOINT_COPIES"):

@@ -9,6 +9,7 @@ from . import (
     actions,
     audit,
     auth,
+    certificates,
     decisions,
     documents,
     dossiers,
@@ -29,7 +30,7 @@ from . import (
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
-           notifications, whatif)
+           notifications, whatif, certificates)
 
 
 def register(api: Api) -> None:

@@ -170,8 +170,13 @@ class EmptySchema(Schema):
 class SignatureSchema(Schema):
     signed_at = fields.String(required=True, validate=validate.Length(min=1, max=40),
                               metadata={"description": "ISO-8601 UTC instant chosen by the signer"})
-    value = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                          metadata={"description": "base64 Ed25519 signature over the decision document"})
+    value = fields.String(required=True, validate=validate.Length(min=1, max=1400),
+                          metadata={"description": "base64 signature over the decision document: RSA PKCS#1 v1.5 "
+                                                   "or ECDSA (DER) with SHA-256 by the officer's certificate "
+                                                   "(Ed25519 as the development option)"})
+    document = fields.String(load_default=None, validate=validate.Length(min=1, max=700_000),
+                             metadata={"description": "optional: base64 of the bytes that were signed, so a "
+                                                      "refusal can say how they differ (another dossier...)"})
 
 
 class CompleteSchema(Schema):

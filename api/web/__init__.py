@@ -41,13 +41,14 @@ from . import (
     reports,
     session,
     signin,
+    signing_page,
     whatif,
 )
 from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp)
+              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp)
 log = logging.getLogger("landflow.web")
 
 

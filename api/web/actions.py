@@ -27,6 +27,7 @@ from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
 from ..problems import status_of
+from ..slips.decision import issue_decision_quietly, vietnamese_labels
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
@@ -44,6 +45,8 @@ SIGNING_MESSAGES = {
     "key_unreadable": _l("The key file cannot be read: it must be the PEM file that landflow officers keygen wrote."),
     "key_not_ed25519": _l("The key file is not an Ed25519 private key."),
     "demo_key_unavailable": _l("Demo keys are only for demo accounts in demo mode."),
+    "key_demo_only": _l("A private key is never sent to the server: sign with your USB token (the signing "
+                        "software on your computer). Pasting a key is only for the demo."),
 }
 
 
@@ -139,10 +142,21 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
     officer = account.officer()
     signature = None
     if step is not None and step.signed:
+        value = request.form.get("signature_value", "").strip()
+        if value:  # signed on the officer's PC (the local agent or a CA plugin): the engine checks it
+            signature = {"signed_at": request.form.get("signed_at", ""), "value": value}
+            document = request.form.get("signature_document")
+            if document:
+                signature["document"] = document
+            lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
+            issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
+            return None
         method = request.form.get("sign_with", "key")
         upload = request.files.get("key_file")
         pem = upload.read(signing.MAX_KEY_BYTES + 1) if upload is not None and upload.filename else b""
         pem = pem or request.form.get("key_text", "").encode("utf-8", "replace")
+        if method != "demo" and pem.strip() and not signing.demo_signing(lf(), account):
+            return str(SIGNING_MESSAGES["key_demo_only"])  # a private key never belongs on the server
         clean, problems = clean_submission(list(form), dict(data))
         if not problems and (method == "demo" or pem.strip()):
             try:
@@ -152,6 +166,8 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
             except signing.SigningProblem as err:
                 return str(SIGNING_MESSAGES[err.code])
     lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
+    if signature is not None:
+        issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
     return None
 
 

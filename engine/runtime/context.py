@@ -18,6 +18,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from ..calendar import WorkingCalendar
+from ..certificates import Trust
 from ..eventlog import PendingEvent
 from ..org import Directory, Officer
 from . import workflow as wfm
@@ -32,6 +33,7 @@ class RuntimeSettings:
     transitional_clock: str = "continue"
     signature_window: int = 900  # seconds a decision signature stays acceptable (engine/signatures.py)
     max_workflow_data: int = 262_144  # bytes of one step's workflow data (engine/runtime/incidents.py)
+    trust: Trust = field(default_factory=Trust)  # certificates' roots and CRL (engine/certificates.py)
 
 
 @dataclass(frozen=True)

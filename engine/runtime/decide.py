@@ -162,7 +162,7 @@ def check_signature(ctx: Context, officer: Officer, item: ItemState, required: b
         return {}
     try:
         recorded = check_decision(signature, officer.public_key, ctx.state.code, item.step, item.ordinal, clean,
-                                  officer.username, ctx.at, ctx.settings.signature_window)
+                                  officer.username, ctx.at, ctx.settings.signature_window, ctx.settings.trust)
     except SignatureProblem as err:
         raise (Invalid if err.code == "signature_required" else Forbidden)(err.code, err.message) from None
     return {"signature": recorded}
