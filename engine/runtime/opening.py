@@ -8,6 +8,7 @@ owner of the first step. All of it is recorded in the `opened` event.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..definitions import DefinitionRefused, check
 from ..definitions.lint import LintReport, lint
 from ..definitions.registry import Deployed, deploy
+from ..definitions.versions import version_in_force
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer, UnresolvedOwner
 from ..papers.reception import check_applicant, check_reception
@@ -225,8 +227,9 @@ class OpeningMixin:
     def _procedure(self: Runtime, session: Session | Connection, key: str, version: int | None) -> wfm.Procedure:
         from ..store import ProcedureVersionRow
 
-        if version is None:
-            proc = self.procedures.latest(session, key)
+        if version is None:  # the version in force on the day received (effective dates)
+            in_force = version_in_force(session, key, self.clock.now())
+            proc = None if in_force is None else self.procedures.get(session, in_force)
         else:
             row_id = session.execute(select(ProcedureVersionRow.id).where(
                 ProcedureVersionRow.key == key, ProcedureVersionRow.version == version)).scalar()
@@ -237,7 +240,7 @@ class OpeningMixin:
         return proc
 
     def deploy(self: Runtime, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
-               max_bytes: int = 2_000_000) -> Deployed:
+               max_bytes: int = 2_000_000, effective_from: date | None = None) -> Deployed:
         """Validate and store a procedure version; refused files change nothing and are recorded."""
         refusal = check_deploy(officer)
         if refusal is not None:
@@ -251,7 +254,7 @@ class OpeningMixin:
             audit.append(self.db, "deploy_refused", officer.username, officer.unit, self.clock.now(),
                          {"problems": len(problems), "rules": sorted({p.rule for p in problems})[:20]})
             raise DefinitionRefused(problems)
-        result = deploy(self.db, checked, officer.username, self.clock.now())
+        result = deploy(self.db, checked, officer.username, self.clock.now(), effective_from)
         with self.db.read() as s:
             self.procedures.get(s, result.id)
         return result
