@@ -149,7 +149,9 @@ def test_supervisor_redesigns_land_transfer_in_the_modeler(own_site: Site, own_p
     assert row is not None and row.version == 2 and row.effective_from == date(2026, 4, 1)
     meta = json.loads(row.meta)
     new = next(s for s in meta["steps"] if s["id"] == step)
-    assert (new["role"], new["sla"], new["clock"]) == ("registration_branch", "PT4H", "run")
+    assert (new["name"], new["role"], new["sla"], new["clock"]) == (
+        "Thẩm tra hiện trạng sử dụng đất", "registration_branch", "PT4H", "run")
+    assert (new["result"], new["legal_basis"]) == ("Biên bản thẩm tra", "Nghị định 151/2025/NĐ-CP, Điều 37")
     assert new["form"] == [{"name": "da_tham_tra", "type": "bool", "required": True, "choices": []}]
     assert f'bpmnElement="{step}"' in row.bpmn  # its diagram shape came from the modeler
     assert 'name="label.da_tham_tra" value="Đã thẩm tra hiện trạng"' in row.bpmn

@@ -61,6 +61,7 @@
   var panel = document.getElementById('panel-body');
   var selected = null;
   var lastProblems = [];
+  var completing = false;
 
   function fmt(text, params) {
     return text.replace(/%\((\w+)\)s/g, function (_m, k) { return params[k] === undefined ? '' : params[k]; });
@@ -313,9 +314,24 @@
     parts.forEach(function (p) { panel.appendChild(p); });
   }
 
-  modeler.on('selection.changed', function (e) { render(e.newSelection.length === 1 ? e.newSelection[0] : null); });
+  /* A label being typed on the canvas is finished before the panel is used: otherwise finishing it later
+   * (an empty label on a new step) would overwrite the name just given in the panel. */
+  panel.addEventListener('focusin', function () {
+    var editing = modeler.get('directEditing');
+    if (editing.isActive()) { completing = true; try { editing.complete(); } finally { completing = false; } }
+  });
+  modeler.on('selection.changed', function (e) {
+    var next = e.newSelection.length === 1 ? e.newSelection[0] : null;
+    if (next !== selected || !panel.contains(document.activeElement)) { render(next); }
+  });
+  /* A change made elsewhere (undo, a label typed on the canvas) shows in the panel; one made in the panel
+   * does not redraw it under the supervisor's cursor. Deferred: finishing a label on the canvas blurs it
+   * before the focus reaches the panel. */
   modeler.on('element.changed', function (e) {
-    if (selected && e.element === selected && !panel.contains(document.activeElement)) { render(selected); }
+    if (!selected || e.element !== selected) { return; }
+    setTimeout(function () {
+      if (!completing && !panel.contains(document.activeElement)) { render(selected); }
+    }, 0);
   });
 
   /* -- the engine's check ---------------------------------------------------------------------- */
