@@ -68,6 +68,7 @@ def texts() -> dict[str, str]:
         'saving': _('Saving…'), 'check_failed': _('The check could not be run.'),
         'open_drafts': _('Check, compare and deploy'), 'new_step': _('New step (user task)'),
         'remote_extension': _('Extra time for remote communes'),
+        'open_failed': _('The diagram could not be opened (not found, or not yours).'),
     }
 
 

@@ -414,8 +414,12 @@
   });
 
   /* -- open -------------------------------------------------------------------------------------- */
-  fetch(root.dataset.source, { credentials: 'same-origin' }).then(function (r) { return r.text(); })
+  fetch(root.dataset.source, { credentials: 'same-origin' }).then(function (r) {
+    if (!r.ok) { throw new Error(String(r.status)); }
+    return r.text();
+  })
     .then(function (xml) { return modeler.importXML(xml); })
-    .then(function () { canvas.zoom('fit-viewport'); root.dataset.ready = 'true'; render(null); return runCheck(); });
+    .then(function () { canvas.zoom('fit-viewport'); root.dataset.ready = 'true'; render(null); return runCheck(); })
+    .catch(function () { status.textContent = T.open_failed; status.className = 'flash error'; });
   window.landflowModeler = modeler;  /* for the browser tests and the curious */
 }());
