@@ -113,7 +113,8 @@ def index() -> Any:
         meta = ProcedureMeta.from_dict(p.meta)
         report = LintReport(p.key, p.name, [], meta.six_clear())
         rows.append({"key": p.key, "name": p.name, "version": p.version, "sla": meta.sla, "steps": len(meta.steps),
-                     "six_clear": report.completeness, "deployed_at": p.deployed_at, "deployed_by": p.deployed_by})
+                     "six_clear": report.completeness, "deployed_at": p.deployed_at, "deployed_by": p.deployed_by,
+                     "effective_from": p.effective_from})
     table = Table("procedures", _("Procedures in force"), [
         Column("key", _("Key"), show=lambda v, r: Markup('<a href="{}">{}</a>').format(
             url_for("web_procedures.procedure", key=v), v)),
@@ -122,6 +123,8 @@ def index() -> Any:
         Column("steps", _("Steps"), numeric=True),
         Column("six_clear", _("“6 clear”"), text=lambda v: f"{v:.0%}", numeric=True),
         Column("deployed_at", _("Deployed"), show=lambda v, r: when(v)), Column("deployed_by", _("By")),
+        Column("effective_from", _("Takes effect on"), show=lambda v, r: v.strftime("%d/%m/%Y") if v else "",
+               text=lambda v: v.isoformat() if v else ""),
     ], rows)
     pending = _pending_table()
     return answer_csv([table, pending]) or render_template("procedures.html", table=table, pending=pending)
