@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, true, union_all
@@ -463,11 +463,12 @@ class ProcedureView:
     deployed_at: datetime
     deployed_by: str
     meta: dict[str, Any]
+    effective_from: date | None = None  # the day it takes effect (engine/definitions/versions.py)
 
 
 def _procedure(row: ProcedureVersionRow) -> ProcedureView:
     return ProcedureView(row.key, row.version, row.name, row.content_hash, row.deployed_at, row.deployed_by,
-                         json.loads(row.meta))
+                         json.loads(row.meta), row.effective_from)
 
 
 def latest_procedures(db: Database) -> list[ProcedureView]:

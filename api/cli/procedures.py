@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from engine import audit
 from engine.definitions import check
 from engine.definitions.lint import CLEAR, lint
 from engine.definitions.registry import deploy
+from engine.definitions.versions import local_day
 from engine.events import DeployRefused
 
 from .common import console, landflow, print_problems
@@ -57,10 +59,15 @@ def lint_cmd(file: Path, dmn: tuple[Path, ...], as_json: bool) -> None:
 @click.argument("file", type=FILE)
 @click.option("--dmn", multiple=True, type=FILE)
 @click.option("--as", "actor", default="system:cli", show_default=True, help="recorded as the deployer")
-def deploy_cmd(file: Path, dmn: tuple[Path, ...], actor: str) -> None:
+@click.option("--effective-from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="the day (YYYY-MM-DD, Asia/Ho_Chi_Minh) from which received dossiers use it; default: at once")
+def deploy_cmd(file: Path, dmn: tuple[Path, ...], actor: str, effective_from: datetime | None) -> None:
     """Validate and deploy a procedure file (with its DMN files)."""
     lf = landflow()
+    day = effective_from.date() if effective_from is not None else None
     try:
+        if day is not None and day < local_day(lf.clock.now()):
+            raise click.BadParameter(f"{day.isoformat()} is before today", param_hint="--effective-from")
         bpmn, dmns = read_files(file, dmn)
         checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
         if checked is None:
@@ -68,8 +75,9 @@ def deploy_cmd(file: Path, dmn: tuple[Path, ...], actor: str) -> None:
             audit.append(lf.db, refused.kind, actor, None, lf.clock.now(), refused.to_payload())
             print_problems(file.name, problems)
             sys.exit(1)
-        result = deploy(lf.db, checked, actor, lf.clock.now())
-        console.print(f"{result.key} v{result.version} {'deployed' if result.created else 'unchanged'}")
+        result = deploy(lf.db, checked, actor, lf.clock.now(), day)
+        when = f" (in force from {day.isoformat()})" if day is not None and result.created else ""
+        console.print(f"{result.key} v{result.version} {'deployed' if result.created else 'unchanged'}{when}")
     finally:
         lf.close()
 

@@ -13,6 +13,7 @@ from . import (
     decisions,
     documents,
     dossiers,
+    drafts,
     health,
     history,
     incidents,
@@ -28,7 +29,7 @@ from . import (
     worklist,
 )
 
-MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
+MODULES = (health, auth, units, drafts, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
            notifications, whatif, certificates)
 

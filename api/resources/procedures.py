@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint
 
 from engine import queries
+from engine.definitions.versions import local_day, pending_versions
 from engine.policy import check_validate
 
 from ..auth import current_officer, engine
 from ..disposition import content_disposition
 from ..problems import ApiProblem
-from ..schemas.procedures import BPMN_BODY, DeployedSchema, ProcedureSchema, ValidationSchema, VersionSchema
+from ..schemas.procedures import (
+    BPMN_BODY,
+    DeployArgsSchema,
+    DeployedSchema,
+    PendingSchema,
+    ProcedureSchema,
+    ValidationSchema,
+    VersionSchema,
+)
 
 blp = Blueprint("procedures", __name__, description="Procedures (BPMN) and their versions")
 XML_TYPES = ("application/xml", "text/xml", "application/octet-stream", "application/bpmn+xml")
@@ -50,8 +60,25 @@ def list_procedures() -> list[dict[str, Any]]:
     return [procedure_dict(p) for p in queries.latest_procedures(engine().db)]
 
 
+@blp.route("/procedures/pending", methods=["GET"])
+@blp.response(200, PendingSchema(many=True))
+def list_pending() -> list[dict[str, Any]]:
+    """Versions deployed to take effect on a day still to come (the decree's date), soonest first."""
+    lf = engine()
+    with lf.db.read() as s:
+        return [p.as_dict() for p in pending_versions(s, lf.clock.now())]
+
+
+def check_effective(lf: Any, day: date | None) -> None:
+    """A version cannot take effect in the past: dossiers already received stay on their version."""
+    if day is not None and day < local_day(lf.clock.now()):
+        raise ApiProblem(422, "invalid_request", f"effective_from {day.isoformat()} is before today; "
+                         "leave it out to deploy with effect from now")
+
+
 @blp.route("/procedures", methods=["POST"])
 @blp.doc(requestBody=BPMN_BODY)
+@blp.arguments(DeployArgsSchema, location="query", as_kwargs=True)
 @blp.response(201, DeployedSchema, description="a new version was stored")
 @blp.alt_response(200, schema=DeployedSchema, description="the same file was already deployed: nothing changed",
                   success=True)
@@ -59,11 +86,13 @@ def list_procedures() -> list[dict[str, Any]]:
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def deploy() -> tuple[dict[str, Any], int]:
-    """Validate and deploy a BPMN file (supervisors). A refused file lists every problem; nothing is stored."""
+def deploy(effective_from: date | None = None) -> tuple[dict[str, Any], int]:
+    """Validate and deploy a BPMN file (supervisors). A refused file lists every problem; nothing is stored.
+    With `effective_from`, dossiers received from that day use the new version, before it the previous one."""
     lf = engine()
+    check_effective(lf, effective_from)
     bpmn, dmns = uploaded_files()
-    result = lf.runtime.deploy(current_officer(), bpmn, dmns, lf.settings.max_bpmn_bytes)
+    result = lf.runtime.deploy(current_officer(), bpmn, dmns, lf.settings.max_bpmn_bytes, effective_from)
     return {"key": result.key, "version": result.version, "created": result.created}, 201 if result.created else 200
 
 

@@ -47,6 +47,7 @@ class VersionSchema(Schema):
     content_hash = fields.String(required=True)
     deployed_at = fields.AwareDateTime(required=True)
     deployed_by = fields.String(required=True)
+    effective_from = fields.Date(allow_none=True, metadata={"description": "day it takes effect; null: at deploy"})
 
 
 class DeployedSchema(Schema):
@@ -83,3 +84,28 @@ BPMN_BODY = {
         }},
     },
 }
+
+
+class DraftSchema(Schema):
+    key = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    name = fields.String(required=True)
+    based_on = fields.Integer(required=True, allow_none=True,
+                              metadata={"description": "the deployed version it began from"})
+    problems = fields.Integer(required=True, metadata={"description": "the check's problems when saved"})
+    saved_at = fields.AwareDateTime(required=True)
+    revisions = fields.Integer(metadata={"description": "in the list of drafts: how many revisions"})
+
+
+class PendingSchema(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    effective_from = fields.Date(required=True, metadata={"description": "day (Asia/Ho_Chi_Minh) it takes effect"})
+    deployed_at = fields.AwareDateTime(required=True)
+    deployed_by = fields.String(required=True)
+
+
+class DeployArgsSchema(Schema):
+    effective_from = fields.Date(load_default=None, metadata={
+        "description": "the day (Asia/Ho_Chi_Minh) from which received dossiers use this version; default: at once"})

@@ -32,6 +32,7 @@ from . import (
     headers,
     i18n,
     incidents,
+    modeler,
     officer,
     papers,
     procedures,
@@ -48,7 +49,7 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp)
+              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp, modeler.bp)
 log = logging.getLogger("landflow.web")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import date
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
@@ -25,6 +26,7 @@ from engine.definitions.diff import ProcedureDiff, diff
 from engine.definitions.lint import CLEAR, LintReport, lint
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.reader import read
+from engine.definitions.versions import local_day, pending_versions
 from engine.definitions.xmlsafe import parse_xml
 from engine.policy import check_validate
 from engine.runtime import CommandRefused
@@ -112,7 +114,8 @@ def index() -> Any:
         meta = ProcedureMeta.from_dict(p.meta)
         report = LintReport(p.key, p.name, [], meta.six_clear())
         rows.append({"key": p.key, "name": p.name, "version": p.version, "sla": meta.sla, "steps": len(meta.steps),
-                     "six_clear": report.completeness, "deployed_at": p.deployed_at, "deployed_by": p.deployed_by})
+                     "six_clear": report.completeness, "deployed_at": p.deployed_at, "deployed_by": p.deployed_by,
+                     "effective_from": p.effective_from})
     table = Table("procedures", _("Procedures in force"), [
         Column("key", _("Key"), show=lambda v, r: Markup('<a href="{}">{}</a>').format(
             url_for("web_procedures.procedure", key=v), v)),
@@ -121,8 +124,38 @@ def index() -> Any:
         Column("steps", _("Steps"), numeric=True),
         Column("six_clear", _("“6 clear”"), text=lambda v: f"{v:.0%}", numeric=True),
         Column("deployed_at", _("Deployed"), show=lambda v, r: when(v)), Column("deployed_by", _("By")),
+        Column("effective_from", _("Takes effect on"), show=lambda v, r: v.strftime("%d/%m/%Y") if v else "",
+               text=lambda v: v.isoformat() if v else ""),
     ], rows)
-    return answer_csv([table]) or render_template("procedures.html", table=table)
+    pending = _pending_table()
+    return answer_csv([table, pending]) or render_template("procedures.html", table=table, pending=pending)
+
+
+def _pending_table() -> Table:
+    """Versions deployed to take effect on a later day (the decree's): until then, dossiers use the one before."""
+    engine = lf()
+    with engine.db.read() as s:
+        rows = [p.as_dict() for p in pending_versions(s, engine.clock.now())]
+    return Table("pending", _("Versions awaiting their effective date"), [
+        Column("key", _("Key")), Column("name", _("Name")), Column("version", _("Version"), numeric=True),
+        Column("effective_from", _("Takes effect on"), show=lambda v, r: v.strftime("%d/%m/%Y"),
+               text=lambda v: v.isoformat()),
+        Column("deployed_at", _("Deployed"), show=lambda v, r: when(v)), Column("deployed_by", _("By")),
+    ], rows, _("No version is waiting for its effective date."))
+
+
+def _effective_from() -> tuple[date | None, str | None]:
+    """The deploy form's effective date (yyyy-mm-dd from the date field): none, a day, or why it is refused."""
+    raw = request.form.get("effective_from", "").strip()
+    if not raw:
+        return None, None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, _("The effective date is not a date.")
+    if day < local_day(lf().clock.now()):
+        return None, _("The effective date is in the past: leave it empty to deploy with effect from now.")
+    return day, None
 
 
 @bp.get(f"/procedures/<{KEY}:key>")
@@ -335,8 +368,12 @@ def deploy() -> Any:
     meta = _meta_of(bpmn)
     if meta is not None and meta.key:
         before = _latest(meta.key)
+    effective, bad = _effective_from()
+    if bad is not None:
+        say(bad, "error")
+        return _check_page(bpmn, dmns, None, 422)
     try:
-        result = engine.runtime.deploy(account.officer(), bpmn, dmns, engine.settings.max_bpmn_bytes)
+        result = engine.runtime.deploy(account.officer(), bpmn, dmns, engine.settings.max_bpmn_bytes, effective)
     except DefinitionRefused as err:
         say(_("The file has %(n)s problem(s); nothing was deployed.", n=len(err.problems)), "error")
         return _check_page(bpmn, dmns, err.problems, 422)
@@ -345,8 +382,13 @@ def deploy() -> Any:
     if not result.created:
         say(_("This file is already deployed as version %(v)s: nothing changed.", v=result.version), "info")
         return redirect_to("web_procedures.procedure", key=result.key)
-    say(_("Version %(v)s of %(key)s is deployed. New dossiers use it; open dossiers stay on their version.",
-          v=result.version, key=result.key), "success")
+    if effective is not None:
+        say(_("Version %(v)s of %(key)s is deployed and takes effect on %(day)s: dossiers received from that day use "
+              "it, those received before use the version in force; open dossiers stay on their version.",
+              v=result.version, key=result.key, day=effective.strftime("%d/%m/%Y")), "success")
+    else:
+        say(_("Version %(v)s of %(key)s is deployed. New dossiers use it; open dossiers stay on their version.",
+              v=result.version, key=result.key), "success")
     if before is not None:
         return redirect_to("web_procedures.compare", key=result.key, **{"from": before.version, "to": result.version})
     return redirect_to("web_procedures.procedure", key=result.key)

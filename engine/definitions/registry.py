@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,8 @@ def find_by_hash(session: Session, content_hash: str) -> ProcedureVersionRow | N
     return session.scalar(select(ProcedureVersionRow).where(ProcedureVersionRow.content_hash == content_hash))
 
 
-def store_version(session: Session, checked: CheckedProcedure, actor: str, at: datetime) -> Deployed:
+def store_version(session: Session, checked: CheckedProcedure, actor: str, at: datetime,
+                  effective_from: date | None = None) -> Deployed:
     existing = find_by_hash(session, checked.content_hash)
     if existing is not None:
         return Deployed(existing.id, existing.key, existing.version, False)
@@ -43,23 +44,26 @@ def store_version(session: Session, checked: CheckedProcedure, actor: str, at: d
         bpmn=checked.bpmn.decode("utf-8"), dmns=json.dumps([d.decode("utf-8") for d in checked.dmns]),
         meta=json.dumps(checked.meta.as_dict(), ensure_ascii=False, sort_keys=True),
         spec=spec_to_json(checked.spec, checked.subprocess_specs), deployed_at=at, deployed_by=actor,
+        effective_from=effective_from,
     )
     session.add(row)
     session.flush()
     return Deployed(row.id, row.key, row.version, True)
 
 
-def deploy(db: Database, checked: CheckedProcedure, actor: str, at: datetime) -> Deployed:
+def deploy(db: Database, checked: CheckedProcedure, actor: str, at: datetime,
+           effective_from: date | None = None) -> Deployed:
     """Store in its own transaction; a concurrent deploy of the same key retries for the next number."""
     from .. import audit
 
     for attempt in range(5):
         try:
             with db.write() as s:
-                result = store_version(s, checked, actor, at)
+                result = store_version(s, checked, actor, at, effective_from)
                 if result.created:
                     deployed = ProcedureDeployed(key=result.key, version=result.version,
-                                                 content_hash=checked.content_hash)
+                                                 content_hash=checked.content_hash,
+                                                 effective_from=effective_from.isoformat() if effective_from else None)
                     audit.append_in(s, deployed.kind, actor, None, at, deployed.to_payload())
                 return result
         except IntegrityError:

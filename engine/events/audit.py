@@ -107,6 +107,7 @@ class ProcedureDeployed(Event):
     key: str
     version: int
     content_hash: str
+    effective_from: str | None = opt()  # the day the version takes effect (ISO date); absent: at once
 
 
 @kind("deploy_refused", case=False, audit=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -301,7 +301,7 @@ class Runtime:
         """Open a dossier inside the caller's transaction (a continuation opens one while it finishes
         another). Returns the state and the live workflow, for the caller to cache after commit."""
         # load: the procedure; then the checks that need it; then the dossier's code and row
-        proc = load.procedure(conn, self.procedures, key, version)
+        proc = load.procedure(conn, self.procedures, key, version, self.clock.now())
         received, problems = check_reception(reception, proc.meta.papers())
         if problems:
             raise Invalid("invalid_data", "; ".join(problems), problems=problems)
@@ -324,10 +324,11 @@ class Runtime:
 
     # -- procedures -----------------------------------------------------------------------------------
     def deploy(self, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
-               max_bytes: int = 2_000_000) -> Deployed:
-        """Validate and store a procedure version (engine/runtime/deploy.py)."""
+               max_bytes: int = 2_000_000, effective_from: date | None = None) -> Deployed:
+        """Validate and store a procedure version (engine/runtime/deploy.py); `effective_from`: the day it
+        takes effect for dossiers received from then (None: at once)."""
         return deploy_procedure(self.db, self.directory, self.clock, self.procedures, self.record_refusal,
-                                officer, bpmn, dmns, max_bytes)
+                                officer, bpmn, dmns, max_bytes, effective_from)
 
     def validate(self, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
                  max_bytes: int = 2_000_000) -> LintReport:

@@ -7,6 +7,7 @@ recorded in the audit log. A deployed version is parsed into the process's proce
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from .. import audit
 from ..clock import Clock
@@ -24,8 +25,9 @@ RecordRefusal = Callable[[str, Officer, CommandRefused], None]
 
 def deploy_procedure(db: Database, directory: DirectoryCache, clock: Clock, procedures: wfm.ProcedureCache,
                      record_refusal: RecordRefusal, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
-                     max_bytes: int = 2_000_000) -> Deployed:
-    """Validate and store a procedure version; refused files change nothing and are recorded."""
+                     max_bytes: int = 2_000_000, effective_from: date | None = None) -> Deployed:
+    """Validate and store a procedure version; refused files change nothing and are recorded.
+    `effective_from`: the day it takes effect (engine/definitions/versions.py)."""
     refusal = check_deploy(officer)
     if refusal is not None:
         err = refused(refusal)
@@ -36,7 +38,7 @@ def deploy_procedure(db: Database, directory: DirectoryCache, clock: Clock, proc
         audit.append(db, "deploy_refused", officer.username, officer.unit, clock.now(),
                      {"problems": len(problems), "rules": sorted({p.rule for p in problems})[:20]})
         raise DefinitionRefused(problems)
-    result = deploy(db, checked, officer.username, clock.now())
+    result = deploy(db, checked, officer.username, clock.now(), effective_from)
     with db.read() as s:
         procedures.get(s, result.id)
     return result

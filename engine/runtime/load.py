@@ -10,6 +10,7 @@ with timers only). Opening a dossier reserves its code and row here, since the d
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select
@@ -17,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..definitions.versions import version_in_force
 from ..errors import Conflict, Invalid, NotFound
 from ..eventlog import SPIFF_EVENTS
 from ..search import search_line
@@ -185,10 +187,13 @@ def sweep_facts(conn: Connection, ctx: Context) -> None:
 
 # -- opening ----------------------------------------------------------------------------------------
 
-def procedure(conn: Connection, procedures: wfm.ProcedureCache, key: str, version: int | None) -> wfm.Procedure:
-    """A deployed version of a procedure (the latest when `version` is None)."""
+def procedure(conn: Connection, procedures: wfm.ProcedureCache, key: str, version: int | None,
+              at: datetime) -> wfm.Procedure:
+    """A deployed version of a procedure: when `version` is None, the one in force on the day `at` (the
+    latest whose effective date is empty or not after that day: engine/definitions/versions.py)."""
     if version is None:
-        proc = procedures.latest(conn, key)
+        in_force = version_in_force(conn, key, at)
+        proc = None if in_force is None else procedures.get(conn, in_force)
     else:
         row_id = conn.execute(select(ProcedureVersionRow.id).where(
             ProcedureVersionRow.key == key, ProcedureVersionRow.version == version)).scalar()

@@ -2,6 +2,7 @@
 
 from .accountability import AbsenceRow, ReviewRow
 from .db import Database
+from .drafts import ProcedureDraftRow
 from .models import (
     ApiTokenRow,
     AuditEntryRow,
@@ -28,7 +29,7 @@ from .notifications import NotificationRow
 from .operations import SchedulerBeatRow
 
 __all__ = [
-    "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
+    "AbsenceRow", "ReviewRow", "SchedulerBeatRow", "ProcedureDraftRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
     "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",

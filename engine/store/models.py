@@ -7,11 +7,12 @@ equal what replaying the events produces (`engine.history.verify` checks it).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -103,6 +104,9 @@ class ProcedureVersionRow(Base):
     spec: Mapped[str] = mapped_column(Text)  # SpiffWorkflow spec, serialised once
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(80))
+    # the day (Asia/Ho_Chi_Minh) from which dossiers received use this version (the decree's date);
+    # None: from its deployment (engine/definitions/versions.py)
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class DossierRow(Base):

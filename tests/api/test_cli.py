@@ -106,3 +106,18 @@ def test_officers_absent_records_an_absence(env: dict[str, str]) -> None:
         assert [tuple(r) for r in rows] == [("land.haichau", "land2.haichau", "system:cli")]
     finally:
         lf.close()
+
+
+def test_deploy_with_an_effective_date(env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--no-procedures"]).exit_code == 0
+    path = tmp_path / "small.bpmn"
+    path.write_bytes(small_procedure().to_xml())
+    assert runner.invoke(main, ["deploy", str(path), "--effective-from", "2000-01-01"]).exit_code == 2
+    result = runner.invoke(main, ["deploy", str(path), "--effective-from", "2999-01-01"])
+    assert result.exit_code == 0 and "small_test v1 deployed (in force from 2999-01-01)" in result.output
+    lf = build(Settings.from_env())
+    with lf.db.read() as s:
+        row = s.scalars(select(ProcedureVersionRow)).one()
+    lf.close()
+    assert row.effective_from is not None and row.effective_from.isoformat() == "2999-01-01"
