@@ -79,10 +79,7 @@ def latest_of_owner(session: Session, owner: str) -> list[tuple[Draft, int]]:
     q = (select(ProcedureDraftRow, last.c.n)
          .join(last, (ProcedureDraftRow.key == last.c.key) & (ProcedureDraftRow.revision == last.c.r))
          .where(ProcedureDraftRow.owner == owner).order_by(ProcedureDraftRow.key))
-    out: list[tuple[Draft, int]] = []
-    for row, n in session.execute(q).tuples():
-        out.append((_view(row), int(n)))
-    return out
+    return [(_view(r[0]), int(r[1])) for r in session.execute(q)]
 
 
 def revisions(session: Session, owner: str, key: str) -> list[Draft]:
