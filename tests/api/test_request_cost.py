@@ -62,3 +62,13 @@ def test_the_scope_check_before_an_action_is_one_statement(app: Flask, demo_lf: 
         assert unseen(other, "item", item.id, "complete") == missing
         assert unseen(other, "dossier", st.id, "stop") == f"dossier {st.id} does not exist or is not yours to read"
         assert unseen(desk, "item", 10**12, "claim") == f"work item {10**12} does not exist or is not yours to read"
+
+
+def test_only_the_limited_views_pay_for_the_rate_limiter(app: Flask) -> None:
+    """Flask-Limiter's per-request hook is gone (no application-wide limit exists); the sign-in and
+    look-up views check their own limits (tests/reliability/test_sign_in_limit.py proves they still do)."""
+    from flask_limiter import Limiter
+
+    (limiter,) = app.extensions["limiter"]
+    assert isinstance(limiter, Limiter)
+    assert not [h for h in app.before_request_funcs.get(None, []) if getattr(h, "__self__", None) is limiter]
