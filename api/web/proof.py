@@ -94,7 +94,7 @@ def proof_upload() -> Any:
     """The PDF itself: hashed here (kept nowhere), then the page of its SHA-256."""
     storage = request.files.get("file")
     if storage is None:
-        return _render("", "no_file", None, None), 400
+        return _render("", "no_file", None, None), 422  # 400 on a page means a refused form token
     digest = hashlib.sha256()
     for chunk in iter(lambda: storage.stream.read(65536), b""):
         digest.update(chunk)

@@ -45,13 +45,14 @@ def app(engine: Landflow) -> Flask:
 
 
 def pages(app: Flask) -> list[Any]:
-    return [r for r in app.url_map.iter_rules() if not r.rule.startswith(("/api/", "/static"))]
+    """Every page; not the API, the static files or the Prometheus scrape (text for a machine, docs/operations.md)."""
+    return [r for r in app.url_map.iter_rules() if not r.rule.startswith(("/api/", "/static", "/metrics"))]
 
 
 def concrete(rule: str, dossier: int, item: int) -> str:
     values = {"dossier_id": dossier, "item_id": item, "key": "land_transfer", "version": 1, "code": "en",
               "action": "claim" if "items" in rule else "cancel", "kind": "control", "review_id": 1,
-              "seq": 1}
+              "seq": 1, "revision": 1}
     return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
 
 
