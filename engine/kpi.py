@@ -196,7 +196,7 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
     if unit is not None:
         q_f = q_f.where(F.unit == unit)
     for found in session.execute(q_f.group_by(col_f)):
-        key, handled, on_time, used, allowed = found._tuple()  # typed per column (plain unpacking is not)
+        key, handled, on_time, used, allowed = found[0], found[1], found[2], found[3], found[4]  # typed per column
         r = row(key)
         r.handled, r.on_time, r.used_minutes, r.allowed_minutes = handled, int(on_time or 0), int(used or 0), \
             int(allowed or 0)
