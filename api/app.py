@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 from config.settings import Settings
 from engine.bootstrap import Landflow, build
 
-from . import auth, bodies, docs, headers, limits, problems, resources, web
+from . import auth, bodies, docs, headers, limits, metrics, problems, resources, web
 from .schemas.common import ProblemSchema
 
 
@@ -82,6 +82,7 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     auth.init_app(app)
     bodies.init_app(app, settings.max_body_bytes, settings.max_upload_bytes)
     headers.init_app(app)
+    metrics.init_app(app, lf)
     app.url_map.converters["id"] = IdConverter
     api = LandflowApi(app)
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})

@@ -15,6 +15,7 @@ from engine import audit, queries
 from engine.org import Officer
 
 from .auth import engine
+from .metrics import refused_unseen
 from .problems import ApiProblem
 
 WHAT = {"item": "work item", "dossier": "dossier"}
@@ -42,8 +43,10 @@ def unseen(officer: Officer, kind: str, target_id: int, action: str) -> str | No
             exists = queries.visible(s, queries.Scope(None, ""), target_id)
         target = {"dossier": target_id}
     detail = not_found_detail(kind, target_id)
+    category = "out_of_scope" if exists else "missing"
     audit.record_unseen_attempt(lf.db, lf.attempts, officer.username, officer.unit or None, lf.clock.now(), action,
-                                detail, target, "out_of_scope" if exists else "missing")
+                                detail, target, category)
+    refused_unseen(action, category)
     return detail
 
 

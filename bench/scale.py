@@ -375,8 +375,10 @@ def _prepare(urls: dict[str, str], tmp: Path, args: argparse.Namespace, say: Cal
             say(f"[big] reusing the fixture at --pg-url: {count:,} dossiers ({still_open:,} open)")
         else:
             say(f"[{label}] building a fixture of {n:,} dossiers")
-            info = fixture.build_fixture(urls[label], var_dir, n, args.open_share,
-                                         say=lambda m, tag=label: say(f"[{tag}] {m}"))
+            def tagged(message: str, tag: str = label) -> None:
+                say(f"[{tag}] {message}")
+
+            info = fixture.build_fixture(urls[label], var_dir, n, args.open_share, say=tagged)
             say(f"[{label}] {info.dossiers:,} dossiers ({info.open_dossiers:,} open), {info.events:,} events, "
                 f"built in {info.seconds:.0f} s")
         d = open_db(label, urls[label], var_dir, fixture.FIXTURE_NOW, info)

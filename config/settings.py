@@ -5,6 +5,7 @@ One frozen object built once at start-up and passed explicitly; nothing reads th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_EXPLANATION_LIMIT": ("P3D", "working time an officer has to explain a signal opened as a review"),
     "LANDFLOW_CHECKPOINT_MINUTES": ("60", "minutes between signed checkpoints (0: only on demand)"),
     "LANDFLOW_CHECKPOINT_KEY": ("", "Ed25519 private key of checkpoints (default <var dir>/keys/checkpoint.pem)"),
+    "LANDFLOW_CHECKPOINT_COPIES": ("", "folder where each signed checkpoint is also written, outside the database "
+                                   "(default <var dir>/checkpoints; production: other storage)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
@@ -52,12 +55,35 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     # web pages (README, "Web pages")
     "LANDFLOW_SECRET_KEY": ("", "key that signs the pages' session cookie (default: <var dir>/keys/session.key, "
                             "created on first use)"),
+    "LANDFLOW_SECRET_KEY_FALLBACKS": ("", "older session keys still accepted (comma-separated) while a new "
+                                      "LANDFLOW_SECRET_KEY takes over (docs/operations.md, Keys)"),
     "LANDFLOW_COOKIE_SECURE": ("auto", "session cookie `Secure`: auto (when the request came over https), 1 or 0"),
     "LANDFLOW_BLOB_DIR": ("", "folder of the dossiers' files, content-addressed (default <var dir>/blobs)"),
+    "LANDFLOW_LOOKUP_KEY": ("", "key of the receipts' QR tokens (default: <var dir>/keys/lookup.key, created on "
+                            "first use); changing it kills the QR codes already printed"),
     "LANDFLOW_LOOKUP_RATE": ("30/minute", "the citizen's look-ups (page and JSON) allowed per client address"),
     "LANDFLOW_PUBLIC_URL": ("http://127.0.0.1:8080", "the address citizens reach landflow at (the QR of receipts)"),
     "LANDFLOW_MAX_UPLOAD_BYTES": ("20000000", "size cap of one uploaded paper (PDF, JPEG or PNG)"),
     "LANDFLOW_PROXIES": ("0", "reverse proxies in front of landflow whose X-Forwarded-For/-Proto/-Host are trusted"),
+    # monitoring (docs/operations.md, "Monitoring")
+    "LANDFLOW_SCHEDULER_STALE_SECONDS": ("180", "readiness fails when no scheduler has beaten for this long"),
+    "LANDFLOW_METRICS_ALLOW": ("127.0.0.1/32,::1/128", "client networks that may read /metrics without a token"),
+    "LANDFLOW_METRICS_TOKEN": ("", "bearer token that reads /metrics from anywhere (empty: none)"),
+    # notifications to applicants (docs/notifications.md)
+    "LANDFLOW_SMTP_HOST": ("", "SMTP server of the applicants' emails (empty: no email)"),
+    "LANDFLOW_SMTP_PORT": ("587", "SMTP port"),
+    "LANDFLOW_SMTP_USER": ("", "SMTP user name (empty: no login)"),
+    "LANDFLOW_SMTP_PASSWORD": ("", "SMTP password"),
+    "LANDFLOW_SMTP_FROM": ("", "the emails' From address, e.g. 'Một cửa Hải Châu <motcua@haichau.gov.vn>'"),
+    "LANDFLOW_SMTP_STARTTLS": ("1", "1: STARTTLS before login and sending; 0: plain (a local relay)"),
+    "LANDFLOW_SMS_URL": ("", "the SMS gateway's URL: POST JSON {to, text, idempotency_key} (empty: no SMS)"),
+    "LANDFLOW_SMS_TOKEN": ("", "bearer token sent to the SMS gateway"),
+    "LANDFLOW_NOTIFY_SECONDS": ("30", "how often the scheduler sends pending notifications"),
+    "LANDFLOW_NOTIFY_MAX_ATTEMPTS": ("8", "tries of one notification before it is marked failed"),
+    "LANDFLOW_NOTIFY_BACKOFF_SECONDS": ("60", "wait after the first failed try; doubled after each next one (≤ 1 h)"),
+    "LANDFLOW_NOTIFY_LEASE_SECONDS": ("300", "how long a claimed notification is left to its sender before "
+                                             "another tries it again (with the same idempotency key)"),
+    "LANDFLOW_NOTIFY_LATE_MINUTES": ("60", "a notification not sent this long after its event is shown late"),
 }
 
 
@@ -105,6 +131,7 @@ class Settings:
     explanation_limit: str = "P3D"
     checkpoint_minutes: int = 60
     checkpoint_key: Path = Path("var/keys/checkpoint.pem")
+    checkpoint_copies: Path = Path("var/checkpoints")
     signature_window: int = 900
     max_workflow_data_bytes: int = 262_144
     kpi_file: Path = ROOT / "config" / "kpi.toml"
@@ -114,12 +141,30 @@ class Settings:
     sqlite_busy_seconds: float = 30.0
     unseen_attempts: int = 20
     secret_key: str = ""
+    secret_key_fallbacks: tuple[str, ...] = ()
+    lookup_key: str = ""
     cookie_secure: str = "auto"
     proxies: int = 0
     blob_dir: Path = Path("var/blobs")
     max_upload_bytes: int = 20_000_000
     public_url: str = "http://127.0.0.1:8080"
     lookup_rate: str = "30/minute"
+    scheduler_stale_seconds: float = 180.0
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    sms_url: str = ""
+    sms_token: str = field(default="", repr=False)
+    notify_seconds: int = 30
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 60.0
+    notify_lease_seconds: float = 300.0
+    notify_late_minutes: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -148,6 +193,7 @@ class Settings:
             explanation_limit=_get(e, "LANDFLOW_EXPLANATION_LIMIT"),
             checkpoint_minutes=int(_get(e, "LANDFLOW_CHECKPOINT_MINUTES")),
             checkpoint_key=_path(_get(e, "LANDFLOW_CHECKPOINT_KEY") or str(var_dir / "keys" / "checkpoint.pem")),
+            checkpoint_copies=_path(_get(e, "LANDFLOW_CHECKPOINT_COPIES") or str(var_dir / "checkpoints")),
             signature_window=int(_get(e, "LANDFLOW_SIGNATURE_WINDOW")),
             max_workflow_data_bytes=int(_get(e, "LANDFLOW_MAX_WORKFLOW_DATA_BYTES")),
             kpi_file=_config_path(_get(e, "LANDFLOW_KPI_FILE")),
@@ -157,20 +203,43 @@ class Settings:
             sqlite_busy_seconds=float(_get(e, "LANDFLOW_SQLITE_BUSY_SECONDS")),
             unseen_attempts=int(_get(e, "LANDFLOW_UNSEEN_ATTEMPTS")),
             secret_key=_get(e, "LANDFLOW_SECRET_KEY"),
+            secret_key_fallbacks=tuple(k.strip() for k in _get(e, "LANDFLOW_SECRET_KEY_FALLBACKS").split(",")
+                                       if k.strip()),
+            lookup_key=_get(e, "LANDFLOW_LOOKUP_KEY"),
             cookie_secure=_get(e, "LANDFLOW_COOKIE_SECURE"),
             proxies=int(_get(e, "LANDFLOW_PROXIES")),
             blob_dir=_path(_get(e, "LANDFLOW_BLOB_DIR") or str(var_dir / "blobs")),
             max_upload_bytes=int(_get(e, "LANDFLOW_MAX_UPLOAD_BYTES")),
             public_url=_get(e, "LANDFLOW_PUBLIC_URL"),
             lookup_rate=_get(e, "LANDFLOW_LOOKUP_RATE"),
+            scheduler_stale_seconds=float(_get(e, "LANDFLOW_SCHEDULER_STALE_SECONDS")),
+            metrics_allow=tuple(filter(None, (x.strip() for x in _get(e, "LANDFLOW_METRICS_ALLOW").split(",")))),
+            metrics_token=_get(e, "LANDFLOW_METRICS_TOKEN"),
+            smtp_host=_get(e, "LANDFLOW_SMTP_HOST"),
+            smtp_port=int(_get(e, "LANDFLOW_SMTP_PORT")),
+            smtp_user=_get(e, "LANDFLOW_SMTP_USER"),
+            smtp_password=_get(e, "LANDFLOW_SMTP_PASSWORD"),
+            smtp_from=_get(e, "LANDFLOW_SMTP_FROM"),
+            smtp_starttls=_get(e, "LANDFLOW_SMTP_STARTTLS") != "0",
+            sms_url=_get(e, "LANDFLOW_SMS_URL"),
+            sms_token=_get(e, "LANDFLOW_SMS_TOKEN"),
+            notify_seconds=int(_get(e, "LANDFLOW_NOTIFY_SECONDS")),
+            notify_max_attempts=int(_get(e, "LANDFLOW_NOTIFY_MAX_ATTEMPTS")),
+            notify_backoff_seconds=float(_get(e, "LANDFLOW_NOTIFY_BACKOFF_SECONDS")),
+            notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
+            notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
         )
         values.update(overrides)
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
+        if "checkpoint_copies" not in overrides and not e.get("LANDFLOW_CHECKPOINT_COPIES"):
+            values["checkpoint_copies"] = Path(str(values["var_dir"])) / "checkpoints"
         if "blob_dir" not in overrides and not e.get("LANDFLOW_BLOB_DIR"):
             values["blob_dir"] = Path(str(values["var_dir"])) / "blobs"
         if values["transitional_clock"] not in ("continue", "restart"):
             raise ValueError("LANDFLOW_TRANSITIONAL_CLOCK must be 'continue' or 'restart'")
+        for net in values["metrics_allow"]:  # type: ignore[attr-defined]
+            ipaddress.ip_network(net, strict=False)  # ValueError names the bad one
         if values["cookie_secure"] not in ("auto", "1", "0"):
             raise ValueError("LANDFLOW_COOKIE_SECURE must be auto, 1 or 0")
         return cls(**values)  # type: ignore[arg-type]

@@ -29,13 +29,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from .jsoncanon import canonical, iso
-from .signatures import key_id, load_public_key, public_key_text, read_private_key, write_private_key
+from .keyhistory import KeyHistory, KeyHistoryProblem, history_path
+from .keyhistory import entry as history_entry
+from .proofcheck import KeyRing
+from .signatures import key_id, public_key_text, read_private_key, write_private_key
 from .store import AuditEntryRow, CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, DossierRow
 
 GENESIS = "0" * 64
@@ -67,14 +69,63 @@ def load_verifying_key(path: Path) -> str:
     return public_key_text(read_private_key(path).public_key())
 
 
+def verifying_ring(path: Path) -> KeyRing:
+    """Every checkpoint key ever in force: the signed key history beside the private key (after a
+    rotation), else the one published key. KeyHistoryProblem when the history does not hold."""
+    hist = history_path(path)
+    if hist.exists():
+        return KeyHistory.load(hist).ring()
+    return KeyRing.of(load_verifying_key(path))
+
+
+def has_key(path: Path) -> bool:
+    return path.exists() or public_path(path).exists() or history_path(path).exists()
+
+
+def rotate_key(path: Path, at: datetime) -> tuple[str, str, Path]:
+    """A new checkpoint key in force from `at`, handed over (signed) by the current one, appended to the key
+    history (made on first rotation with the current key as its first entry, in force from the start). The
+    old private key is kept as `<name>.<key id>.retired` (mode 0600) for the operator to take offline: it
+    signs nothing any more. Returns (old key id, new key id, retired path)."""
+    old = read_private_key(path)
+    hist = history_path(path)
+    history = KeyHistory.load(hist) if hist.exists() else KeyHistory([history_entry(old, None, None)])
+    old_id = key_id(public_key_text(old.public_key()))
+    if history.current()["key_id"] != old_id:
+        raise KeyHistoryProblem(f"the key at {path} is not the last one of {hist}: rotate from the current key")
+    new = Ed25519PrivateKey.generate()
+    history = KeyHistory([*history.entries, history_entry(new, iso(at), old)])
+    history.check()
+    retired = path.with_name(f"{path.name}.{old_id[:16]}.retired")
+    write_private_key(old, retired)
+    tmp = hist.with_name(hist.name + ".tmp")
+    tmp.write_text(history.text(), encoding="utf-8")
+    tmp.replace(hist)
+    new_tmp = path.with_name(path.name + ".tmp")
+    write_private_key(new, new_tmp)
+    new_tmp.replace(path)
+    public_path(path).write_text(public_key_text(new.public_key()) + "\n", encoding="utf-8")
+    return old_id, key_id(public_key_text(new.public_key())), retired
+
+
 # -- Merkle ------------------------------------------------------------------------------------------
 
 def leaf_hash(dossier_id: int, last_seq: int, head_hash: str) -> bytes:
     return hashlib.sha256(b"\x00" + f"{dossier_id}:{last_seq}:{head_hash}".encode()).digest()
 
 
-def merkle_root(leaves: list[tuple[int, int, str]]) -> str:
-    level = [leaf_hash(*leaf) for leaf in sorted(leaves)]
+def merkle_root(leaves: list[tuple[int, int, str]], known: dict[tuple[int, int, str], bytes] | None = None) -> str:
+    """The root over these leaves; `known` remembers leaf hashes across the roots of successive checkpoints
+    (each holds every leaf of the one before it)."""
+    if known is None:
+        level = [leaf_hash(*leaf) for leaf in sorted(leaves)]
+    else:
+        level = []
+        for leaf in sorted(leaves):
+            h = known.get(leaf)
+            if h is None:
+                h = known[leaf] = leaf_hash(*leaf)
+            level.append(h)
     if not level:
         return hashlib.sha256(b"").hexdigest()
     while len(level) > 1:
@@ -143,9 +194,14 @@ class CheckpointReport:
         return {"ok": self.ok, "checked": self.checked, "problems": self.problems}
 
 
-def verify_checkpoints(session: Session, public_key: str) -> CheckpointReport:
+def _ring(keys: str | KeyRing) -> KeyRing:
+    return keys if isinstance(keys, KeyRing) else KeyRing.of(keys)
+
+
+def verify_checkpoints(session: Session, keys: str | KeyRing) -> CheckpointReport:
+    """`keys`: the published key, or the ring of every key in force over the years (`verifying_ring`)."""
     report = CheckpointReport()
-    verifier: Ed25519PublicKey = load_public_key(public_key)
+    verifier = _ring(keys)
     # 1. Every signed head must still be in the chain: same hash at the same seq.
     E = CaseEventRow
     drift = session.execute(
@@ -165,12 +221,13 @@ def verify_checkpoints(session: Session, public_key: str) -> CheckpointReport:
                                  .order_by(H.checkpoint_id, H.dossier_id)))
     pending = next(heads, None)
     events_now = session.scalar(select(func.count()).select_from(CaseEventRow)) or 0
+    known: dict[tuple[int, int, str], bytes] = {}
     for cp in session.scalars(select(CheckpointRow).order_by(CheckpointRow.id)):
         report.checked += 1
         while pending is not None and pending[0] <= cp.id:
             leaves[int(pending[1])] = (int(pending[2]), pending[3])
             pending = next(heads, None)
-        problem = _check_one(cp, prev, leaves, verifier, events_now)
+        problem = _check_one(cp, prev, leaves, verifier, events_now, known)
         if problem:
             report.problems.append({"checkpoint": cp.id, "message": f"checkpoint {cp.id}: {problem}"})
         prev = cp
@@ -178,19 +235,19 @@ def verify_checkpoints(session: Session, public_key: str) -> CheckpointReport:
     return report
 
 
-def record_problem(cp: CheckpointRow, prev: CheckpointRow | None, verifier: Ed25519PublicKey) -> str | None:
-    """The checks one checkpoint allows on its own and its predecessor: signature, stored columns,
-    link to the checkpoint before it."""
-    try:
-        verifier.verify(base64.b64decode(cp.signature), cp.record.encode())
-    except (InvalidSignature, ValueError):
-        return "the signature does not match the record (or it was signed with another key)"
+def record_problem(cp: CheckpointRow, prev: CheckpointRow | None, verifier: KeyRing) -> str | None:
+    """The checks one checkpoint allows on its own and its predecessor: signature (by a known key, in force
+    at the checkpoint's instant), stored columns, link to the checkpoint before it."""
     try:
         record = json.loads(cp.record)
     except ValueError:
         record = None
     if not isinstance(record, dict):
         return "the record is not a JSON object"
+    at = record.get("at")
+    signed = verifier.problem(cp.key_id, at if isinstance(at, str) else None, cp.record.encode(), cp.signature)
+    if signed:
+        return signed
     if record.get("id") != cp.id or record.get("root") != cp.root or record.get("events") != cp.events:
         return "the stored columns differ from the signed record"
     expected_id = (prev.id if prev else 0) + 1
@@ -200,12 +257,13 @@ def record_problem(cp: CheckpointRow, prev: CheckpointRow | None, verifier: Ed25
 
 
 def _check_one(cp: CheckpointRow, prev: CheckpointRow | None, leaves: dict[int, tuple[int, str]],
-               verifier: Ed25519PublicKey, events_now: int) -> str | None:
+               verifier: KeyRing, events_now: int,
+               known: dict[tuple[int, int, str], bytes] | None = None) -> str | None:
     problem = record_problem(cp, prev, verifier)
     if problem:
         return problem
     record = json.loads(cp.record)
-    root = merkle_root([(d, q, h) for d, (q, h) in leaves.items()])
+    root = merkle_root([(d, q, h) for d, (q, h) in leaves.items()], known)
     if root != record["root"] or len(leaves) != record.get("dossiers"):
         return "its stored leaves do not give the signed root"
     if events_now < cp.events:
@@ -231,7 +289,7 @@ class CheckpointView:
     problem: str | None
 
 
-def list_checkpoints(session: Session, public_key: str | None, before_id: int | None = None,
+def list_checkpoints(session: Session, public_key: str | KeyRing | None, before_id: int | None = None,
                      limit: int = 50) -> tuple[list[CheckpointView], bool]:
     """Newest first, each checked on its own (`record_problem`); returns (page, more).
 
@@ -244,7 +302,7 @@ def list_checkpoints(session: Session, public_key: str | None, before_id: int | 
     rows = list(session.scalars(q.limit(limit + 1)))
     more = len(rows) > limit
     by_id = {r.id: r for r in rows}
-    verifier = load_public_key(public_key) if public_key else None
+    verifier = _ring(public_key) if public_key else None
     out = []
     for cp in rows[:limit]:
         prev = by_id.get(cp.id - 1) or (session.get(CheckpointRow, cp.id - 1) if cp.id > 1 else None)

@@ -60,7 +60,7 @@ def awaiting_supplement(db: Database, desk_unit: str, limit: int = 100) -> list[
 
 
 def awaiting_collection(db: Database, desk_unit: str, handback_steps: dict[str, set[str]],
-                        limit: int = 100) -> list[tuple[int, str, str, str, datetime | None]]:
+                        limit: int = 100) -> list[tuple[int, str, str, str, datetime]]:
     """(dossier id, code, procedure, applicant, result ready since) of the desk's open hand-back items."""
     wanted = [(p, s) for p, steps in handback_steps.items() for s in steps]
     if not wanted:

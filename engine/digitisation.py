@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from .store import CaseEventRow, DossierRow
@@ -82,7 +82,7 @@ def digitisation(session: Session, start: datetime, end: datetime) -> list[Digit
                              ev.payload.like('%"refused":true%'))
     finished_ok = and_(DossierRow.status == "done", ~refused)
 
-    def count(cond: Any) -> Any:
+    def count(cond: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((cond, 1), else_=0))
 
     q = (select(DossierRow.desk_unit, func.count(), count(finished_ok), count(and_(finished_ok, result_doc)),
@@ -91,7 +91,7 @@ def digitisation(session: Session, start: datetime, end: datetime) -> list[Digit
          .group_by(DossierRow.desk_unit).order_by(DossierRow.desk_unit))
     rows = []
     totals = [0, 0, 0, 0]
-    for desk, *values in session.execute(q).all():
+    for desk, *values in session.execute(q):
         counts = [int(v or 0) for v in values]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         rows.append(DigitisationRow(desk, _indicators(*counts)))

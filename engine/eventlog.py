@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from .accountability import signals_for
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from .runtime.state import DossierState
 
 GENESIS = "0" * 64
-INSERT_EVENT = insert(CaseEventRow.__table__)
-INSERT_SIGNAL = insert(SignalRow.__table__)
+INSERT_EVENT = insert(cast(Table, CaseEventRow.__table__))
+INSERT_SIGNAL = insert(cast(Table, SignalRow.__table__))
 SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired", "moved")
 
 

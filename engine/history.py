@@ -211,9 +211,9 @@ def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -
     items = list(session.scalars(select(WorkItemRow).where(WorkItemRow.dossier_id == row.id)))
     stored = state_from_rows(row, items)
     mine, theirs = stored.comparable(), replayed.state.comparable()
-    for key in mine:
-        if mine[key] != theirs[key]:
-            problems.append(f"dossier.{key}: stored {mine[key]!r}, replay gives {theirs[key]!r}")
+    for name in mine:
+        if mine[name] != theirs[name]:
+            problems.append(f"dossier.{name}: stored {mine[name]!r}, replay gives {theirs[name]!r}")
     if stored.version != replayed.state.version:
         problems.append(f"dossier.version: stored {stored.version}, replay gives {replayed.state.version}")
     s_items = {o: i.comparable() for o, i in stored.items.items()}

@@ -51,12 +51,12 @@ def open_incidents(db: Database, before_id: int | None = None, limit: int = 100,
         rows = rows[:limit]
         ids = [r.id for r in rows]
         raised: dict[int, CaseEventRow] = {}
-        for ev in s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id.in_(ids),
+        for event in s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id.in_(ids),
                                                        CaseEventRow.type == "incident_raised")
                             .order_by(CaseEventRow.seq)):
-            payload = json.loads(ev.payload)
+            payload = json.loads(event.payload)
             if not payload.get("repeat"):
-                raised[ev.dossier_id] = ev
+                raised[event.dossier_id] = event
         steps: dict[int, list[str]] = {}
         for did, step in s.execute(select(WorkItemRow.dossier_id, WorkItemRow.step).where(
                 WorkItemRow.dossier_id.in_(ids), WorkItemRow.state.in_(("ready", "claimed")))

@@ -17,8 +17,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -31,10 +34,64 @@ from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 TOKEN_CHARS = 16
 
 
+def lookup_key(var_dir: Path, given: str = "") -> bytes:
+    """The installation's lookup key: `given` (LANDFLOW_LOOKUP_KEY), else a random key kept in
+    <var dir>/keys/lookup.key (mode 0600), made by the first process that needs it. The engine reads it
+    too (the notifications' links), so it lives here, not in api/."""
+    if given:
+        return given.encode()
+    path = var_dir / "keys" / "lookup.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def lookup_address(base_url: str, code: str, token: str | None = None) -> str:
+    """The lookup page of a dossier; with the receipt's token, it opens without typing anything."""
+    tail = f"&t={token}" if token else ""
+    return f"{base_url.rstrip('/')}/tra-cuu?ma={code}{tail}"
+
+
 def lookup_token(key: bytes, code: str) -> str:
     """The receipt's QR token of a dossier code: 16 base32 characters (80 bits) of HMAC-SHA256."""
     mac = hmac.new(key, b"lookup:" + code.encode(), hashlib.sha256).digest()
     return base64.b32encode(mac).decode()[:TOKEN_CHARS].lower()
+
+
+@dataclass(frozen=True)
+class PublicPaper:
+    """A slip issued or a result added: what it is, when, and its SHA-256 (the key to its proof); never the
+    file's name (it may name the applicant)."""
+
+    event: str          # slip_issued | document_added
+    kind: str           # receipt, supplement, … | result
+    number: str
+    at: datetime
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "kind": self.kind, "number": self.number, "at": self.at, "sha256": self.sha256}
+
+
+def public_papers(session: Session, dossier_id: int) -> tuple[PublicPaper, ...]:
+    rows = session.execute(select(CaseEventRow.type, CaseEventRow.at, CaseEventRow.payload).where(
+        CaseEventRow.dossier_id == dossier_id, CaseEventRow.type.in_(("slip_issued", "document_added")))
+        .order_by(CaseEventRow.seq)).all()
+    out = []
+    for etype, at, payload in rows:
+        p = json.loads(payload)
+        if etype == "slip_issued":
+            out.append(PublicPaper(etype, str(p.get("slip")), str(p.get("number", "")), at, str(p.get("sha256"))))
+        elif p.get("kind") == "result":
+            out.append(PublicPaper(etype, "result", "", at, str(p.get("sha256"))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -54,6 +111,7 @@ class PublicStatus:
     finished_at: datetime | None = None
     can_rate: bool = False
     rated: str | None = None
+    papers: tuple[PublicPaper, ...] = ()   # the slips issued and results added: each can be proven genuine
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,7 +119,7 @@ class PublicStatus:
                 "due_at": self.due_at, "first_due_at": self.first_due_at, "state": self.state, "late": self.late,
                 "units": list(self.units), "asked": self.asked, "reason": self.reason,
                 "collect_at": self.collect_at, "finished_at": self.finished_at, "can_rate": self.can_rate,
-                "rated": self.rated}
+                "rated": self.rated, "papers": [p.as_dict() for p in self.papers]}
 
 
 def find(session: Session, code: str, last4: str | None = None, token: str | None = None,
@@ -122,4 +180,4 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
         first_due_at=first_due, state=state, late=late, units=units if state == "processing" else (),
         asked=asked, reason=str(refused.get("reason", "")) if refused else "",
         collect_at=collect if state in ("result_ready", "handed_back") else "", finished_at=row.finished_at,
-        can_rate=state == "handed_back" and rated is None, rated=rated)
+        can_rate=state == "handed_back" and rated is None, rated=rated, papers=public_papers(session, row.id))

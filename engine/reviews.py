@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from . import audit
 from .calendar import WorkingCalendar
@@ -355,7 +355,8 @@ def verdict_counts(s: Session, group_by: str, start: datetime, end: datetime,
                    unit: str | None = None) -> dict[str | None, tuple[int, int]]:
     """Per officer / unit / procedure: (shirking confirmed, justified) among the signals of the period."""
     R = ReviewRow
-    col: Any = {"officer": R.officer, "unit": R.unit, "procedure": DossierRow.procedure}[group_by]
+    col: QueryableAttribute[str | None] = {"officer": R.officer, "unit": R.unit,
+                                           "procedure": DossierRow.procedure}[group_by]
     q = select(col, R.verdict, func.count()).select_from(R).where(
         R.state == "decided", R.signal_at >= start, R.signal_at < end)
     if group_by == "procedure":

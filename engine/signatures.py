@@ -174,7 +174,8 @@ def registered_keys(session: Session) -> dict[str, set[str]]:
         keys.setdefault(p["officer"], set()).add(p["key"])
     for username, key in session.execute(select(OfficerRow.username, OfficerRow.public_key)
                                          .where(OfficerRow.public_key.is_not(None))):
-        keys.setdefault(username, set()).add(key)
+        if key is not None:  # the query's filter, restated for the type checker
+            keys.setdefault(username, set()).add(key)
     return keys
 
 

@@ -39,3 +39,11 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq nginx >/dev/null
 fi
+
+# openssl (Debian's openssl) for the standard-tools recipe of docs/citizen.md that
+# tests/api/test_proofs_api.py runs as written (sha256sum and base64 come with coreutils)
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "openssl not found: installing Debian's openssl" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+fi

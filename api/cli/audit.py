@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from engine.backup.copies import write_copies
 from engine.checkpoints import create_checkpoint
 from engine.export import ExportFilter, write_ocel, write_xes
 from engine.incident_reads import open_incidents
@@ -72,6 +73,7 @@ def checkpoint_cmd() -> None:
         if not path.exists():
             raise click.ClickException(f"no checkpoint key at {path}: run `landflow init`")
         cp = create_checkpoint(lf.db, read_private_key(path), lf.clock.now())
+        write_copies(lf.db, lf.settings.checkpoint_copies)  # outside the database: docs/operations/backups.md
         console.print(f"checkpoint {cp.id}: {cp.dossiers} dossier(s), {cp.events} event(s), root {cp.root[:16]}…")
     finally:
         lf.close()

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from config.settings import Settings
 from engine import queries
+from engine.backup.copies import write_copies
 from engine.bootstrap import build
 from engine.clock import FixedClock
 
@@ -52,6 +53,7 @@ def demo(count: int, days: int, seed: int, until: datetime | None, force: bool) 
             stats = sim.run(count, lambda n: bar.update(task, completed=n,
                                                         day=clock.now().astimezone(lf.calendar.tz).date().isoformat()))
             bar.update(task, completed=count)
+        write_copies(lf.db, settings.checkpoint_copies)  # the demo's checkpoints, outside the database too
         console.print(f"{stats.opened} dossiers from {start_day} to {end.astimezone(tz):%Y-%m-%d %H:%M}: "
                       f"{stats.commands} commands, {stats.refused} refused, {stats.done} finished, "
                       f"{stats.open_at_end} still open; {stats.notices} deadline notices, "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,7 +27,7 @@ from engine import accounts
 from .common import console, landflow
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     def __init__(self, options: dict[str, Any], scheduler: bool = False):
         self.options = options
         if scheduler:
@@ -62,6 +63,18 @@ def stop_scheduler_process(server: Any) -> None:
             proc.kill()
 
 
+def metrics_folder(settings: Settings, port: int) -> Path:
+    """prometheus-client's multiprocess folder for this server: every worker writes its counters there
+    and a scrape sums them (api/metrics.py). Set before any worker imports prometheus-client; emptied at
+    start, as the library requires (counters start again from zero with the server)."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.var_dir / f"metrics-{port}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
 def print_demo_accounts() -> None:
     lf = landflow()
     try:
@@ -93,6 +106,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, production: b
     if settings.demo:
         print_demo_accounts()
     workers = workers or (1 if sqlite else 2 * (os.cpu_count() or 1) + 1)
+    metrics_folder(settings, port)
     console.print(f"landflow on http://{host}:{port}/ (pages /, API /api/v1, docs /api/docs); {workers} worker(s)")
     # gthread that gives a thread only to a request that has arrived (slow clients: api/cli/worker.py);
     # request lines up to gunicorn's maximum, so that the app answers a too long URL (414 problem+json)

@@ -19,7 +19,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from engine import queries
-from engine.checkpoints import list_checkpoints, load_verifying_key
+from engine.checkpoints import has_key, list_checkpoints, verifying_ring
 from engine.export import ExportFilter, ocel, write_xes
 from engine.integrity import IntegrityReport, dossier_ids, verify_dossiers, verify_one, verify_organisation
 
@@ -147,7 +147,7 @@ def checkpoints(args: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, s
     lf = engine()
     cursor = pagination.decode(args.get("cursor"), (int,))
     path = lf.settings.checkpoint_key
-    public = load_verifying_key(path) if path.exists() or path.with_name(path.name + ".pub").exists() else None
+    public = verifying_ring(path) if has_key(path) else None
     with lf.db.read() as s:
         rows, more = list_checkpoints(s, public, cursor[0] if cursor else None, args["limit"])
     out = [{"id": c.id, "at": c.at, "events": c.events, "dossiers": c.dossiers, "root": c.root, "prev": c.prev,

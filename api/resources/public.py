@@ -3,6 +3,9 @@
 No sign-in. The proof is the dossier code with the last four digits of the identity number, or the
 receipt's QR token (engine/lookup.py). A wrong code and a wrong proof get the same 404, word for word;
 requests are limited per client address (LANDFLOW_LOOKUP_RATE, shared with the lookup page).
+
+The proof of a paper (`/public/proof/<sha256>`): whoever holds a slip or a result can fetch what proves it
+genuine and check it offline (`landflow verify-slip`, engine/proofcheck.py, docs/citizen.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from engine.lookup import find, status
+from engine.proofs import SHA256, proof_bundle
 from engine.ratings import RATINGS, RatingRefused, rate
 
 from ..auth import engine, public
@@ -38,6 +42,14 @@ class RatingSchema(ProofSchema):
     reason = fields.String(validate=validate.Length(max=2000))
 
 
+class PublicPaperSchema(Schema):
+    event = fields.String(metadata={"description": "slip_issued | document_added"})
+    kind = fields.String(metadata={"description": "the slip (receipt, supplement, …) or result"})
+    number = fields.String()
+    at = fields.AwareDateTime()
+    sha256 = fields.String(metadata={"description": "GET /public/proof/<sha256> proves it genuine"})
+
+
 class PublicStatusSchema(Schema):
     code = fields.String()
     procedure = fields.String()
@@ -54,6 +66,7 @@ class PublicStatusSchema(Schema):
     finished_at = fields.AwareDateTime(allow_none=True)
     can_rate = fields.Boolean()
     rated = fields.String(allow_none=True)
+    papers = fields.List(fields.Nested(PublicPaperSchema))
 
 
 def _found(args: dict[str, Any]) -> Any:
@@ -95,3 +108,71 @@ def rating(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiProblem(422, err.code, str(err)) from None
     _row, after = _found(body)
     return after.as_dict()
+
+
+class ProofCheckpointSchema(Schema):
+    id = fields.Integer()
+    record = fields.String(metadata={"description": "the canonical JSON the checkpoint key signed"})
+    signature = fields.String(metadata={"description": "base64 Ed25519 signature over `record`"})
+    key_id = fields.String(metadata={"description": "SHA-256 of the public key (ed25519:<base64>) that signed"})
+
+
+class ProofEventSchema(Schema):
+    d = fields.Integer()
+    s = fields.Integer()
+    t = fields.String()
+    a = fields.String()
+    u = fields.String(allow_none=True)
+    st = fields.String(allow_none=True)
+    at = fields.String()
+    payload = fields.String()
+    prev = fields.String()
+    hash = fields.String()
+
+
+class ProofLeafSchema(Schema):
+    dossier = fields.Integer()
+    seq = fields.Integer()
+    hash = fields.String()
+
+
+class ProofPaperSchema(Schema):
+    event = fields.String()
+    kind = fields.String()
+    number = fields.String()
+    at = fields.String()
+
+
+class ProofBundleSchema(Schema):
+    v = fields.Integer()
+    sha256 = fields.String()
+    dossier = fields.Integer()
+    code = fields.String()
+    paper = fields.Nested(ProofPaperSchema)
+    events = fields.List(fields.Nested(ProofEventSchema),
+                         metadata={"description": "from the paper's event to the head the checkpoint signed"})
+    checkpoint = fields.Nested(ProofCheckpointSchema, allow_none=True,
+                               metadata={"description": "null until a checkpoint covers the paper"})
+    leaf = fields.Nested(ProofLeafSchema, allow_none=True)
+    leaf_index = fields.Integer(allow_none=True)
+    tree_size = fields.Integer(allow_none=True)
+    audit_path = fields.List(fields.String(), metadata={"description": "RFC 6962 audit path, hex, nearest first"})
+
+
+@blp.route("/public/proof/<string:sha256>", methods=["GET"])
+@public
+@blp.response(200, ProofBundleSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def proof(sha256: str) -> dict[str, Any]:
+    """What proves a slip or result genuine, for an offline check: its event, the chain to a signed head,
+    the Merkle audit path and the checkpoint's signature (docs/citizen.md has the recipe)."""
+    sha = sha256.strip().lower()
+    if not SHA256.match(sha):
+        raise ApiProblem(400, "bad_sha256", "give the file's SHA-256 as 64 hexadecimal characters")
+    with engine().db.read() as s:
+        bundle = proof_bundle(s, sha)
+    if bundle is None:
+        raise ApiProblem(404, "not_found", "no slip or paper with this SHA-256 was issued here")
+    return bundle

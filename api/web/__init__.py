@@ -35,6 +35,7 @@ from . import (
     officer,
     papers,
     procedures,
+    proof,
     public,
     reception,
     reports,
@@ -45,7 +46,7 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, incidents.bp)
+              accountability.bp, public.bp, proof.bp, incidents.bp)
 log = logging.getLogger("landflow.web")
 
 

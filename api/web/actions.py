@@ -178,8 +178,10 @@ def dossier_action(dossier_id: int, action: str) -> Any:
         "receive_supplement": (lambda: rt.receive_supplement(officer, dossier_id, request.form.get("note", ""),
                                                              expected_version=version),
                                _("The supplement was received; the clock runs again.")),
-        "apologise": (lambda: rt.apologise(officer, dossier_id, _reason(), _new_due(request.form.get("new_date", "")),
-                                           expected_version=version),  # type: ignore[arg-type]
+        # the runtime refuses a missing date (recorded); its signature says datetime until cmd-path lands
+        "apologise": (lambda: rt.apologise(officer, dossier_id, _reason(),
+                                           _new_due(request.form.get("new_date", "")),  # type: ignore[arg-type]
+                                           expected_version=version),
                       _("The apology and the new date were recorded.")),
         "stop": (lambda: rt.stop(officer, dossier_id, _reason(), expected_version=version),
                  _("The dossier was stopped at the applicant's request.")),

@@ -84,12 +84,16 @@ def search() -> Any:
     first, last = parse_day(args.get("from")), parse_day(args.get("to"))
     code = (args.get("code") or "").strip()[:60] or None
     before = parse_before(args.get("before"))
+
+    def wanted(name: str) -> str | None:
+        return (args.get(name) or "").strip()[:200] or None
+
     page = queries.dossiers(
         engine.db, queries.Scope.of(account.officer()), engine.clock.now(), status=status, unit=unit,
         procedure=procedure, code_contains=code, before_id=before, limit=PAGE,
         received_from=local_start(first) if first else None,
         received_before=local_start(last + timedelta(days=1)) if last else None,
-        **{k: (args.get(k) or "").strip()[:200] or None for k in ("applicant", "id_number", "phone", "parcel")})
+        applicant=wanted("applicant"), id_number=wanted("id_number"), phone=wanted("phone"), parcel=wanted("parcel"))
     rows = [{"id": d.id, "code": d.code, "procedure": names.get(d.procedure, d.procedure),
              "version": d.procedure_version,
              "status": d.status, "commune": unit_name(d.commune), "desk": unit_name(d.desk_unit),
@@ -111,8 +115,8 @@ def search() -> Any:
         return csv
     more = None
     if page.more and page.rows:
-        more = url_for("web_audit.search", **{k: v for k, v in args.items() if k != "before"},
-                       before=page.rows[-1].id)
+        kept: dict[str, Any] = {k: v for k, v in args.items() if k != "before"}
+        more = url_for("web_audit.search", **kept, before=page.rows[-1].id)
     units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     return render_template("search.html", table=table, names=names, units=units, more=more, args=args)
 

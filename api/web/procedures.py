@@ -35,6 +35,7 @@ from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
 from .labels import CLOCK, field_label, label
+from .lint_messages import problem_text
 from .messages import duration_phrase
 from .pages import blueprint
 from .session import redirect_to, signed_in, signed_in_account
@@ -282,7 +283,7 @@ def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = Non
         report.problems = problems
     problem_table = Table("problems", _("Problems"), [
         Column("element", _("Element")), Column("rule", _("Rule")), Column("message", _("Message"))],
-        [p.as_dict() for p in report.problems], _("No problems."))
+        [{**p.as_dict(), "message": problem_text(p)} for p in report.problems], _("No problems."))
     six = _six_clear_table(report)
     meta = _meta_of(bpmn)
     current = _latest(meta.key) if meta is not None and meta.key else None

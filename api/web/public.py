@@ -19,6 +19,7 @@ from engine.ratings import RATINGS, RatingRefused, rate
 from ..lookup_key import lookup_key
 from .common import lf
 from .pages import blueprint
+from .proof import paper_name
 
 bp = blueprint("web_public", __name__)
 STATE_WORDS = {
@@ -39,7 +40,8 @@ def _lookup(code: str, digits: str, token: str) -> PublicStatus | None:
 
 @bp.get("/lookup")
 def lookup_alias() -> Any:
-    return redirect(url_for("web_public.lookup", **request.args), 301)
+    args: dict[str, Any] = dict(request.args)
+    return redirect(url_for("web_public.lookup", **args), 301)
 
 
 @bp.get("/tra-cuu")
@@ -51,7 +53,7 @@ def lookup() -> Any:
     asked = bool(code and (digits or token))
     resp = render_template("public_lookup.html", code=code, digits=digits, token=token, found=found, asked=asked,
                            state_words=lambda s: str(STATE_WORDS.get(s, s)), ratings=RATINGS,
-                           rating_words=lambda r: str(RATING_WORDS.get(r, r)))
+                           rating_words=lambda r: str(RATING_WORDS.get(r, r)), paper_name=paper_name)
     return resp, (404 if asked and found is None else 200)
 
 
@@ -80,4 +82,5 @@ def rate_page() -> Any:
     found = _lookup(code, digits, token) if row is not None else None
     return render_template("public_lookup.html", code=code, digits=digits, token=token, found=found, asked=True,
                            message=message, ok=ok, state_words=lambda s: str(STATE_WORDS.get(s, s)),
-                           ratings=RATINGS, rating_words=lambda r: str(RATING_WORDS.get(r, r))), (200 if ok else 422)
+                           ratings=RATINGS, rating_words=lambda r: str(RATING_WORDS.get(r, r)),
+                           paper_name=paper_name), (200 if ok else 422)

@@ -117,6 +117,9 @@ def _posted_applicant(form: Any) -> dict[str, Any]:
     rep = {k: v for k, v in rep.items() if v}
     if rep:
         applicant["representative"] = rep
+    if form.get("notify_consent") == "on":  # recorded with the applicant in the `opened` event
+        applicant["notify"] = {"consent": True, "channels": [c for c, f in (("email", "email"), ("sms", "phone"))
+                                                             if applicant.get(f)]}
     return applicant
 
 

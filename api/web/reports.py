@@ -24,6 +24,7 @@ from engine.digitisation import digitisation
 from engine.kpi import KpiRow, RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
 from engine.kpi_trends import signal_trend
+from engine.publicity import publicity
 from engine.satisfaction import satisfaction
 
 from . import charts
@@ -83,8 +84,8 @@ def signals() -> Any:
         return csv
     more = None
     if page.more and page.rows:
-        more = url_for("web_reports.signals", **{k: v for k, v in args.items() if k != "before"},
-                       before=page.rows[-1].id)
+        kept: dict[str, Any] = {k: v for k, v in args.items() if k != "before"}
+        more = url_for("web_reports.signals", **kept, before=page.rows[-1].id)
     units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     kinds = [(k, label(SIGNAL, k)) for k in KINDS]
     return render_template("signals.html", table=table, units=units, kinds=kinds, more=more, args=args)
@@ -152,6 +153,7 @@ def kpi() -> Any:
         causes = delay_table(s, engine, "officer" if unit else "unit", start, end, now, unit)
         digitised = [r for r in digitisation(s, start, end) if unit is None or r.key == unit]
         rated = [r for r in satisfaction(s, start, end, now) if unit is None or r.key == unit]
+        told = [r for r in publicity(s, start, end, now) if unit is None or r.key == unit]
     units = Table("kpi-units", _("KPI by unit"), kpi_columns(_("Unit"), _("Unit code")),
                   _kpi_rows(sorted((r for r in by_unit.rows if r.key != "-"), key=lambda r: vi_key(unit_name(r.key))),
                             unit_name), _("No work in this period."))
@@ -181,7 +183,8 @@ def kpi() -> Any:
           "total": sum(trend.counts[k][i] for k in kinds)} for i, s in enumerate(trend.starts)])
     digit_table = digitisation_table(digitised)
     rated_table = satisfaction_table(rated)
-    csv = answer_csv([units, officers, desks, trend_table, causes, digit_table, rated_table])
+    told_table = publicity_table(told)
+    csv = answer_csv([units, officers, desks, trend_table, causes, digit_table, rated_table, told_table])
     if csv is not None:
         return csv
     unit_bars = [charts.Bar(f"{unit_name(r.key)}", r.on_time_rate, pct(r.on_time_rate), _tone(r.on_time_rate))
@@ -202,7 +205,28 @@ def kpi() -> Any:
     return render_template("kpi.html", first=first, last=last, units=units, officers=officers, desks=desks,
                            trend=trend_table, charts=charts_, overall=overall, trend_days=trend.days,
                            six_clear=by_unit.six_clear, today=date.today(), unit=unit, causes=causes,
-                           digitisation=digit_table, satisfaction=rated_table)
+                           digitisation=digit_table, satisfaction=rated_table, publicity=told_table)
+
+
+def publicity_table(rows: list[Any]) -> Table:
+    """Decision 766 group 1 as landflow can know it (engine/publicity.py): the applicant told, verifiably."""
+    def rate(name: str, title: str) -> Column:
+        return Column(name, title, numeric=True, text=lambda v: v, show=lambda v, r: pct(v))
+
+    return Table("kpi-publicity", _("Publicity to the applicant (Decision 766, group 1: what landflow holds)"), [
+        Column("key", _("Unit code"), csv_only=True),
+        Column("name", _("Desk")),
+        Column("dossiers", _("Received"), numeric=True),
+        Column("receipts", _("Receipts issued"), numeric=True),
+        rate("receipt_rate", _("Share with a receipt")),
+        Column("delayed", _("Appointment missed or moved"), numeric=True),
+        Column("announced", _("Told with an apology"), numeric=True),
+        rate("announced_rate", _("Delays announced")),
+        Column("papers", _("Slips and results issued"), numeric=True),
+        Column("verifiable", _("Under a signed checkpoint"), numeric=True),
+        rate("verifiable_rate", _("Provable by anyone")),
+    ], [{**r.as_dict(), "name": unit_name(r.key) if r.key != "all" else _("All")} for r in rows],
+        _("No dossier received in this period."))
 
 
 def satisfaction_table(rows: list[Any]) -> Table:

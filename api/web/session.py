@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -48,6 +49,53 @@ def secret_key(settings: Settings) -> str:
     return _read_or_create(path)
 
 
+NEXT, PREVIOUS = "session.key.next", "session.key.previous"
+
+
+def secret_key_fallbacks(settings: Settings, now: float | None = None) -> list[str]:
+    """The keys a cookie may also be signed with while the session key is rotated without downtime
+    (`landflow keys rotate-session`, docs/operations.md "Keys"): LANDFLOW_SECRET_KEY_FALLBACKS; the staged
+    next key (<var dir>/keys/session.key.next: accepted before any worker signs with it); the previous key
+    (session.key.previous), for a page session's lifetime (LANDFLOW_TOKEN_HOURS) after the rotation."""
+    keys = list(settings.secret_key_fallbacks)
+    folder = settings.var_dir / "keys"
+    if not settings.secret_key:
+        nxt = folder / NEXT
+        if nxt.exists():
+            keys.append(nxt.read_text(encoding="ascii").strip())
+        prev = folder / PREVIOUS
+        if prev.exists():
+            age = (time.time() if now is None else now) - prev.stat().st_mtime
+            if age < settings.token_hours * 3600:
+                keys.append(prev.read_text(encoding="ascii").strip())
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def rotate_session_key(settings: Settings, stage: bool = False) -> str:
+    """Stage a next key (accepted, not yet used), or make the staged (else a new) key the one that signs and
+    keep the current one as the previous (accepted for LANDFLOW_TOKEN_HOURS). Returns what was done."""
+    if settings.secret_key:
+        raise ValueError("LANDFLOW_SECRET_KEY is set: rotate it with LANDFLOW_SECRET_KEY_FALLBACKS "
+                         "(docs/operations.md, Keys)")
+    folder = settings.var_dir / "keys"
+    current, nxt, prev = folder / "session.key", folder / NEXT, folder / PREVIOUS
+    if stage:
+        if nxt.exists():
+            return f"{nxt} is already staged"
+        _read_or_create(nxt)
+        return f"staged {nxt}: restart every worker, then run `landflow keys rotate-session` again"
+    if not nxt.exists():
+        _read_or_create(nxt)
+    _read_or_create(current)
+    tmp = folder / "session.key.previous.tmp"
+    tmp.write_text(current.read_text(encoding="ascii"), encoding="ascii")
+    os.chmod(tmp, 0o600)
+    tmp.replace(prev)  # its modification time starts the grace period
+    nxt.replace(current)
+    return (f"{current} replaced; the previous key stays accepted for {settings.token_hours:g} hours: "
+            "restart every worker")
+
+
 def _read_or_create(path: Path) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
@@ -75,6 +123,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.secret_key = secret_key(settings)
+    app.config["SECRET_KEY_FALLBACKS"] = secret_key_fallbacks(settings)
     app.session_interface = SessionCookies(settings.cookie_secure)
     app.config.update(SESSION_COOKIE_NAME=COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.token_hours))

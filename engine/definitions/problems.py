@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
     element: str  # BPMN/DMN element id, or the file/process when no element applies
     rule: str     # stable code, e.g. "step.sla", "di.missing", "condition.unsafe"
-    message: str
+    message: str  # English, for the API's `detail` and problems
+    # what pages need to say it in the reader's language (api/web/lint_messages.py); not part of the API
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"element": self.element, "rule": self.rule, "message": self.message}
 
 
 class DefinitionRefused(ValueError):

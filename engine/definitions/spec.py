@@ -7,6 +7,7 @@ task state and data, and get the spec re-attached on load (TRAPS.md: the spec is
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from lxml import etree
@@ -63,14 +64,36 @@ def compile_spec(
         return None, [Problem(element, "spiff.parse", _message(err))]
     except SpiffWorkflowException as err:
         return None, [Problem(key, "spiff.parse", _message(err))]
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError, SyntaxError) as err:
-        return None, [Problem(key, "spiff.parse", f"{type(err).__name__}: {err}")]
+    except KeyError as err:
+        return None, [Problem(key, "spiff.parse", f"the file refers to {plain(repr(err.args[0]) if err.args else '')}"
+                                                  ", which it does not define")]
+    except (ValueError, TypeError, AttributeError, IndexError, SyntaxError) as err:
+        return None, [Problem(key, "spiff.parse", f"SpiffWorkflow cannot read the file: {_message(err)}")]
     return (spec, subs), []
 
 
+# What SpiffWorkflow and lxml put in their messages that a supervisor cannot read: object reprs.
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
+_OBJECT_REPR = re.compile(r"<([\w.]+?)(?: object)? at 0x[0-9a-fA-F]+>")
+MAX_MESSAGE = 500
+
+
+def plain(text: str) -> str:
+    """A message without Python object reprs, on one line, and whole sentences only: cut at the last
+    sentence that fits, never in the middle of one."""
+    text = _ELEMENT_REPR.sub(lambda m: f"({m[1]} element)", text)
+    text = _OBJECT_REPR.sub(lambda m: f"a {m[1].rsplit('.', 1)[-1]}", text)
+    text = " ".join(text.split())
+    if len(text) <= MAX_MESSAGE:
+        return text
+    cut = max(text.rfind(". ", 0, MAX_MESSAGE), text.rfind("; ", 0, MAX_MESSAGE))
+    if cut > 0:
+        return text[:cut + 1]
+    return text[:text.rfind(" ", 0, MAX_MESSAGE - 25)] + " (the rest of the message is left out)"
+
+
 def _message(err: Exception) -> str:
-    text = str(err.args[0]) if err.args else type(err).__name__
-    return text.splitlines()[0][:500]
+    return plain(str(err.args[0]) if err.args else type(err).__name__)
 
 
 def spec_to_json(spec: BpmnProcessSpec, subs: dict[str, BpmnProcessSpec]) -> str:

@@ -17,13 +17,15 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
+from .budget import budget_rules
 from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
+from .references import camunda_hint, duplicate_ids, reference_rules
 from .refusal_paths import refusal_rules
 from .spec import compile_spec
-from .xmlsafe import parse_xml
+from .xmlsafe import parse_xml, to_utf8
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 UNSUPPORTED = {
@@ -79,10 +81,15 @@ def check_with_meta(
     """`check`, and what was read of the file even when it is refused (lint reports it without
     reading a 2 MB file twice)."""
     dmns = list(dmns or [])
-    root, problems = parse_xml(bpmn, "bpmn", max_bytes)
+    bpmn, problems = _utf8(bpmn, "bpmn", max_bytes)
+    root, parsed = parse_xml(bpmn, "bpmn", max_bytes) if not problems else (None, [])
+    problems += parsed
     dmn_roots: list[etree._Element] = []
-    for i, d in enumerate(dmns):
-        droot, dproblems = parse_xml(d, f"dmn[{i}]", max_bytes)
+    for i, raw in enumerate(dmns):
+        d, dproblems = _utf8(raw, f"dmn[{i}]", max_bytes)
+        dmns[i] = d
+        droot, parsed = parse_xml(d, f"dmn[{i}]", max_bytes) if not dproblems else (None, [])
+        dproblems += parsed
         problems += dproblems
         if droot is not None:
             problems += text_rules(droot, f"dmn[{i}]")
@@ -96,6 +103,7 @@ def check_with_meta(
         return None, problems + [Problem("bpmn", "bpmn.root", "the root element must be bpmn:definitions")], None
 
     problems += text_rules(root, "bpmn")
+    problems += duplicate_ids(root)
     doc = read(root)
     problems += _process_rules(doc)
     if doc.meta is None:
@@ -108,17 +116,36 @@ def check_with_meta(
     problems += _structure_rules(doc)
     problems += _decision_rules(doc, dmn_roots, budget)
     problems += _engine_property_rules(doc, budget)
+    problems += reference_rules(root, doc.meta)
+    problems += budget_rules(doc.meta, _attached(doc))
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second
     oversized = any(p.rule in SIZE_RULES for p in problems)
     compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
         else (None, [])
-    problems += spiff_problems
+    # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
+    described = {p.element for p in problems}
+    problems += [p for p in spiff_problems if p.element not in described]
     if problems or compiled is None:
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
     return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), [], doc.meta
+
+
+def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]:
+    """The file re-encoded to UTF-8 by its declared encoding (what is checked is what is stored)."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) > max_bytes:
+        return data, []  # parse_xml says why
+    converted, problems = to_utf8(bytes(data), name)
+    return (converted if converted is not None else data), problems
+
+
+def _attached(doc: Document) -> dict[str, str]:
+    """boundary event -> the activity it hangs off (those naming an element of the process)."""
+    assert doc.meta is not None
+    return {n.get("id", ""): n.get("attachedToRef", "") for n in doc.root.iter(f"{{{BPMN}}}boundaryEvent")
+            if n.get("attachedToRef") in doc.meta.nodes}
 
 
 def _duration_problem(element: str, rule: str, text: str | None, what: str) -> Problem | None:
@@ -175,10 +202,11 @@ def _step_rules(doc: Document, roles: set[str]) -> list[Problem]:
         if not step.role:
             out.append(Problem(step.id, "step.owner",
                                f"step '{step.name or step.id}' has no owner: put it in a lane named "
-                               "with a role code or set camunda:candidateGroups"))
+                               "with a role code or set camunda:candidateGroups", (("name", step.name or step.id),)))
         elif step.role not in roles:
             out.append(Problem(step.id, "step.role",
-                               f"role {step.role!r} is not known (known: {', '.join(sorted(roles))})"))
+                               f"role {step.role!r} is not known (known: {', '.join(sorted(roles))})",
+                               (("role", step.role), ("known", ", ".join(sorted(roles))))))
         p = _duration_problem(step.id, "step.sla", step.sla, f"time limit of step '{step.name or step.id}'")
         if p:
             out.append(p)
@@ -194,7 +222,8 @@ def _lane_rules(doc: Document, roles: set[str]) -> list[Problem]:
     for lane_id, name in doc.lane_names.items():
         if name not in roles:
             out.append(Problem(lane_id or "lane", "lane.role",
-                               f"lane {name!r} is not a role code (known: {', '.join(sorted(roles))})"))
+                               f"lane {name!r} is not a role code (known: {', '.join(sorted(roles))})",
+                               (("role", name), ("known", ", ".join(sorted(roles))))))
     return out
 
 
@@ -218,6 +247,13 @@ def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
     for flow_id, text in doc.conditions.items():
         if not text:
             out.append(Problem(flow_id, "condition.empty", "the condition is empty"))
+            continue
+        hint = camunda_hint(text)
+        if hint is not None:
+            out.append(Problem(flow_id, "condition.camunda",
+                               f"the condition {text[:80]!r} is written in Camunda's expression language; landflow "
+                               f"conditions are plain expressions: write {hint[:80]!r}",
+                               (("text", text[:80]), ("hint", hint[:80]))))
             continue
         for msg in check_expression(text, budget):
             out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}"))
@@ -249,9 +285,8 @@ def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
     return out
 
 
-def _structure_rules(doc: Document) -> list[Problem]:
-    assert doc.meta is not None
-    meta = doc.meta
+def _element_rules(doc: Document) -> list[Problem]:
+    """Elements, loops and event definitions the engine does not run."""
     out: list[Problem] = []
     for eid, tag in doc.elements.items():
         if tag in UNSUPPORTED:
@@ -263,6 +298,34 @@ def _structure_rules(doc: Document) -> list[Problem]:
         for kind in kinds:
             if kind == "conditionalEventDefinition" or (kind in UNTRIGGERABLE and doc.elements.get(eid) in CATCHING):
                 out.append(Problem(eid, "event.unsupported", UNTRIGGERABLE[kind]))
+    return out
+
+
+def _reachability(meta: ProcedureMeta, starts: list[str], ends: set[str], succ: dict[str, list[str]]) -> list[Problem]:
+    """Every node reachable from the start, and some end reachable at all."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(succ.get(n, []))
+    for node in meta.nodes.values():
+        if node.id not in seen and node.kind != "boundaryEvent":
+            out.append(Problem(node.id, "flow.unreachable",
+                               f"'{node.name or node.id}' cannot be reached from the start",
+                               (("name", node.name or node.id),)))
+    if ends and not (seen & ends):
+        out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
+    return out
+
+
+def _structure_rules(doc: Document) -> list[Problem]:
+    assert doc.meta is not None
+    meta = doc.meta
+    out = _element_rules(doc)
     succ: dict[str, list[str]] = defaultdict(list)
     outgoing: dict[str, list[str]] = defaultdict(list)
     for f in meta.flows.values():
@@ -283,28 +346,17 @@ def _structure_rules(doc: Document) -> list[Problem]:
     if not ends:
         out.append(Problem(meta.key, "flow.end", "the process has no end event"))
     if starts:
-        seen: set[str] = set()
-        stack = list(starts)
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            stack.extend(succ.get(n, []))
-        for n in meta.nodes.values():
-            if n.id not in seen and n.kind != "boundaryEvent":
-                out.append(Problem(n.id, "flow.unreachable", f"'{n.name or n.id}' cannot be reached from the start"))
-        if ends and not (seen & ends):
-            out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
-    for n in meta.nodes.values():
-        if n.kind not in ("endEvent",) and not succ.get(n.id):
-            out.append(Problem(n.id, "flow.dead_end", f"'{n.name or n.id}' has no outgoing flow"))
-        if n.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(n.id, [])) > 1:
-            default = doc.defaults.get(n.id)
-            for fid in outgoing[n.id]:
+        out += _reachability(meta, starts, ends, succ)
+    for node in meta.nodes.values():
+        if node.kind not in ("endEvent",) and not succ.get(node.id):
+            out.append(Problem(node.id, "flow.dead_end", f"'{node.name or node.id}' has no outgoing flow",
+                               (("name", node.name or node.id),)))
+        if node.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(node.id, [])) > 1:
+            default = doc.defaults.get(node.id)
+            for fid in outgoing[node.id]:
                 if fid != default and not meta.flows[fid].condition:
-                    out.append(Problem(fid, "gateway.condition",
-                                       f"flow {fid} leaves gateway {n.id} without a condition and is not its default"))
+                    out.append(Problem(fid, "gateway.condition", f"flow {fid} leaves gateway {node.id} "
+                                       "without a condition and is not its default"))
     return out
 
 
@@ -365,11 +417,9 @@ def _engine_property_rules(doc: Document, budget: Budget) -> list[Problem]:
         if name in ("jurisdiction_from", "jurisdiction_district_from") and value not in fields:
             out.append(Problem(meta.key, "process.jurisdiction_from",
                                f"{name} names {value!r}, which is not a field of any step's form"))
-    attached = {n.get("id", ""): n.get("attachedToRef", "") for n in doc.root.iter(f"{{{BPMN}}}boundaryEvent")
-                if n.get("attachedToRef") in meta.nodes}
-    out += refusal_rules(meta, doc.defaults, attached)
+    out += refusal_rules(meta, doc.defaults, _attached(doc))
     for node in meta.end_events().values():
-        value = node.properties.get("continues")
-        if value is not None and value.strip().lower() not in ("true", "false"):
+        continues = node.properties.get("continues")
+        if continues is not None and continues.strip().lower() not in ("true", "false"):
             out.append(Problem(node.id, "end.continues", "continues is 'true' or 'false'"))
     return out

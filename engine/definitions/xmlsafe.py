@@ -9,13 +9,16 @@ XInclude elements are refused too: nothing here resolves them, but stored files 
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 
 from lxml import etree
 
 from .problems import Problem
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECLARED = re.compile(rb"""^(\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\bencoding\s*=\s*(["'])([A-Za-z0-9._:-]{1,40})\2""")
 XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 
@@ -30,6 +33,40 @@ def _parser() -> etree.XMLParser:
         remove_pis=True,
         collect_ids=False,
     )
+
+
+def to_utf8(data: bytes, name: str) -> tuple[bytes | None, list[Problem]]:
+    """The file as UTF-8, declared so: decoded by the encoding its XML declaration names (ISO-8859-1,
+    windows-1258, ...) and composed (NFC) as every other text in landflow, or a problem saying why it
+    cannot be read. Stored and served back as UTF-8, so every later reader agrees on its text
+    (docs/decisions/0137-procedure-file-encodings.md). UTF-16/32 are left to `parse_xml`, which refuses them."""
+    m = _DECLARED.match(data)
+    if m is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return None, [Problem(name, "xml.encoding",
+                                  f"the file is not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}) "
+                                  "and its XML declaration names no encoding: save it as UTF-8, or declare "
+                                  "its encoding (<?xml version=\"1.0\" encoding=\"windows-1258\"?>)")]
+        return data, []
+    declared = m[3].decode("ascii")
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        return None, [Problem(name, "xml.encoding", f"the declared encoding {declared!r} is not known: save the "
+                                                   "file as UTF-8")]
+    if codec == "utf-8" or codec.startswith(("utf-16", "utf-32")):
+        return data, []
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as err:
+        return None, [Problem(name, "xml.encoding", f"byte 0x{data[err.start]:02x} at offset {err.start} is not "
+                                                   f"{declared} text, although the file declares {declared}")]
+    text = unicodedata.normalize("NFC", text)
+    start, end = m.start(3), m.end(3)  # the declaration is ASCII in every codec accepted here
+    text = text[:start] + "UTF-8" + text[end:]
+    return text.encode("utf-8"), []
 
 
 def parse_xml(data: bytes, name: str, max_bytes: int) -> tuple[etree._Element | None, list[Problem]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,6 +111,7 @@ def _mark_noticed(s: Session, c: Candidate) -> None:
     if marker is None:
         return
     table, column = marker
+    where: tuple[ColumnElement[bool], ...]
     if table is WorkItemRow:
         where = (WorkItemRow.dossier_id == c.dossier_id, WorkItemRow.ordinal == c.item,
                  WorkItemRow.due_at == c.deadline)

@@ -24,11 +24,13 @@ from .models import (
     UnitRow,
     WorkItemRow,
 )
+from .notifications import NotificationRow
+from .operations import SchedulerBeatRow
 
 __all__ = [
-    "AbsenceRow", "ReviewRow",
+    "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
-    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]

@@ -16,7 +16,7 @@ from engine.clock import FixedClock
 from engine.history import verify
 from engine.integrity import verify_everything
 from engine.runtime import CommandRefused
-from engine.signatures import public_key_text, read_private_key
+from engine.signatures import key_id, public_key_text, read_private_key
 from engine.store import CaseEventRow, CheckpointRow
 from tests.conftest import officer
 from tests.support.tamper import rewrite_chain
@@ -112,7 +112,8 @@ def test_forged_leaves_a_deleted_checkpoint_or_another_key_are_caught(small: Lan
         assert verify_checkpoints(s, public).ok
         wrong = verify_checkpoints(s, public_key_text(read_private_key(other).public_key()))
     assert [p["checkpoint"] for p in wrong.problems] == [1, 2, 3]
-    assert "signature" in wrong.problems[0]["message"]
+    assert "unknown key" in wrong.problems[0]["message"]  # located: the checkpoint, the key it names
+    assert key_id(public)[:16] in wrong.problems[0]["message"]
 
     erase_last_event(lf, ids[1])
     with lf.db.engine.begin() as c:  # ... and make the signed leaf agree with the rewritten chain

@@ -68,7 +68,8 @@ def test_steps_added_and_removed_with_their_flows() -> None:
     new = copy.deepcopy(old)
     # post -> sign becomes post -> check_tax -> sign; notify is dropped (not eligible ends at once)
     new.nodes.append(Node("check_tax", "user", "Kiểm tra nghĩa vụ tài chính", lane="tax_office", col=6,
-                          props={"sla": "P2D", "result": "Thông báo thuế", "legal_basis": "Nghị định 151/2025"}))
+                          props={"sla": "P2D", "result": "Thông báo thuế", "legal_basis": "Nghị định 151/2025",
+                                 "clock": "paused"}))  # tax determination: excluded from the limit (P5D)
     new.nodes = [n for n in new.nodes if n.id != "notify"]
     new.flows = [f for f in new.flows if f.id not in ("f7", "f10")]
     new.flows += [Flow("f7a", "post", "check_tax"), Flow("f7b", "check_tax", "sign")]

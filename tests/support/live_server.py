@@ -45,8 +45,10 @@ def server_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]
 class LiveServer:
     """`landflow serve` on 127.0.0.1 in its own process group (so SIGKILL takes master and workers)."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, workers: int = 1, threads: int = 8):
+    def __init__(self, env: Mapping[str, str], log: Path, workers: int = 1, threads: int = 8,
+                 scheduler: bool = False):
         self.env = dict(env)
+        self.scheduler = scheduler  # `serve`'s own scheduler child (same process group: a kill takes it too)
         self.log = log
         self.workers, self.threads = workers, threads
         self.port = free_port()
@@ -62,7 +64,8 @@ class LiveServer:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers), "--threads", str(self.threads), "--no-scheduler"],
+                 "--workers", str(self.workers), "--threads", str(self.threads),
+                 "--scheduler" if self.scheduler else "--no-scheduler"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.starts += 1
         client = Http(self.base, timeout=2)

@@ -66,3 +66,57 @@ def test_a_citizen_looks_up_and_rates_on_a_phone(site: Site, pages: Pages) -> No
     row = auditor.locator("table[data-table=kpi-satisfaction] tr", has_text="Hải Châu")
     cells = row.locator("td").all_inner_texts()
     assert cells and int(cells[2]) >= 1 and int(cells[3]) >= 1, cells  # rated, very satisfied
+
+
+def test_a_citizen_proves_a_receipt_genuine_on_a_phone(site: Site, pages: Pages, tmp_path: Any) -> None:
+    """From the lookup page (where the receipt's QR leads) to the proof of the receipt, and the PDF itself
+    uploaded: "genuine", at 390 px, in Vietnamese."""
+    from api.slips import qr_address, render_pdf
+    from engine.checkpoints import create_checkpoint, ensure_key
+    from engine.papers.documents import record_slip
+    from engine.papers.slips import build_slip
+    from engine.signatures import read_private_key
+
+    lf = site.lf
+    officers = lf.directory.get().officers
+    st = lf.runtime.open(officers["desk.haichau"], "land_transfer", "20242",
+                         {"name": "Lê Văn Bình", "id_number": "048190004321", "phone": "0905333444"},
+                         {"sheet": "9", "number": "12"})
+    with lf.db.read() as s:  # the receipt as the desk issues it (api/resources/slips.py)
+        slip = build_slip(s, lf.procedures, lf.directory.get(), lf.calendar, st.id, "receipt", 1)
+    pdf = render_pdf(slip, qr_address(lf.settings, st.code), lf.calendar.tz)
+    record_slip(lf.runtime, officers["desk.haichau"], st.id, "receipt", slip.as_of, slip.number, pdf, lf.blobs)
+    ensure_key(lf.settings.checkpoint_key)
+    create_checkpoint(lf.db, read_private_key(lf.settings.checkpoint_key), lf.clock.now())
+    (tmp_path / "receipt.pdf").write_bytes(pdf)
+
+    # `landflow verify-slip` fetching the proof from the running server, with only the published key
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from engine.checkpoints import public_path
+    fetched = CliRunner().invoke(main, ["verify-slip", str(tmp_path / "receipt.pdf"), "--url", site.base,
+                                        "--key", str(public_path(lf.settings.checkpoint_key))])
+    assert fetched.exit_code == 0 and "GENUINE" in fetched.output, fetched.output
+    forged_bytes = bytearray(pdf)
+    forged_bytes[len(pdf) // 3] ^= 0x20  # one byte changed
+    (tmp_path / "forged.pdf").write_bytes(bytes(forged_bytes))
+    forged = CliRunner().invoke(main, ["verify-slip", str(tmp_path / "forged.pdf"), "--url", site.base,
+                                       "--key", str(public_path(lf.settings.checkpoint_key))])
+    assert forged.exit_code != 0 and "NOT GENUINE" in forged.output
+
+    page = pages.context(PHONE).new_page()
+    lookup(page, site, st.code, "4321")
+    submit(page, page.locator("#papers a").first)
+    said = page.locator("main").inner_text()
+    assert "Giấy tờ này là thật" in said and "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in said
+    for private in ("048190004321", "0905333444", "Lê Văn Bình", officers["desk.haichau"].name):
+        assert private not in said
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+        .map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)""")
+    assert wide == [], wide
+    page.goto(site.url("/xac-thuc"))
+    page.set_input_files("#p-file", str(tmp_path / "receipt.pdf"))
+    submit(page, "form[enctype] button[type=submit]")
+    assert page.locator("#verdict").get_attribute("data-verdict") == "genuine"
