@@ -78,7 +78,7 @@ def prepare_decision(db: Database, procedures: ProcedureCache, rules: Rules, clo
                                  .where(ITEM.c.id == item_id)).first()
             if found is None:
                 raise NotFound("not_found", f"work item {item_id} does not exist")
-            dossier_id, ordinal, step = found
+            dossier_id, ordinal, step = int(found.dossier_id), int(found.ordinal), str(found.step)
             row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).one()
             items = conn.execute(select(ITEM).where(ITEM.c.dossier_id == dossier_id,
                                                     ITEM.c.state.in_(("ready", "claimed"))))

@@ -143,9 +143,9 @@ def _catch_up(conn: Connection, ctx: Context, wf: Any, since: int, upto: int) ->
     tail = conn.execute(select(EVENT.c.type, EVENT.c.payload).where(
         EVENT.c.dossier_id == state.id, EVENT.c.seq > since, EVENT.c.seq <= upto,
         EVENT.c.type.in_(SPIFF_EVENTS)).order_by(EVENT.c.seq)).all()
-    known: dict[int, str] = {ordinal: task_id for ordinal, task_id in conn.execute(
+    known: dict[int, str] = {int(r.ordinal): str(r.task_id) for r in conn.execute(
         select(ITEM.c.ordinal, ITEM.c.task_id).where(ITEM.c.dossier_id == state.id, ITEM.c.task_id.is_not(None)))}
-    mapping = catch_up(wf, [(etype, json.loads(text)) for etype, text in tail], known)
+    mapping = catch_up(wf, [(str(r.type), json.loads(str(r.payload))) for r in tail], known)
     for ordinal, task_id in mapping.items():
         item: ItemState | None = state.items.get(ordinal)
         if item is not None and item.task_id != task_id:

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, uni
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import notifications
 from ..eventlog import SPIFF_EVENTS, append
+from ..notifications import enqueue
 from ..store import DossierRow, DossierStateRow, TimerRow, WorkItemRow
 from . import workflow as wfm
 from .context import Context
@@ -38,8 +38,8 @@ def persist(conn: Connection, ctx: Context, postgres: bool) -> None:
     state = ctx.state
     first = state.last_seq + 1
     append(conn, state, ctx.events)
-    # the applicant's notifications, in the events' own transaction (engine/notifications)
-    notifications.enqueue(conn, state, ctx.events, ctx.proc.meta if ctx.proc is not None else None)
+    # the notifications the events cause to the applicant, in the same transaction (engine/notifications)
+    enqueue(conn, state, ctx.events, ctx.proc.meta if ctx.proc is not None else None)
     for offset, ev in enumerate(ctx.events):
         if ev.type in SPIFF_EVENTS:
             state.workflow_seq = first + offset
@@ -58,8 +58,8 @@ def persist(conn: Connection, ctx: Context, postgres: bool) -> None:
     for stmt in statements:
         result = conn.execute(stmt, params)
         if dirty and stmt is statements[-1]:
-            for item_id, ordinal in result:
-                state.items[ordinal].id = item_id
+            for row in result:
+                state.items[int(row.ordinal)].id = int(row.id)
     state.dirty_items.clear()
 
 

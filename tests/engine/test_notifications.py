@@ -133,10 +133,12 @@ def test_the_row_is_written_in_the_events_transaction(land: Landflow, monkeypatc
         rt.request_supplement(officer(land, "desk.w1"), item.id, "")
     assert len(rows(land, st.id)) == 2
 
-    def broken(work: Any) -> None:  # the command fails after its events and outbox rows were written
+    def broken(*_args: Any) -> None:  # the command fails after its events and outbox rows were written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rt, "persist_timers", broken)
+    import engine.runtime.persist as persist  # the persistence phase writes the timers after the outbox
+
+    monkeypatch.setattr(persist, "_timers", broken)
     with pytest.raises(RuntimeError):
         rt.request_supplement(officer(land, "desk.w1"), item.id, "thiếu sơ đồ thửa đất")
     monkeypatch.undo()
