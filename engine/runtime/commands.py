@@ -265,6 +265,11 @@ class Runtime(OpeningMixin, OfficerActionsMixin, TimerMixin, DecisionMixin, Inci
         """For refusals decided outside `_run` (open, deploy): recorded in the audit log."""
         self._record_refusal(action, officer, err.dossier_id, None, None, err)
 
+    def run_command(self, action: str, officer: Officer, dossier_id: int, expected_version: int | None,
+                    decide: Callable[[Work], None]) -> DossierState:
+        """The command path for commands decided outside runtime (engine/migration/apply.py)."""
+        return self._run(action, officer, Target(dossier_id=dossier_id), expected_version, decide)
+
     # -- shared pieces --------------------------------------------------------------------------------
     def emit(self, work: Work, etype: str, payload: dict[str, Any], step: str | None = None,
              task_ids: dict[int, str] | None = None) -> None:

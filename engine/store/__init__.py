@@ -2,6 +2,7 @@
 
 from .accountability import AbsenceRow, ReviewRow
 from .db import Database
+from .migrations import MigrationRunRow
 from .models import (
     ApiTokenRow,
     AuditEntryRow,
@@ -27,7 +28,7 @@ from .models import (
 from .operations import SchedulerBeatRow
 
 __all__ = [
-    "AbsenceRow", "ReviewRow", "SchedulerBeatRow",
+    "AbsenceRow", "ReviewRow", "SchedulerBeatRow", "MigrationRunRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
     "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
