@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import audit, backup, bench, demo, dossiers, keys, officers, procedures, server, setup
+from . import audit, backup, bench, demo, dossiers, keys, migration, officers, procedures, server, setup
 
 
 @click.group()
@@ -16,6 +16,6 @@ def main() -> None:
     """landflow: land-record dossiers under Vietnam's two-level local government."""
 
 
-for module in (setup, procedures, dossiers, bench, audit, demo, officers, server, keys, backup):
+for module in (setup, procedures, dossiers, bench, audit, demo, officers, server, keys, backup, migration):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -15,6 +15,7 @@ from . import (
     health,
     history,
     incidents,
+    migrations,
     officers,
     procedures,
     public,
@@ -26,7 +27,8 @@ from . import (
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
-           signals, reports, audit, officers, accountability, public, incidents)
+           signals, reports, audit, officers, accountability, public, incidents,
+           migrations)
 
 
 def register(api: Api) -> None:

@@ -32,6 +32,7 @@ from . import (
     headers,
     i18n,
     incidents,
+    migrations,
     officer,
     papers,
     procedures,
@@ -46,7 +47,8 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, proof.bp, incidents.bp)
+              accountability.bp, public.bp, proof.bp, incidents.bp,
+              migrations.bp)
 log = logging.getLogger("landflow.web")
 
 

@@ -196,3 +196,11 @@ def batch(runtime: Runtime, officer: Officer, run_id: int, size: int = BATCH) ->
             row.finished_at = runtime.clock.now()
         s.flush()
         return _status(row)
+
+
+def versions_of(runtime: Runtime, key: str) -> list[tuple[int, int, dict[str, str]]]:
+    """The deployed versions of a procedure: (version, id, {step id: step name}), oldest first."""
+    with runtime.db.read() as s:
+        rows = s.execute(select(ProcedureVersionRow.version, ProcedureVersionRow.id)
+                         .where(ProcedureVersionRow.key == key).order_by(ProcedureVersionRow.version)).all()
+        return [(v, i, {st.id: st.name for st in runtime.procedures.get(s, i).meta.steps.values()}) for v, i in rows]
