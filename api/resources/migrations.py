@@ -25,7 +25,7 @@ def _plan(key: str, body: dict[str, Any]) -> runs.Plan:
                      body.get("mapping") or {}, body.get("deadlines", "keep"))
 
 
-@blp.route("/procedures/<key>/migrations/plan", methods=["POST"])
+@blp.route("/procedures/<string(maxlength=64):key>/migrations/plan", methods=["POST"])
 @blp.arguments(MigrationRequestSchema)
 @blp.response(200, PlanSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -36,7 +36,7 @@ def plan(body: dict[str, Any], key: str) -> dict[str, Any]:
     return _plan(key, body).as_dict()
 
 
-@blp.route("/procedures/<key>/migrations", methods=["POST"])
+@blp.route("/procedures/<string(maxlength=64):key>/migrations", methods=["POST"])
 @blp.arguments(MigrationRequestSchema)
 @blp.response(201, RunSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -50,7 +50,7 @@ def start(body: dict[str, Any], key: str) -> dict[str, Any]:
                       None if seen is None else {int(k): v for k, v in seen.items()}).as_dict()
 
 
-@blp.route("/migrations/<int:run_id>/batch", methods=["POST"])
+@blp.route("/migrations/<id:run_id>/batch", methods=["POST"])
 @blp.arguments(BatchSchema)
 @blp.response(200, RunSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -60,7 +60,7 @@ def batch(body: dict[str, Any], run_id: int) -> dict[str, Any]:
     return runs.batch(engine().runtime, current_officer(), run_id, body["size"]).as_dict()
 
 
-@blp.route("/migrations/<int:run_id>", methods=["GET"])
+@blp.route("/migrations/<id:run_id>", methods=["GET"])
 @blp.response(200, RunSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")

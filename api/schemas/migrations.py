@@ -10,15 +10,15 @@ STEP = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class MigrationRequestSchema(Schema):
-    from_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     mapping = fields.Dict(keys=STEP, values=STEP, load_default=dict,
                           metadata={"description": "{old step: new step} for open steps the new version lacks"})
     deadlines = fields.String(load_default="keep", validate=validate.OneOf(DEADLINE_RULES),
                               metadata={"description": "keep the items' due times, or recompute them from the "
                                                        "new limits counted from when each item became ready"})
-    seen = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,12}$")), values=fields.Integer(),
-                       load_default=None,
+    seen = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,12}$")),
+                       values=fields.Integer(validate=validate.Range(min=0, max=2**62)), load_default=None,
                        metadata={"description": "starting a run: {dossier id: version} of the dry run read; only "
                                                 "those move, and one changed since is skipped as stale"})
 

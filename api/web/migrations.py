@@ -129,7 +129,7 @@ def start(key: str) -> Any:
     return redirect_to("web_migrations.run_page", run_id=status.id)
 
 
-@bp.get("/migrations/<int:run_id>")
+@bp.get("/migrations/<id:run_id>")
 @signed_in()
 def run_page(run_id: int) -> Any:
     officer = signed_in_account().officer()
@@ -145,7 +145,7 @@ def run_page(run_id: int) -> Any:
                            deadlines=str(DEADLINES.get(status.deadlines, status.deadlines)))
 
 
-@bp.post("/migrations/<int:run_id>/batch")
+@bp.post("/migrations/<id:run_id>/batch")
 @signed_in()
 def batch(run_id: int) -> Any:
     officer = signed_in_account().officer()

@@ -20,7 +20,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "migration_run",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("procedure", sa.String(length=64), nullable=False),
         sa.Column("from_version", sa.Integer(), nullable=False),
         sa.Column("to_version", sa.Integer(), nullable=False),

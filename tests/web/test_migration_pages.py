@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from engine.bootstrap import Landflow
+from engine.clock import FixedClock
 from engine.history import verify
 from engine.store import AuditEntryRow, WorkItemRow
 from tests.support import versions
@@ -91,8 +97,29 @@ def test_the_plan_page_maps_downloads_and_runs_in_batches(client: FlaskClient, d
         assert verify(s, demo_lf.procedures, at_check).ok and verify(s, demo_lf.procedures, at_survey).ok
 
 
-def test_a_supervisor_plans_and_migrates_in_the_browser(pages: Pages, site: Site, browser: Any) -> None:
+@pytest.fixture
+def own_site(app: Flask, demo_lf: Landflow, demo_clock: FixedClock) -> Iterator[Site]:
+    """A server of this test's own database: the session's shared site keeps its procedures as they are."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", demo_lf, demo_clock)
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_supervisor_plans_and_migrates_in_the_browser(own_site: Site, browser: Any) -> None:
+    site = own_site
     receive, survey = two_versions(site.lf, ["receive", "survey"])
+    pages = Pages(site, browser)
+    try:
+        browse(pages, site, receive, survey)
+    finally:
+        pages.close()
+    assert site.outside == [], f"the page asked for something outside landflow: {site.outside[:5]}"
+
+
+def browse(pages: Pages, site: Site, receive: int, survey: int) -> None:
     page = pages.signed_in("supervisor")
     page.goto(site.url(f"/procedures/{KEY}/migrate"))
     assert "Cần chỉ định bước tương ứng: 1" in page.inner_text("#plan-counts")
