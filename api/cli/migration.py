@@ -42,7 +42,8 @@ def _options(f: click.decorators.FC) -> click.decorators.FC:
         click.option("--to", "to_version", type=int, required=True, help="the later version to move them to"),
         click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help="an open step's step in the new version"),
         click.option("--deadlines", type=click.Choice(DEADLINE_RULES), default="keep", show_default=True),
-        click.option("--as", "username", required=True, help="the supervisor recorded as acting"),
+        click.option("--as", "username", default="supervisor", show_default=True,
+                     help="the officer (a supervisor) recorded as acting"),
     ]):
         f = option(f)
     return f
@@ -111,7 +112,7 @@ def run_cmd(procedure: str, from_version: int, to_version: int, pairs: tuple[str
 
 @migrate.command("status")
 @click.argument("run_id", type=int)
-@click.option("--as", "username", required=True, help="the supervisor reading it")
+@click.option("--as", "username", default="supervisor", show_default=True, help="the officer (a supervisor) reading it")
 def status_cmd(run_id: int, username: str) -> None:
     """A run's progress and the dossiers it did not move."""
     lf = landflow()

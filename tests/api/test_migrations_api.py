@@ -105,7 +105,7 @@ def test_cli_plans_with_a_mapping_and_runs(demo_lf: Landflow, sign_in: Any, monk
     monkeypatch.setenv("LANDFLOW_VAR_DIR", str(demo_lf.settings.var_dir))
     monkeypatch.setenv("LANDFLOW_DEMO", "1")
     runner = CliRunner()
-    common = ["--from", "1", "--to", "2", "--as", "supervisor"]
+    common = ["--from", "1", "--to", "2"]  # --as supervisor by default
     out = runner.invoke(main, ["migrate", "plan", KEY, *common, "--csv", "-"])
     assert out.exit_code == 0, out.output
     assert out.output.splitlines()[0] == "dossier_id,code,status,moves,reason,suggestion,detail"

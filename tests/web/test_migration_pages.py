@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.history import verify
-from engine.store import AuditEntryRow, WorkItemRow
+from engine.store import AuditEntryRow, DossierRow, WorkItemRow
 from tests.support import versions
 from tests.web.conftest import Pages, Site, sign_in_page, submit
 
@@ -110,26 +110,26 @@ def own_site(app: Flask, demo_lf: Landflow, demo_clock: FixedClock) -> Iterator[
 
 def test_a_supervisor_plans_and_migrates_in_the_browser(own_site: Site, browser: Any) -> None:
     site = own_site
-    receive, survey = two_versions(site.lf, ["receive", "survey"])
+    ids = two_versions(site.lf, ["receive", "check", "survey"])
     pages = Pages(site, browser)
     try:
-        browse(pages, site, receive, survey)
+        browse(pages, site, ids)
     finally:
         pages.close()
     assert site.outside == [], f"the page asked for something outside landflow: {site.outside[:5]}"
 
 
-def browse(pages: Pages, site: Site, receive: int, survey: int) -> None:
+def browse(pages: Pages, site: Site, ids: list[int]) -> None:
+    with site.lf.db.read() as s:
+        row = s.get(DossierRow, ids[2])
+        assert row is not None
+        survey_code = row.code
     page = pages.signed_in("supervisor")
     page.goto(site.url(f"/procedures/{KEY}/migrate"))
+    assert "Chuyển được ngay: 2" in page.inner_text("#plan-counts")
     assert "Cần chỉ định bước tương ứng: 1" in page.inner_text("#plan-counts")
     assert page.locator("tr.plan-needs_mapping").count() == 1
-    page.select_option("#map-survey", "inspect")
-    submit(page, "#plan-form button[type=submit]")
-    assert "Chuyển được ngay: 2" in page.inner_text("#plan-counts")
-    with page.expect_download() as download:
-        page.click("a[download]")
-    assert download.value.suggested_filename == f"migration-{KEY}-v1-v2.csv"
+    # first without a mapping: the two that can move do, the one on the removed step is reported
     submit(page, "#start-migration")
     assert page.get_attribute("#progress", "value") == "0"
     page.fill("#size", "1")
@@ -137,6 +137,21 @@ def browse(pages: Pages, site: Site, receive: int, survey: int) -> None:
     assert page.get_attribute("#progress", "value") == "1"
     submit(page, "#run-batch")
     assert "Đã chuyển phiên bản xong" in page.inner_text("#run-finished")
+    report = page.inner_text("#run-report")
+    assert survey_code in report and "Cần chỉ định bước tương ứng" in report
+    # then the supervisor maps the removed step, and the last one moves
+    page.goto(site.url(f"/procedures/{KEY}/migrate"))
+    assert "Chuyển được ngay: 0" in page.inner_text("#plan-counts")
+    page.select_option("#map-survey", "inspect")
+    submit(page, "#plan-form button[type=submit]")
+    assert "Chuyển được ngay: 1" in page.inner_text("#plan-counts")
+    with page.expect_download() as download:
+        page.click("a[download]")
+    assert download.value.suggested_filename == f"migration-{KEY}-v1-v2.csv"
+    submit(page, "#start-migration")
+    submit(page, "#run-batch")
+    assert "Đã chuyển phiên bản xong" in page.inner_text("#run-finished")
     assert page.js_errors == []
     with site.lf.db.read() as s:
-        assert verify(s, site.lf.procedures, receive).ok and verify(s, site.lf.procedures, survey).ok
+        for did in ids:
+            assert verify(s, site.lf.procedures, did).ok
