@@ -101,7 +101,7 @@ def run_cmd(procedure: str, from_version: int, to_version: int, pairs: tuple[str
         status = runs.start(lf.runtime, officer, plan)
         while not status.finished:
             status = runs.batch(lf.runtime, officer, status.id, size)
-            console.print(f"run {status.id}: {status.position}/{status.total} ({status.percent}%)")
+            console.print(f"run {status.id}: {status.handled}/{status.total} ({status.percent}%)")
     except CommandRefused as err:
         console.print(f"refused: {err.message}")
         sys.exit(1)
@@ -129,7 +129,7 @@ def status_cmd(run_id: int, username: str) -> None:
 
 def _print_status(status: runs.RunStatus) -> None:
     console.print(f"run {status.id}: {status.procedure} v{status.from_version} → v{status.to_version}, "
-                  f"moved {status.moved}, skipped {status.skipped}, {status.position}/{status.total}"
+                  f"moved {status.moved}, skipped {status.skipped}, {status.handled}/{status.total}"
                   f"{' (finished)' if status.finished else ''}")
     for entry in status.report:
         console.print(f"not moved: {entry['code']} ({entry['outcome']}: {entry.get('reason') or ''}) {entry['detail']}")

@@ -102,8 +102,13 @@ class RunStatus:
     created_by: str
 
     @property
+    def handled(self) -> int:
+        """Dossiers of the run moved or skipped (`position`: also those a batch in progress holds)."""
+        return self.moved + self.skipped
+
+    @property
     def percent(self) -> int:
-        return 100 if self.total == 0 else self.position * 100 // self.total
+        return 100 if self.total == 0 else self.handled * 100 // self.total
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "procedure": self.procedure, "from_version": self.from_version,
@@ -164,35 +169,42 @@ def list_runs(runtime: Runtime, key: str | None = None, limit: int = 20) -> list
 
 
 def batch(runtime: Runtime, officer: Officer, run_id: int, size: int = BATCH) -> RunStatus:
-    """Move the next `size` dossiers of the run; each move is its own command (and transaction)."""
+    """Move the next `size` dossiers of the run; each move is its own command (and transaction).
+
+    The batch first reserves its dossiers (the run row locked, `position` advanced), so two batches
+    sent at once (two tabs, a double click) never move — or count — the same dossier twice.
+    """
     guard(runtime, officer, "migration_batch")
-    with runtime.db.read() as s:
-        row = s.get(MigrationRunRow, run_id)
-        if row is None:
-            err = refuse("not_found", "not_found", f"migration run {run_id} does not exist")
-            runtime.record_refusal("migration_batch", officer, err)
-            raise err
-        entries = json.loads(row.plan)[row.position:row.position + max(1, size)]
-        to_id = _version(s, row.procedure, row.to_version).id
-        mapping, deadlines = json.loads(row.mapping), row.deadlines
+    try:
+        with runtime.db.write() as s:
+            row = s.get(MigrationRunRow, run_id, **runtime.db.lock_clause())
+            if row is None:
+                raise refuse("not_found", "not_found", f"migration run {run_id} does not exist")
+            entries: list[dict[str, Any]] = json.loads(row.plan)[row.position:row.position + max(1, size)]
+            row.position += len(entries)
+            to_id = _version(s, row.procedure, row.to_version).id
+            mapping, deadlines = json.loads(row.mapping), row.deadlines
+    except CommandRefused as err:
+        runtime.record_refusal("migration_batch", officer, err)
+        raise
     moved, report = 0, []
     for entry in entries:
         try:
             migrate_dossier(runtime, officer, entry["dossier_id"], to_id, mapping, deadlines,
                             expected_version=entry["state_version"], run=run_id)
             moved += 1
-        except CommandRefused as err:  # recorded in the dossier's chain by the runtime
-            outcome = "stale" if err.code == "stale_version" else "refused"
+        except CommandRefused as refused:  # recorded in the dossier's chain by the runtime
+            outcome = "stale" if refused.code == "stale_version" else "refused"
             report.append({"dossier_id": entry["dossier_id"], "code": entry["code"], "outcome": outcome,
-                           "reason": err.refusal.params.get("reason") or err.code, "detail": err.message})
+                           "reason": refused.refusal.params.get("reason") or refused.code,
+                           "detail": refused.message})
     with runtime.db.write() as s:
         row = s.get(MigrationRunRow, run_id, **runtime.db.lock_clause())
         assert row is not None
-        row.position += len(entries)
         row.moved += moved
         row.skipped += len(entries) - moved
         row.report = json.dumps(json.loads(row.report) + report, ensure_ascii=False)
-        if row.position >= row.total and row.finished_at is None:
+        if row.moved + row.skipped >= row.total and row.finished_at is None:
             row.finished_at = runtime.clock.now()
         s.flush()
         return _status(row)

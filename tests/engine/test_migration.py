@@ -117,6 +117,8 @@ def test_the_plan_sorts_each_dossier_and_the_run_moves_the_movable_ones(two_vers
     run = runs.batch(lf.runtime, sup, run.id, size=1)
     assert (run.position, run.moved, run.skipped, run.finished) == (2, 2, 0, True)
     assert {r["dossier_id"] for r in run.report} == {dossiers["survey"], dossiers["decide"]}
+    again = runs.batch(lf.runtime, sup, run.id)  # a batch sent twice (a double click) moves and counts nothing
+    assert (again.position, again.moved, again.skipped, again.finished) == (2, 2, 0, True)
     assert version_of(lf, dossiers["receive"]) == version_of(lf, dossiers["check"]) == 2
     assert version_of(lf, dossiers["survey"]) == version_of(lf, dossiers["decide"]) == 1
     assert "migrated" not in [e.type for e in events(lf, dossiers["survey"])]
