@@ -28,6 +28,7 @@ install: $(STAMP)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Demo mode: the demo accounts (password "demo") exist and the demo history is built once
 # (`landflow demo` skips a database that already has dossiers).
@@ -38,6 +39,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	scripts/test-tools.sh
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
@@ -61,6 +63,7 @@ bench: install
 	$(BIN)/landflow bench storage
 	$(BIN)/landflow bench http
 	$(BIN)/landflow bench scale $(BENCH_ARGS)
+	$(BIN)/landflow bench verify
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

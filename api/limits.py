@@ -13,7 +13,10 @@ at scale (a shared store is a deployment choice).
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -44,10 +47,10 @@ def init_app(app: Flask, rate: str, lookup_rate: str = "30/minute") -> Limiter:
         error_message="too many failed sign-ins for this username; wait a minute")
     for endpoint in SIGN_IN_VIEWS:
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+            app.view_functions[endpoint] = cast(RouteCallable, shared(app.view_functions[endpoint]))
     lookups = limiter.shared_limit(lookup_rate, scope="lookup", key_func=get_remote_address,
                                    error_message="too many look-ups from this address; wait a minute")
     for endpoint in LOOKUP_VIEWS:
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = lookups(app.view_functions[endpoint])
+            app.view_functions[endpoint] = cast(RouteCallable, lookups(app.view_functions[endpoint]))
     return limiter

@@ -6,11 +6,8 @@ link. Rotating this key does (the code and identity digits still work): keep it 
 from __future__ import annotations
 
 from config.settings import Settings
+from engine.lookup import lookup_key as engine_lookup_key
 
 
 def lookup_key(settings: Settings) -> bytes:
-    if settings.lookup_key:
-        return settings.lookup_key.encode()
-    from .web.session import _read_or_create
-
-    return _read_or_create(settings.var_dir / "keys" / "lookup.key").encode()
+    return engine_lookup_key(settings.var_dir, settings.lookup_key)

@@ -12,8 +12,7 @@ Counted in this process, as they happen:
 
 Read from the database when scraped (they are facts of the whole system, whichever process or host
 caused them): open procedure incidents, the last sweep's duration and when it ran, the age of the
-newest scheduler heartbeat, and the notification outbox's backlog once that table exists
-(`OUTBOX_TABLE`).
+newest scheduler heartbeat, and the notifications' outbox backlog (rows not sent yet).
 
 Several gunicorn workers: prometheus-client's multiprocess mode. `landflow serve` points
 PROMETHEUS_MULTIPROC_DIR at a fresh folder before the workers start; each worker then writes its
@@ -41,14 +40,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 
 from config.settings import Settings
 from engine.bootstrap import Landflow
 from engine.runtime import CommandRefused, Runtime
 from engine.runtime.incidents import ProcedureIncident
 from engine.scheduler.heartbeat import last_beat
-from engine.store import DossierRow
+from engine.store import DossierRow, NotificationRow
 
 from .problems import problem
 
@@ -60,9 +59,8 @@ COMMANDS = ("open", "claim", "release", "complete", "return_", "transfer", "requ
             "receive_supplement", "apologise", "stop", "cancel", "move_to_step", "prepare_decision", "deploy",
             "validate", "fire_timer", "raise_stuck")
 
-# Hook for the notifications' outbox (branch `notify`): the table whose unsent rows are the backlog.
-# While it does not exist the gauge is simply absent; see outbox_backlog below.
-OUTBOX_TABLE = "notification_outbox"
+# The notifications' outbox (engine/notifications): rows in these states are still to be sent.
+UNSENT = ("pending", "sending")
 
 # Counters live in this registry (in memory), or in PROMETHEUS_MULTIPROC_DIR's files when it is set.
 _REGISTRY = CollectorRegistry(auto_describe=True)
@@ -120,16 +118,11 @@ def instrument(runtime: Runtime) -> None:
 
 
 # -- what the database knows ---------------------------------------------------------------------------
-def outbox_backlog(lf: Landflow) -> int | None:
-    """Rows of OUTBOX_TABLE not sent yet (a `sent_at` column NULL; every row when it has none), or None
-    while the table does not exist."""
+def outbox_backlog(lf: Landflow) -> int:
+    """Notifications not sent yet (pending, or claimed by a sender that has not finished): the backlog."""
     with lf.db.lookup() as conn:
-        insp = inspect(conn)
-        if not insp.has_table(OUTBOX_TABLE):
-            return None
-        columns = {c["name"] for c in insp.get_columns(OUTBOX_TABLE)}
-        where = " WHERE sent_at IS NULL" if "sent_at" in columns else ""
-        return int(conn.execute(text(f"SELECT count(*) FROM {OUTBOX_TABLE}{where}")).scalar_one())
+        query = select(func.count()).select_from(NotificationRow).where(NotificationRow.state.in_(UNSENT))
+        return int(conn.execute(query).scalar_one())
 
 
 class DatabaseCollector(Collector):
@@ -153,9 +146,8 @@ class DatabaseCollector(Collector):
                                     value=beat.sweep_seconds)
             yield GaugeMetricFamily("landflow_sweep_last_timestamp_seconds", "When the last deadline sweep ended "
                                     "(Unix time)", value=beat.sweep_at.timestamp())
-        backlog = outbox_backlog(self.lf)
-        if backlog is not None:
-            yield GaugeMetricFamily("landflow_outbox_backlog", "Notifications waiting in the outbox", value=backlog)
+        yield GaugeMetricFamily("landflow_outbox_backlog", "Notifications waiting in the outbox",
+                                value=outbox_backlog(self.lf))
 
 
 class _Counted(Collector):

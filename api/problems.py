@@ -20,11 +20,25 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from engine.definitions import DefinitionRefused
-from engine.runtime import CommandRefused
+from engine.errors import CommandRefused, Conflict, Forbidden, Invalid, NotFound, Stale
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("landflow.api")
 _ELEMENT = re.compile(r"^([A-Za-z_][\w.]*): (.+)$", re.S)
+
+
+# The one place refusals become HTTP statuses: the engine raises types and knows nothing of HTTP.
+STATUS_OF_REFUSAL: dict[type[CommandRefused], int] = {
+    Forbidden: 403, NotFound: 404, Conflict: 409, Stale: 412, Invalid: 422,
+}
+
+
+def status_of(err: CommandRefused) -> int:
+    """The HTTP status of a refusal (by its type; a subclass such as a procedure incident inherits it)."""
+    for cls, status in STATUS_OF_REFUSAL.items():
+        if isinstance(err, cls):
+            return status
+    return 422
 
 
 class ApiProblem(Exception):
@@ -79,7 +93,7 @@ def _flatten(messages: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def from_refusal(err: CommandRefused) -> Response:
-    return problem(err.status, err.message, code=err.code, problems=_text_problems(err.code, err.problems))
+    return problem(status_of(err), err.message, code=err.code, problems=_text_problems(err.code, err.problems))
 
 
 def from_definition(err: DefinitionRefused) -> Response:

@@ -135,12 +135,12 @@ class Simulation:
         self.steps: dict[str, dict[str, StepMeta]] = {}
         self.metas: dict[str, ProcedureMeta] = {}
         with lf.db.read() as s:
-            for key in PROCEDURES:
-                proc = lf.procedures.latest(s, key)
+            for procedure in PROCEDURES:
+                proc = lf.procedures.latest(s, procedure)
                 if proc is None:
-                    raise RuntimeError(f"procedure {key} is not deployed: run `landflow init` first")
-                self.steps[key] = proc.meta.steps
-                self.metas[key] = proc.meta
+                    raise RuntimeError(f"procedure {procedure} is not deployed: run `landflow init` first")
+                self.steps[procedure] = proc.meta.steps
+                self.metas[procedure] = proc.meta
         missing = [f"desk of {u}" for u in DESKS if not d.officers_in(u, "one_stop_desk")]
         if missing:
             raise RuntimeError("the demo officers are missing (run `LANDFLOW_DEMO=1 landflow init`): "

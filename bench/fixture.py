@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from config.settings import Settings
 from engine.bootstrap import Landflow, build, load_bundled_organisation, seed
@@ -45,6 +45,7 @@ from engine.clock import FixedClock
 from engine.eventlog import GENESIS, event_hash
 from engine.jsoncanon import canonical, iso
 from engine.signatures import decision_document, officer_key, sign_decision
+from engine.store.models import CodeCounterRow
 
 from .common import LAND_TRANSFER_PATH
 
@@ -94,7 +95,8 @@ def engine_for(url: str, var_dir: Path, clock: FixedClock) -> Landflow:
 
     if not url.startswith("sqlite"):  # a fixture is rebuilt, never recovered: no waiting for the disk
         url = pg_option(url, "-csynchronous_commit=off")
-    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0)
+    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0,
+                             ed25519_keys=True)  # the development option: benches sign with Ed25519
     lf = build(settings, clock=clock)
     initialise(lf, procedures=True, say=lambda _s: None)
     seed(lf, load_bundled_organisation(settings), with_officers=True)
@@ -338,10 +340,10 @@ class Loader:
                 "WHERE c.conname = i.indexname)"), {"t": list(TABLES)}).all()
             for name, table, definition, kind in cons:
                 conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-                self.saved.append((kind, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+                self.saved.append((str(kind), f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
             for name, definition in idx:
                 conn.execute(text(f'DROP INDEX "{name}"'))
-                self.saved.append(("i", definition))
+                self.saved.append(("i", str(definition)))
 
     def write(self, batch: Batch) -> None:
         raw = self.lf.db.engine.raw_connection()
@@ -360,9 +362,9 @@ class Loader:
                 cur.execute("BEGIN")
                 for table, rows in batch.rows.items():
                     if rows:
-                        cols = batch.columns[table]
-                        cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
-                                        f"({', '.join('?' * len(cols))})", rows)
+                        names = batch.columns[table]
+                        cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                                        f"({', '.join('?' * len(names))})", rows)
             raw.commit() if self.dialect == "postgresql" else cur.execute("COMMIT")
         finally:
             raw.close()
@@ -419,7 +421,8 @@ def build_fixture(url: str, var_dir: Path, dossiers: int, open_share: float = 0.
         with lf.db.engine.connect() as conn:
             templates = [read_template(conn, i) for i in ids]
             start = _next_ids(conn)
-            counters = {(a, d): n for a, d, n in conn.execute(text("SELECT agency, day, last FROM code_counter"))}
+            counters = {(a, d): n for a, d, n in conn.execute(
+                select(CodeCounterRow.agency, CodeCounterRow.day, CodeCounterRow.last))}
             existing = set(counters)
         keys = {p: officer_key(lf.db, var_dir / "keys", f"branch.{p}", now) for p in PLACES}
         opened = [t for t in templates if t.is_open]

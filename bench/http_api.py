@@ -101,7 +101,8 @@ def _free_port() -> int:
 @contextmanager
 def server(url: str, var_dir: Path, workers: int, threads: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = _free_port()
-    env = {**os.environ, "LANDFLOW_DATABASE_URL": url, "LANDFLOW_VAR_DIR": str(var_dir), "LANDFLOW_DEMO": "0"}
+    env = {**os.environ, "LANDFLOW_DATABASE_URL": url, "LANDFLOW_VAR_DIR": str(var_dir), "LANDFLOW_DEMO": "0",
+           "LANDFLOW_ED25519_KEYS": "1"}  # the development option: the bench signs with Ed25519
     args = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--threads", str(threads), "--no-scheduler"]
     if not url.startswith("sqlite"):

@@ -101,6 +101,18 @@ def rows() -> list[tuple[str, str, str, str, str]]:
             out.append(("fixture", f"{n:,} dossiers ({fx['open']:,} open), {fx['events']:,} events built in "
                                    f"{fx['build_s']:,.0f} s ({fx['phases_s']})",
                         "< 10 min", _yes(fx["build_s"] < 600), cmd))
+    verify = _load("verify")
+    if verify:
+        f = verify["figures"]
+        u, first, ch, ref = f["unchanged"], f["first_run"], f["changed"], f["reference_hashlib"]
+        hashing = max(ref["events_per_s"], ref["again_events_per_s"])
+        out.append(("verify", f"`verify --all`, {u['events']:,} events of {u['dossiers']:,} dossiers, one process: "
+                              f"{u['events_per_s']:,} events/s when nothing changed ({u['events_per_cpu_s']:,} per "
+                              f"CPU second), {ch['events_per_s']:,} with {ch['changed_dossiers']} changed dossiers "
+                              f"replayed, {first['events_per_s']:,} on the first run (all replayed); SHA-256 alone "
+                              f"{hashing:,} events/s: ratio {verify['ratio']}",
+                    ">= 20,000 events/s", f"{_yes(f['met_wall'])} (per CPU second: {_yes(f['met_cpu'])})",
+                    "`landflow bench verify`"))
     return out
 
 
@@ -108,7 +120,7 @@ def table() -> str:
     lines = ["| bench | figures | target | | command |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(r)} |" for r in rows()]
     loads = []
-    for name in ("engine", "storage", "http", "scale"):
+    for name in ("engine", "storage", "http", "scale", "verify"):
         res = _load(name)
         if res:
             loads.append(f"{name} {res.get('when', '?')}")

@@ -61,7 +61,8 @@ class Db:
 
 def open_db(label: str, url: str, var_dir: Path, now: datetime, info: fixture.FixtureInfo | None) -> Db:
     clock = FixedClock(now)
-    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0)
+    settings = Settings.from_env({}, database_url=url, var_dir=var_dir, checkpoint_minutes=0,
+                             ed25519_keys=True)  # the development option: benches sign with Ed25519
     lf = build(settings, clock=clock)
     return Db(label, lf, clock, var_dir, info)
 
@@ -375,8 +376,10 @@ def _prepare(urls: dict[str, str], tmp: Path, args: argparse.Namespace, say: Cal
             say(f"[big] reusing the fixture at --pg-url: {count:,} dossiers ({still_open:,} open)")
         else:
             say(f"[{label}] building a fixture of {n:,} dossiers")
-            info = fixture.build_fixture(urls[label], var_dir, n, args.open_share,
-                                         say=lambda m, tag=label: say(f"[{tag}] {m}"))
+            def tagged(message: str, tag: str = label) -> None:
+                say(f"[{tag}] {message}")
+
+            info = fixture.build_fixture(urls[label], var_dir, n, args.open_share, say=tagged)
             say(f"[{label}] {info.dossiers:,} dossiers ({info.open_dossiers:,} open), {info.events:,} events, "
                 f"built in {info.seconds:.0f} s")
         d = open_db(label, urls[label], var_dir, fixture.FIXTURE_NOW, info)

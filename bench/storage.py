@@ -12,10 +12,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from bench.bpmn_builder import Flow, Node, Procedure
+from bench.org import small_organisation
 from config.settings import Settings
 from engine.bootstrap import build, seed
-from tests.support.bpmn_builder import Flow, Node, Procedure
-from tests.support.org import small_organisation
 
 from .common import write_result
 

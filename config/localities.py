@@ -139,10 +139,10 @@ class Localities:
         aliases: dict[str, str] = {}
         for where, row in variants:
             if row["kind"] == "district":
-                target = _key(row["old_district"], _DISTRICT_PREFIXES)
-                if target not in known_districts:
+                district = _key(row["old_district"], _DISTRICT_PREFIXES)
+                if district not in known_districts:
                     problems.append(f"{where}: district {row['old_district']!r} is not in old_units.csv")
-                aliases[_key(row["name"], _DISTRICT_PREFIXES)] = target
+                aliases[_key(row["name"], _DISTRICT_PREFIXES)] = district
 
         def dkey(district: str) -> str:
             k = _key(district, _DISTRICT_PREFIXES)

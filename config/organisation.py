@@ -142,13 +142,13 @@ def check_organisation(org: Organisation) -> list[str]:
     for unit in org.units.values():
         if unit.parent and unit.parent not in org.units:
             problems.append(f"unit {unit.code}: parent {unit.parent} is not a unit")
-    for (commune, role), unit in org.jurisdiction.items():
+    for (commune, role_code), serving in org.jurisdiction.items():
         if commune not in org.units:
             problems.append(f"jurisdiction: commune {commune} is not a unit")
-        if role not in org.roles:
-            problems.append(f"jurisdiction: role {role} is not a role")
-        if unit not in org.units:
-            problems.append(f"jurisdiction: unit {unit} (serving {commune}) is not a unit")
+        if role_code not in org.roles:
+            problems.append(f"jurisdiction: role {role_code} is not a role")
+        if serving not in org.units:
+            problems.append(f"jurisdiction: unit {serving} (serving {commune}) is not a unit")
     for role in org.roles.values():
         if role.scope == "province" and role.province_unit not in org.units:
             problems.append(f"role {role.code}: province unit {role.province_unit} is not a unit")

@@ -43,6 +43,20 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_CHECKPOINT_COPIES": ("", "folder where each signed checkpoint is also written, outside the database "
                                    "(default <var dir>/checkpoints; production: other storage)"),
     "LANDFLOW_SIGNATURE_WINDOW": ("900", "seconds a decision signature stays acceptable after its signed_at"),
+    # certificates and signed results (docs/signatures.md)
+    "LANDFLOW_TRUST_ROOTS": ("", "trusted root CA certificates for officers' signatures and PDF checks: a PEM "
+                             "file or a folder (default <var dir>/trust)"),
+    "LANDFLOW_CRL": ("", "certificate revocation list(s) checked for every signature: a file, a folder or an "
+                     "http(s) URL (empty: no revocation check)"),
+    "LANDFLOW_ED25519_KEYS": ("", "1 accepts officers' Ed25519 keys instead of certificates (development "
+                              "option; empty: only in demo mode)"),
+    "LANDFLOW_SEAL_CERT": ("", "the office's seal certificate (PEM, with its chain) that signs the result PDFs "
+                           "and slips (default <var dir>/keys/seal-cert.pem when present)"),
+    "LANDFLOW_SEAL_KEY": ("", "the seal certificate's private key (PEM, server-held; default "
+                          "<var dir>/keys/seal-key.pem)"),
+    "LANDFLOW_SIGNER_AGENT_URL": ("http://127.0.0.1:8765", "where the pages reach the officer's local signing agent "
+                                  "(landflow signer-agent or a CA plugin) on their own PC"),
+    "LANDFLOW_TSA_URL": ("", "RFC 3161 timestamp authority for the signed PDFs (empty: no timestamp)"),
     "LANDFLOW_MAX_WORKFLOW_DATA_BYTES": ("262144", "size cap of one step's workflow data (as JSON); a command "
                                         "past it is a procedure incident (0 = no cap)"),
     "LANDFLOW_KPI_FILE": ("config/kpi.toml", "KPI rating thresholds (excellent / good / completed)"),
@@ -69,6 +83,21 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "LANDFLOW_SCHEDULER_STALE_SECONDS": ("180", "readiness fails when no scheduler has beaten for this long"),
     "LANDFLOW_METRICS_ALLOW": ("127.0.0.1/32,::1/128", "client networks that may read /metrics without a token"),
     "LANDFLOW_METRICS_TOKEN": ("", "bearer token that reads /metrics from anywhere (empty: none)"),
+    # notifications to applicants (docs/notifications.md)
+    "LANDFLOW_SMTP_HOST": ("", "SMTP server of the applicants' emails (empty: no email)"),
+    "LANDFLOW_SMTP_PORT": ("587", "SMTP port"),
+    "LANDFLOW_SMTP_USER": ("", "SMTP user name (empty: no login)"),
+    "LANDFLOW_SMTP_PASSWORD": ("", "SMTP password"),
+    "LANDFLOW_SMTP_FROM": ("", "the emails' From address, e.g. 'Một cửa Hải Châu <motcua@haichau.gov.vn>'"),
+    "LANDFLOW_SMTP_STARTTLS": ("1", "1: STARTTLS before login and sending; 0: plain (a local relay)"),
+    "LANDFLOW_SMS_URL": ("", "the SMS gateway's URL: POST JSON {to, text, idempotency_key} (empty: no SMS)"),
+    "LANDFLOW_SMS_TOKEN": ("", "bearer token sent to the SMS gateway"),
+    "LANDFLOW_NOTIFY_SECONDS": ("30", "how often the scheduler sends pending notifications"),
+    "LANDFLOW_NOTIFY_MAX_ATTEMPTS": ("8", "tries of one notification before it is marked failed"),
+    "LANDFLOW_NOTIFY_BACKOFF_SECONDS": ("60", "wait after the first failed try; doubled after each next one (≤ 1 h)"),
+    "LANDFLOW_NOTIFY_LEASE_SECONDS": ("300", "how long a claimed notification is left to its sender before "
+                                             "another tries it again (with the same idempotency key)"),
+    "LANDFLOW_NOTIFY_LATE_MINUTES": ("60", "a notification not sent this long after its event is shown late"),
 }
 
 
@@ -137,6 +166,26 @@ class Settings:
     scheduler_stale_seconds: float = 180.0
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     metrics_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    sms_url: str = ""
+    sms_token: str = field(default="", repr=False)
+    notify_seconds: int = 30
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 60.0
+    notify_lease_seconds: float = 300.0
+    notify_late_minutes: float = 60.0
+    trust_roots: Path = Path("var/trust")
+    crl: str = ""
+    ed25519_keys: bool = False
+    seal_cert: Path = Path("var/keys/seal-cert.pem")
+    seal_key: Path = Path("var/keys/seal-key.pem")
+    tsa_url: str = ""
+    signer_agent_url: str = "http://127.0.0.1:8765"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -187,8 +236,33 @@ class Settings:
             scheduler_stale_seconds=float(_get(e, "LANDFLOW_SCHEDULER_STALE_SECONDS")),
             metrics_allow=tuple(filter(None, (x.strip() for x in _get(e, "LANDFLOW_METRICS_ALLOW").split(",")))),
             metrics_token=_get(e, "LANDFLOW_METRICS_TOKEN"),
+            smtp_host=_get(e, "LANDFLOW_SMTP_HOST"),
+            smtp_port=int(_get(e, "LANDFLOW_SMTP_PORT")),
+            smtp_user=_get(e, "LANDFLOW_SMTP_USER"),
+            smtp_password=_get(e, "LANDFLOW_SMTP_PASSWORD"),
+            smtp_from=_get(e, "LANDFLOW_SMTP_FROM"),
+            smtp_starttls=_get(e, "LANDFLOW_SMTP_STARTTLS") != "0",
+            sms_url=_get(e, "LANDFLOW_SMS_URL"),
+            sms_token=_get(e, "LANDFLOW_SMS_TOKEN"),
+            notify_seconds=int(_get(e, "LANDFLOW_NOTIFY_SECONDS")),
+            notify_max_attempts=int(_get(e, "LANDFLOW_NOTIFY_MAX_ATTEMPTS")),
+            notify_backoff_seconds=float(_get(e, "LANDFLOW_NOTIFY_BACKOFF_SECONDS")),
+            notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
+            notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
+            crl=_get(e, "LANDFLOW_CRL"),
+            tsa_url=_get(e, "LANDFLOW_TSA_URL"),
+            signer_agent_url=_get(e, "LANDFLOW_SIGNER_AGENT_URL"),
         )
         values.update(overrides)
+        var = Path(str(values["var_dir"]))
+        for name, env_name, default in (("trust_roots", "LANDFLOW_TRUST_ROOTS", var / "trust"),
+                                        ("seal_cert", "LANDFLOW_SEAL_CERT", var / "keys" / "seal-cert.pem"),
+                                        ("seal_key", "LANDFLOW_SEAL_KEY", var / "keys" / "seal-key.pem")):
+            if name not in overrides:
+                values[name] = _path(e[env_name]) if e.get(env_name) else default
+        if "ed25519_keys" not in overrides:
+            dev = e.get("LANDFLOW_ED25519_KEYS", "")
+            values["ed25519_keys"] = dev == "1" or (dev == "" and bool(values["demo"]))
         if "checkpoint_key" not in overrides and not e.get("LANDFLOW_CHECKPOINT_KEY"):
             values["checkpoint_key"] = Path(str(values["var_dir"])) / "keys" / "checkpoint.pem"
         if "checkpoint_copies" not in overrides and not e.get("LANDFLOW_CHECKPOINT_COPIES"):

@@ -21,7 +21,7 @@ the escalation's `to`.
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from . import audit
+from .events import AbsenceRecorded, ActionRefused, Escalated, Substituted, parse_as
 from .jsoncanon import iso, parse_iso
 from .org import SYSTEM, DirectoryCache, Officer
 from .policy import Refusal
@@ -39,11 +40,10 @@ from .store.models import ITEM_OPEN_SQL, partial_predicate
 MAX_DAYS = 366
 
 
-def fold_absence(seq: int, actor: str, at: datetime, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"id": int(payload["absence"]), "officer": payload["officer"], "deputy": payload["deputy"],
-            "unit": payload["unit"], "starts_at": parse_iso(payload["starts_at"]),
-            "ends_at": parse_iso(payload["ends_at"]), "reason": payload["reason"], "recorded_by": actor,
-            "recorded_at": at, "audit_seq": seq}
+def fold_absence(seq: int, actor: str, at: datetime, event: AbsenceRecorded) -> dict[str, Any]:
+    return {"id": event.absence, "officer": event.officer, "deputy": event.deputy, "unit": event.unit,
+            "starts_at": parse_iso(event.starts_at), "ends_at": parse_iso(event.ends_at), "reason": event.reason,
+            "recorded_by": actor, "recorded_at": at, "audit_seq": seq}
 
 
 def absence_values(row: AbsenceRow) -> dict[str, Any]:
@@ -106,9 +106,9 @@ class Absences:
         self.directory: DirectoryCache = lf.directory
 
     def _refused(self, actor: Officer, refusal: Refusal) -> CommandRefused:
-        audit.append(self.db, "action_refused", actor.username, actor.unit, self.lf.clock.now(),
-                     {"action": "record_absence", "kind": refusal.kind, "code": refusal.code,
-                      "message": refusal.message})
+        refused = ActionRefused(action="record_absence", kind_=refusal.kind, code=refusal.code,
+                                message=refusal.message)
+        audit.append(self.db, refused.kind, actor.username, actor.unit, self.lf.clock.now(), refused.to_payload())
         return CommandRefused(refusal)
 
     def record(self, actor: Officer, username: str, deputy: str, first: date, last: date, reason: str) -> AbsenceRow:
@@ -137,11 +137,11 @@ class Absences:
                         raise CommandRefused(Refusal("conflict", code,
                                                      f"{who} is already absent then (absence {clash})"))
                 number = (s.scalar(select(func.max(AbsenceRow.id))) or 0) + 1
-                payload = {"absence": number, "officer": username, "deputy": deputy, "unit": absent.unit,
-                           "from": first.isoformat(), "to": last.isoformat(), "starts_at": iso(starts),
-                           "ends_at": iso(ends), "reason": reason.strip()}
-                entry = audit.append_in(s, "absence_recorded", actor.username, actor.unit, now, payload)
-                row = AbsenceRow(**fold_absence(entry.seq, actor.username, now, payload))
+                recorded = AbsenceRecorded(absence=number, officer=username, deputy=deputy, unit=absent.unit,
+                                           first_day=first.isoformat(), last_day=last.isoformat(),
+                                           starts_at=iso(starts), ends_at=iso(ends), reason=reason.strip())
+                entry = audit.append_in(s, recorded.kind, actor.username, actor.unit, now, recorded.to_payload())
+                row = AbsenceRow(**fold_absence(entry.seq, actor.username, now, recorded))
                 s.add(row)
                 s.flush()
         except CommandRefused as err:
@@ -172,8 +172,8 @@ class Absences:
                 return  # a command moved it since: nothing to substitute
             fx = {"items": {str(ordinal): {"assignee": absence.deputy, "state": "ready", "claimed_at": None,
                                            "last_activity_at": iso(work.at)}}}
-            runtime.emit(work, "substituted", {"item": ordinal, "from": absence.officer, "to": absence.deputy,
-                                               "absence": absence.id, "was": item.state, "fx": fx}, step=item.step)
+            runtime.emit(work, Substituted(item=ordinal, from_=absence.officer, to=absence.deputy,
+                                           absence=absence.id, was=item.state, fx=fx), step=item.step)
             moved = 1
 
         runtime._run("substitute", system, Target(dossier_id=dossier_id), None, decide)
@@ -188,22 +188,19 @@ class Absences:
         return sum(self.apply(a) for a in current)
 
 
-def name_both(s: Session, payload: dict[str, Any], dossier_id: int, ordinal: int, assignee: str | None,
-              now: datetime) -> dict[str, Any]:
+def name_both(s: Session, notice: Escalated, dossier_id: int, ordinal: int, now: datetime) -> Escalated:
     """An escalation during an absence: the deputy holding a substituted item and the absent officer
     both named; an absent head's deputy added to `to`."""
-    out = dict(payload)
-    if "to" in out:
-        out["to"] = with_deputies(s, list(out["to"]), now)
+    out = replace(notice, to=with_deputies(s, list(notice.to), now))
+    assignee = notice.officer
     if assignee is None:
         return out
     for a in s.scalars(select(AbsenceRow).where(AbsenceRow.deputy == assignee, AbsenceRow.starts_at <= now,
                                                 AbsenceRow.ends_at > now).order_by(AbsenceRow.id)):
         for (body,) in s.execute(select(CaseEventRow.payload).where(
                 CaseEventRow.dossier_id == dossier_id, CaseEventRow.type == "substituted")):
-            p = json.loads(body)
-            if p.get("item") == ordinal and p.get("absence") == a.id and p.get("to") == assignee:
-                out["absent_officer"] = a.officer
-                out["reason"] = f"{out.get('reason', '')} (held by {assignee} as deputy of {a.officer}, absent)"
-                return out
+            p = parse_as(Substituted, body)
+            if p.item == ordinal and p.absence == a.id and p.to == assignee:
+                return replace(out, absent_officer=a.officer,
+                               reason=f"{out.reason} (held by {assignee} as deputy of {a.officer}, absent)")
     return out

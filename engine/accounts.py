@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 
 from . import audit
+from .errors import CommandRefused, Conflict, Forbidden, Invalid, NotFound
+from .events import ActionRefused, OfficerActivated, OfficerAdded, OfficerDeactivated, OfficerPasswordSet
 from .org import Officer
-from .runtime.errors import CommandRefused, refuse
 from .store import ApiTokenRow, Database, OfficerRow, RoleRow, UnitRow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -138,12 +139,12 @@ def _guard(db: Database, actor: Officer, action: str, now: datetime, decide: Cal
     """Run a change; a refusal is recorded in the audit log (its own transaction) and re-raised."""
     try:
         if not actor.active or "admin" not in actor.roles:
-            raise refuse("forbidden", "wrong_role", "only administrators manage officers")
+            raise Forbidden("wrong_role", "only administrators manage officers")
         decide()
     except CommandRefused as err:
-        audit.append(db, "action_refused", actor.username, actor.unit or None, now,
-                     {"action": action, "kind": err.kind, "code": err.code, "message": err.message,
-                      "category": err.refusal.recorded_category})
+        refused = ActionRefused(action=action, kind_=err.kind, code=err.code, message=err.message,
+                                category=err.refusal.recorded_category)
+        audit.append(db, refused.kind, actor.username, actor.unit or None, now, refused.to_payload())
         raise
 
 
@@ -154,22 +155,22 @@ def add_account(db: Database, actor: Officer, now: datetime, username: str, name
 
     def decide() -> None:
         if not USERNAME.match(username or ""):
-            raise refuse("invalid", "invalid_data", "username: 2-80 lower-case letters, digits, '.', '_' or '-'")
+            raise Invalid("invalid_data", "username: 2-80 lower-case letters, digits, '.', '_' or '-'")
         with db.write() as s:
             if s.get(UnitRow, unit) is None:
-                raise refuse("invalid", "invalid_data", f"unit {unit!r} does not exist")
+                raise Invalid("invalid_data", f"unit {unit!r} does not exist")
             known = set(s.scalars(select(RoleRow.code)))
             unknown = [r for r in roles if r not in known]
             if unknown or not roles:
-                raise refuse("invalid", "invalid_data", f"unknown role(s): {', '.join(unknown) or '(none given)'}")
+                raise Invalid("invalid_data", f"unknown role(s): {', '.join(unknown) or '(none given)'}")
             if s.scalar(select(OfficerRow.id).where(OfficerRow.username == username)) is not None:
-                raise refuse("conflict", "exists", f"officer {username} already exists")
+                raise Conflict("exists", f"officer {username} already exists")
             row = OfficerRow(username=username, name=(name or username).strip()[:200], unit=unit,
                              roles=" ".join(roles), password_hash=password_hash, active=True, demo=False)
             s.add(row)
             s.flush()
-            audit.append_in(s, "officer_added", actor.username, actor.unit or None, now,
-                            {"username": username, "unit": unit, "roles": roles})
+            added = OfficerAdded(username=username, unit=unit, roles=roles)
+            audit.append_in(s, added.kind, actor.username, actor.unit or None, now, added.to_payload())
             out.append(_account(row))
 
     _guard(db, actor, "add_officer", now, decide)
@@ -181,17 +182,17 @@ def set_active(db: Database, actor: Officer, now: datetime, username: str, activ
 
     def decide() -> None:
         if username == actor.username and not active:
-            raise refuse("invalid", "invalid_data", "you cannot deactivate your own account")
+            raise Invalid("invalid_data", "you cannot deactivate your own account")
         with db.write() as s:
             row = s.scalar(select(OfficerRow).where(OfficerRow.username == username))
             if row is None:
-                raise refuse("not_found", "not_found", f"officer {username} does not exist")
+                raise NotFound("not_found", f"officer {username} does not exist")
             row.active = active
             if not active:
                 s.execute(update(ApiTokenRow).where(ApiTokenRow.username == username,
                                                     ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now))
-            audit.append_in(s, "officer_activated" if active else "officer_deactivated", actor.username,
-                            actor.unit or None, now, {"username": username})
+            changed = OfficerActivated(username=username) if active else OfficerDeactivated(username=username)
+            audit.append_in(s, changed.kind, actor.username, actor.unit or None, now, changed.to_payload())
             out.append(_account(row))
 
     _guard(db, actor, "activate_officer" if active else "deactivate_officer", now, decide)
@@ -203,12 +204,12 @@ def set_password(db: Database, actor: Officer, now: datetime, username: str, pas
         with db.write() as s:
             row = s.scalar(select(OfficerRow).where(OfficerRow.username == username))
             if row is None:
-                raise refuse("not_found", "not_found", f"officer {username} does not exist")
+                raise NotFound("not_found", f"officer {username} does not exist")
             row.password_hash = password_hash
             s.execute(update(ApiTokenRow).where(ApiTokenRow.username == username,
                                                 ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now))
-            audit.append_in(s, "officer_password_set", actor.username, actor.unit or None, now,
-                            {"username": username})
+            password = OfficerPasswordSet(username=username)
+            audit.append_in(s, password.kind, actor.username, actor.unit or None, now, password.to_payload())
 
     _guard(db, actor, "set_password", now, decide)
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .accountability import signals_for
+from .events import ActionRefused
 from .jsoncanon import canonical, iso
 from .store import AuditEntryRow, Database, SignalRow
 
@@ -126,10 +127,11 @@ def record_unseen_attempt(db: Database, gate: AttemptGate, actor: str, unit: str
     left_out = gate.admit(actor, at)
     if left_out is None:
         return False
-    payload: dict[str, Any] = {"action": action, "kind": "not_found", "code": "not_found", "message": message,
-                               "category": "out_of_scope",  # acting on what one cannot read: misconduct (0050)
-                               **target, "unseen": reach}
-    if left_out:
-        payload["suppressed"] = left_out
-    append(db, "action_refused", actor, unit, at, payload)
+    if set(target) - {"dossier", "work_item"}:
+        raise ValueError(f"an unseen target is a dossier or a work item, not {sorted(target)}")
+    refused = ActionRefused(action=action, kind_="not_found", code="not_found", message=message,
+                            category="out_of_scope",  # acting on what one cannot read: misconduct (0050)
+                            dossier=target.get("dossier"), work_item=target.get("work_item"), unseen=reach,
+                            suppressed=left_out or None)
+    append(db, refused.kind, actor, unit, at, refused.to_payload())
     return True

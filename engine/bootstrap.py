@@ -13,6 +13,7 @@ from config.settings import Settings
 
 from .audit import AttemptGate
 from .calendar import WorkingCalendar
+from .certificates import Trust
 from .clock import Clock, SystemClock
 from .org import DirectoryCache, seed_organisation
 from .papers.blobs import FolderBlobStore
@@ -50,7 +51,9 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         db, directory, calendar, clock,
         RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock,
                         signature_window=settings.signature_window,
-                        max_workflow_data=settings.max_workflow_data_bytes),
+                        max_workflow_data=settings.max_workflow_data_bytes,
+                        trust=Trust(roots_path=settings.trust_roots, crl=settings.crl,
+                                    ed25519_keys=settings.ed25519_keys)),
         procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )
     return Landflow(settings, db, calendar, clock, directory, procedures, workflows, runtime,

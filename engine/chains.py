@@ -19,7 +19,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
@@ -91,8 +91,8 @@ def check_range(db: Database, lo: int, hi: int) -> tuple[int, list[dict[str, Any
                 findings.append(_finding(dossier_id, expected - 1,
                                          "the dossier's head hash is not the last event's hash"))
 
-        result = conn.execution_options(stream_results=True, yield_per=5000).execute(text(EVENTS),
-                                                                                     {"lo": lo, "hi": hi})
+        result: Iterable[Sequence[Any]] = conn.execution_options(stream_results=True, yield_per=5000).execute(
+            text(EVENTS), {"lo": lo, "hi": hi})  # the stored values, untyped: hashed as they are
         for did, seq, etype, actor, unit, step, at, payload, prev_hash, stored in result:
             events += 1
             if did != current:

@@ -114,8 +114,18 @@ def leaf_hash(dossier_id: int, last_seq: int, head_hash: str) -> bytes:
     return hashlib.sha256(b"\x00" + f"{dossier_id}:{last_seq}:{head_hash}".encode()).digest()
 
 
-def merkle_root(leaves: list[tuple[int, int, str]]) -> str:
-    level = [leaf_hash(*leaf) for leaf in sorted(leaves)]
+def merkle_root(leaves: list[tuple[int, int, str]], known: dict[tuple[int, int, str], bytes] | None = None) -> str:
+    """The root over these leaves; `known` remembers leaf hashes across the roots of successive checkpoints
+    (each holds every leaf of the one before it)."""
+    if known is None:
+        level = [leaf_hash(*leaf) for leaf in sorted(leaves)]
+    else:
+        level = []
+        for leaf in sorted(leaves):
+            h = known.get(leaf)
+            if h is None:
+                h = known[leaf] = leaf_hash(*leaf)
+            level.append(h)
     if not level:
         return hashlib.sha256(b"").hexdigest()
     while len(level) > 1:
@@ -211,12 +221,13 @@ def verify_checkpoints(session: Session, keys: str | KeyRing) -> CheckpointRepor
                                  .order_by(H.checkpoint_id, H.dossier_id)))
     pending = next(heads, None)
     events_now = session.scalar(select(func.count()).select_from(CaseEventRow)) or 0
+    known: dict[tuple[int, int, str], bytes] = {}
     for cp in session.scalars(select(CheckpointRow).order_by(CheckpointRow.id)):
         report.checked += 1
         while pending is not None and pending[0] <= cp.id:
             leaves[int(pending[1])] = (int(pending[2]), pending[3])
             pending = next(heads, None)
-        problem = _check_one(cp, prev, leaves, verifier, events_now)
+        problem = _check_one(cp, prev, leaves, verifier, events_now, known)
         if problem:
             report.problems.append({"checkpoint": cp.id, "message": f"checkpoint {cp.id}: {problem}"})
         prev = cp
@@ -246,12 +257,13 @@ def record_problem(cp: CheckpointRow, prev: CheckpointRow | None, verifier: KeyR
 
 
 def _check_one(cp: CheckpointRow, prev: CheckpointRow | None, leaves: dict[int, tuple[int, str]],
-               verifier: KeyRing, events_now: int) -> str | None:
+               verifier: KeyRing, events_now: int,
+               known: dict[tuple[int, int, str], bytes] | None = None) -> str | None:
     problem = record_problem(cp, prev, verifier)
     if problem:
         return problem
     record = json.loads(cp.record)
-    root = merkle_root([(d, q, h) for d, (q, h) in leaves.items()])
+    root = merkle_root([(d, q, h) for d, (q, h) in leaves.items()], known)
     if root != record["root"] or len(leaves) != record.get("dossiers"):
         return "its stored leaves do not give the signed root"
     if events_now < cp.events:

@@ -27,7 +27,6 @@ province is a few indexed queries and some arithmetic, no workflow is deserialis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .calendar import WorkingCalendar
+from .events import Claimed, Substituted, Transferred, item_of, parse
 from .store import CaseEventRow, DossierRow, ItemFactRow, WorkItemRow
 from .store.models import ITEM_OPEN_SQL, partial_predicate
 
@@ -273,12 +273,18 @@ def _holders(s: Session, items: list[LateItem]) -> dict[tuple[int, int], list[tu
                        CaseEventRow.payload).where(CaseEventRow.dossier_id.in_(ids[n:n + CHUNK]),
                                                    CaseEventRow.type.in_(HOLDER_EVENTS))
                 .order_by(CaseEventRow.dossier_id, CaseEventRow.seq)):
-            payload = json.loads(body)
-            key = (int(did), int(payload.get("item") or 0))
+            event = parse(etype, body)
+            key = (int(did), item_of(event) or 0)
             if key not in wanted:
                 continue
-            who = {"claimed": actor, "released": None, "transferred": payload.get("to_officer"),
-                   "substituted": payload.get("to")}[etype]
+            who: str | None = None  # released: the pool
+            match event:
+                case Claimed():
+                    who = actor
+                case Transferred():
+                    who = event.to_officer
+                case Substituted():
+                    who = event.to
             out.setdefault(key, []).append((at, who))
     return out
 

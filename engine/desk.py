@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
+from .events import Completed, SupplementRequested, parse, parse_as, reason_of
 from .store import CaseEventRow, Database, DossierRow, WorkItemRow
 
 
@@ -55,12 +55,12 @@ def awaiting_supplement(db: Database, desk_unit: str, limit: int = 100) -> list[
                     select(CaseEventRow.dossier_id, CaseEventRow.actor, CaseEventRow.payload)
                     .where(CaseEventRow.dossier_id.in_([r[0] for r in rows]),
                            CaseEventRow.type == "supplement_requested").order_by(CaseEventRow.seq)):
-                asked[did] = (str(json.loads(payload).get("reason", "")), actor)
+                asked[did] = (parse_as(SupplementRequested, payload).reason, actor)
     return [WaitingDossier(r[0], r[1], r[2], _name(r[3]), r[4], *asked.get(r[0], ("", ""))) for r in rows]
 
 
 def awaiting_collection(db: Database, desk_unit: str, handback_steps: dict[str, set[str]],
-                        limit: int = 100) -> list[tuple[int, str, str, str, datetime | None]]:
+                        limit: int = 100) -> list[tuple[int, str, str, str, datetime]]:
     """(dossier id, code, procedure, applicant, result ready since) of the desk's open hand-back items."""
     wanted = [(p, s) for p, steps in handback_steps.items() for s in steps]
     if not wanted:
@@ -89,11 +89,11 @@ def sent_back(db: Database, items: list[tuple[int, int]]) -> dict[tuple[int, int
                                 CaseEventRow.type.in_(("returned", "completed")))
                          .order_by(CaseEventRow.seq)).all()
     for did, etype, actor, at, text in rows:
-        payload: dict[str, Any] = json.loads(text)
-        if etype == "completed" and not payload.get("refused"):
+        event = parse(etype, text)
+        if isinstance(event, Completed) and not event.refused:
             continue
-        for new in (payload.get("fx") or {}).get("new", []):
+        for new in event.effects.get("new", []):
             key = (did, int(new.get("item", -1)))
             if key in wanted:
-                out[key] = SentBack(actor, str(payload.get("reason", "")), at)
+                out[key] = SentBack(actor, reason_of(event) or "", at)
     return out

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from .events import Completed, DocumentAdded, stored_like
 from .store import CaseEventRow, DossierRow
 
-RESULT_DOC = '%"kind":"result"%'
-SCAN_DOC = ('%"kind":"received"%', '%"kind":"supplement"%')
+RESULT_DOC = stored_like(DocumentAdded, "kind_", "result")
+SCAN_DOC = (stored_like(DocumentAdded, "kind_", "received"), stored_like(DocumentAdded, "kind_", "supplement"))
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ def digitisation(session: Session, start: datetime, end: datetime) -> list[Digit
     scanned = exists().where(ev.dossier_id == DossierRow.id, ev.type == "document_added",
                              or_(*(ev.payload.like(p) for p in SCAN_DOC)))
     refused = exists().where(ev.dossier_id == DossierRow.id, ev.type == "completed",
-                             ev.payload.like('%"refused":true%'))
+                             ev.payload.like(stored_like(Completed, "refused", True)))
     finished_ok = and_(DossierRow.status == "done", ~refused)
 
-    def count(cond: Any) -> Any:
+    def count(cond: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((cond, 1), else_=0))
 
     q = (select(DossierRow.desk_unit, func.count(), count(finished_ok), count(and_(finished_ok, result_doc)),
@@ -91,7 +92,7 @@ def digitisation(session: Session, start: datetime, end: datetime) -> list[Digit
          .group_by(DossierRow.desk_unit).order_by(DossierRow.desk_unit))
     rows = []
     totals = [0, 0, 0, 0]
-    for desk, *values in session.execute(q).all():
+    for desk, *values in session.execute(q):
         counts = [int(v or 0) for v in values]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         rows.append(DigitisationRow(desk, _indicators(*counts)))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from .accountability import signals_for
+from .events import Event, parse
 from .jsoncanon import canonical, iso
 from .store import CaseEventRow, SignalRow
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from .runtime.state import DossierState
 
 GENESIS = "0" * 64
-INSERT_EVENT = insert(CaseEventRow.__table__)
-INSERT_SIGNAL = insert(SignalRow.__table__)
+INSERT_EVENT = insert(cast(Table, CaseEventRow.__table__))
+INSERT_SIGNAL = insert(cast(Table, SignalRow.__table__))
 SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired", "moved")
 
 
@@ -38,12 +39,24 @@ def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, uni
 
 @dataclass
 class PendingEvent:
+    """An event queued for `append`. Build it from a typed event (engine/events/) with `of`;
+    the older form, a kind and its payload dict, is still accepted."""
+
     type: str
     actor: str
     unit: str | None
     step: str | None
     at: datetime
     payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event, actor: str, unit: str | None, step: str | None, at: datetime) -> PendingEvent:
+        return cls(event.kind, actor, unit, step, at, event.to_payload())
+
+    @property
+    def event(self) -> Event:
+        """The typed event (parsed from the payload, so a malformed one is an EventError here)."""
+        return parse(self.type, self.payload)
 
 
 def append(db: Session | Connection, state: DossierState, events: list[PendingEvent]) -> None:

@@ -30,7 +30,8 @@ from typing import IO, Any
 from lxml import etree
 from sqlalchemy import select
 
-from .accountability import signals_for
+from .accountability import signals_of
+from .events import ActionRefused, item_of, parse, reason_of
 from .jsoncanon import iso
 from .store import CaseEventRow, Database, DossierRow, OfficerRow, ProcedureVersionRow, UnitRow
 
@@ -111,22 +112,23 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
 def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Iterator[MinedEvent]:
     items: dict[int, dict[str, Any]] = {}
     for ev in events:
-        payload = json.loads(ev.payload)
-        fx = payload.get("fx", {})
-        acted = items.get(payload.get("item", -1))
+        event = parse(ev.type, ev.payload)
+        fx = event.effects
+        acted_no = item_of(event)
+        acted = items.get(acted_no) if acted_no is not None else None
         if ev.type in LIFECYCLE and acted is not None:
             yield MinedEvent(acted["name"], "step", LIFECYCLE[ev.type], ev.at, ev.actor, acted["unit"], acted["role"],
-                             acted["step"], payload.get("reason"), ev.seq)
-        elif ev.type == "action_refused":
-            yield MinedEvent(f"refused: {payload.get('action')}", "refusal", "unknown", ev.at, ev.actor, ev.unit,
-                             None, ev.step, f"{payload.get('code')}: {payload.get('message')}", ev.seq)
+                             acted["step"], reason_of(event), ev.seq)
+        elif isinstance(event, ActionRefused):
+            yield MinedEvent(f"refused: {event.action}", "refusal", "unknown", ev.at, ev.actor, ev.unit,
+                             None, ev.step, f"{event.code}: {event.message}", ev.seq)
         elif ev.type in CASE_ABORT:
             yield MinedEvent(ev.type, "dossier", "pi_abort", ev.at, ev.actor, ev.unit, None, None,
-                             payload.get("reason"), ev.seq)
+                             reason_of(event), ev.seq)
         elif ev.type not in ("opened", *LIFECYCLE) and ev.type not in signal_kinds():
             yield MinedEvent(ev.type, "dossier", "unknown", ev.at, ev.actor, ev.unit, None, ev.step,
-                             payload.get("reason"), ev.seq)
-        for sig in signals_for(ev.type, ev.actor, ev.unit, payload):
+                             reason_of(event), ev.seq)
+        for sig in signals_of(event, ev.actor, ev.unit):
             if sig.kind == "unauthorised_attempt":
                 continue  # the refusal event is its own class already
             yield MinedEvent(f"signal: {sig.kind}", "signal", "unknown", ev.at, sig.officer or ev.actor,

@@ -408,10 +408,10 @@ class _Interpreter:
                                       f"{', '.join(type(p).__name__ for p in parts if p is not None)}")
             if parts[2] == 0:
                 raise ExpressionError("slice step cannot be zero")
-            return container[slice(*parts)]  # type: ignore[index]
+            return container[slice(*parts)]
         key = self.eval(node.slice)
         try:
-            return container[key]  # type: ignore[index]
+            return container[key]
         except (KeyError, IndexError, TypeError) as err:
             raise ExpressionError(f"no item {key!r}: {type(err).__name__}") from None
 

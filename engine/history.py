@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import signatures
-from .accountability import signals_for
+from .accountability import signals_of
 from .eventlog import GENESIS, SPIFF_EVENTS, event_hash, load_events
+from .events import Completed, Event, Migrated, Opened, item_of, parse
 from .migration import apply as migration
 from .papers.blobs import BlobStore
 from .papers.documents import document_problems
@@ -101,29 +102,30 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
-        payload = json.loads(ev.payload)
-        fx = payload.get("fx", {})
+        fx: dict[str, Any] = {}
         implied: dict[str, dict[str, Any]] = {}
         try:
-            carried = payload.get("carried", []) if ev.type == "opened" else []
-            if ev.type == "opened":
-                proc = procedures.get(session, payload["procedure_version_id"])
-                wf = wfm.start(proc, payload.get("wf_data") or workflow_data(payload["data"], fx["dossier"]))
+            event = parse(ev.type, ev.payload)
+            fx = event.effects
+            carried = (event.carried or []) if isinstance(event, Opened) else []
+            if isinstance(event, Opened):
+                proc = procedures.get(session, event.procedure_version_id)
+                wf = wfm.start(proc, event.wf_data or workflow_data(event.data, fx["dossier"]))
                 fastforward.replay(wf, carried)
             elif ev.type in SPIFF_EVENTS and wf is not None:
-                apply_spiff(wf, lambda o: state.items[o].task_id, ev.type, payload)
-            elif ev.type == "migrated" and wf is not None:  # rebuilt on the new version from here on
-                proc = procedures.get(session, payload["procedure_version_id"])
-                wf = migration.replay_move(proc, wf, state, payload)
+                apply_spiff(wf, lambda o: state.items[o].task_id, event)
+            elif isinstance(event, Migrated) and wf is not None:  # rebuilt on the new version from here on
+                proc = procedures.get(session, event.procedure_version_id)
+                wf = migration.replay_move(proc, wf, state, event)
             task_ids: dict[int, str] = {}
             if ev.type in SPIFF_EVENTS and wf is not None:
                 skip = {c["item"] for c in carried}
                 opened = {**fx, "new": [n for n in fx.get("new", []) if n["item"] not in skip]}
-                mismatch = match_new_items(wf, state, opened, payload.get("item"), task_ids)
+                mismatch = match_new_items(wf, state, opened, item_of(event), task_ids)
                 if mismatch:
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq
-            implied = implied_effects(ev.type, ev.actor, payload, state)
+            implied = implied_effects(ev.type, ev.actor, event, state)
             apply_effects(state, fx, ev.at, task_ids, proc.meta.steps if proc is not None else None, implied)
             if ev.type in SPIFF_EVENTS and wf is not None:
                 mismatch = timers.replayed_timer_problem(wf, state)
@@ -131,7 +133,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq
             if proc is not None:
-                signature_problem = _signature_problem(proc, state, ev, payload, keys)
+                signature_problem = _signature_problem(proc, state, ev, event, keys)
                 if signature_problem:
                     problems.append(f"seq {ev.seq}: {signature_problem}")
                     bad = bad or ev.seq
@@ -143,7 +145,7 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
             state.version += 1
         state.last_seq = ev.seq
         state.head_hash = ev.hash
-        for sig in signals_for(ev.type, ev.actor, ev.unit, payload):
+        for sig in signals_of(event, ev.actor, ev.unit):
             signals.append((sig.kind, ev.seq, sig.officer, sig.unit, sig.reason))
         last_at = ev.at
         if capture_at == ev.seq and wf is not None:
@@ -152,16 +154,16 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
     return Replayed(state, wf, signals, problems, bad, last_at, captured)
 
 
-def _signature_problem(proc: Any, state: DossierState, ev: CaseEventRow, payload: dict[str, Any],
+def _signature_problem(proc: Any, state: DossierState, ev: CaseEventRow, event: Event,
                        keys: dict[str, set[str]]) -> str | None:
-    if ev.type != "completed" or ev.step is None:
+    if not isinstance(event, Completed) or ev.step is None:
         return None
     meta = proc.meta.steps.get(ev.step)
-    recorded = payload.get("signature")
+    recorded = event.signature
     if recorded is None:
         return f"step {ev.step} is a signed decision but was completed without a signature" if meta and meta.signed \
             else None
-    return signatures.recheck_event(state.code, ev.step, payload["item"], payload.get("data", {}), ev.actor,
+    return signatures.recheck_event(state.code, ev.step, event.item, event.data, ev.actor,
                                     recorded, keys)
 
 
@@ -215,9 +217,9 @@ def compare_projections(session: Session, row: DossierRow, replayed: Replayed) -
     items = list(session.scalars(select(WorkItemRow).where(WorkItemRow.dossier_id == row.id)))
     stored = state_from_rows(row, items)
     mine, theirs = stored.comparable(), replayed.state.comparable()
-    for key in mine:
-        if mine[key] != theirs[key]:
-            problems.append(f"dossier.{key}: stored {mine[key]!r}, replay gives {theirs[key]!r}")
+    for name in mine:
+        if mine[name] != theirs[name]:
+            problems.append(f"dossier.{name}: stored {mine[name]!r}, replay gives {theirs[name]!r}")
     if stored.version != replayed.state.version:
         problems.append(f"dossier.version: stored {stored.version}, replay gives {replayed.state.version}")
     s_items = {o: i.comparable() for o, i in stored.items.items()}

@@ -6,12 +6,12 @@ Its own module beside engine/queries.py: one indexed list and one look-up of eve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
+from .events import IncidentRaised, parse_as
 from .store import CaseEventRow, Database, DossierRow, WorkItemRow
 
 # who reads incidents: those who answer for procedures, and those who audit them
@@ -50,13 +50,13 @@ def open_incidents(db: Database, before_id: int | None = None, limit: int = 100,
         more = len(rows) > limit
         rows = rows[:limit]
         ids = [r.id for r in rows]
-        raised: dict[int, CaseEventRow] = {}
+        raised: dict[int, tuple[CaseEventRow, IncidentRaised]] = {}
         for ev in s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id.in_(ids),
                                                        CaseEventRow.type == "incident_raised")
                             .order_by(CaseEventRow.seq)):
-            payload = json.loads(ev.payload)
-            if not payload.get("repeat"):
-                raised[ev.dossier_id] = ev
+            incident = parse_as(IncidentRaised, ev.payload)
+            if not incident.repeat:
+                raised[ev.dossier_id] = (ev, incident)
         steps: dict[int, list[str]] = {}
         for did, step in s.execute(select(WorkItemRow.dossier_id, WorkItemRow.step).where(
                 WorkItemRow.dossier_id.in_(ids), WorkItemRow.state.in_(("ready", "claimed")))
@@ -64,10 +64,10 @@ def open_incidents(db: Database, before_id: int | None = None, limit: int = 100,
             steps.setdefault(did, []).append(step)
     out = []
     for r in rows:
-        ev = raised.get(r.id)
-        p = json.loads(ev.payload) if ev is not None else {}
+        found = raised.get(r.id)
+        ev, p = found if found is not None else (None, None)  # type: ignore[assignment]
         out.append(IncidentView(r.id, r.code, r.procedure, r.procedure_version_id, r.status, r.version, r.incident,
-                                p.get("cause"), p.get("detail"), p.get("action"), p.get("by"),
-                                ev.at if ev is not None else None, ev.seq if ev is not None else None,
-                                steps.get(r.id, [])))
+                                p.cause if p else None, p.detail if p else None, p.action if p else None,
+                                p.by if p else None, ev.at if ev is not None else None,
+                                ev.seq if ev is not None else None, steps.get(r.id, [])))
     return out, more

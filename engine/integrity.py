@@ -39,6 +39,7 @@ from .papers.blobs import BlobStore, FolderBlobStore
 from .reviews import verify_accountability
 from .runtime.workflow import ProcedureCache
 from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, Database, DossierRow
+from .verified import Entry, Memo, context_digest, entry_of, quick_pass
 
 
 @dataclass
@@ -47,6 +48,7 @@ class IntegrityReport:
     events: int = 0
     checkpoints: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)  # {layer, dossier?, checkpoint?, message}
+    unchanged: int = 0  # dossiers not replayed: the memo proved their inputs those of a check that passed
 
     @property
     def ok(self) -> bool:
@@ -80,13 +82,20 @@ def dossier_ids(db: Database, after: int = 0, limit: int | None = None) -> list[
 
 
 def verify_dossiers(db: Database, procedures: ProcedureCache, ids: Iterable[int], report: IntegrityReport,
-                    progress: Callable[[int], None] | None = None, blobs: BlobStore | None = None) -> None:
-    """Layer 1 for these dossiers, one read transaction each (a long walk holds no snapshot open)."""
+                    progress: Callable[[int], None] | None = None, blobs: BlobStore | None = None,
+                    passed: dict[int, Entry] | None = None) -> None:
+    """Layer 1 for these dossiers, one read transaction each (a long walk holds no snapshot open).
+    With `passed`: each dossier that passes gets its memo entry, read in the snapshot it was checked in."""
     for n, did in enumerate(ids, start=1):
         try:
             with db.read() as s:
+                if passed is not None and db.dialect == "postgresql":
+                    s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 result = verify(s, procedures, did, blobs)
+                entry = entry_of(s.connection(), did) if passed is not None and result.ok else None
             finding = dossier_finding(result)
+            if passed is not None and entry is not None:
+                passed[did] = entry
             report.events += result.events
         except Exception as err:  # one unreadable dossier must not stop the check of all the others
             finding = {"layer": "replay", "dossier": did, "seq": None,
@@ -102,19 +111,22 @@ CHUNK = 250  # dossiers per task handed to a verifying process
 _worker: tuple[Database, ProcedureCache] | None = None  # per verifying process (spawned, never forked)
 
 
-def _verify_chunk(url: str, blob_dir: str | None, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
+def _verify_chunk(url: str, blob_dir: str | None, memo: bool,
+                  ids: list[int]) -> tuple[int, list[dict[str, Any]], dict[int, Entry]]:
     """In a worker process: verify some dossiers with that process's own connection and caches."""
     global _worker
     if _worker is None or _worker[0].url != url:
         _worker = (Database(url, pool_size=1), ProcedureCache())
     report = IntegrityReport()
-    verify_dossiers(*_worker, ids, report, blobs=FolderBlobStore(Path(blob_dir)) if blob_dir else None)
-    return report.events, report.findings
+    passed: dict[int, Entry] = {}
+    verify_dossiers(*_worker, ids, report, blobs=FolderBlobStore(Path(blob_dir)) if blob_dir else None,
+                    passed=passed if memo else None)
+    return report.events, report.findings, passed
 
 
 def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], report: IntegrityReport,
                     workers: int | None = None, progress: Callable[[int], None] | None = None,
-                    blobs: FolderBlobStore | None = None) -> None:
+                    blobs: FolderBlobStore | None = None, passed: dict[int, Entry] | None = None) -> None:
     """Layer 1 on every core: each check is independent (its own chain, its own replay), so chunks of
     ids go to worker processes, and findings come back in id order. Processes, not threads: replay is
     Python (SpiffWorkflow) and holds the GIL. Spawned, not forked: no connection, lock or thread of
@@ -122,15 +134,17 @@ def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], re
     workers = workers or os.cpu_count() or 1
     chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
-        verify_dossiers(db, procedures, ids, report, progress, blobs)
+        verify_dossiers(db, procedures, ids, report, progress, blobs, passed)
         return
     done = 0
-    check = partial(_verify_chunk, db.url, str(blobs.root) if blobs else None)
+    check = partial(_verify_chunk, db.url, str(blobs.root) if blobs else None, passed is not None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            for chunk, (n, found) in zip(chunks, pool.map(check, chunks), strict=True):
+            for chunk, (n, found, ok) in zip(chunks, pool.map(check, chunks), strict=True):
                 report.events += n
                 report.findings += found
+                if passed is not None:
+                    passed.update(ok)
                 report.dossiers += len(chunk)
                 done += len(chunk)
                 if progress is not None:
@@ -138,6 +152,34 @@ def verify_parallel(db: Database, procedures: ProcedureCache, ids: list[int], re
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+
+
+QUICK_RANGE = 2000  # dossiers per quick-pass snapshot
+
+
+def verify_changed(db: Database, procedures: ProcedureCache, ids: list[int], report: IntegrityReport, memo: Memo,
+                   workers: int | None = None, progress: Callable[[int], None] | None = None,
+                   blobs: FolderBlobStore | None = None) -> None:
+    """Layer 1 with the memo: the quick pass over every dossier, the full check of the others, the memo
+    updated with what passed (and emptied of what did not)."""
+    try:
+        with db.read_engine.connect() as conn:
+            memo.use_context(context_digest(conn))
+        recheck: list[int] = []
+        for i in range(0, len(ids), QUICK_RANGE):
+            part = ids[i:i + QUICK_RANGE]
+            quick = quick_pass(db, memo, part[0], part[-1] + 1, blobs)
+            report.events += quick.events
+            report.dossiers += quick.unchanged
+            report.unchanged += quick.unchanged
+            recheck += quick.recheck
+            if progress is not None:
+                progress(report.dossiers)
+        passed: dict[int, Entry] = {}
+        verify_parallel(db, procedures, recheck, report, workers, progress, blobs, passed)
+        memo.update(passed, (d for d in recheck if d not in passed))
+    finally:
+        memo.close()
 
 
 def verify_organisation(db: Database, checkpoint_key: Path, report: IntegrityReport) -> None:
@@ -199,12 +241,17 @@ def verify_one(db: Database, procedures: ProcedureCache, dossier_id: int,
 
 def verify_everything(db: Database, procedures: ProcedureCache, checkpoint_key: Path,
                       progress: Callable[[int], None] | None = None, workers: int | None = None,
-                      replay: bool = True, blobs: FolderBlobStore | None = None) -> IntegrityReport:
+                      replay: bool = True, blobs: FolderBlobStore | None = None,
+                      memo: Path | None = None) -> IntegrityReport:
     """Every layer over the whole database. `replay=False`: layer 1 is the hash chains only, streamed in
-    bulk (engine/chains.py); the audit log and the checkpoints are checked either way."""
+    bulk (engine/chains.py); the audit log and the checkpoints are checked either way. With `memo` (a
+    file outside the database): replay only the dossiers whose chain, stored rows or files changed since
+    they last passed (engine/verified.py); every chain is still re-hashed and every file re-read."""
     report = IntegrityReport()
     ids = dossier_ids(db)
-    if replay:
+    if replay and memo is not None:
+        verify_changed(db, procedures, ids, report, Memo(memo), workers, progress, blobs)
+    elif replay:
         verify_parallel(db, procedures, ids, report, workers, progress, blobs)
     else:
         report.events, report.findings = verify_chains(db, workers, progress)

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from .definitions.lint import LintReport
@@ -188,25 +188,29 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
         return rows.setdefault(k, KpiRow(k))
 
     F = ItemFactRow
-    col_f = {"officer": F.officer, "unit": F.unit, "procedure": F.procedure}[group_by]
-    q = (select(col_f, func.count(), func.sum(case((F.on_time, 1), else_=0)), func.sum(F.used_minutes),
-                func.sum(F.allowed_minutes))
-         .where(F.done_at >= start, F.done_at < end))
+    col_f: QueryableAttribute[str | None] = {"officer": F.officer, "unit": F.unit,
+                                             "procedure": F.procedure}[group_by]
+    q_f = (select(col_f, func.count(), func.sum(case((F.on_time, 1), else_=0)), func.sum(F.used_minutes),
+                  func.sum(F.allowed_minutes))
+           .where(F.done_at >= start, F.done_at < end))
     if unit is not None:
-        q = q.where(F.unit == unit)
-    for key, handled, on_time, used, allowed in session.execute(q.group_by(col_f)):
+        q_f = q_f.where(F.unit == unit)
+    for found in session.execute(q_f.group_by(col_f)):
+        key, handled, on_time, used, allowed = found._tuple()  # typed per column (plain unpacking is not)
         r = row(key)
         r.handled, r.on_time, r.used_minutes, r.allowed_minutes = handled, int(on_time or 0), int(used or 0), \
             int(allowed or 0)
 
     S = SignalRow
-    col_s = {"officer": S.officer, "unit": S.unit, "procedure": DossierRow.procedure}[group_by]
-    q = select(col_s, S.kind, func.count()).select_from(S).where(S.at >= start, S.at < end, S.kind.in_(SIGNAL_COLUMNS))
+    col_s: QueryableAttribute[str | None] = {"officer": S.officer, "unit": S.unit,
+                                             "procedure": DossierRow.procedure}[group_by]
+    q_s = (select(col_s, S.kind, func.count()).select_from(S)
+           .where(S.at >= start, S.at < end, S.kind.in_(SIGNAL_COLUMNS)))
     if group_by == "procedure":
-        q = q.outerjoin(DossierRow, DossierRow.id == S.dossier_id)
+        q_s = q_s.outerjoin(DossierRow, DossierRow.id == S.dossier_id)
     if unit is not None:
-        q = q.where(S.unit == unit)
-    for key, kind, n in session.execute(q.group_by(col_s, S.kind)):
+        q_s = q_s.where(S.unit == unit)
+    for key, kind, n in session.execute(q_s.group_by(col_s, S.kind)):
         setattr(row(key), SIGNAL_COLUMNS[kind], n)
 
     for key, (confirmed, justified) in verdict_counts(session, group_by, start, end, unit).items():
@@ -215,13 +219,15 @@ def kpi_report(session: Session, group_by: str, start: datetime, end: datetime, 
 
     W = WorkItemRow
     ref = min(end, now)
-    col_w = {"officer": W.assignee, "unit": W.unit, "procedure": DossierRow.procedure}[group_by]
-    q = select(col_w, func.count()).select_from(W).where(partial_predicate("work_item", ITEM_OPEN_SQL), W.due_at < ref)
+    col_w: QueryableAttribute[str | None] = {"officer": W.assignee, "unit": W.unit,
+                                             "procedure": DossierRow.procedure}[group_by]
+    q_w = (select(col_w, func.count()).select_from(W)
+           .where(partial_predicate("work_item", ITEM_OPEN_SQL), W.due_at < ref))
     if group_by == "procedure":
-        q = q.join(DossierRow, DossierRow.id == W.dossier_id)
+        q_w = q_w.join(DossierRow, DossierRow.id == W.dossier_id)
     if unit is not None:
-        q = q.where(W.unit == unit)
-    for key, n in session.execute(q.group_by(col_w)):
+        q_w = q_w.where(W.unit == unit)
+    for key, n in session.execute(q_w.group_by(col_w)):
         row(key).overdue_open = n
 
     for r in rows.values():

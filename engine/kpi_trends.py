@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from .accountability import KINDS
@@ -48,7 +48,8 @@ def signal_trend(session: Session, tz: ZoneInfo, first: date, last: date, kinds:
         d += timedelta(days=step)
     edges = [datetime.combine(s, time(0), tz) for s in starts] + [datetime.combine(last + timedelta(days=1),
                                                                                    time(0), tz)]
-    bucket = case(*((SignalRow.at < edges[i + 1], i) for i in range(len(starts))), else_=len(starts))
+    bucket: ColumnElement[int] = case(*((SignalRow.at < edges[i + 1], i) for i in range(len(starts))),
+                                      else_=len(starts))
     q = (select(SignalRow.kind, bucket, func.count())
          .where(SignalRow.kind.in_(kinds), SignalRow.at >= edges[0], SignalRow.at < edges[-1])
          .group_by(SignalRow.kind, bucket))

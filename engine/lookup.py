@@ -17,18 +17,47 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .events import Apologised, Completed, DocumentAdded, Rated, SlipIssued, SupplementRequested, parse, parse_shown
 from .org import Directory
 from .search import digits
 from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 
 TOKEN_CHARS = 16
+
+
+def lookup_key(var_dir: Path, given: str = "") -> bytes:
+    """The installation's lookup key: `given` (LANDFLOW_LOOKUP_KEY), else a random key kept in
+    <var dir>/keys/lookup.key (mode 0600), made by the first process that needs it. The engine reads it
+    too (the notifications' links), so it lives here, not in api/."""
+    if given:
+        return given.encode()
+    path = var_dir / "keys" / "lookup.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def lookup_address(base_url: str, code: str, token: str | None = None) -> str:
+    """The lookup page of a dossier; with the receipt's token, it opens without typing anything."""
+    tail = f"&t={token}" if token else ""
+    return f"{base_url.rstrip('/')}/tra-cuu?ma={code}{tail}"
 
 
 def lookup_token(key: bytes, code: str) -> str:
@@ -58,11 +87,11 @@ def public_papers(session: Session, dossier_id: int) -> tuple[PublicPaper, ...]:
         .order_by(CaseEventRow.seq)).all()
     out = []
     for etype, at, payload in rows:
-        p = json.loads(payload)
-        if etype == "slip_issued":
-            out.append(PublicPaper(etype, str(p.get("slip")), str(p.get("number", "")), at, str(p.get("sha256"))))
-        elif p.get("kind") == "result":
-            out.append(PublicPaper(etype, "result", "", at, str(p.get("sha256"))))
+        p = parse_shown(etype, payload)  # the public page: a malformed event is left out, not a failure
+        if isinstance(p, SlipIssued):
+            out.append(PublicPaper(etype, p.slip, p.number, at, p.sha256))
+        elif isinstance(p, DocumentAdded) and p.kind_ == "result":
+            out.append(PublicPaper(etype, "result", "", at, p.sha256))
     return tuple(out)
 
 
@@ -114,7 +143,7 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
         CaseEventRow.dossier_id == row.id,
         CaseEventRow.type.in_(("supplement_requested", "apologised", "completed", "returned", "rated")))
         .order_by(CaseEventRow.seq)).all()
-    payloads = [(t, json.loads(p)) for t, p in events]
+    history = [parse(t, p) for t, p in events]
     name, meta = session.execute(select(ProcedureVersionRow.name, ProcedureVersionRow.meta)
                                  .where(ProcedureVersionRow.id == row.procedure_version_id)).one()
     handback_steps = {n[0] for n in json.loads(meta).get("nodes", [])
@@ -124,13 +153,13 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
     units = tuple(dict.fromkeys(directory.units[u].name if u in directory.units else u for _, u in items if u))
     desk = directory.units.get(row.desk_unit)
     collect = f"Bộ phận Một cửa {desk.name}" if desk is not None else row.desk_unit
-    first_due = next((datetime.fromisoformat(p["old_due"]) for t, p in payloads
-                      if t == "apologised" and p.get("old_due")), None)
-    refused = next((p for t, p in reversed(payloads) if t == "completed" and p.get("refused")), None)
-    rated = next((str(p.get("rating")) for t, p in payloads if t == "rated"), None)
+    first_due = next((datetime.fromisoformat(e.old_due) for e in history
+                      if isinstance(e, Apologised) and e.old_due), None)
+    refused = next((e for e in reversed(history) if isinstance(e, Completed) and e.refused), None)
+    rated = next((e.rating for e in history if isinstance(e, Rated)), None)
     asked = ""
     if row.status == "awaiting_supplement":
-        asked = next((str(p.get("reason", "")) for t, p in reversed(payloads) if t == "supplement_requested"), "")
+        asked = next((e.reason for e in reversed(history) if isinstance(e, SupplementRequested)), "")
         state = "awaiting_supplement"
     elif row.status in ("stopped", "cancelled"):
         state = row.status
@@ -150,6 +179,6 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
     return PublicStatus(
         code=row.code, procedure=name or row.procedure, received_at=row.received_at, due_at=due,
         first_due_at=first_due, state=state, late=late, units=units if state == "processing" else (),
-        asked=asked, reason=str(refused.get("reason", "")) if refused else "",
+        asked=asked, reason=(refused.reason or "") if refused else "",
         collect_at=collect if state in ("result_ready", "handed_back") else "", finished_at=row.finished_at,
         can_rate=state == "handed_back" and rated is None, rated=rated, papers=public_papers(session, row.id))

@@ -2,7 +2,8 @@
 
 The table `RULES` is the policy in words; the functions enforce it; the authorization-matrix tests
 are generated from it. A refusal carries a stable code (for the event log and the KPI of refused
-attempts) and a kind that the API maps to an HTTP status.
+attempts) and a kind, the type the engine raises it as (engine/errors.py: Forbidden, Conflict, …);
+only the API maps those types to HTTP statuses (api/problems.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .org import Officer
     from .runtime.state import DossierState, ItemState
-
-# kind -> HTTP status in the API
-KINDS = {"forbidden": 403, "not_found": 404, "conflict": 409, "stale": 412, "invalid": 422}
 
 ITEM_ACTIONS = ("claim", "release", "complete", "return", "transfer", "request_supplement")
 DOSSIER_ACTIONS = ("receive_supplement", "apologise", "stop", "cancel", "add_document", "issue_slip")
@@ -80,6 +78,13 @@ CATEGORY_OF_CODE: dict[str, str] = {
     "not_a_candidate": "invalid_input", "unknown_procedure": "invalid_input", "signature_required": "invalid_input",
     "signature_expired": "invalid_input", "no_public_key": "invalid_input", "not_late": "invalid_input",
     "exists": "invalid_input",
+    # a decision signature refused for its certificate (engine/certificates.py): not the officer's act
+    # beyond their scope, except a signature over another dossier's or another decision (as bad_signature)
+    "certificate_expired": "invalid_input", "certificate_revoked": "invalid_input",
+    "certificate_untrusted": "invalid_input", "certificate_key_usage": "invalid_input",
+    "bad_certificate": "invalid_input", "certificate_only": "invalid_input", "key_not_certificate": "invalid_input",
+    "revocation_unknown": "invalid_input",
+    "signature_other_dossier": OUT_OF_SCOPE, "signature_wrong_document": OUT_OF_SCOPE,
     # the dossier moved on since the officer looked at it
     "stale_version": "stale", "not_ready": "stale", "finished": "stale", "awaiting_supplement": "stale",
     "not_pending": "stale", "not_claimed": "stale", "no_snapshot": "stale",

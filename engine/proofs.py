@@ -17,7 +17,6 @@ stored heads, and a proof must show what the database holds now.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from .events import DocumentAdded, SlipIssued, parse_shown, stored_like
 from .jsoncanon import iso
 from .proofcheck import PAPER_EVENTS, audit_path, leaf_hash
 from .store import CaseEventRow, CheckpointHeadRow, CheckpointRow, DossierRow
@@ -56,16 +56,18 @@ def find_paper(session: Session, sha256: str) -> Paper | None:
     row = session.execute(
         select(E.dossier_id, E.seq, E.type, E.at, E.payload, DossierRow.code)
         .join(DossierRow, DossierRow.id == E.dossier_id)
-        .where(E.type.in_(PAPER_EVENTS), E.payload.like(f'%"sha256":"{sha}"%'))
+        .where(E.type.in_(PAPER_EVENTS), E.payload.like(stored_like(SlipIssued, "sha256", sha)))
         .order_by(E.id).limit(1)).first()
     if row is None:
         return None
-    payload = json.loads(row.payload)
-    if payload.get("sha256") != sha:
+    paper = parse_shown(row.type, row.payload)  # a malformed event proves nothing (verify names it)
+    if isinstance(paper, SlipIssued) and paper.sha256 == sha:
+        kind, number = paper.slip, paper.number
+    elif isinstance(paper, DocumentAdded) and paper.sha256 == sha:
+        kind, number = paper.kind_ or "received", ""
+    else:
         return None
-    kind = str(payload.get("slip") if row.type == "slip_issued" else payload.get("kind", "received"))
-    return Paper(sha, int(row.dossier_id), row.code, int(row.seq), row.type, kind, str(payload.get("number", "")),
-                 row.at)
+    return Paper(sha, int(row.dossier_id), row.code, int(row.seq), row.type, kind, number, row.at)
 
 
 def _leaves(session: Session, checkpoint_id: int) -> tuple[list[int], list[bytes]]:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from .events import DocumentAdded, SlipIssued, stored_like
 from .store import CaseEventRow, CheckpointHeadRow, DossierRow
 
 
@@ -66,13 +67,14 @@ def publicity(session: Session, start: datetime, end: datetime, now: datetime) -
     """Per receiving desk (then "all"), for dossiers received in [start, end)."""
     ev, H = CaseEventRow, CheckpointHeadRow
     receipt = exists().where(ev.dossier_id == DossierRow.id, ev.type == "slip_issued",
-                             ev.payload.like('%"slip":"receipt"%'))
+                             ev.payload.like(stored_like(SlipIssued, "slip", "receipt")))
     apologised = exists().where(ev.dossier_id == DossierRow.id, ev.type == "apologised")
     withdrawn = DossierRow.status.in_(("stopped", "cancelled"))
     late = and_(~withdrawn, DossierRow.due_at.is_not(None), or_(
         and_(DossierRow.finished_at.is_not(None), DossierRow.finished_at > DossierRow.due_at),
         and_(DossierRow.finished_at.is_(None), DossierRow.due_at < now)))
-    paper = or_(ev.type == "slip_issued", and_(ev.type == "document_added", ev.payload.like('%"kind":"result"%')))
+    paper = or_(ev.type == "slip_issued",
+                and_(ev.type == "document_added", ev.payload.like(stored_like(DocumentAdded, "kind_", "result"))))
     papers = (select(func.count()).select_from(ev).where(ev.dossier_id == DossierRow.id, paper)
               .correlate(DossierRow).scalar_subquery())
     covered = (select(func.count()).select_from(ev).where(

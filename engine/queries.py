@@ -19,6 +19,7 @@ is an attempt the API records like any refused command (audit log, `unauthorised
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -211,11 +212,12 @@ def dossier(db: Database, scope: Scope, dossier_id: int) -> DossierView | None:
     """One dossier with all its work items, or None when it does not exist or is out of scope."""
     q = _WITH_ITEMS if scope.everything else _WITH_ITEMS.where(_scope_clause(scope))
     with db.lookup() as conn:
-        rows = conn.execute(q, {"dossier_id": dossier_id}).all()
+        rows: Sequence[Sequence[Any]] = conn.execute(q, {"dossier_id": dossier_id}).all()  # positional columns
     if not rows:
         return None
     d = rows[0]
-    view = DossierView(*d[:17], json.loads(d[17] or "{}"), json.loads(d[18] or "{}"))
+    values = [*d[:17], json.loads(d[17] or "{}"), json.loads(d[18] or "{}")]
+    view = DossierView(*values)
     view.work_items = [ItemView(*r[_ND:_ND + _NI]) for r in rows if r[_ND] is not None]
     return view
 
@@ -342,7 +344,7 @@ def worklist(db: Database, officer: Officer, *, after: tuple[datetime | None, in
          .where(WorkItemRow.id.in_(ids))
          .order_by(WorkItemRow.due_at.is_(None), WorkItemRow.due_at, WorkItemRow.id))
     with db.lookup() as conn:  # one statement: one snapshot
-        rows = conn.execute(q).all()
+        rows: Sequence[Sequence[Any]] = conn.execute(q).all()  # positional columns
     views = [WorkView(ItemView(*r[:_NI]), *r[_NI:]) for r in rows[:limit]]
     return Page(views, len(rows) > limit)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from .events import Rated
 from .org import Officer
 from .store import CaseEventRow
 
@@ -41,18 +42,17 @@ def rate(runtime: Runtime, dossier_id: int, desk_unit: str, rating: str, reason:
     text = check_rating(rating, reason)
     applicant = Officer(APPLICANT, "Người nộp hồ sơ", desk_unit, frozenset({APPLICANT}))
 
+    def rated_before(conn: Any, work: Any) -> None:  # the load phase: decisions get no connection
+        work.extra = conn.execute(select(func.count()).select_from(CaseEventRow.__table__).where(
+            CaseEventRow.dossier_id == work.state.id, CaseEventRow.type == "rated")).scalar()
+
     def body(work: Any) -> None:
-        from .runtime.errors import refuse
+        from .errors import Conflict
 
         if work.state.status != "done":
-            raise refuse("conflict", "not_handed_back", "the result has not been handed back yet")
-        done = work.conn.execute(select(func.count()).select_from(CaseEventRow.__table__).where(
-            CaseEventRow.dossier_id == work.state.id, CaseEventRow.type == "rated")).scalar()
-        if done:
-            raise refuse("conflict", "already_rated", "this dossier was already rated")
-        payload: dict[str, Any] = {"rating": rating}
-        if text:
-            payload["reason"] = text
-        runtime.emit(work, "rated", payload)
+            raise Conflict("not_handed_back", "the result has not been handed back yet")
+        if work.extra:
+            raise Conflict("already_rated", "this dossier was already rated")
+        runtime.emit(work, Rated(rating=rating, reason=text or None))
 
-    return runtime._dossier_command("rate", applicant, dossier_id, None, body)
+    return runtime._dossier_command("rate", applicant, dossier_id, None, body, load_also=rated_before)

@@ -19,16 +19,27 @@ audit log like any act on no single dossier.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from . import audit
 from .calendar import WorkingCalendar
 from .clock import Clock
+from .events import (
+    AbsenceRecorded,
+    ActionRefused,
+    Event,
+    ReviewDecided,
+    ReviewEscalated,
+    ReviewExplained,
+    ReviewOpened,
+    parse_audit,
+)
 from .jsoncanon import iso, parse_iso
 from .org import SYSTEM, Directory, DirectoryCache, Officer
 from .policy import Refusal
@@ -36,6 +47,7 @@ from .runtime.errors import CommandRefused
 from .store import AuditEntryRow, Database, DossierRow, ReviewRow, SignalRow
 
 TYPES = ("review_opened", "review_explained", "review_escalated", "review_decided")
+ReviewEvent = ReviewOpened | ReviewExplained | ReviewEscalated | ReviewDecided
 VERDICTS = ("justified", "shirking_confirmed")
 CAUSES = ("applicant", "other_agency", "system_data", "legal")
 STATES = ("open", "explained", "decided")
@@ -58,29 +70,29 @@ class SignalKey:
 
 # -- the projection --------------------------------------------------------------------------------
 
-def fold(row: dict[str, Any] | None, seq: int, etype: str, actor: str, at: datetime,
-         payload: dict[str, Any]) -> dict[str, Any]:
+def fold(row: dict[str, Any] | None, seq: int, actor: str, at: datetime, event: Event) -> dict[str, Any]:
     """The review's row values after one entry (row None before `review_opened`). Pure."""
-    if etype == "review_opened":
-        sig = payload["signal"]
-        return {"id": payload["review"], "signal_dossier_id": sig["dossier"], "signal_seq": sig["seq"],
-                "signal_kind": sig["kind"], "signal_at": parse_iso(sig["at"]), "officer": payload.get("officer"),
-                "unit": payload.get("unit"), "state": "open", "opened_by": actor, "opened_at": at,
-                "explanation_due": parse_iso(payload["explanation_due"]), "explained_by": None,
+    if isinstance(event, ReviewOpened):
+        sig = event.signal
+        return {"id": event.review, "signal_dossier_id": sig["dossier"], "signal_seq": sig["seq"],
+                "signal_kind": sig["kind"], "signal_at": parse_iso(sig["at"]), "officer": event.officer,
+                "unit": event.unit, "state": "open", "opened_by": actor, "opened_at": at,
+                "explanation_due": parse_iso(event.explanation_due), "explained_by": None,
                 "explained_at": None, "explanation": None, "escalated_at": None, "verdict": None, "cause": None,
                 "decided_by": None, "decided_at": None, "verdict_reason": None, "first_seq": seq, "last_seq": seq}
     if row is None:
-        raise ValueError(f"{etype} of review {payload.get('review')} before it was opened")
+        raise ValueError(f"{event.kind} of review {getattr(event, 'review', None)} before it was opened")
     out = dict(row, last_seq=seq)
-    if etype == "review_explained":
-        out.update(state="explained", explained_by=actor, explained_at=at, explanation=payload["explanation"])
-    elif etype == "review_escalated":
-        out.update(escalated_at=at)
-    elif etype == "review_decided":
-        out.update(state="decided", verdict=payload["verdict"], cause=payload.get("cause"), decided_by=actor,
-                   decided_at=at, verdict_reason=payload["reason"])
-    else:
-        raise ValueError(f"unknown review entry {etype}")
+    match event:
+        case ReviewExplained():
+            out.update(state="explained", explained_by=actor, explained_at=at, explanation=event.explanation)
+        case ReviewEscalated():
+            out.update(escalated_at=at)
+        case ReviewDecided():
+            out.update(state="decided", verdict=event.verdict, cause=event.cause, decided_by=actor,
+                       decided_at=at, verdict_reason=event.reason)
+        case _:
+            raise ValueError(f"unknown review entry {event.kind}")
     return out
 
 
@@ -191,18 +203,17 @@ class Reviews:
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.LOCK})
 
     def _refused(self, action: str, officer: Officer, refusal: Refusal, review: int | None = None) -> CommandRefused:
-        payload: dict[str, Any] = {"action": action, "kind": refusal.kind, "code": refusal.code,
-                                   "message": refusal.message}
-        if review is not None:
-            payload["review"] = review
-        audit.append(self.db, "action_refused", officer.username, officer.unit, self.clock.now(), payload)
+        refused = ActionRefused(action=action, kind_=refusal.kind, code=refusal.code, message=refusal.message,
+                                review=review)
+        audit.append(self.db, refused.kind, officer.username, officer.unit, self.clock.now(), refused.to_payload())
         return CommandRefused(refusal)
 
-    def _entry(self, s: Session, row: ReviewRow | None, etype: str, actor: Officer | None, at: datetime,
-               payload: dict[str, Any]) -> ReviewRow:
-        name, unit = (actor.username, actor.unit) if actor is not None else (SYSTEM, payload.get("unit"))
-        entry = audit.append_in(s, etype, name, unit, at, payload)
-        values = fold(row_values(row) if row is not None else None, entry.seq, etype, name, at, payload)
+    def _entry(self, s: Session, row: ReviewRow | None, event: ReviewEvent, actor: Officer | None,
+               at: datetime) -> ReviewRow:
+        unit_of_event = event.unit if isinstance(event, ReviewOpened | ReviewEscalated) else None
+        name, unit = (actor.username, actor.unit) if actor is not None else (SYSTEM, unit_of_event)
+        entry = audit.append_in(s, event.kind, name, unit, at, event.to_payload())
+        values = fold(row_values(row) if row is not None else None, entry.seq, name, at, event)
         if row is None:
             row = ReviewRow(**values)
             s.add(row)
@@ -234,17 +245,16 @@ class Reviews:
                 if refusal is not None:
                     raise CommandRefused(refusal)
                 number = (s.scalar(select(func.max(ReviewRow.id))) or 0) + 1
-                payload: dict[str, Any] = {
-                    "review": number, "signal": {**key.as_dict(), "at": iso(sig.at)}, "officer": sig.officer,
-                    "unit": sig.unit, "limit": self.limit, "explanation_due": iso(self.calendar.add(now, self.limit))}
-                if note.strip():
-                    payload["note"] = note.strip()
-                return self._entry(s, None, "review_opened", officer, now, payload)
+                opened = ReviewOpened(
+                    review=number, signal={**key.as_dict(), "at": iso(sig.at)}, officer=sig.officer, unit=sig.unit,
+                    limit=self.limit, explanation_due=iso(self.calendar.add(now, self.limit)),
+                    note=note.strip() or None)
+                return self._entry(s, None, opened, officer, now)
         except CommandRefused as err:
             raise self._refused("review_open", officer, err.refusal) from None
 
-    def _act(self, action: str, officer: Officer, review_id: int, check: Any, etype: str,
-             payload: dict[str, Any]) -> ReviewRow:
+    def _act(self, action: str, officer: Officer, review_id: int, check: Any,
+             entry: Callable[[int], ReviewEvent]) -> ReviewRow:
         now = self.clock.now()
         try:
             with self.db.write() as s:
@@ -258,23 +268,20 @@ class Reviews:
                 refusal = check(row, now)
                 if refusal is not None:
                     raise CommandRefused(refusal)
-                return self._entry(s, row, etype, officer, now, {"review": review_id, **payload})
+                return self._entry(s, row, entry(review_id), officer, now)
         except CommandRefused as err:
             raise self._refused(action, officer, err.refusal, review_id) from None
 
     def explain(self, officer: Officer, review_id: int, explanation: str) -> ReviewRow:
         return self._act("review_explain", officer, review_id,
-                         lambda row, now: check_explain(officer, row, explanation), "review_explained",
-                         {"explanation": (explanation or "").strip()})
+                         lambda row, now: check_explain(officer, row, explanation),
+                         lambda n: ReviewExplained(review=n, explanation=(explanation or "").strip()))
 
     def decide(self, officer: Officer, review_id: int, verdict: str, reason: str,
                cause: str | None = None) -> ReviewRow:
-        payload: dict[str, Any] = {"verdict": verdict, "reason": (reason or "").strip()}
-        if cause is not None:
-            payload["cause"] = cause
         return self._act("review_decide", officer, review_id,
-                         lambda row, now: check_decide(officer, row, verdict, cause, reason, now), "review_decided",
-                         payload)
+                         lambda row, now: check_decide(officer, row, verdict, cause, reason, now),
+                         lambda n: ReviewDecided(review=n, verdict=verdict, reason=(reason or "").strip(), cause=cause))
 
     # -- the sweep ------------------------------------------------------------------------------------
     def escalate_overdue(self, now: datetime | None = None) -> int:
@@ -297,9 +304,8 @@ class Reviews:
                     continue
                 heads = sorted(o.username for o in directory.heads_of(row.unit or ""))
                 to = with_deputies(s, heads, now)
-                self._entry(s, row, "review_escalated", None, now, {
-                    "review": review_id, "officer": row.officer, "unit": row.unit, "to": to,
-                    "due": iso(row.explanation_due)})
+                self._entry(s, row, ReviewEscalated(review=review_id, officer=row.officer, unit=row.unit, to=to,
+                                                    due=iso(row.explanation_due)), None, now)
                 done += 1
         return done
 
@@ -344,7 +350,12 @@ def entries(s: Session, row: ReviewRow) -> list[AuditEntryRow]:
     found = s.scalars(select(AuditEntryRow).where(
         AuditEntryRow.seq >= row.first_seq, AuditEntryRow.seq <= row.last_seq, AuditEntryRow.type.in_(TYPES))
         .order_by(AuditEntryRow.seq))
-    return [e for e in found if json.loads(e.payload).get("review") == row.id]
+    out = []
+    for e in found:
+        event = parse_audit(e.type, e.payload)
+        if isinstance(event, ReviewEvent) and event.review == row.id:
+            out.append(e)
+    return out
 
 
 def dossier_code(s: Session, dossier_id: int | None) -> str | None:
@@ -355,7 +366,8 @@ def verdict_counts(s: Session, group_by: str, start: datetime, end: datetime,
                    unit: str | None = None) -> dict[str | None, tuple[int, int]]:
     """Per officer / unit / procedure: (shirking confirmed, justified) among the signals of the period."""
     R = ReviewRow
-    col: Any = {"officer": R.officer, "unit": R.unit, "procedure": DossierRow.procedure}[group_by]
+    col: QueryableAttribute[str | None] = {"officer": R.officer, "unit": R.unit,
+                                           "procedure": DossierRow.procedure}[group_by]
     q = select(col, R.verdict, func.count()).select_from(R).where(
         R.state == "decided", R.signal_at >= start, R.signal_at < end)
     if group_by == "procedure":
@@ -401,12 +413,13 @@ def verify_accountability(s: Session) -> list[dict[str, Any]]:
                                         "does not match its hash"})
             continue
         try:
-            if e.type in TYPES:
-                n = int(payload["review"])
-                built[n] = fold(built.get(n), e.seq, e.type, e.actor, e.at, payload)
+            event = parse_audit(e.type, e.payload)
+            if isinstance(event, AbsenceRecorded):
+                absences[event.absence] = fold_absence(e.seq, e.actor, e.at, event)
+            elif isinstance(event, ReviewEvent):
+                built[event.review] = fold(built.get(event.review), e.seq, e.actor, e.at, event)
             else:
-                n = int(payload["absence"])
-                absences[n] = fold_absence(e.seq, e.actor, e.at, payload)
+                raise ValueError(f"{e.type} is not an entry of a review")
         except (KeyError, TypeError, ValueError) as err:
             findings.append({"layer": "accountability", "seq": e.seq,
                              "message": f"{what}: event {e.type} (audit entry {e.seq}) cannot be replayed: {err}"})

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from .events import Rated, stored_like
 from .store import CaseEventRow, DossierRow
 
 MAX_POINTS = 6.0
@@ -69,17 +70,18 @@ def satisfaction(session: Session, start: datetime, end: datetime, now: datetime
         and_(DossierRow.finished_at.is_not(None), DossierRow.finished_at > DossierRow.due_at),
         and_(DossierRow.finished_at.is_(None), DossierRow.due_at < now)))
 
-    def count(cond: Any) -> Any:
+    def count(cond: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((cond, 1), else_=0))
 
     q = (select(DossierRow.desk_unit, func.count(), count(late),
-                count(rating.like('%"rating":"very_satisfied"%')), count(rating.like('%"rating":"satisfied"%')),
-                count(rating.like('%"rating":"not_satisfied"%')))
+                count(rating.like(stored_like(Rated, "rating", "very_satisfied"))),
+                count(rating.like(stored_like(Rated, "rating", "satisfied"))),
+                count(rating.like(stored_like(Rated, "rating", "not_satisfied"))))
          .where(DossierRow.received_at >= start, DossierRow.received_at < end)
          .group_by(DossierRow.desk_unit).order_by(DossierRow.desk_unit))
     rows: list[SatisfactionRow] = []
     totals = [0] * 5
-    for desk, *values in session.execute(q).all():
+    for desk, *values in session.execute(q):
         counts = [int(v or 0) for v in values]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         rows.append(SatisfactionRow(desk, *counts))

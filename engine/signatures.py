@@ -13,9 +13,16 @@ document**, the canonical JSON (sorted keys, no spaces, UTF-8; engine/jsoncanon.
 engine accepts it when it is no later than now (plus one minute of clock skew) and no older than
 LANDFLOW_SIGNATURE_WINDOW seconds, so a signature cannot be kept and replayed later.
 
-Public keys are registered in the organisation data (`officer.public_key`, `ed25519:<base64 of the
-32 raw bytes>`) and each registration is written to the audit log, so `verify` can tell that a key
-recorded in an old event really was that officer's, even after the officer has rotated keys.
+An officer's signing identity (`officer.public_key`) is an X.509 certificate with its intermediates
+(PEM; engine/certificates.py checks chain, validity at the signing time, key usage and revocation),
+or, as a named development option only (`LANDFLOW_ED25519_KEYS`, on in demo mode; record 0125), an
+Ed25519 key `ed25519:<base64 of the 32 raw bytes>`. Each registration is written to the audit log, so
+`verify` can tell that an identity recorded in an old event really was that officer's, even after the
+officer has a new certificate.
+
+A signature may carry the `document` it was made over (base64 of the bytes): when that document
+verifies but is not the one expected, the refusal says how it differs (another dossier, another
+document) instead of only "does not match".
 """
 
 from __future__ import annotations
@@ -35,21 +42,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import certificates
+from .certificates import SignatureProblem, Trust
 from .jsoncanon import canonical, iso, parse_iso
 from .store import AuditEntryRow, OfficerRow
 
 PURPOSE = "landflow-decision/1"
 PREFIX = "ed25519:"
 CLOCK_SKEW = timedelta(seconds=60)
-
-
-class SignatureProblem(ValueError):
-    """Why a signature is not acceptable; `code` is stable (for the event log and the API)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def decision_document(dossier_code: str, step: str, item: int, data: dict[str, Any], officer: str,
@@ -121,7 +121,8 @@ def sign_decision(key: Ed25519PrivateKey, dossier_code: str, step: str, item: in
 # -- checking (engine side) --------------------------------------------------------------------------
 
 def check_decision(signature: Any, public_key: str | None, dossier_code: str, step: str, item: int,
-                   data: dict[str, Any], officer: str, now: datetime, window_seconds: int) -> dict[str, str]:
+                   data: dict[str, Any], officer: str, now: datetime, window_seconds: int,
+                   trust: Trust | None = None) -> dict[str, str]:
     """The signature as recorded in the event, or SignatureProblem."""
     if signature is None:
         raise SignatureProblem("signature_required", f"step {step} is a decision: it needs your signature")
@@ -129,7 +130,7 @@ def check_decision(signature: Any, public_key: str | None, dossier_code: str, st
             or not isinstance(signature.get("signed_at"), str):
         raise SignatureProblem("bad_signature", "a signature is {signed_at, value}")
     if not public_key:
-        raise SignatureProblem("no_public_key", f"{officer} has no registered public key")
+        raise SignatureProblem("no_public_key", f"{officer} has no registered certificate")
     try:
         signed_at = parse_iso(signature["signed_at"])
     except ValueError:
@@ -138,12 +139,47 @@ def check_decision(signature: Any, public_key: str | None, dossier_code: str, st
         raise SignatureProblem("bad_signature", "the signature is dated in the future")
     if now - signed_at > timedelta(seconds=window_seconds):
         raise SignatureProblem("signature_expired", f"the signature is older than {window_seconds} seconds")
-    verify_signature(public_key, decision_document(dossier_code, step, item, data, officer, signature["signed_at"]),
-                     signature["value"])
+    trust = trust if trust is not None else Trust()
+    if certificates.is_certificate(public_key):
+        certificates.check_certificate(public_key, trust, signed_at, now)
+    elif not trust.ed25519_keys:
+        raise SignatureProblem("key_not_certificate", "Ed25519 keys are a development option: register the "
+                                                      "certificate your CA issued")
+    expected = decision_document(dossier_code, step, item, data, officer, signature["signed_at"])
+    try:
+        verify_signature(public_key, expected, signature["value"])
+    except SignatureProblem:
+        _explain_mismatch(public_key, expected, signature)
+        raise
     return {"signed_at": signature["signed_at"], "value": signature["value"], "key": public_key}
 
 
+def _explain_mismatch(public_key: str, expected: bytes, signature: dict[str, Any]) -> None:
+    """When the signer sent the document it signed and the signature holds over it: say how it differs."""
+    claimed = signature.get("document")
+    if not isinstance(claimed, str):
+        return
+    try:
+        signed = base64.b64decode(claimed, validate=True)
+        verify_signature(public_key, signed, signature["value"])
+        theirs, ours = json.loads(signed), json.loads(expected)
+    except (SignatureProblem, ValueError):
+        return
+    if not isinstance(theirs, dict) or theirs.get("purpose") != PURPOSE:
+        raise SignatureProblem("signature_wrong_document", "the signature is over something that is not a decision")
+    if theirs.get("dossier") != ours["dossier"]:
+        raise SignatureProblem("signature_other_dossier",
+                               f"the signature is over a decision of dossier {theirs.get('dossier')}, "
+                               f"not {ours['dossier']}")
+    differs = sorted(k for k in ours if theirs.get(k) != ours[k])
+    raise SignatureProblem("signature_wrong_document",
+                           "the signed decision differs from this one in: " + ", ".join(differs))
+
+
 def verify_signature(public_key: str, document: bytes, value: str) -> None:
+    if certificates.is_certificate(public_key):
+        certificates.verify_with_certificate(certificates.load_bundle(public_key)[0], document, value)
+        return
     key = load_public_key(public_key)
     try:
         key.verify(base64.b64decode(value, validate=True), document)
@@ -154,10 +190,13 @@ def verify_signature(public_key: str, document: bytes, value: str) -> None:
 # -- registration ----------------------------------------------------------------------------------
 
 def register_key(session: Session, username: str, public_key: str, actor: str, at: datetime) -> None:
-    """Set an officer's public key and record the registration in the audit log."""
+    """Set an officer's signing identity (certificate, or development key) and record it in the audit log."""
     from . import audit
 
-    load_public_key(public_key)
+    if certificates.is_certificate(public_key):
+        public_key = certificates.bundle_text(certificates.load_bundle(public_key))
+    else:
+        load_public_key(public_key)
     row = session.scalar(select(OfficerRow).where(OfficerRow.username == username))
     if row is None:
         raise LookupError(f"no officer {username}")
@@ -174,7 +213,8 @@ def registered_keys(session: Session) -> dict[str, set[str]]:
         keys.setdefault(p["officer"], set()).add(p["key"])
     for username, key in session.execute(select(OfficerRow.username, OfficerRow.public_key)
                                          .where(OfficerRow.public_key.is_not(None))):
-        keys.setdefault(username, set()).add(key)
+        if key is not None:  # the query's filter, restated for the type checker
+            keys.setdefault(username, set()).add(key)
     return keys
 
 
@@ -203,3 +243,30 @@ def officer_key(db: Any, key_dir: Path, username: str, at: datetime) -> Ed25519P
         register_key(s, username, public_key_text(key.public_key()), "system:demo", at)
     write_private_key(key, path)
     return key
+
+
+def register_certificate(db: Any, officer: Any, data: bytes, trust: Trust, at: datetime) -> dict[str, str]:
+    """An officer registers their own certificate as uploaded (PEM bundle or DER): checked as a signature
+    would be now (chain, validity, key usage, CRL) and registered. A refusal (CommandRefused: an auditor,
+    who changes nothing; a key instead of a certificate; a certificate that could not sign today) is
+    recorded in the audit log like every refused act on no dossier."""
+    from . import audit
+    from .errors import CommandRefused, Forbidden, Invalid
+    from .policy import READ_ONLY_ROLES
+
+    try:
+        if not officer.active or officer.roles & READ_ONLY_ROLES:
+            raise Forbidden("read_only", "auditors and inspectors read and verify; they change nothing")
+        try:
+            bundle = certificates.read_bundle(data)
+            certificates.check_certificate(bundle, trust, at, at)
+        except SignatureProblem as err:
+            raise Invalid(err.code, err.message) from None
+        with db.write() as session:
+            register_key(session, officer.username, bundle, officer.username, at)
+        return certificates.describe(bundle)
+    except CommandRefused as err:
+        audit.append(db, "action_refused", officer.username, officer.unit or None, at,
+                     {"action": "register_certificate", "kind": err.kind, "code": err.code, "message": err.message,
+                      "category": err.refusal.recorded_category})
+        raise

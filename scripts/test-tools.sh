@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test-only tools for the diagram and page tests (tests/workflows/test_diagrams_render.py, tests/web) and
+# Test-only tools for the diagram and page tests (tests/workflows/test_diagrams_render.py, tests/web), the
+# signing-agent tests (SoftHSM2) and
 # the slow-clients test (nginx):
 #   - bpmn-js from the npm registry, pinned in package.json / package-lock.json (`npm ci`);
 #   - Debian's chromium at /usr/bin/chromium, driven by Playwright (never `playwright install`).
@@ -46,4 +47,12 @@ if ! command -v openssl >/dev/null 2>&1; then
   echo "openssl not found: installing Debian's openssl" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+fi
+
+# SoftHSM2 (Debian's softhsm2): the real PKCS#11 token of the signing-agent tests (tests/api/test_signer_agent.py);
+# the tests make their token in a temporary SOFTHSM2_CONF folder, never the machine's.
+if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null 2>&1; then
+  echo "softhsm2 not found: installing Debian's softhsm2" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq softhsm2 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null; }
 fi

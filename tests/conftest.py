@@ -81,8 +81,10 @@ def clock() -> FixedClock:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     cal = tmp_path / "calendar.toml"
     cal.write_text(TEST_CALENDAR, encoding="utf-8")
+    # Ed25519 officer keys: the development option (LANDFLOW_ED25519_KEYS=1) most engine tests sign with;
+    # tests/engine/test_certificates.py turns it off and signs with certificates
     return Settings.from_env({}, database_url=database_url, var_dir=tmp_path, calendar_file=cal,
-                             sla_overrides={})
+                             sla_overrides={}, ed25519_keys=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import audit, backup, bench, demo, dossiers, keys, migration, officers, procedures, server, setup
+from . import audit, backup, bench, demo, dossiers, keys, migration, notify, officers, procedures, server, setup, signing, whatif
 
 
 @click.group()
@@ -16,6 +16,7 @@ def main() -> None:
     """landflow: land-record dossiers under Vietnam's two-level local government."""
 
 
-for module in (setup, procedures, dossiers, bench, audit, demo, officers, server, keys, backup, migration):
+for module in (setup, procedures, dossiers, bench, audit, demo, officers, server, keys, backup, notify, whatif,
+               signing, migration):
     for command in module.COMMANDS:
         main.add_command(command)

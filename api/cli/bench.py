@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
-from config.settings import ROOT
-
 # bench name -> module of bench/ (`http` would shadow the standard library's package)
-MODULES = {"engine": "engine", "storage": "storage", "http": "http_api", "scale": "scale"}
+MODULES = {"engine": "engine", "storage": "storage", "http": "http_api", "scale": "scale", "verify": "verify"}
 NAMES = tuple(MODULES)
 
 
@@ -19,8 +16,6 @@ NAMES = tuple(MODULES)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench_cmd(name: str, args: tuple[str, ...]) -> None:
     """Run bench/NAME.py; results also go to bench/results/NAME.json."""
-    if str(ROOT) not in sys.path:  # benches run from a checkout and reuse its test helpers (tests/support)
-        sys.path.insert(0, str(ROOT))
     module = importlib.import_module(f"bench.{MODULES[name]}")
     module.main(list(args))
 

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
+from config.settings import Settings
 from engine.backup.coverage import Coverage, coverage
 from engine.bootstrap import Landflow
 from engine.checkpoints import has_key, verifying_ring
@@ -62,7 +63,10 @@ def replay_cmd(dossier: str, at: int | None) -> None:
 @click.option("--chains", is_flag=True, help="with --all: hash chains, audit log and checkpoints only (no replay)")
 @click.option("--copies", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="with --all: the checkpoint copies kept outside the database (default LANDFLOW_CHECKPOINT_COPIES)")
-def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: bool, copies: Path | None) -> None:
+@click.option("--full", is_flag=True, help="with --all: replay every dossier, even those unchanged since they "
+              "last passed (the memo of verified heads is rebuilt)")
+def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: bool, copies: Path | None,
+               full: bool) -> None:
     """Check hash chains, replays, signatures and checkpoints; exit 1 when anything is inconsistent."""
     lf = landflow()
     try:
@@ -71,7 +75,7 @@ def verify_cmd(dossier: str | None, all_: bool, workers: int | None, chains: boo
             with console.status("verifying") as status:
                 report = verify_everything(lf.db, lf.procedures, lf.settings.checkpoint_key,
                                            lambda n: status.update(f"verifying: {n} dossier(s)"), workers,
-                                           replay=not chains, blobs=lf.blobs)
+                                           replay=not chains, blobs=lf.blobs, memo=memo_path(lf.settings, full))
             seconds = time.perf_counter() - started
             cover = what_the_database_holds(lf, copies or lf.settings.checkpoint_copies)
             report.findings += cover.findings
@@ -108,6 +112,15 @@ def what_the_database_holds(lf: Landflow, copies: Path) -> Coverage:
     public = [p for p, _, _ in verifying_ring(key).keys.values()] if has_key(key) else None
     with lf.db.read() as s:
         return coverage(s, public, copies)
+
+
+def memo_path(settings: Settings, full: bool) -> Path:
+    """The memo of verified heads (engine/verified.py): in the var dir, outside the database. `--full`
+    starts it afresh, so every dossier is replayed and recorded again."""
+    path = settings.var_dir / "verified.sqlite3"
+    if full:
+        path.unlink(missing_ok=True)
+    return path
 
 
 COMMANDS = [replay_cmd, verify_cmd]

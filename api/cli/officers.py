@@ -1,4 +1,4 @@
-"""`landflow officers add|list|deactivate|keygen|absent`: accounts, for the operator at the server's console.
+"""`landflow officers add|list|deactivate|keygen|certificate|absent`: accounts, for the operator at the console.
 
 The command line acts as an administrator (`system:cli` in the audit log): it is how the first
 admin of a real deployment is made, before anyone can sign in to the API.
@@ -18,6 +18,7 @@ from engine.runtime import CommandRefused
 from ..auth import hash_password
 from .audit import keygen
 from .common import console, landflow
+from .signing import certificate
 
 
 @click.group()
@@ -96,4 +97,5 @@ def absent(username: str, deputy: str, first: datetime, last: datetime, reason: 
 
 
 officers.add_command(keygen)
+officers.add_command(certificate)
 COMMANDS = [officers]

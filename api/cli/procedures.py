@@ -15,6 +15,7 @@ from engine import audit
 from engine.definitions import check
 from engine.definitions.lint import CLEAR, lint
 from engine.definitions.registry import deploy
+from engine.events import DeployRefused
 
 from .common import console, landflow, print_problems
 
@@ -63,7 +64,8 @@ def deploy_cmd(file: Path, dmn: tuple[Path, ...], actor: str) -> None:
         bpmn, dmns = read_files(file, dmn)
         checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
         if checked is None:
-            audit.append(lf.db, "deploy_refused", actor, None, lf.clock.now(), {"problems": len(problems)})
+            refused = DeployRefused(problems=len(problems))
+            audit.append(lf.db, refused.kind, actor, None, lf.clock.now(), refused.to_payload())
             print_problems(file.name, problems)
             sys.exit(1)
         result = deploy(lf.db, checked, actor, lf.clock.now())

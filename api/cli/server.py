@@ -27,7 +27,7 @@ from engine import accounts
 from .common import console, landflow
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     def __init__(self, options: dict[str, Any], scheduler: bool = False):
         self.options = options
         if scheduler:

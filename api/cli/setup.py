@@ -56,6 +56,11 @@ def init(no_procedures: bool) -> None:
     lf = landflow()
     try:
         initialise(lf, not no_procedures)
+        if lf.settings.demo:  # the demo CA, its root trusted, the seal (docs/signatures.md)
+            from ..demo_pki import ensure_demo_pki
+
+            for line in ensure_demo_pki(lf):
+                console.print(line)
     finally:
         lf.close()
 

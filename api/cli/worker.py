@@ -81,7 +81,7 @@ def request_ready(data: bytes | bytearray, limit_line: int, limit_field: int = 8
     return None
 
 
-class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
+class BufferingThreadWorker(ThreadWorker):
     """gthread whose threads are given only to requests that have arrived (see the module's docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -9,6 +9,7 @@ from . import (
     actions,
     audit,
     auth,
+    certificates,
     decisions,
     documents,
     dossiers,
@@ -16,6 +17,7 @@ from . import (
     history,
     incidents,
     migrations,
+    notifications,
     officers,
     procedures,
     public,
@@ -23,12 +25,13 @@ from . import (
     signals,
     slips,
     units,
+    whatif,
     worklist,
 )
 
 MODULES = (health, auth, units, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
-           migrations)
+           notifications, whatif, certificates, migrations)
 
 
 def register(api: Api) -> None:

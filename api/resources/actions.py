@@ -32,6 +32,7 @@ from ..schemas.dossiers import (
     SupplementReceivedSchema,
     TransferSchema,
 )
+from ..slips.decision import issue_decision_quietly, step_of_item, vietnamese_labels
 from ..unseen import require_seen
 from .views import IF_MATCH, after_command, expected_version
 
@@ -77,7 +78,12 @@ def _route(path: str, name: str, schema: type[Schema], command: Command, doc: st
         officer = current_officer()
         require_seen(officer, "item" if on_item else "dossier", target, action)  # out of read scope: 404, no lock
         state = command(engine().runtime, officer, target, body or {}, expected_version())
-        return after_command(state.id)
+        answer = after_command(state.id)  # its `last_seq` names this command's event, not the record's
+        if action == "complete" and (body or {}).get("signature"):  # a signed decision: its sealed record
+            step = step_of_item(engine(), target)
+            if step is not None:
+                issue_decision_quietly(engine(), state.id, step, vietnamese_labels)
+        return answer
 
     view.__name__ = view.__qualname__ = name
     view.__doc__ = doc

@@ -43,8 +43,9 @@ def _decision_doc(view: Any) -> Any:
 @_decision_doc
 def get_decision(args: dict[str, Any], item_id: int) -> dict[str, Any]:
     """The canonical decision document you sign to complete this item with `data` (a JSON object in
-    the query), at `signed_at` (default now). Sign `document`'s UTF-8 bytes with your Ed25519 key and
-    send `{data, signature: {signed_at, value}}` to complete within `valid_until`."""
+    the query), at `signed_at` (default now). Sign `document`'s UTF-8 bytes with your certificate's key
+    (on your token, through the local agent) and send `{data, signature: {signed_at, value}}` to complete
+    within `valid_until`."""
     try:
         data = json.loads(args["data"])
     except (ValueError, RecursionError):

@@ -13,14 +13,14 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine.papers.blobs import digest
-from engine.papers.documents import issued_slips, record_slip
+from engine.papers.documents import issued_slips
 from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 
 from ..auth import current_officer, engine
 from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..slips import qr_address, render_pdf
+from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
 from ..unseen import require_seen
 from .views import visible_dossier
 
@@ -76,11 +76,7 @@ def issue(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
     require_seen(current_officer(), "dossier", dossier_id, "issue_slip")  # out of scope: 404, recorded off-chain
     lf = engine()
     pdf, slip = slip_pdf(dossier_id, kind, args.get("as_of"))
-    with lf.db.read() as s:
-        known = {x["sha256"] for x in issued_slips(s, dossier_id)}
-    if digest(pdf) not in known:
-        record_slip(lf.runtime, current_officer(), dossier_id, kind, slip.as_of, slip.number, pdf, lf.blobs)
-    return pdf_response(pdf, slip)
+    return pdf_response(issue_slip_pdf(lf, current_officer(), dossier_id, slip, pdf), slip)
 
 
 @blp.route("/dossiers/<id:dossier_id>/slips/<string:kind>", methods=["GET"])
@@ -91,7 +87,7 @@ def issue(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
 def reprint(args: dict[str, Any], dossier_id: int, kind: str) -> Response:
     """The same slip again (nothing recorded): the same bytes as when it was issued."""
     pdf, slip = slip_pdf(dossier_id, kind, args.get("as_of"))
-    return pdf_response(pdf, slip)
+    return pdf_response(printed_pdf(engine(), dossier_id, slip, pdf), slip)
 
 
 @blp.route("/dossiers/<id:dossier_id>/slips", methods=["GET"])
@@ -101,3 +97,19 @@ def list_slips(dossier_id: int) -> list[dict[str, Any]]:
     visible_dossier(dossier_id)
     with engine().db.read() as s:
         return issued_slips(s, dossier_id)
+
+
+@blp.route("/dossiers/<id:dossier_id>/decisions/<id:seq>", methods=["GET"])
+@blp.response(200, content_type="application/pdf")
+@blp.alt_response(404, response="NOT_FOUND")
+def decision_record(dossier_id: int, seq: int) -> Response:
+    """The record of the signed decision completed at event `seq`, as issued: a PDF sealed PAdES with the
+    office's certificate (docs/signatures.md); check it with any PDF reader or `landflow verify-pdf`."""
+    view = visible_dossier(dossier_id)
+    pdf = issued_bytes(engine(), dossier_id, "decision", seq)
+    if pdf is None:
+        raise ApiProblem(404, "not_found", f"no decision record at event {seq} of dossier {view.code}")
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = content_disposition(f"{view.code}-decision-{seq}.pdf", "inline")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
 
 from api.schemas.common import INSTANT, PageArgsSchema
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS, MAX_COUNT
@@ -23,6 +25,15 @@ class RepresentativeSchema(Schema):
                                   metadata={"description": "the paper that authorises them (văn bản ủy quyền)"})
 
 
+class NotifySchema(Schema):
+    consent = fields.Boolean(required=True, truthy={True}, falsy={False},
+                             metadata={"description": "the applicant agrees to be told of their dossier by email "
+                                                      "and/or SMS"})
+    channels = fields.List(fields.String(validate=validate.OneOf(("email", "sms"))), validate=validate.Length(max=2),
+                           metadata={"description": "email (to applicant.email), sms (to applicant.phone); "
+                                                    "default: those the applicant gave an address for"})
+
+
 class ApplicantSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     id_kind = fields.String(validate=validate.OneOf(ID_KINDS),
@@ -32,6 +43,16 @@ class ApplicantSchema(Schema):
     phone = fields.String(validate=validate.Length(max=40))
     email = fields.String(validate=validate.Length(max=200))
     representative = fields.Nested(RepresentativeSchema, metadata={"description": "an authorised representative"})
+    notify = fields.Nested(NotifySchema, metadata={"description": "consent to notifications (docs/notifications.md)"})
+
+    @post_load
+    def channels_given(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        """Consent without a list of channels: every channel the applicant gave an address for."""
+        notify = data.get("notify")
+        if notify is not None and "channels" not in notify:
+            notify["channels"] = [c for c, f in (("email", "email"), ("sms", "phone"))
+                                  if notify["consent"] and str(data.get(f) or "").strip()]
+        return data
 
 
 class ReceivedPaperSchema(Schema):
@@ -149,8 +170,13 @@ class EmptySchema(Schema):
 class SignatureSchema(Schema):
     signed_at = fields.String(required=True, validate=validate.Length(min=1, max=40),
                               metadata={"description": "ISO-8601 UTC instant chosen by the signer"})
-    value = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                          metadata={"description": "base64 Ed25519 signature over the decision document"})
+    value = fields.String(required=True, validate=validate.Length(min=1, max=1400),
+                          metadata={"description": "base64 signature over the decision document: RSA PKCS#1 v1.5 "
+                                                   "or ECDSA (DER) with SHA-256 by the officer's certificate "
+                                                   "(Ed25519 as the development option)"})
+    document = fields.String(load_default=None, validate=validate.Length(min=1, max=700_000),
+                             metadata={"description": "optional: base64 of the bytes that were signed, so a "
+                                                      "refusal can say how they differ (another dossier...)"})
 
 
 class CompleteSchema(Schema):

@@ -187,11 +187,14 @@ class DecisionSchema(Schema):
     signed = fields.Boolean(required=True, metadata={"description": "false: the step needs no signature"})
     officer = fields.String(required=True)
     public_key = fields.String(required=True, allow_none=True,
-                               metadata={"description": "your registered key; null: register one first"})
+                               metadata={"description": "your registered certificate (PEM with its chain; "
+                                                       "ed25519:… as the development option); null: register "
+                                                       "one first (PUT /me/certificate)"})
     signed_at = fields.String(required=True)
     valid_until = fields.AwareDateTime(required=True,
                                        metadata={"description": "complete before this, or sign again"})
     data = fields.Dict(required=True, metadata={"description": "the form data as the engine normalises it"})
     document = fields.String(required=True,
-                             metadata={"description": "canonical JSON: sign its UTF-8 bytes (Ed25519)"})
+                             metadata={"description": "canonical JSON: sign its UTF-8 bytes with your "
+                                                      "certificate's key (on your token)"})
     sha256 = fields.String(required=True)

@@ -60,7 +60,8 @@ def render_pdf(slip: Slip, lookup_url: str, tz: ZoneInfo) -> bytes:
     doc.metadata.authors = [slip.agency]
     doc.metadata.created = doc.metadata.modified = slip.issued_at.astimezone(tz).isoformat(timespec="seconds")
     doc.metadata.generator = "landflow"
-    return doc.write_pdf()  # type: ignore[no-any-return]
+    pdf: bytes = doc.write_pdf()
+    return pdf
 
 
 def lookup_address(base_url: str, code: str, token: str | None = None) -> str:

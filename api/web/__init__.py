@@ -42,12 +42,14 @@ from . import (
     reports,
     session,
     signin,
+    signing_page,
+    whatif,
 )
 from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, proof.bp, incidents.bp,
+              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp,
               migrations.bp)
 log = logging.getLogger("landflow.web")
 

@@ -23,6 +23,7 @@ from engine.org import Officer
 from engine.runtime import CommandRefused
 from engine.store import AbsenceRow, ReviewRow
 
+from ..problems import status_of
 from .audit import parse_day
 from .common import directory, lf, officer_name, say, unit_name
 from .i18n import day, when
@@ -149,7 +150,7 @@ def new_review() -> Any:
         except CommandRefused as err:
             say(refused(err), "error")
             page = render_template("review_new.html", key=key, signal=_signal(key), note=request.form.get("note", ""))
-            return page, err.status
+            return page, status_of(err)
         say(_("Review #%(n)s opened; the officer has until %(due)s to explain.", n=row.id,
               due=when(row.explanation_due)))
         return redirect_to("web_accountability.review", review_id=row.id)
@@ -190,7 +191,7 @@ def review(review_id: int) -> Any:
             return redirect_to("web_accountability.review", review_id=review_id)
         except CommandRefused as err:
             say(refused(err), "error")
-            status = err.status
+            status = status_of(err)
     with engine.db.read() as s:
         row = s.get(ReviewRow, review_id)
         if row is None or not rv.may_read(officer, row):
@@ -228,7 +229,7 @@ def absences() -> Any:
                 return redirect_to("web_accountability.absences")
             except CommandRefused as err:
                 say(refused(err), "error")
-                status = err.status
+                status = status_of(err)
     now = engine.clock.now()
     admin = "admin" in officer.roles
     with engine.db.read() as s:

@@ -26,6 +26,8 @@ from engine.definitions.forms import clean_submission
 from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
+from ..problems import status_of
+from ..slips.decision import issue_decision_quietly, vietnamese_labels
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
@@ -43,6 +45,8 @@ SIGNING_MESSAGES = {
     "key_unreadable": _l("The key file cannot be read: it must be the PEM file that landflow officers keygen wrote."),
     "key_not_ed25519": _l("The key file is not an Ed25519 private key."),
     "demo_key_unavailable": _l("Demo keys are only for demo accounts in demo mode."),
+    "key_demo_only": _l("A private key is never sent to the server: sign with your USB token (the signing "
+                        "software on your computer). Pasting a key is only for the demo."),
 }
 
 
@@ -63,10 +67,10 @@ def _reason(name: str = "reason") -> str:
 def _refused(account: Account, dossier_id: int, err: CommandRefused, failed: str) -> Any:
     page = dossier_page.build(account, dossier_id, request.form, failed)
     if page is None:  # refused on a dossier this officer may not read: the reason, nothing more
-        return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
+        return render_template("error.html", status=status_of(err), message=refusal_message(err)), status_of(err)
     page.error = refusal_message(err)
     page.problems = [form_problem(p) for p in err.problems]
-    return render_template("dossier.html", **dossier_page.describe(page)), err.status
+    return render_template("dossier.html", **dossier_page.describe(page)), status_of(err)
 
 
 def _target_item(dossier_id: int, item_id: int) -> tuple[queries.DossierView, queries.ItemView, ProcedureMeta]:
@@ -138,10 +142,21 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
     officer = account.officer()
     signature = None
     if step is not None and step.signed:
+        value = request.form.get("signature_value", "").strip()
+        if value:  # signed on the officer's PC (the local agent or a CA plugin): the engine checks it
+            signature = {"signed_at": request.form.get("signed_at", ""), "value": value}
+            document = request.form.get("signature_document")
+            if document:
+                signature["document"] = document
+            lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
+            issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
+            return None
         method = request.form.get("sign_with", "key")
         upload = request.files.get("key_file")
         pem = upload.read(signing.MAX_KEY_BYTES + 1) if upload is not None and upload.filename else b""
         pem = pem or request.form.get("key_text", "").encode("utf-8", "replace")
+        if method != "demo" and pem.strip() and not signing.demo_signing(lf(), account):
+            return str(SIGNING_MESSAGES["key_demo_only"])  # a private key never belongs on the server
         clean, problems = clean_submission(list(form), dict(data))
         if not problems and (method == "demo" or pem.strip()):
             try:
@@ -151,6 +166,8 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
             except signing.SigningProblem as err:
                 return str(SIGNING_MESSAGES[err.code])
     lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
+    if signature is not None:
+        issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
     return None
 
 
@@ -177,8 +194,10 @@ def dossier_action(dossier_id: int, action: str) -> Any:
         "receive_supplement": (lambda: rt.receive_supplement(officer, dossier_id, request.form.get("note", ""),
                                                              expected_version=version),
                                _("The supplement was received; the clock runs again.")),
-        "apologise": (lambda: rt.apologise(officer, dossier_id, _reason(), _new_due(request.form.get("new_date", "")),
-                                           expected_version=version),  # type: ignore[arg-type]
+        # the runtime refuses a missing date (recorded); its signature says datetime until cmd-path lands
+        "apologise": (lambda: rt.apologise(officer, dossier_id, _reason(),
+                                           _new_due(request.form.get("new_date", "")),  # type: ignore[arg-type]
+                                           expected_version=version),
                       _("The apology and the new date were recorded.")),
         "stop": (lambda: rt.stop(officer, dossier_id, _reason(), expected_version=version),
                  _("The dossier was stopped at the applicant's request.")),

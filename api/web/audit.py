@@ -21,8 +21,10 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from engine import events as ev
 from engine import queries
 from engine.definitions.model import ProcedureMeta
+from engine.events import parse_shown, reason_of
 from engine.history import replay, verify
 
 from .collation import vi_key
@@ -84,12 +86,16 @@ def search() -> Any:
     first, last = parse_day(args.get("from")), parse_day(args.get("to"))
     code = (args.get("code") or "").strip()[:60] or None
     before = parse_before(args.get("before"))
+
+    def wanted(name: str) -> str | None:
+        return (args.get(name) or "").strip()[:200] or None
+
     page = queries.dossiers(
         engine.db, queries.Scope.of(account.officer()), engine.clock.now(), status=status, unit=unit,
         procedure=procedure, code_contains=code, before_id=before, limit=PAGE,
         received_from=local_start(first) if first else None,
         received_before=local_start(last + timedelta(days=1)) if last else None,
-        **{k: (args.get(k) or "").strip()[:200] or None for k in ("applicant", "id_number", "phone", "parcel")})
+        applicant=wanted("applicant"), id_number=wanted("id_number"), phone=wanted("phone"), parcel=wanted("parcel"))
     rows = [{"id": d.id, "code": d.code, "procedure": names.get(d.procedure, d.procedure),
              "version": d.procedure_version,
              "status": d.status, "commune": unit_name(d.commune), "desk": unit_name(d.desk_unit),
@@ -111,8 +117,8 @@ def search() -> Any:
         return csv
     more = None
     if page.more and page.rows:
-        more = url_for("web_audit.search", **{k: v for k, v in args.items() if k != "before"},
-                       before=page.rows[-1].id)
+        kept: dict[str, Any] = {k: v for k, v in args.items() if k != "before"}
+        more = url_for("web_audit.search", **kept, before=page.rows[-1].id)
     units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     return render_template("search.html", table=table, names=names, units=units, more=more, args=args)
 
@@ -138,37 +144,37 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None, ste
     worded = notice(etype, payload, step, named)
     if worded is not None:  # the scheduler's notices: their stored reason is the engine's English
         return worded
-    reason = payload.get("reason") if etype in OFFICER_REASONS or english() else None
+    event = parse_shown(etype, payload)
+    reason = reason_of(event) if etype in OFFICER_REASONS or english() else None
     parts: list[str] = []
-    if etype == "opened":
-        parts.append(_("commune %(c)s", c=unit_name(payload.get("commune") or payload.get("fx", {}).get(
-            "dossier", {}).get("commune"))))
-    elif etype == "completed":
-        data = payload.get("data", {})
-        parts += [f"{field_label(k)}: {_value(v)}" for k, v in data.items()]
-        if payload.get("signature"):
-            parts.append(_("signed"))
-        if payload.get("refused"):
-            parts.append(_("refusal"))
-    elif etype == "returned":
-        parts.append(_("back to %(step)s", step=step_name(payload.get("to_step"))))
-    elif etype == "transferred":
-        target = officer_name(payload.get("to_officer")) or unit_name(payload.get("to_unit"))
-        parts.append(f"{unit_name(payload.get('from_unit'))} → {target}")
-        if payload.get("ping_pong"):
-            parts.append(_("ping-pong"))
-    elif etype == "supplement_requested" and payload.get("repeat"):
-        parts.append(_("second request"))
-    elif etype == "supplement_received":
-        parts.append(str(payload.get("note", "")))
-    elif etype == "apologised":
-        parts.append(_("new date %(d)s", d=named.instant(payload.get("new_due"))))
-    elif etype == "action_refused":
-        parts.append(refused_event(payload, named))
-    elif etype == "continued":
-        parts.append(str(payload.get("code") or payload.get("dossier_code") or ""))
-    elif etype == "timer_fired":
-        parts.append(str(payload.get("node", "")))
+    match event:
+        case ev.Opened():
+            parts.append(_("commune %(c)s", c=unit_name(event.effects.get("dossier", {}).get("commune"))))
+        case ev.Completed():
+            parts += [f"{field_label(k)}: {_value(v)}" for k, v in event.data.items()]
+            if event.signature:
+                parts.append(_("signed"))
+            if event.refused:
+                parts.append(_("refusal"))
+        case ev.Returned():
+            parts.append(_("back to %(step)s", step=step_name(event.to_step)))
+        case ev.Transferred():
+            target = officer_name(event.to_officer) or unit_name(event.to_unit)
+            parts.append(f"{unit_name(event.from_unit)} → {target}")
+            if event.ping_pong:
+                parts.append(_("ping-pong"))
+        case ev.SupplementRequested(repeat=True):
+            parts.append(_("second request"))
+        case ev.SupplementReceived():
+            parts.append(event.note)
+        case ev.Apologised():
+            parts.append(_("new date %(d)s", d=named.instant(event.new_due)))
+        case ev.ActionRefused():
+            parts.append(refused_event(event, named))
+        case ev.Continued():
+            parts.append(event.code)
+        case ev.TimerFired():
+            parts.append(event.node)
     if reason:
         parts.append(_("reason: %(r)s", r=reason))
     return "; ".join(p for p in parts if p)

@@ -22,7 +22,10 @@ def delay_table(s: Session, engine: Any, group_by: str, start: datetime, end: da
     day = engine.calendar.day_minutes
     data = [{**r.as_dict(), "name": (officer_name if group_by == "officer" else unit_name)(r.key),
              "delay_days": r.delay_minutes / day} for r in rows if r.key not in ("-", "system")]
-    share = {"numeric": True, "text": lambda v: v, "show": lambda v, r: pct(v)}
+
+    def share(key: str, label: str) -> Column:
+        return Column(key, label, numeric=True, text=lambda v: v, show=lambda v, r: pct(v))
+
     return Table("delay-causes", _("Causes of delay of late work items"), [
         Column("key", _("Username") if group_by == "officer" else _("Unit code"), csv_only=True),
         Column("name", _("Officer") if group_by == "officer" else _("Unit")),
@@ -30,8 +33,8 @@ def delay_table(s: Session, engine: Any, group_by: str, start: datetime, end: da
         Column("delay_days", _("Delay (working days)"), numeric=True, text=lambda v: round(v, 2),
                show=lambda v, r: number(v, 1)),
         Column("delay_minutes", _("Delay (working minutes)"), numeric=True, csv_only=True),
-        Column("officer_unit_share", _("Officer or unit"), **share),
-        Column("applicant_share", _("Applicant (supplements)"), **share),
-        Column("other_agency_share", _("Other agencies (paused steps)"), **share),
-        Column("procedure_incident_share", _("Procedure incidents"), **share),
+        share("officer_unit_share", _("Officer or unit")),
+        share("applicant_share", _("Applicant (supplements)")),
+        share("other_agency_share", _("Other agencies (paused steps)")),
+        share("procedure_incident_share", _("Procedure incidents")),
     ], data, _("No late work item in this period."))

@@ -193,7 +193,8 @@ def item_state(item: ItemView) -> str:
 
 SLIP_TITLES = {"receipt": _l("Receipt and appointment slip"), "supplement": _l("Supplement request"),
                "refusal": _l("Refusal slip"), "apology": _l("Apology with a new date"),
-               "stop": _l("Notice of stopping"), "control": _l("Process-control slip")}
+               "stop": _l("Notice of stopping"), "control": _l("Process-control slip"),
+               "decision": _l("Signed decision record")}
 
 
 DOC_KINDS = {"received": _l("paper received"), "supplement": _l("paper supplemented"), "result": _l("result")}

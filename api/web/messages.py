@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.calendar import DurationError, parse_duration
+from engine.events import ActionRefused, parse_shown
 
 from .labels import REFUSAL
 
@@ -161,11 +162,13 @@ def refusal_text(code: str | None, params: Mapping[str, Any] | None = None, name
     return str(found) if found is not None else str(GENERIC)
 
 
-def refused_event(payload: Mapping[str, Any], names: Names) -> str:
+def refused_event(payload: Mapping[str, Any] | ActionRefused, names: Names) -> str:
     """An `action_refused` event: "Nhận xử lý: Bước này thuộc đơn vị khác."."""
-    action = payload.get("action")
-    what = refusal_text(payload.get("code"), payload.get("params"), names)
-    shown = ACTION.get(action or "")
+    event = payload if isinstance(payload, ActionRefused) else parse_shown("action_refused", payload)
+    if not isinstance(event, ActionRefused):  # not a refusal as recorded (verify says so): the generic words
+        return refusal_text(None)
+    what = refusal_text(event.code, event.params, names)
+    shown = ACTION.get(event.action)
     return f"{shown}: {what}" if shown is not None else what
 
 

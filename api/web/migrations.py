@@ -98,8 +98,9 @@ def plan_page(key: str) -> Any:
     rows = [{"d": d, "status": str(PLAN_STATUS[d.status]), "why": reason_text(d.reason) if d.reason else "",
              "moves": ", ".join(f"{m.from_step} → {m.to_step}" for m in d.moves)} for d in planned]
     seen = ",".join(f"{d.dossier_id}:{d.state_version}" for d in plan.dossiers if d.status == MOVES) if plan else ""
-    csv_url = url_for("web_migrations.plan_page", key=key, format="csv", **{"from": src, "to": dst},
-                      deadlines=deadlines, **{f"map_{k}": v for k, v in mapping.items()}) if plan else None
+    query: dict[str, Any] = {"key": key, "format": "csv", "from": src, "to": dst, "deadlines": deadlines,
+                             **{f"map_{k}": v for k, v in mapping.items()}}
+    csv_url = url_for("web_migrations.plan_page", **query) if plan else None
     runs_done = runs.list_runs(lf().runtime, key, limit=10)
     return render_template("migration_plan.html", key=key, versions=versions, plan=plan, rows=rows, src=src,
                            dst=dst, removed=removed, old=old, new=new, mapping=mapping, deadlines=deadlines,

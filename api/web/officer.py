@@ -17,6 +17,7 @@ from . import dossier_page
 from .common import lf, officer_name, unit_name
 from .i18n import time_left, when
 from .labels import DEADLINE, ITEM_STATE, label
+from .notices import dossier_notices, troubles_table
 from .pages import blueprint
 from .session import signed_in, signed_in_account
 from .tables import Column, Table, answer_csv
@@ -99,12 +100,13 @@ def worklist() -> Any:
     more = None
     if page.more and page.rows:
         last = page.rows[-1].item
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
-        more = url_for("web_officer.worklist", **args,
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        more = url_for("web_officer.worklist", **kept,
                        cursor=pagination.encode([iso(last.due) if last.due else "", last.id]))
     waiting, collecting = desk_tables(account, names) if "one_stop_desk" in account.roles else (None, None)
+    notices = troubles_table(account.unit) if "one_stop_desk" in account.roles else None
     return render_template("worklist.html", table=table, names=names, procedure=procedure, state=state,
-                           code=code or "", more=more, waiting=waiting, collecting=collecting)
+                           code=code or "", more=more, waiting=waiting, collecting=collecting, notices=notices)
 
 
 def handback_steps() -> dict[str, set[str]]:
@@ -149,4 +151,4 @@ def dossier(dossier_id: int) -> Any:
     page = dossier_page.build(account, dossier_id)
     if page is None:
         abort(404)
-    return render_template("dossier.html", **dossier_page.describe(page))
+    return render_template("dossier.html", **dossier_page.describe(page), notices=dossier_notices(dossier_id))

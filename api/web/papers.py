@@ -13,13 +13,14 @@ from flask import Response, abort, request, send_file
 from flask_babel import gettext as _
 
 from engine import queries
-from engine.papers.blobs import HEX, digest
-from engine.papers.documents import Upload, UploadRefused, add_document, documents, issued_slips, record_slip
+from engine.papers.blobs import HEX
+from engine.papers.documents import Upload, UploadRefused, add_document, documents
 from engine.papers.slips import KINDS, SlipUnavailable, build_slip
 from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
 from ..slips import qr_address, render_pdf
+from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
 from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
 from .pages import blueprint
@@ -109,15 +110,11 @@ def issue(dossier_id: int, kind: str) -> Any:
         abort(404)
     engine = lf()
     pdf, slip = _slip(dossier_id, kind)
-    with engine.db.read() as s:
-        known = {x["sha256"] for x in issued_slips(s, dossier_id)}
-    if digest(pdf) not in known:
-        try:
-            record_slip(engine.runtime, signed_in_account().officer(), dossier_id, kind, slip.as_of, slip.number,
-                        pdf, engine.blobs)
-        except CommandRefused as err:
-            say(refusal_message(err), "error")
-            return redirect_to("web_officer.dossier", dossier_id=dossier_id)
+    try:
+        pdf = issue_slip_pdf(engine, signed_in_account().officer(), dossier_id, slip, pdf)
+    except CommandRefused as err:
+        say(refusal_message(err), "error")
+        return redirect_to("web_officer.dossier", dossier_id=dossier_id)
     return _pdf(pdf, slip)
 
 
@@ -125,4 +122,17 @@ def issue(dossier_id: int, kind: str) -> Any:
 @signed_in()
 def reprint(dossier_id: int, kind: str) -> Any:
     pdf, slip = _slip(dossier_id, kind)
-    return _pdf(pdf, slip)
+    return _pdf(printed_pdf(lf(), dossier_id, slip, pdf), slip)
+
+
+@bp.get("/dossiers/<id:dossier_id>/decisions/<id:seq>.pdf")
+@signed_in()
+def decision_pdf(dossier_id: int, seq: int) -> Any:
+    """The signed decision record as issued (sealed PAdES when the office has a seal)."""
+    _readable(dossier_id)
+    pdf = issued_bytes(lf(), dossier_id, "decision", seq)
+    if pdf is None:
+        abort(404)
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = content_disposition(f"decision-{dossier_id}-{seq}.pdf", "inline")
+    return resp

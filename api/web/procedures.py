@@ -30,6 +30,7 @@ from engine.policy import check_validate
 from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
+from ..problems import status_of
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
@@ -313,7 +314,7 @@ def check() -> Any:
         try:
             lf().runtime.validate(account.officer(), b"")
         except CommandRefused as err:
-            return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
+            return render_template("error.html", status=status_of(err), message=refusal_message(err)), status_of(err)
     bpmn, dmns = _uploaded()
     if not bpmn.strip():
         say(_("Choose a BPMN file to check."), "error")
@@ -340,7 +341,7 @@ def deploy() -> Any:
         say(_("The file has %(n)s problem(s); nothing was deployed.", n=len(err.problems)), "error")
         return _check_page(bpmn, dmns, err.problems, 422)
     except CommandRefused as err:
-        return render_template("error.html", status=err.status, message=refusal_message(err)), err.status
+        return render_template("error.html", status=status_of(err), message=refusal_message(err)), status_of(err)
     if not result.created:
         say(_("This file is already deployed as version %(v)s: nothing changed.", v=result.version), "info")
         return redirect_to("web_procedures.procedure", key=result.key)

@@ -40,7 +40,8 @@ def _lookup(code: str, digits: str, token: str) -> PublicStatus | None:
 
 @bp.get("/lookup")
 def lookup_alias() -> Any:
-    return redirect(url_for("web_public.lookup", **request.args), 301)
+    args: dict[str, Any] = dict(request.args)
+    return redirect(url_for("web_public.lookup", **args), 301)
 
 
 @bp.get("/tra-cuu")

@@ -25,6 +25,7 @@ from engine.papers.documents import Upload, UploadRefused, add_document
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS
 from engine.runtime import CommandRefused
 
+from ..problems import status_of
 from . import stepforms
 from .common import directory, lf, refusal_message, say
 from .i18n import working_phrase
@@ -116,6 +117,9 @@ def _posted_applicant(form: Any) -> dict[str, Any]:
     rep = {k: v for k, v in rep.items() if v}
     if rep:
         applicant["representative"] = rep
+    if form.get("notify_consent") == "on":  # recorded with the applicant in the `opened` event
+        applicant["notify"] = {"consent": True, "channels": [c for c, f in (("email", "email"), ("sms", "phone"))
+                                                             if applicant.get(f)]}
     return applicant
 
 
@@ -175,7 +179,7 @@ def receive(key: str) -> Any:
         state = engine.runtime.open(officer, key, commune, _posted_applicant(form), _posted_parcel(form), {},
                                     reception=reception)
     except CommandRefused as err:
-        return _form(choice, meta, query, matches, form, refusal_message(err), list(err.problems), err.status)
+        return _form(choice, meta, query, matches, form, refusal_message(err), list(err.problems), status_of(err))
     for code, upload in uploads:
         add_document(engine.runtime, officer, state.id, upload, engine.blobs, paper=code)
     step = reception_step(meta)

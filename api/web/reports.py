@@ -84,8 +84,8 @@ def signals() -> Any:
         return csv
     more = None
     if page.more and page.rows:
-        more = url_for("web_reports.signals", **{k: v for k, v in args.items() if k != "before"},
-                       before=page.rows[-1].id)
+        kept: dict[str, Any] = {k: v for k, v in args.items() if k != "before"}
+        more = url_for("web_reports.signals", **kept, before=page.rows[-1].id)
     units = sorted(((u.code, u.name) for u in directory().units.values()), key=lambda x: vi_key(x[1]))
     kinds = [(k, label(SIGNAL, k)) for k in KINDS]
     return render_template("signals.html", table=table, units=units, kinds=kinds, more=more, args=args)

@@ -1,21 +1,17 @@
-"""Signing a decision from the dossier page (steps marked `signed`).
+"""Signing a decision on the server side of the pages: demo mode only (record 0126).
 
-Decision (README, "Web pages"): the officer gives their private key with the completion, as the
-PEM file `landflow officers keygen` wrote (chosen or pasted, with its passphrase if it has one).
-The server signs the canonical decision document (engine/signatures.py) with it in memory, for this
-one request, and forgets it: the key is never stored, logged or sent back. The engine then checks
-the signature against the key registered for the officer and records it in the `completed` event,
-exactly as for a signature made elsewhere and sent to the API. Signing in the browser would keep
-the key off the server altogether, but needs JavaScript and a browser with Ed25519 in WebCrypto,
-which the offices' old PCs cannot be assumed to have; an officer who wants that signs with their
-own tool and calls the API.
-
-In demo mode, a demo account may instead sign with its demo key (var/keys/officers, made and
-registered on first use, like `landflow demo` does), so the demo can be walked through by hand.
+In production the officer signs on their own PC (the preview page and the local signing agent,
+api/web/signing_page.py): the key never reaches the server, and a pasted key is refused
+(api/web/actions.py, `key_demo_only`). In demo mode, to walk the demo by hand:
+- `demo`: a demo account signs with its demo certificate (api/demo_pki.py: made by the demo CA on first
+  use, key under var/), exactly as a token would (ECDSA P-256, SHA-256);
+- a pasted or chosen private key PEM (Ed25519, as `landflow officers keygen` writes it: the development
+  option), used in memory for that one request and never stored or logged.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from typing import Any
 
@@ -25,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from engine import accounts
 from engine.accounts import Account
 from engine.bootstrap import Landflow
+from engine.jsoncanon import iso
 from engine.org import Officer
-from engine.signatures import officer_key, public_key_text, register_key, sign_decision
+from engine.signatures import decision_document, register_key, sign_decision
 
 MAX_KEY_BYTES = 16_384
 
@@ -62,14 +59,27 @@ def sign(lf: Landflow, account: Account, officer: Officer, method: str, pem: byt
     if method == "demo":
         if not demo_signing(lf, account):
             raise SigningProblem("demo_key_unavailable")
-        key = officer_key(lf.db, lf.settings.var_dir / "keys" / "officers", account.username, now)
-        public = public_key_text(key.public_key())
-        current = accounts.get_account(lf.db, account.username)
-        if current is None or current.public_key != public:  # a key file made for another database
-            with lf.db.write() as s:
-                register_key(s, account.username, public, "system:demo", now)
-        lf.directory.refresh()
-        officer = replace(officer, public_key=public)
-    else:
-        key = _load(pem, passphrase)
+        return _demo_certificate(lf, account, officer, dossier_code, step, ordinal, clean)
+    key = _load(pem, passphrase)
     return officer, sign_decision(key, dossier_code, step, ordinal, clean, account.username, now).as_dict()
+
+
+def _demo_certificate(lf: Landflow, account: Account, officer: Officer, dossier_code: str, step: str, ordinal: int,
+                      clean: dict[str, Any]) -> tuple[Officer, dict[str, str]]:
+    """Demo mode: sign as the officer's token would, with the demo certificate `landflow init` made
+    (api/demo_pki.py), registered again when the key files belong to another database."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ..demo_pki import officer_identity
+
+    key, bundle = officer_identity(lf, account.username)
+    current = accounts.get_account(lf.db, account.username)
+    if current is None or current.public_key != bundle:
+        with lf.db.write() as s:
+            register_key(s, account.username, bundle, "system:demo", lf.clock.now())
+        lf.directory.refresh()
+    at = iso(lf.clock.now())
+    document = decision_document(dossier_code, step, ordinal, clean, account.username, at)
+    value = base64.b64encode(key.sign(document, ec.ECDSA(hashes.SHA256()))).decode()
+    return replace(officer, public_key=bundle), {"signed_at": at, "value": value}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -46,7 +46,7 @@ class Table:
     name: str            # the CSV's name: ?csv=<name>, file <name>.csv
     caption: str
     columns: list[Column]
-    rows: list[Mapping[str, Any]] = field(default_factory=list)
+    rows: Sequence[Mapping[str, Any]] = field(default_factory=list)
     empty: str = ""
     mark: Callable[[Mapping[str, Any]], str] | None = None  # a CSS class for a row (e.g. the event shown)
 
@@ -72,7 +72,7 @@ class Table:
         return value
 
     def csv_url(self) -> str:
-        args = {k: v for k, v in request.args.items() if k != "csv"}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "csv"}
         return url_for(request.endpoint or "", **(request.view_args or {}), **args, csv=self.name)
 
 

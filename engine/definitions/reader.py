@@ -137,55 +137,7 @@ def read(root: etree._Element) -> Document:
             continue
         eid = elem.get("id", "")
         if tag in FLOW_NODE_TAGS:
-            doc.elements[eid] = tag
-            props = properties(elem)
-            lane = doc.lanes_by_node.get(eid)
-            meta.nodes[eid] = NodeMeta(eid, tag, (elem.get("name") or "").strip(), lane, props)
-            groups = candidate_groups(elem)
-            if groups:
-                doc.candidate_groups[eid] = groups
-            if tag in STEP_TAGS:
-                try:
-                    form = tuple(parse_form(props.get("form")))
-                except FormError as err:
-                    doc.form_errors[eid] = str(err)
-                    form = ()
-                meta.steps[eid] = StepMeta(
-                    id=eid,
-                    name=(elem.get("name") or "").strip(),
-                    role=groups or lane or None,
-                    sla=props.get("sla"),
-                    clock=props.get("clock", "run") or "run",
-                    result=props.get("result"),
-                    legal_basis=props.get("legal_basis"),
-                    form=form,
-                    signed=props.get("signed", "").lower() == "true",
-                )
-            for ext in elem.findall(f"{{{BPMN}}}extensionElements"):
-                for kind in ("preScript", "postScript"):
-                    for script_elem in ext.findall(f"{{{SPIFF}}}{kind}"):
-                        doc.task_scripts.setdefault(eid, []).append((kind, script_elem.text or ""))
-            for loop_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-                if elem.find(f"{{{BPMN}}}{loop_tag}") is not None:
-                    doc.loops[eid] = loop_tag
-            kinds = [_local(d.tag) for d in elem if _local(d.tag).endswith("EventDefinition")]
-            if kinds:
-                doc.event_kinds[eid] = kinds
-            if tag == "scriptTask":
-                script = elem.find(f"{{{BPMN}}}script")
-                doc.scripts[eid] = script.text if script is not None else None
-            if tag in ("exclusiveGateway", "inclusiveGateway") and elem.get("default"):
-                doc.defaults[eid] = elem.get("default", "")
-            for timer in elem.iter(f"{{{BPMN}}}timerEventDefinition"):
-                for kind in ("timeDuration", "timeDate", "timeCycle"):
-                    t = timer.find(f"{{{BPMN}}}{kind}")
-                    if t is not None:
-                        doc.timers[eid] = f"{kind}:{(t.text or '').strip()}"
-            if tag == "businessRuleTask":
-                ref = _decision_ref(elem)
-                doc.decision_refs[eid] = ref
-                if ref and ref not in meta.decisions:
-                    meta.decisions.append(ref)
+            _read_node(doc, meta, elem, eid, tag)
         elif tag == "sequenceFlow":
             doc.elements[eid] = tag
             cond = elem.find(f"{{{BPMN}}}conditionExpression")
@@ -198,6 +150,68 @@ def read(root: etree._Element) -> Document:
             doc.elements[eid] = tag
     doc.meta = meta
     return doc
+
+
+def _read_node(doc: Document, meta: ProcedureMeta, elem: etree._Element, eid: str, tag: str) -> None:
+    """One flow node: its metadata, its step when it is one, and what the validator looks at."""
+    doc.elements[eid] = tag
+    props = properties(elem)
+    lane = doc.lanes_by_node.get(eid)
+    meta.nodes[eid] = NodeMeta(eid, tag, (elem.get("name") or "").strip(), lane, props)
+    groups = candidate_groups(elem)
+    if groups:
+        doc.candidate_groups[eid] = groups
+    if tag in STEP_TAGS:
+        meta.steps[eid] = _step(doc, elem, eid, props, groups or lane or None)
+    _read_node_details(doc, elem, eid, tag)
+    if tag == "businessRuleTask":
+        ref = _decision_ref(elem)
+        doc.decision_refs[eid] = ref
+        if ref and ref not in meta.decisions:
+            meta.decisions.append(ref)
+
+
+def _step(doc: Document, elem: etree._Element, eid: str, props: dict[str, str], role: str | None) -> StepMeta:
+    try:
+        form = tuple(parse_form(props.get("form")))
+    except FormError as err:
+        doc.form_errors[eid] = str(err)
+        form = ()
+    return StepMeta(
+        id=eid,
+        name=(elem.get("name") or "").strip(),
+        role=role,
+        sla=props.get("sla"),
+        clock=props.get("clock", "run") or "run",
+        result=props.get("result"),
+        legal_basis=props.get("legal_basis"),
+        form=form,
+        signed=props.get("signed", "").lower() == "true",
+    )
+
+
+def _read_node_details(doc: Document, elem: etree._Element, eid: str, tag: str) -> None:
+    """Scripts, loops, event definitions, gateway defaults and timers of one flow node."""
+    for ext in elem.findall(f"{{{BPMN}}}extensionElements"):
+        for kind in ("preScript", "postScript"):
+            for script_elem in ext.findall(f"{{{SPIFF}}}{kind}"):
+                doc.task_scripts.setdefault(eid, []).append((kind, script_elem.text or ""))
+    for loop_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+        if elem.find(f"{{{BPMN}}}{loop_tag}") is not None:
+            doc.loops[eid] = loop_tag
+    kinds = [_local(d.tag) for d in elem if _local(d.tag).endswith("EventDefinition")]
+    if kinds:
+        doc.event_kinds[eid] = kinds
+    if tag == "scriptTask":
+        script = elem.find(f"{{{BPMN}}}script")
+        doc.scripts[eid] = script.text if script is not None else None
+    if tag in ("exclusiveGateway", "inclusiveGateway") and elem.get("default"):
+        doc.defaults[eid] = elem.get("default", "")
+    for timer in elem.iter(f"{{{BPMN}}}timerEventDefinition"):
+        for kind in ("timeDuration", "timeDate", "timeCycle"):
+            t = timer.find(f"{{{BPMN}}}{kind}")
+            if t is not None:
+                doc.timers[eid] = f"{kind}:{(t.text or '').strip()}"
 
 
 def _decision_ref(elem: etree._Element) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..events import ProcedureDeployed
 from ..store import Database, ProcedureVersionRow
 from .spec import spec_to_json
 from .validate import CheckedProcedure
@@ -57,8 +58,9 @@ def deploy(db: Database, checked: CheckedProcedure, actor: str, at: datetime) ->
             with db.write() as s:
                 result = store_version(s, checked, actor, at)
                 if result.created:
-                    audit.append_in(s, "procedure_deployed", actor, None, at, {
-                        "key": result.key, "version": result.version, "content_hash": checked.content_hash})
+                    deployed = ProcedureDeployed(key=result.key, version=result.version,
+                                                 content_hash=checked.content_hash)
+                    audit.append_in(s, deployed.kind, actor, None, at, deployed.to_payload())
                 return result
         except IntegrityError:
             if attempt == 4:

@@ -68,15 +68,21 @@ def content_hash(bpmn: bytes, dmns: list[bytes]) -> str:
 
 
 def check(
-    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+    tolerate: frozenset[str] = frozenset(),
 ) -> tuple[CheckedProcedure | None, list[Problem]]:
-    """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems."""
-    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes)
+    """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems.
+
+    `tolerate`: rules whose problems do not stop the compilation (returned beside the procedure). Only
+    the what-if uses it, for the time budget: a redesign that breaks the budget cannot be deployed, but
+    simulating it is how a supervisor sees by how much (engine/whatif)."""
+    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes, tolerate)
     return checked, problems
 
 
 def check_with_meta(
-    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000
+    bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+    tolerate: frozenset[str] = frozenset(),
 ) -> tuple[CheckedProcedure | None, list[Problem], ProcedureMeta | None]:
     """`check`, and what was read of the file even when it is refused (lint reports it without
     reading a 2 MB file twice)."""
@@ -127,10 +133,11 @@ def check_with_meta(
     # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
     described = {p.element for p in problems}
     problems += [p for p in spiff_problems if p.element not in described]
-    if problems or compiled is None:
+    if compiled is None or any(p.rule not in tolerate for p in problems):
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
-    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), [], doc.meta
+    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), sorted(set(problems)), \
+        doc.meta
 
 
 def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]:
@@ -285,9 +292,8 @@ def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
     return out
 
 
-def _structure_rules(doc: Document) -> list[Problem]:
-    assert doc.meta is not None
-    meta = doc.meta
+def _element_rules(doc: Document) -> list[Problem]:
+    """Elements, loops and event definitions the engine does not run."""
     out: list[Problem] = []
     for eid, tag in doc.elements.items():
         if tag in UNSUPPORTED:
@@ -299,6 +305,34 @@ def _structure_rules(doc: Document) -> list[Problem]:
         for kind in kinds:
             if kind == "conditionalEventDefinition" or (kind in UNTRIGGERABLE and doc.elements.get(eid) in CATCHING):
                 out.append(Problem(eid, "event.unsupported", UNTRIGGERABLE[kind]))
+    return out
+
+
+def _reachability(meta: ProcedureMeta, starts: list[str], ends: set[str], succ: dict[str, list[str]]) -> list[Problem]:
+    """Every node reachable from the start, and some end reachable at all."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(succ.get(n, []))
+    for node in meta.nodes.values():
+        if node.id not in seen and node.kind != "boundaryEvent":
+            out.append(Problem(node.id, "flow.unreachable",
+                               f"'{node.name or node.id}' cannot be reached from the start",
+                               (("name", node.name or node.id),)))
+    if ends and not (seen & ends):
+        out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
+    return out
+
+
+def _structure_rules(doc: Document) -> list[Problem]:
+    assert doc.meta is not None
+    meta = doc.meta
+    out = _element_rules(doc)
     succ: dict[str, list[str]] = defaultdict(list)
     outgoing: dict[str, list[str]] = defaultdict(list)
     for f in meta.flows.values():
@@ -319,30 +353,17 @@ def _structure_rules(doc: Document) -> list[Problem]:
     if not ends:
         out.append(Problem(meta.key, "flow.end", "the process has no end event"))
     if starts:
-        seen: set[str] = set()
-        stack = list(starts)
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            stack.extend(succ.get(n, []))
-        for n in meta.nodes.values():
-            if n.id not in seen and n.kind != "boundaryEvent":
-                out.append(Problem(n.id, "flow.unreachable", f"'{n.name or n.id}' cannot be reached from the start",
-                                   (("name", n.name or n.id),)))
-        if ends and not (seen & ends):
-            out.append(Problem(meta.key, "flow.end", "no end event can be reached from the start"))
-    for n in meta.nodes.values():
-        if n.kind not in ("endEvent",) and not succ.get(n.id):
-            out.append(Problem(n.id, "flow.dead_end", f"'{n.name or n.id}' has no outgoing flow",
-                               (("name", n.name or n.id),)))
-        if n.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(n.id, [])) > 1:
-            default = doc.defaults.get(n.id)
-            for fid in outgoing[n.id]:
+        out += _reachability(meta, starts, ends, succ)
+    for node in meta.nodes.values():
+        if node.kind not in ("endEvent",) and not succ.get(node.id):
+            out.append(Problem(node.id, "flow.dead_end", f"'{node.name or node.id}' has no outgoing flow",
+                               (("name", node.name or node.id),)))
+        if node.kind in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(node.id, [])) > 1:
+            default = doc.defaults.get(node.id)
+            for fid in outgoing[node.id]:
                 if fid != default and not meta.flows[fid].condition:
-                    out.append(Problem(fid, "gateway.condition",
-                                       f"flow {fid} leaves gateway {n.id} without a condition and is not its default"))
+                    out.append(Problem(fid, "gateway.condition", f"flow {fid} leaves gateway {node.id} "
+                                       "without a condition and is not its default"))
     return out
 
 
@@ -405,7 +426,7 @@ def _engine_property_rules(doc: Document, budget: Budget) -> list[Problem]:
                                f"{name} names {value!r}, which is not a field of any step's form"))
     out += refusal_rules(meta, doc.defaults, _attached(doc))
     for node in meta.end_events().values():
-        value = node.properties.get("continues")
-        if value is not None and value.strip().lower() not in ("true", "false"):
+        continues = node.properties.get("continues")
+        if continues is not None and continues.strip().lower() not in ("true", "false"):
             out.append(Problem(node.id, "end.continues", "continues is 'true' or 'false'"))
     return out

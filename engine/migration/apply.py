@@ -1,6 +1,7 @@
 """One dossier's move to a later version: the `migrated` event, through the runtime's command path.
 
-The command locks and loads the dossier as every command does (`Runtime.run_command`), plans the
+The command locks and loads the dossier as every command does (the runtime's `_run`: a load phase,
+here also the new version and the dossier's waiting timers, then a decision without I/O), plans the
 dossier again from its state now (a plan made earlier may be stale: then the expected version no
 longer matches and the runtime refuses and records it), rebuilds the workflow on the new version's
 spec and folds the effects: the dossier's `procedure_version_id`, and for each open item its new step,
@@ -20,26 +21,29 @@ snapshot at the migration: a cold load never replays an old version's tail on th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
+from ..errors import Conflict, Invalid
 from ..events import Migrated
 from ..jsoncanon import iso
 from ..org import Officer, UnresolvedOwner
 from ..policy import Refusal
 from ..runtime import workflow as wfm
-from ..runtime.errors import CommandRefused, refuse
+from ..runtime.context import Context, Target
+from ..runtime.decide import check, emit, run_spiff
 from ..runtime.incidents import bound, move_to
 from ..runtime.state import DossierState
 from ..store import TimerRow
 from .plan import MOVES, DossierFacts, DossierPlan, OpenItem, plan_dossier
 
 if TYPE_CHECKING:
-    from ..runtime.commands import Runtime, Work
+    from ..runtime.commands import Runtime
 
-FORCE_SNAPSHOT = -(10**9)  # snapshot_seq far behind: the command path writes the snapshot now
+FORCE_SNAPSHOT = -(10**9)  # snapshot_seq far behind: the persistence phase writes the snapshot now
 
 
 def check_migrate(officer: Officer) -> Refusal | None:
@@ -65,17 +69,24 @@ def rebuild(proc: wfm.Procedure, data: dict[str, Any], targets: list[str]) -> Bp
     return wf
 
 
-def replay_move(proc: wfm.Procedure, wf: BpmnWorkflow, state: DossierState,
-                payload: Mapping[str, Any]) -> BpmnWorkflow:
+def replay_move(proc: wfm.Procedure, wf: BpmnWorkflow, state: DossierState, event: Migrated) -> BpmnWorkflow:
     """Replay's side (engine/history.py): the same rebuild, and the moved items learn their new tasks."""
-    targets = [s["to_step"] for s in payload["steps"]]
+    targets = [s["to_step"] for s in event.steps]
     new = rebuild(proc, wfm.current_data(wf), targets)
     by_step = {t.task_spec.name: str(t.id) for t in wfm.ready_steps(new)}
-    for s in payload["steps"]:
+    for s in event.steps:
         item = state.items.get(int(s["item"]))
         if item is not None:
             item.task_id = by_step.get(s["to_step"])
     return new
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the load phase reads for a move besides the dossier and its workflow."""
+
+    new: wfm.Procedure
+    waiting_timers: int
 
 
 def migrate_dossier(runtime: Runtime, officer: Officer, dossier_id: int, to_version_id: int,
@@ -83,54 +94,54 @@ def migrate_dossier(runtime: Runtime, officer: Officer, dossier_id: int, to_vers
                     run: int | None = None) -> DossierState:
     """Move one dossier; refused (and recorded) when it cannot move or changed since `expected_version`."""
 
-    def decide(work: Work) -> None:
-        runtime.check(check_migrate(officer))
+    def load_also(conn: Connection, ctx: Context) -> None:
+        runtime._load_workflow(conn, ctx)
+        waiting = conn.execute(select(func.count()).select_from(TimerRow).where(
+            TimerRow.dossier_id == ctx.state.id, TimerRow.state == "waiting")).scalar_one()
+        ctx.extra = Loaded(runtime.procedures.get(conn, to_version_id), int(waiting))
+
+    def decide(ctx: Context) -> DossierState:
+        check(check_migrate(officer))
         if deadlines not in ("keep", "recompute"):
-            raise refuse("invalid", "bad_deadline_rule", "deadlines must be keep or recompute")
-        state = work.state
-        old = runtime.procedures.get(work.conn, state.procedure_version_id)
-        new = runtime.procedures.get(work.conn, to_version_id)
+            raise Invalid("bad_deadline_rule", "deadlines must be keep or recompute")
+        state, loaded = ctx.state, ctx.extra
+        assert isinstance(loaded, Loaded)
+        old, new = ctx.procedure(), loaded.new
         if new.key != old.key:
-            raise refuse("invalid", "other_procedure", f"version {to_version_id} is not of {old.key}")
+            raise Invalid("other_procedure", f"version {to_version_id} is not of {old.key}")
         if new.version <= old.version:
-            raise refuse("invalid", "not_later_version", "a dossier moves only to a later version")
-        waiting = work.conn.execute(select(func.count()).select_from(TimerRow).where(
-            TimerRow.dossier_id == state.id, TimerRow.state == "waiting")).scalar_one()
-        decided = plan_dossier(facts_of(state, waiting), state.procedure_version_id, old.meta.steps,
-                               new.meta.steps, mapping)
+            raise Invalid("not_later_version", "a dossier moves only to a later version")
+        decided = plan_dossier(facts_of(state, loaded.waiting_timers), state.procedure_version_id,
+                               old.meta.steps, new.meta.steps, mapping)
         if decided.status != MOVES:
-            raise CommandRefused(Refusal("conflict", "cannot_migrate", decided.detail,
-                                         params={"reason": decided.reason or ""}))
-        wf = runtime.load_workflow(work)
-        data = wfm.current_data(wf)
+            raise Conflict("cannot_migrate", decided.detail, {"reason": decided.reason or ""})
+        data = wfm.current_data(ctx.workflow())
         targets = [m.to_step for m in decided.moves]
         built: list[BpmnWorkflow] = []
-        runtime.run_spiff(work, lambda: built.append(bound(rebuild(new, data, targets))), element=targets[0])
+        run_spiff(ctx, lambda: built.append(bound(rebuild(new, data, targets))), element=targets[0])
         new_wf = built[0]
-        items = _item_changes(runtime, work, new, decided, deadlines)
+        items = _item_changes(ctx, new, decided, deadlines)
         by_step = {t.task_spec.name: str(t.id) for t in wfm.ready_steps(new_wf)}
         for m in decided.moves:
             state.items[m.ordinal].task_id = by_step.get(m.to_step)
             state.dirty_items.add(m.ordinal)
-        work.proc, work.wf = new, new_wf
+        ctx.proc, ctx.wf = new, new_wf
         fx: dict[str, Any] = {"dossier": {"procedure_version_id": new.version_id}}
         if items:
             fx["items"] = items
-        event = Migrated(procedure=old.key, from_version=old.version, to_version=new.version,
-                         procedure_version_id=new.version_id, mapping=dict(mapping),
-                         steps=[{"item": m.ordinal, "from_step": m.from_step, "to_step": m.to_step}
-                                for m in decided.moves],
-                         deadlines=deadlines, run=run,
-                         fx=fx)
-        runtime.emit(work, "migrated", event.to_payload(), step=targets[0])
+        emit(ctx, Migrated(procedure=old.key, from_version=old.version, to_version=new.version,
+                           procedure_version_id=new.version_id, mapping=dict(mapping),
+                           steps=[{"item": m.ordinal, "from_step": m.from_step, "to_step": m.to_step}
+                                  for m in decided.moves],
+                           deadlines=deadlines, run=run, fx=fx), step=targets[0])
         state.snapshot_seq = FORCE_SNAPSHOT
+        return state
 
-    return runtime.run_command("migrate", officer, dossier_id, expected_version, decide)
+    return runtime._run("migrate", officer, Target(dossier_id=dossier_id), expected_version, decide, load_also)
 
 
-def _item_changes(runtime: Runtime, work: Work, new: wfm.Procedure, decided: DossierPlan,
-                  deadlines: str) -> dict[str, dict[str, Any]]:
-    state = work.state
+def _item_changes(ctx: Context, new: wfm.Procedure, decided: DossierPlan, deadlines: str) -> dict[str, dict[str, Any]]:
+    state = ctx.state
     out: dict[str, dict[str, Any]] = {}
     for m in decided.moves:
         item = state.items[m.ordinal]
@@ -140,12 +151,12 @@ def _item_changes(runtime: Runtime, work: Work, new: wfm.Procedure, decided: Dos
                                    "clock": meta.clock}
         if m.role_changed:
             try:
-                changes["unit"] = work.directory.owner_unit(meta.role, state.commune, state.desk_unit)
+                changes["unit"] = ctx.directory.owner_unit(meta.role, state.commune, state.desk_unit)
             except UnresolvedOwner as err:
-                raise refuse("invalid", "no_owner", str(err)) from None
+                raise Invalid("no_owner", str(err)) from None
             changes["assignee"] = None
         if deadlines == "recompute":
-            changes["due_at"] = iso(runtime.calendar.add(item.created_at, meta.sla))
+            changes["due_at"] = iso(ctx.calendar.add(item.created_at, meta.sla))
         changed = {k: v for k, v in changes.items() if getattr(item, k) != v}
         if changed:
             out[str(m.ordinal)] = changed

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..errors import CommandRefused, Invalid, NotFound
 from ..org import Officer
-from ..runtime.errors import CommandRefused, refuse
 from ..store import DossierRow, MigrationRunRow, ProcedureVersionRow, TimerRow, WorkItemRow
 from .apply import check_migrate, migrate_dossier
 from .plan import MOVES, DossierFacts, OpenItem, Plan, make_plan
@@ -35,16 +35,16 @@ FINISHED = ("done", "stopped", "cancelled")
 def guard(runtime: Runtime, officer: Officer, action: str) -> None:
     refusal = check_migrate(officer)
     if refusal is not None:
-        err = CommandRefused(refusal)
-        runtime.record_refusal(action, officer, err)
-        raise err
+        refused = CommandRefused(refusal)
+        runtime.record_refusal(action, officer, refused)
+        raise refused
 
 
 def _version(s: Session, key: str, version: int) -> ProcedureVersionRow:
     row = s.scalar(select(ProcedureVersionRow).where(ProcedureVersionRow.key == key,
                                                      ProcedureVersionRow.version == version))
     if row is None:
-        raise refuse("not_found", "no_such_version", f"{key} has no version {version}")
+        raise NotFound("no_such_version", f"{key} has no version {version}")
     return row
 
 
@@ -132,7 +132,7 @@ def start(runtime: Runtime, officer: Officer, plan: Plan, seen: Mapping[int, int
     """
     guard(runtime, officer, "migration_start")
     if plan.problems:
-        err = refuse("invalid", "bad_migration_plan", "; ".join(plan.problems))
+        err = Invalid("bad_migration_plan", "; ".join(plan.problems))
         runtime.record_refusal("migration_start", officer, err)
         raise err
     movable = [{"dossier_id": d.dossier_id, "code": d.code,
@@ -156,7 +156,7 @@ def status(runtime: Runtime, run_id: int) -> RunStatus:
     with runtime.db.read() as s:
         row = s.get(MigrationRunRow, run_id)
         if row is None:
-            raise refuse("not_found", "not_found", f"migration run {run_id} does not exist")
+            raise NotFound("not_found", f"migration run {run_id} does not exist")
         return _status(row)
 
 
@@ -179,7 +179,7 @@ def batch(runtime: Runtime, officer: Officer, run_id: int, size: int = BATCH) ->
         with runtime.db.write() as s:
             row = s.get(MigrationRunRow, run_id, **runtime.db.lock_clause())
             if row is None:
-                raise refuse("not_found", "not_found", f"migration run {run_id} does not exist")
+                raise NotFound("not_found", f"migration run {run_id} does not exist")
             entries: list[dict[str, Any]] = json.loads(row.plan)[row.position:row.position + max(1, size)]
             row.position += len(entries)
             to_id = _version(s, row.procedure, row.to_version).id

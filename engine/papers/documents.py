@@ -9,7 +9,6 @@ the hash chain covers the bytes and `verify` can name a changed or missing file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..events import DocumentAdded, SlipIssued, parse_as
 from ..store import CaseEventRow
 from .blobs import BlobStore, digest
 from .media import ACCEPTED, clean_filename, sniff
@@ -81,20 +81,20 @@ def add_document(runtime: Runtime, officer: Officer, dossier_id: int, upload: Up
                  paper: str | None = None, kind: str = "received",
                  expected_version: int | None = None) -> DossierState:
     """One engine command: the receiving desk, or the officer who holds the dossier's current step."""
-    from ..runtime.errors import refuse
+    from ..errors import Conflict, Invalid
 
     def body(work: Any) -> None:
         if kind not in KINDS:
-            raise refuse("invalid", "invalid_data", f"kind must be one of {', '.join(KINDS)}")
+            raise Invalid("invalid_data", f"kind must be one of {', '.join(KINDS)}")
         if paper is not None and (not paper or len(paper) > MAX_PAPER_CODE):
-            raise refuse("invalid", "invalid_data", "the paper code is empty or too long")
+            raise Invalid("invalid_data", "the paper code is empty or too long")
         held = [i for i in work.state.open_items() if i.unit == officer.unit and i.role in officer.roles]
         stored = blobs.put(upload.data)
         if stored != upload.sha256:  # the store hashed other bytes than were checked: never name them
-            raise refuse("conflict", "blob_mismatch", "the stored file differs from the upload")
-        runtime.emit(work, "document_added", {
-            "paper": paper, "kind": kind, "name": upload.filename, "media_type": upload.media_type,
-            "size": len(upload.data), "sha256": upload.sha256}, step=held[0].step if held else None)
+            raise Conflict("blob_mismatch", "the stored file differs from the upload")
+        runtime.emit(work, DocumentAdded(paper=paper, kind_=kind, name=upload.filename, media_type=upload.media_type,
+                                         size=len(upload.data), sha256=upload.sha256),
+                     step=held[0].step if held else None)
 
     return runtime._dossier_command("add_document", officer, dossier_id, expected_version, body)
 
@@ -107,9 +107,9 @@ def documents(session: Session, dossier_id: int) -> list[Document]:
                            .order_by(CaseEventRow.seq)).all()
     out = []
     for seq, at, actor, unit, step, payload in rows:
-        p = json.loads(payload) if isinstance(payload, str) else payload
-        out.append(Document(seq, at, actor, unit, step, p.get("paper"), p.get("kind", "received"), p["name"],
-                            p["media_type"], int(p["size"]), p["sha256"]))
+        p = parse_as(DocumentAdded, payload)
+        out.append(Document(seq, at, actor, unit, step, p.paper, p.kind_ or "received", p.name, p.media_type, p.size,
+                            p.sha256))
     return out
 
 
@@ -136,11 +136,10 @@ def record_slip(runtime: Runtime, officer: Officer, dossier_id: int, kind: str, 
 
     def body(work: Any) -> None:
         if blobs.put(pdf) != sha:
-            from ..runtime.errors import refuse
+            from ..errors import Conflict
 
-            raise refuse("conflict", "blob_mismatch", "the stored slip differs from the one rendered")
-        runtime.emit(work, "slip_issued", {"slip": kind, "as_of": as_of, "number": number, "size": len(pdf),
-                                           "sha256": sha})
+            raise Conflict("blob_mismatch", "the stored slip differs from the one rendered")
+        runtime.emit(work, SlipIssued(slip=kind, as_of=as_of, number=number, size=len(pdf), sha256=sha))
 
     return runtime._dossier_command("issue_slip", officer, dossier_id, None, body)
 
@@ -151,7 +150,7 @@ def issued_slips(session: Session, dossier_id: int) -> list[dict[str, Any]]:
                            .order_by(CaseEventRow.seq)).all()
     out = []
     for seq, at, actor, payload in rows:
-        p = json.loads(payload) if isinstance(payload, str) else payload
-        out.append({"seq": seq, "at": at, "actor": actor, **{k: p[k] for k in ("slip", "as_of", "number", "size",
-                                                                               "sha256")}})
+        p = parse_as(SlipIssued, payload)
+        out.append({"seq": seq, "at": at, "actor": actor, "slip": p.slip, "as_of": p.as_of, "number": p.number,
+                    "size": p.size, "sha256": p.sha256})
     return out

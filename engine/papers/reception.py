@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..notifications.outbox import check_notify
 from .requirements import Paper
 
 CHANNELS = ("in_person", "post", "online")
@@ -84,6 +85,7 @@ def check_applicant(applicant: dict[str, Any]) -> list[str]:
     email = str(applicant.get("email") or "")
     if email and (email.count("@") != 1 or "." not in email.split("@")[1] or " " in email):
         problems.append("applicant.email is not an email address")
+    problems += check_notify(applicant)
     rep = applicant.get("representative")
     if rep is not None and (not isinstance(rep, dict) or not str(rep.get("name") or "").strip()):
         problems.append("applicant.representative needs at least a name")

@@ -8,7 +8,6 @@ issued is recorded (`slip_issued`, with the PDF's SHA-256) and can be printed ag
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, parse_duration
 from ..eventlog import load_events
+from ..events import Apologised, Completed, Event, Opened, Transferred, parse, parse_as, reason_of
 from ..history import replay_events
 from ..org import Directory
 from ..runtime import workflow as wfm
@@ -92,8 +92,12 @@ class Slip:
     handling_units: list[str] = field(default_factory=list)
 
 
-def _payload(ev: CaseEventRow) -> dict[str, Any]:
-    return json.loads(ev.payload) if isinstance(ev.payload, str) else dict(ev.payload)
+def _event(ev: CaseEventRow) -> Event:
+    return parse(ev.type, ev.payload)
+
+
+def _reason(ev: CaseEventRow) -> str:
+    return reason_of(_event(ev)) or ""
 
 
 def _limit_words(limit: str | None) -> str:
@@ -145,7 +149,8 @@ def build_slip(session: Session, procedures: wfm.ProcedureCache, directory: Dire
     events = [ev for ev in events if ev.seq <= upto]
     replayed = replay_events(session, procedures, dossier_id, events)
     st = replayed.state
-    opened = _payload(events[0])
+    first = _event(events[0])
+    opened = first if isinstance(first, Opened) else None
     proc = procedures.get(session, st.procedure_version_id)
     units = directory.units
     agency, parent_agency, place = _agency(directory, st.desk_unit)
@@ -160,7 +165,7 @@ def build_slip(session: Session, procedures: wfm.ProcedureCache, directory: Dire
         o = directory.officers.get(username)
         return o.name if o is not None else username
 
-    reception = opened.get("reception") or {}
+    reception = (opened.reception if opened is not None else None) or {}
     listed = {p.code: p for p in proc.meta.papers()}
     papers = [PaperLine(listed[e["code"]].name if e["code"] in listed else e["code"],
                         FORM_WORDS.get(e["form"], e["form"]), int(e["count"])) for e in reception.get("papers", [])]
@@ -169,7 +174,8 @@ def build_slip(session: Session, procedures: wfm.ProcedureCache, directory: Dire
                 procedure=st.procedure, procedure_name=proc.meta.name,
                 agency=agency, parent_agency=parent_agency, place=place, applicant=dict(st.applicant),
                 parcel=dict(st.parcel),
-                received_at=st.received_at, due_at=st.due_at, limit_words=_limit_words(opened.get("limit")),
+                received_at=st.received_at, due_at=st.due_at,
+                limit_words=_limit_words(opened.limit if opened else None),
                 channel=CHANNEL_WORDS.get(reception.get("channel", ""), ""), papers=papers,
                 receiving_officer=officer_name(events[0].actor) or "")
     slip.handling_units = list(dict.fromkeys(unit_name(i.unit) for i in st.items.values()
@@ -179,25 +185,25 @@ def build_slip(session: Session, procedures: wfm.ProcedureCache, directory: Dire
         ev = last.get("supplement_requested")
         if ev is None:
             raise SlipUnavailable("no supplement was requested")
-        slip.reason, slip.issued_at = str(_payload(ev).get("reason", "")), ev.at
+        slip.reason, slip.issued_at = _reason(ev), ev.at
     elif kind == "refusal":
-        refused = [ev for ev in events if ev.type == "completed" and _payload(ev).get("refused")]
+        refused = [ev for ev in events if ev.type == "completed" and parse_as(Completed, ev.payload).refused]
         if not refused:
             raise SlipUnavailable("the dossier was not refused")
-        slip.reason, slip.issued_at = str(_payload(refused[-1]).get("reason", "")), refused[-1].at
+        slip.reason, slip.issued_at = _reason(refused[-1]), refused[-1].at
     elif kind == "apology":
         ev = last.get("apologised")
         if ev is None:
             raise SlipUnavailable("no apology was made")
-        p = _payload(ev)
-        slip.reason, slip.issued_at = str(p.get("reason", "")), ev.at
-        slip.old_due = datetime.fromisoformat(p["old_due"]) if p.get("old_due") else None
-        slip.new_due = datetime.fromisoformat(p["new_due"]) if p.get("new_due") else None
+        apology = parse_as(Apologised, ev.payload)
+        slip.reason, slip.issued_at = apology.reason, ev.at
+        slip.old_due = datetime.fromisoformat(apology.old_due) if apology.old_due else None
+        slip.new_due = datetime.fromisoformat(apology.new_due) if apology.new_due else None
     elif kind == "stop":
         ev = last.get("stopped")
         if ev is None:
             raise SlipUnavailable("the dossier was not stopped")
-        slip.reason, slip.issued_at = str(_payload(ev).get("reason", "")), ev.at
+        slip.reason, slip.issued_at = _reason(ev), ev.at
     elif kind == "control":
         slip.handovers = _handovers(st, events, unit_name, officer_name, calendar)
     return slip
@@ -218,10 +224,10 @@ def _handovers(st: Any, events: list[CaseEventRow], unit_name: Any, officer_name
                              _result(prev.done_at, prev.due_at, calendar), note))
     for ev in events:
         if ev.type == "transferred":
-            p = _payload(ev)
-            item = st.items.get(int(p.get("item", 0)))
-            rows.append(Handover(unit_name(p.get("from_unit")), officer_name(ev.actor), unit_name(p.get("to_unit")),
-                                 officer_name(p.get("to_officer")), ev.at, item.due_at if item else None, None,
+            p = parse_as(Transferred, ev.payload)
+            item = st.items.get(p.item)
+            rows.append(Handover(unit_name(p.from_unit), officer_name(ev.actor), unit_name(p.to_unit),
+                                 officer_name(p.to_officer), ev.at, item.due_at if item else None, None,
                                  "chuyển xử lý"))
     last = items[-1] if items else None
     if last is not None and last.done_at is not None and st.is_finished:

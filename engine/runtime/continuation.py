@@ -18,57 +18,56 @@ refused as a whole: nothing is half done.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..errors import Invalid
 from ..eventlog import PendingEvent
-from ..org import SYSTEM, Officer
+from ..events import Continued
+from ..org import SYSTEM
 from . import workflow as wfm
-from .errors import refuse
+from .context import Context, FollowOn
 from .incidents import ProcedureIncident
-
-if TYPE_CHECKING:
-    from .commands import Runtime, Work
 
 PLAIN = (str, int, float, bool)
 
 
-def continues(work: Work) -> bool:
-    assert work.wf is not None and work.proc is not None
-    end = wfm.end_event(work.wf)
-    node = work.proc.meta.nodes.get(end) if end else None
+def continues(ctx: Context) -> bool:
+    end = wfm.end_event(ctx.workflow())
+    node = ctx.procedure().meta.nodes.get(end) if end else None
     return node is not None and node.properties.get("continues", "").strip().lower() == "true"
 
 
-def carried_data(work: Work, data: dict[str, Any]) -> dict[str, Any]:
+def carried_data(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """The finished dossier's form values (plain values only) and its code."""
-    assert work.proc is not None
-    fields = {f.name for s in work.proc.meta.steps.values() for f in s.form}
+    fields = {f.name for s in ctx.procedure().meta.steps.values() for f in s.form}
     out = {k: v for k, v in data.items() if k in fields and isinstance(v, PLAIN)}
-    out["handover_code"] = work.state.code
+    out["handover_code"] = ctx.state.code
     return out
 
 
-def continue_dossier(rt: Runtime, work: Work) -> None:
-    """Open the follow-on dossier if the dossier just finished at a continuing end."""
-    if work.wf is None or not continues(work):
+def continue_dossier(ctx: Context) -> None:
+    """Decide the follow-on dossier if the dossier just finished at a continuing end; the persistence
+    phase opens it (a new dossier is storage work) before it appends this dossier's events."""
+    if ctx.wf is None or not continues(ctx):
         return
-    data = wfm.final_data(work.wf)
+    data = wfm.final_data(ctx.wf)
     target, resume_at = data.get("target_procedure"), data.get("continue_at")
     if not isinstance(target, str) or not target or not isinstance(resume_at, str) or not resume_at:
-        raise ProcedureIncident("procedure_error", wfm.end_event(work.wf),
+        raise ProcedureIncident("procedure_error", wfm.end_event(ctx.wf),
                                 "the dossier ends by continuing, but its data names no target_procedure and "
                                 "continue_at")
-    if work.state.commune is None:
-        raise refuse("invalid", "no_owner", "the dossier continues, but its commune is not decided")
+    if ctx.state.commune is None:
+        raise Invalid("no_owner", "the dossier continues, but its commune is not decided")
     try:
         days = int(data.get("days_spent") or 0)
     except (TypeError, ValueError):
         days = 0
-    system = Officer(SYSTEM, "landflow", work.state.desk_unit, frozenset({"one_stop_desk"}))
-    child, child_wf = rt.open_in(work.conn, system, target, work.state.commune, dict(work.state.applicant),
-                                 dict(work.state.parcel), carried_data(work, data), None, max(0, days),
-                                 work.state.id, resume_at)
-    work.after_commit.append(lambda: rt.workflows.put(child.id, child.version, child_wf))
-    work.events.append(PendingEvent("continued", SYSTEM, work.state.desk_unit, None, work.at, {
-        "dossier": child.id, "code": child.code, "procedure": target, "step": resume_at,
-        "commune": work.state.commune, "days_spent": max(0, days)}))
+    ctx.follow_ons.append(FollowOn(target, ctx.state.commune, dict(ctx.state.applicant), dict(ctx.state.parcel),
+                                   carried_data(ctx, data), max(0, days), resume_at))
+
+
+def continued_event(ctx: Context, follow: FollowOn, child_id: int, child_code: str) -> PendingEvent:
+    """The finished dossier's `continued` event, once the follow-on dossier exists."""
+    event = Continued(dossier=child_id, code=child_code, procedure=follow.procedure, step=follow.resume_at,
+                      commune=follow.commune, days_spent=follow.days_spent)
+    return PendingEvent(event.kind, SYSTEM, ctx.state.desk_unit, None, ctx.at, event.to_payload())

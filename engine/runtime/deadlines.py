@@ -99,8 +99,10 @@ def limit_for(meta: ProcedureMeta, base: str, data: dict[str, Any]) -> str:
     """The limit that applies to a dossier with this data: the longest `sla_<field>` whose field is true."""
     limit, best = base, None
     for name, value in conditional_limits(meta).items():
-        if data.get(name) is True and (best is None or parse_duration(value) > best):
-            limit, best = value, parse_duration(value)
+        length = parse_duration(value)
+        key = (length.days, length.minutes)  # WorkDuration has no order: two true flags used to fail here
+        if data.get(name) is True and (best is None or key > best):
+            limit, best = value, key
     return limit
 
 

@@ -12,24 +12,28 @@ asking for another unit's decision is the same attempt as completing it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from ..clock import Clock
 from ..definitions.forms import clean_submission
+from ..errors import CommandRefused, Conflict, Invalid, NotFound
 from ..jsoncanon import iso, parse_iso
 from ..org import Officer
 from ..policy import check_item_action
 from ..signatures import CLOCK_SKEW, decision_document
-from ..store import DossierRow, WorkItemRow
-from .errors import CommandRefused, refuse
+from ..store import Database, DossierRow, WorkItemRow
+from .context import Rules
+from .decide import check
 from .refusals import refusal_of
 from .state import state_from_rows
+from .workflow import ProcedureCache
 
-if TYPE_CHECKING:
-    from .commands import Runtime
+RecordRefusal = Callable[[str, Officer, int | None, int | None, str | None, CommandRefused], None]
 
 ITEM = WorkItemRow.__table__
 DOSSIER = DossierRow.__table__
@@ -56,59 +60,59 @@ class DecisionDraft:
         return hashlib.sha256(self.document.encode("utf-8")).hexdigest()
 
 
-class DecisionMixin:
-    def prepare_decision(self: Runtime, officer: Officer, item_id: int, data: Any,
-                         signed_at: str | None = None) -> DecisionDraft:
-        """The document `officer` must sign to complete work item `item_id` with `data`.
+def prepare_decision(db: Database, procedures: ProcedureCache, rules: Rules, clock: Clock,
+                     record_refusal: RecordRefusal, officer: Officer, item_id: int, data: Any,
+                     signed_at: str | None = None) -> DecisionDraft:
+    """The document `officer` must sign to complete work item `item_id` with `data`.
 
-        `signed_at` is the instant the signer will put in the signature (default: now); it must be the
-        exact spelling `2026-02-05T02:00:00.000000Z` and within the signature window.
-        """
-        dossier_id: int | None = None
-        ordinal: int | None = None
-        step: str | None = None
+    `signed_at` is the instant the signer will put in the signature (default: now); it must be the
+    exact spelling `2026-02-05T02:00:00.000000Z` and within the signature window.
+    """
+    dossier_id: int | None = None
+    ordinal: int | None = None
+    step: str | None = None
+    try:
+        with db.read() as s:
+            conn = s.connection()
+            found = conn.execute(select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step)
+                                 .where(ITEM.c.id == item_id)).first()
+            if found is None:
+                raise NotFound("not_found", f"work item {item_id} does not exist")
+            dossier_id, ordinal, step = found
+            row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).one()
+            items = conn.execute(select(ITEM).where(ITEM.c.dossier_id == dossier_id,
+                                                    ITEM.c.state.in_(("ready", "claimed"))))
+            state = state_from_rows(row, items)
+            item = state.items.get(ordinal)
+            if item is None:
+                raise Conflict("not_ready", "the item is no longer open")
+            check(check_item_action("complete", officer, state, item))
+            procedure = procedures.get(conn, state.procedure_version_id).meta
+            meta = procedure.steps[item.step]
+        if not isinstance(data, dict):
+            raise Invalid("invalid_data", "data must be an object")
+        clean, problems = clean_submission(list(meta.form), dict(data))
+        if problems:
+            raise Invalid("invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
+                      problems=problems)
+        refusal_of(procedure, meta, clean)  # a refusal without its reason: refused before anything is signed
+        now = clock.now()
+        when = signed_at if signed_at is not None else iso(now)
         try:
-            with self.db.read() as s:
-                conn = s.connection()
-                found = conn.execute(select(ITEM.c.dossier_id, ITEM.c.ordinal, ITEM.c.step)
-                                     .where(ITEM.c.id == item_id)).first()
-                if found is None:
-                    raise refuse("not_found", "not_found", f"work item {item_id} does not exist")
-                dossier_id, ordinal, step = found
-                row = conn.execute(select(DOSSIER).where(DOSSIER.c.id == dossier_id)).one()
-                items = conn.execute(select(ITEM).where(ITEM.c.dossier_id == dossier_id,
-                                                        ITEM.c.state.in_(("ready", "claimed"))))
-                state = state_from_rows(row, items)
-                item = state.items.get(ordinal)
-                if item is None:
-                    raise refuse("conflict", "not_ready", "the item is no longer open")
-                self.check(check_item_action("complete", officer, state, item))
-                procedure = self.procedures.get(conn, state.procedure_version_id).meta
-                meta = procedure.steps[item.step]
-            if not isinstance(data, dict):
-                raise refuse("invalid", "invalid_data", "data must be an object")
-            clean, problems = clean_submission(list(meta.form), dict(data))
-            if problems:
-                raise refuse("invalid", "invalid_data", "the form is not filled in correctly: " + "; ".join(problems),
-                             problems)
-            refusal_of(procedure, meta, clean)  # a refusal without its reason: refused before anything is signed
-            now = self.clock.now()
-            when = signed_at if signed_at is not None else iso(now)
-            try:
-                instant = parse_iso(when)
-            except ValueError:
-                raise refuse("invalid", "bad_signature", "signed_at must be like 2026-02-05T02:00:00.000000Z") from None
-            window = timedelta(seconds=self.settings.signature_window)
-            if instant > now + CLOCK_SKEW:
-                raise refuse("invalid", "bad_signature", "signed_at is in the future")
-            if now - instant > window:
-                raise refuse("invalid", "signature_expired",
-                             f"signed_at is older than {self.settings.signature_window} seconds")
-            document = decision_document(state.code, item.step, item.ordinal, clean, officer.username, when)
-            return DecisionDraft(state.id, state.code, item_id, item.ordinal, item.step, item.name, meta.signed,
-                                 officer.username, officer.public_key, when, instant + window, clean,
-                                 document.decode("utf-8"))
-        except CommandRefused as err:
-            err.dossier_id = dossier_id
-            self._record_refusal("prepare_decision", officer, dossier_id, ordinal, step, err)
-            raise
+            instant = parse_iso(when)
+        except ValueError:
+            raise Invalid("bad_signature", "signed_at must be like 2026-02-05T02:00:00.000000Z") from None
+        window = timedelta(seconds=rules.settings.signature_window)
+        if instant > now + CLOCK_SKEW:
+            raise Invalid("bad_signature", "signed_at is in the future")
+        if now - instant > window:
+            raise Invalid("signature_expired",
+                         f"signed_at is older than {rules.settings.signature_window} seconds")
+        document = decision_document(state.code, item.step, item.ordinal, clean, officer.username, when)
+        return DecisionDraft(state.id, state.code, item_id, item.ordinal, item.step, item.name, meta.signed,
+                             officer.username, officer.public_key, when, instant + window, clean,
+                             document.decode("utf-8"))
+    except CommandRefused as err:
+        err.dossier_id = dossier_id
+        record_refusal("prepare_decision", officer, dossier_id, ordinal, step, err)
+        raise

@@ -23,8 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from ..policy import Refusal
-from .errors import CommandRefused
+from ..errors import Conflict
 
 # Automatic steps (gateways, scripts, events) one command may run. A bundled procedure runs fewer
 # than 20; a script <-> gateway loop ran 998 before SpiffWorkflow silently stopped (1.7 s).
@@ -37,14 +36,13 @@ MAX_TASK_DEPTH = 600
 CAUSES = ("procedure_error", "loop", "stuck", "data_too_large")
 
 
-class ProcedureIncident(CommandRefused):
+class ProcedureIncident(Conflict):
     """The procedure version cannot take this command further; nobody's fault but the procedure's."""
 
     def __init__(self, cause: str, element: str | None, detail: str):
         where = f" at {element}" if element else ""
-        super().__init__(Refusal("conflict", "procedure_incident",
-                                 f"the procedure cannot continue{where} ({cause}): {detail}; "
-                                 "the supervisors have been told"))
+        super().__init__("procedure_incident", f"the procedure cannot continue{where} ({cause}): {detail}; "
+                                               "the supervisors have been told")
         self.cause = cause
         self.element = element
         self.detail = detail[:500]
@@ -67,7 +65,7 @@ def element_of(task: Task | None) -> str | None:
 
 def bound(wf: BpmnWorkflow) -> BpmnWorkflow:
     """Mark a workflow as a live command's: its stepping is bounded from now on (see `engine_steps`)."""
-    wf.landflow_step_limit = MAX_ENGINE_STEPS  # type: ignore[attr-defined]
+    wf.landflow_step_limit = MAX_ENGINE_STEPS
     return wf
 
 
@@ -90,7 +88,7 @@ def engine_steps(wf: BpmnWorkflow) -> None:
         if count > limit:
             raise EngineLoop(element_of(task) or "?")
         if getattr(task.task_spec, "script", None) is not None:
-            wf.landflow_scripts_ran = True  # type: ignore[attr-defined]  # only scripts make data grow
+            wf.landflow_scripts_ran = True  # only scripts make data grow
 
     wf.do_engine_steps(did_complete_task=counted)
 
@@ -98,7 +96,7 @@ def engine_steps(wf: BpmnWorkflow) -> None:
 def scripts_ran(wf: BpmnWorkflow) -> bool:
     """Did a script task run since the last call? (Form data is bounded by the forms; scripts are not.)"""
     ran = bool(getattr(wf, "landflow_scripts_ran", False))
-    wf.landflow_scripts_ran = False  # type: ignore[attr-defined]
+    wf.landflow_scripts_ran = False
     return ran
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..definitions.model import ProcedureMeta, StepMeta
 from ..definitions.refusals import domain, step_choice
+from ..errors import Invalid
 from ..expressions import ExpressionError, evaluate
-from .errors import refuse
 from .incidents import ProcedureIncident
 
 
@@ -44,5 +44,5 @@ def refusal_of(meta: ProcedureMeta, step: StepMeta, clean: dict[str, Any]) -> st
     field = meta.nodes[step.id].properties.get("refusal_reason", "").strip()
     reason = str(clean.get(field) or "").strip() if field else ""
     if field and not reason:
-        raise refuse("invalid", "missing_reason", f"refusing the dossier needs a reason in '{field}'")
+        raise Invalid("missing_reason", f"refusing the dossier needs a reason in '{field}'")
     return reason or raw

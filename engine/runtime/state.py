@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from ..events import Event, item_of
 from ..jsoncanon import iso, parse_iso
 
 OPEN_STATES = ("ready", "claimed")
@@ -141,7 +142,7 @@ NOW = "@"  # in effects: "the instant of this event" (most times an event sets a
 STEP_FIELDS = ("name", "sla", "role", "clock")  # a new item's fields that its step's metadata gives
 
 
-def implied_effects(etype: str, actor: str, payload: Mapping[str, Any], state: DossierState,
+def implied_effects(etype: str, actor: str, payload: Mapping[str, Any] | Event, state: DossierState,
                     ) -> dict[str, dict[str, Any]]:
     """What an event's type alone says about the work item it acts on, keyed like `fx["items"]`.
 
@@ -151,9 +152,10 @@ def implied_effects(etype: str, actor: str, payload: Mapping[str, Any], state: D
     state wins, so events stored with every field written out (before this rule) fold as they did.
     `state` is the dossier before the event (live and in replay alike).
     """
-    if etype != "completed" or payload.get("item") is None:
+    acted = item_of(payload) if isinstance(payload, Event) else payload.get("item")
+    if etype != "completed" or acted is None:
         return {}
-    item = state.items.get(int(payload["item"]))
+    item = state.items.get(int(acted))
     if item is None:
         return {}
     done: dict[str, Any] = {"state": "done", "outcome": "completed", "done_at": NOW, "done_by": actor,

@@ -27,8 +27,8 @@ from config.localities import Ambiguous, Localities
 from config.organisation import load_organisation
 
 from ..definitions.model import ProcedureMeta, StepMeta
+from ..errors import Invalid
 from ..org import Directory
-from .errors import refuse
 
 if TYPE_CHECKING:
     from .state import DossierState
@@ -96,11 +96,11 @@ def route(lookup: SuccessorLookup | None, meta: ProcedureMeta, step: StepMeta, c
     if JURISDICTION in clean:
         code = clean[JURISDICTION]
         if not directory.is_commune(code):
-            raise refuse("invalid", "invalid_data", f"jurisdiction {code!r} is not a ward, commune or special "
+            raise Invalid("invalid_data", f"jurisdiction {code!r} is not a ward, commune or special "
                                                     "zone code")
         candidates = task_data.get("successor_candidates") or []
         if task_data.get("successor_known") is False and candidates and code not in candidates:
-            raise refuse("invalid", "not_a_candidate",
+            raise Invalid("not_a_candidate",
                          f"jurisdiction {code!r} is not one of the possible successors "
                          f"({', '.join(candidates)}): {task_data.get('successor_reason', '')}")
         _rehome(code, state, directory, dossier_fx)

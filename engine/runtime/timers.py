@@ -12,7 +12,8 @@ would make a replay, or a test with a frozen clock, depend on when it runs. So:
   durations; SpiffWorkflow's own reading of them as calendar time is ignored;
 - the projection `bpmn_timer` (state, due_at) is what the scheduler sweeps;
 - the scheduler fires a due timer through `Runtime.fire_timer`, an engine command that records a
-  `timer_fired` event; replay applies exactly the recorded firings (`fire`).
+  `timer_fired` event (decided in engine/runtime/timer_firing.py); replay applies exactly the
+  recorded firings (`fire`).
 
 Limits: one waiting timer per BPMN node at a time (a timer inside a parallel multi-instance is not
 supported); a dossier's supplement pause does not move its timers.
@@ -21,23 +22,18 @@ supported); a dossier's supplement pause does not move its timers.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
 
 from ..calendar import WorkingCalendar
 from ..jsoncanon import iso
 from ..org import SYSTEM, Officer
-from ..store import TimerRow
 from .incidents import engine_steps
-from .state import DossierState, TimerState
-
-if TYPE_CHECKING:
-    from .commands import Runtime, Work
+from .state import DossierState
 
 FAR_FUTURE = "9999-12-31T00:00:00+00:00"
 SYSTEM_OFFICER = Officer(SYSTEM, "landflow", "", frozenset())
@@ -124,62 +120,3 @@ def replayed_timer_problem(wf: BpmnWorkflow, state: DossierState) -> str | None:
     if recorded != actual:
         return f"the procedure waits on timers {actual} but the log recorded {recorded}"
     return None
-
-
-class TimerMixin:
-    """The engine side of timers: keep the projection in step with the workflow; fire due timers."""
-
-    def sync_timers(self: Runtime, work: Work, fx: dict[str, Any], task_ids: dict[int, str]) -> None:
-        if work.wf is None or not work.wf_changed or (work.proc is not None and not work.proc.has_timers):
-            return
-        state = work.state
-        if not state.timers_loaded:
-            for row in work.session.scalars(select(TimerRow).where(TimerRow.dossier_id == state.id,
-                                                                    TimerRow.state == "waiting")):
-                state.timers[row.ordinal] = TimerState(row.ordinal, row.node, row.duration, row.item, row.state,
-                                                       row.created_at, row.due_at, row.done_at)
-            top = work.session.scalar(select(func.max(TimerRow.ordinal)).where(TimerRow.dossier_id == state.id))
-            state.next_timer = (top or 0) + 1
-            state.timers_loaded = True
-        pending: dict[str, dict[str, Any]] = fx.get("timers", {})
-        timer_effects(self.calendar, state, work.wf, work.at, pending, task_ids)
-        if pending:
-            fx["timers"] = pending
-
-    def persist_timers(self: Runtime, work: Work) -> None:
-        state = work.state
-        for ordinal in sorted(state.dirty_timers):
-            timer = state.timers[ordinal]
-            row = work.session.scalar(select(TimerRow).where(TimerRow.dossier_id == state.id,
-                                                             TimerRow.ordinal == ordinal))
-            if row is None:
-                row = TimerRow(dossier_id=state.id, ordinal=ordinal)
-                work.session.add(row)
-            row.node, row.duration, row.item, row.state = timer.node, timer.duration, timer.item, timer.state
-            row.created_at, row.due_at, row.done_at = timer.created_at, timer.due_at, timer.done_at
-        state.dirty_timers.clear()
-
-    def fire_timer(self: Runtime, dossier_id: int, ordinal: int) -> bool:
-        """Fire a due timer (the scheduler calls this). False when there was nothing to fire: the timer
-        is no longer waiting, or the dossier has finished."""
-        from .commands import Target
-
-        fired: list[bool] = []
-
-        def decide(work: Work) -> None:
-            row = work.session.scalar(select(TimerRow).where(TimerRow.dossier_id == dossier_id,
-                                                             TimerRow.ordinal == ordinal))
-            if row is None or row.state != "waiting" or work.state.is_finished:
-                return
-            wf = self.load_workflow(work)
-            self.run_spiff(work, lambda: fire(wf, row.node))
-            new, task_ids, closed = self.new_items(work, None)
-            fx: dict[str, Any] = {"new": new, "items": closed,
-                                  "timers": {str(ordinal): {"state": "fired", "done_at": iso(work.at)}}}
-            self.finish_if_ended(work, fx)
-            self.emit(work, "timer_fired", {"timer": ordinal, "node": row.node, "due_at": iso(row.due_at), "fx": fx},
-                      step=row.node, task_ids=task_ids)
-            fired.append(True)
-
-        self._run("fire_timer", SYSTEM_OFFICER, Target(dossier_id=dossier_id), None, decide)
-        return bool(fired)

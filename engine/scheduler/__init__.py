@@ -1,4 +1,5 @@
-"""The scheduler: APScheduler jobs for the deadline sweep and the signed checkpoints.
+"""The scheduler: APScheduler jobs for the deadline sweep, the signed checkpoints and the notifications
+to applicants (engine/scheduler/notify.py).
 
 `run_scheduler(lf)` runs them in the foreground: `landflow scheduler`, which `landflow serve` starts
 as its child process (the gunicorn workers run none); `start_scheduler(lf)` runs them in a
@@ -30,11 +31,12 @@ from ..bootstrap import Landflow
 from ..checkpoints import create_checkpoint
 from ..signatures import read_private_key
 from .heartbeat import Heartbeat
+from .notify import send_notifications
 from .sole import SchedulerBusy, sole_scheduler
 from .sweep import Sweeper, SweepResult
 
 __all__ = ["SchedulerBusy", "Sweeper", "SweepResult", "build_scheduler", "checkpoint_now", "run_scheduler",
-           "start_scheduler"]
+           "send_notifications", "start_scheduler"]
 log = logging.getLogger("landflow.scheduler")
 HEARTBEAT_SECONDS = 15  # beats at least this often; readiness allows LANDFLOW_SCHEDULER_STALE_SECONDS
 
@@ -81,6 +83,10 @@ def build_scheduler(lf: Landflow, scheduler: BaseScheduler, sweeper: Sweeper | N
     if lf.settings.checkpoint_minutes > 0:
         scheduler.add_job(checkpoint_now, IntervalTrigger(minutes=lf.settings.checkpoint_minutes), args=[lf],
                           id="checkpoint", name="signed checkpoint", max_instances=1, coalesce=True,
+                          replace_existing=True)
+    if lf.settings.notify_seconds > 0:
+        scheduler.add_job(send_notifications, IntervalTrigger(seconds=lf.settings.notify_seconds), args=[lf],
+                          id="notify", name="notifications to applicants", max_instances=1, coalesce=True,
                           replace_existing=True)
     return scheduler
 

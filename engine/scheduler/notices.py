@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..absences import name_both
 from ..calendar import WorkingCalendar
 from ..eventlog import PendingEvent, append
+from ..events import DossierOverdue, DueSoon, Escalated, IdleClaim, Notice, StepOverdue
 from ..jsoncanon import iso
 from ..org import SYSTEM, Directory
 from ..runtime.state import DossierState
@@ -52,36 +52,36 @@ def _local(calendar: WorkingCalendar, at: datetime) -> str:
     return at.astimezone(calendar.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _item_payload(c: Candidate, item: WorkItemRow, now: datetime, calendar: WorkingCalendar, limits: Limits,
-                  directory: Directory) -> dict[str, Any] | None:
+def _item_notice(c: Candidate, item: WorkItemRow, now: datetime, calendar: WorkingCalendar, limits: Limits,
+                 directory: Directory) -> StepOverdue | Escalated | IdleClaim | None:
     if item.state not in OPEN:
         return None
-    base: dict[str, Any] = {"item": item.ordinal, "officer": item.assignee, "unit": item.unit}
     if c.kind in ("step_overdue", "escalated"):
         if item.due_at != c.deadline or item.due_at is None or item.due_at >= now:
             return None
         late = calendar.between(item.due_at, now)
-        base.update(deadline=iso(item.due_at), late_minutes=late)
         if c.kind == "step_overdue":
-            return base | {"reason": f"step {item.step} was due {_local(calendar, item.due_at)}"}
+            return StepOverdue(item=item.ordinal, officer=item.assignee, unit=item.unit, deadline=iso(item.due_at),
+                               late_minutes=late, reason=f"step {item.step} was due {_local(calendar, item.due_at)}")
         if item.due_at > calendar.subtract(now, limits.escalation_delay):
             return None
         heads = sorted(o.username for o in directory.heads_of(item.unit or ""))
         to = ", ".join(heads) if heads else "nobody: the unit has no unit_head"
-        return base | {"to": heads, "delay": limits.escalation_delay,
-                       "reason": f"step {item.step} overdue by more than {limits.escalation_delay}; escalated to {to}"}
+        return Escalated(item=item.ordinal, officer=item.assignee, unit=item.unit, deadline=iso(item.due_at),
+                         late_minutes=late, to=heads, delay=limits.escalation_delay,
+                         reason=f"step {item.step} overdue by more than {limits.escalation_delay}; escalated to {to}")
     # idle_claim
     if item.state != "claimed" or item.last_activity_at != c.deadline:
         return None
     if item.last_activity_at > calendar.subtract(now, limits.idle_claim):
         return None
     since = _local(calendar, item.last_activity_at)
-    return base | {"since": iso(item.last_activity_at), "threshold": limits.idle_claim,
-                   "reason": f"claimed by {item.assignee} and untouched since {since}"}
+    return IdleClaim(item=item.ordinal, officer=item.assignee, unit=item.unit, since=iso(item.last_activity_at),
+                     threshold=limits.idle_claim, reason=f"claimed by {item.assignee} and untouched since {since}")
 
 
-def _dossier_payload(c: Candidate, session: Session, row: DossierRow, now: datetime, calendar: WorkingCalendar,
-                     limits: Limits) -> dict[str, Any] | None:
+def _dossier_notice(c: Candidate, session: Session, row: DossierRow, now: datetime, calendar: WorkingCalendar,
+                    limits: Limits) -> DossierOverdue | DueSoon | None:
     if row.status != "in_progress" or row.paused_at is not None or row.due_at != c.deadline or row.due_at is None:
         return None
     if c.kind == "dossier_overdue" and row.due_at >= now:
@@ -91,12 +91,13 @@ def _dossier_payload(c: Candidate, session: Session, row: DossierRow, now: datet
     holder = session.execute(select(WorkItemRow.unit, WorkItemRow.assignee).where(
         WorkItemRow.dossier_id == row.id, WorkItemRow.state.in_(OPEN)).order_by(WorkItemRow.ordinal).limit(1)).first()
     unit, officer = (holder[0], holder[1]) if holder else (row.desk_unit, None)
-    payload: dict[str, Any] = {"deadline": iso(row.due_at), "unit": unit, "officer": officer}
     if c.kind == "dossier_overdue":
-        return payload | {"late_minutes": calendar.between(row.due_at, now),
-                          "reason": f"dossier {row.code} was due {_local(calendar, row.due_at)}"}
-    return payload | {"reason": f"dossier {row.code} is due {_local(calendar, row.due_at)}: if it will be late, "
-                                "apologise with a new date now"}
+        return DossierOverdue(deadline=iso(row.due_at), unit=unit, officer=officer,
+                              late_minutes=calendar.between(row.due_at, now),
+                              reason=f"dossier {row.code} was due {_local(calendar, row.due_at)}")
+    return DueSoon(deadline=iso(row.due_at), unit=unit, officer=officer,
+                   reason=f"dossier {row.code} is due {_local(calendar, row.due_at)}: if it will be late, "
+                          "apologise with a new date now")
 
 
 # Which column remembers that a kind of notice is recorded for the current deadline (engine/store/models.py:
@@ -111,6 +112,7 @@ def _mark_noticed(s: Session, c: Candidate) -> None:
     if marker is None:
         return
     table, column = marker
+    where: tuple[ColumnElement[bool], ...]
     if table is WorkItemRow:
         where = (WorkItemRow.dossier_id == c.dossier_id, WorkItemRow.ordinal == c.item,
                  WorkItemRow.due_at == c.deadline)
@@ -134,21 +136,22 @@ def record(db: Database, calendar: WorkingCalendar, directory: Directory, limits
                 _mark_noticed(s, c)
                 return False
             step = None
+            notice: Notice | None
             if c.kind in ITEM_KINDS:
                 if row.supplement_since is not None:
                     return False  # the applicant holds the dossier: nobody can be late on it
                 item = s.scalar(select(WorkItemRow).where(WorkItemRow.dossier_id == c.dossier_id,
                                                           WorkItemRow.ordinal == c.item))
-                payload = None if item is None else _item_payload(c, item, now, calendar, limits, directory)
-                if payload is not None and c.kind == "escalated":  # during an absence: name both
-                    payload = name_both(s, payload, c.dossier_id, c.item, payload.get("officer"), now)
+                notice = None if item is None else _item_notice(c, item, now, calendar, limits, directory)
+                if isinstance(notice, Escalated):  # during an absence: name both
+                    notice = name_both(s, notice, c.dossier_id, c.item, now)
                 step = item.step if item is not None else None
             else:
-                payload = _dossier_payload(c, s, row, now, calendar, limits)
-            if payload is None:
+                notice = _dossier_notice(c, s, row, now, calendar, limits)
+            if notice is None:
                 return False
             lite = DossierState(id=row.id, last_seq=row.last_seq, head_hash=row.head_hash)
-            append(s, lite, [PendingEvent(c.kind, SYSTEM, payload.get("unit"), step, now, payload)])
+            append(s, lite, [PendingEvent.of(notice, SYSTEM, notice.unit, step, now)])
             row.last_seq, row.head_hash = lite.last_seq, lite.head_hash
             s.add(DeadlineNoticeRow(dossier_id=c.dossier_id, item=c.item, kind=c.kind, deadline=c.deadline,
                                     seq=lite.last_seq, at=now))

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import ColumnExpressionArgument, Select, exists, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..absences import Absences
@@ -63,8 +63,8 @@ class SweepResult:
         return sum(self.recorded.values()) + self.timers_fired
 
 
-def _unnoticed(kind: str, dossier: ColumnElement[int], item: ColumnElement[int] | int,
-               deadline: ColumnElement[datetime]) -> ColumnElement[bool]:
+def _unnoticed(kind: str, dossier: ColumnExpressionArgument[int], item: ColumnExpressionArgument[int] | int,
+               deadline: ColumnExpressionArgument[datetime | None]) -> ColumnElement[bool]:
     return ~exists().where(N.dossier_id == dossier, N.item == item, N.kind == kind, N.deadline == deadline)
 
 
@@ -81,6 +81,7 @@ class Sweeper:
     # -- the queries --------------------------------------------------------------------------------
     def candidates(self, kind: str, now: datetime) -> list[Candidate]:
         cal = self.lf.calendar
+        q: Select[int, int, datetime | None]
         if kind in ("step_overdue", "escalated"):
             cutoff = now if kind == "step_overdue" else cal.subtract(now, self.limits.escalation_delay)
             pending = ITEM_UNNOTICED_SQL if kind == "step_overdue" else ITEM_UNESCALATED_SQL
@@ -96,12 +97,12 @@ class Sweeper:
                         _unnoticed(kind, W.dossier_id, W.ordinal, W.last_activity_at))
                  .order_by(W.last_activity_at, W.dossier_id, W.ordinal))
         elif kind == "dossier_overdue":
-            q = (select(D.id, 0, D.due_at)
+            q = (select(D.id, literal(0), D.due_at)
                  .where(partial_predicate("dossier", DOSSIER_UNNOTICED_SQL), D.due_at < now, D.paused_at.is_(None),
                         _unnoticed(kind, D.id, 0, D.due_at))
                  .order_by(D.due_at, D.id))
         elif kind == "due_soon":
-            q = (select(D.id, 0, D.due_at)
+            q = (select(D.id, literal(0), D.due_at)
                  .where(D.status == "in_progress", D.due_at > now, D.due_at <= cal.add(now, self.limits.due_soon),
                         D.paused_at.is_(None), _unnoticed(kind, D.id, 0, D.due_at))
                  .order_by(D.due_at, D.id))
@@ -109,7 +110,7 @@ class Sweeper:
             raise ValueError(f"unknown notice kind {kind}")
         with self.lf.db.read() as s:
             rows = s.execute(q.limit(self.batch)).all()
-        return [Candidate(kind, int(r[0]), int(r[1]), r[2]) for r in rows]
+        return [Candidate(kind, int(r[0]), int(r[1]), r[2]) for r in rows if r[2] is not None]  # each query: non-null
 
     def due_timers(self, now: datetime) -> list[tuple[int, int]]:
         q = (select(TimerRow.dossier_id, TimerRow.ordinal).join(D, D.id == TimerRow.dossier_id)

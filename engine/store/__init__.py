@@ -25,12 +25,13 @@ from .models import (
     UnitRow,
     WorkItemRow,
 )
+from .notifications import NotificationRow
 from .operations import SchedulerBeatRow
 
 __all__ = [
     "AbsenceRow", "ReviewRow", "SchedulerBeatRow", "MigrationRunRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
-    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "OfficerRow",
+    "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",
     "ProcedureVersionRow", "RoleRow", "SignalRow", "TimerRow", "UnitRow", "WorkItemRow",
 ]

@@ -1,7 +1,7 @@
 """migration_run: planned migrations of running dossiers between procedure versions, run in batches.
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import engine.store.models
 
 revision = "0029"
-down_revision = "0026"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -87,6 +87,9 @@ class Caller:
     def delete(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
         return self.client.delete(path, headers=self._headers(headers), **kw)
 
+    def put(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.put(path, headers=self._headers(headers), **kw)
+
 
 @pytest.fixture
 def sign_in(client: FlaskClient) -> Any:

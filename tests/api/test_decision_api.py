@@ -86,8 +86,10 @@ def test_sign_the_document_the_engine_gives(sign_in: Any, demo_lf: Landflow, dem
                        json={"data": {}, "signature": {"signed_at": signed_at, "value": value}})
     assert resp.status_code == 200, resp.json
     events = events_of(auditor, did)
-    assert events[-1]["type"] == "completed" and events[-1]["payload"]["signature"]["value"] == value
-    assert len(events) == seq_before + 2  # the refused completion, then the signed one; reading added nothing
+    assert events[-2]["type"] == "completed" and events[-2]["payload"]["signature"]["value"] == value
+    # the office then issues the decision record (docs/signatures.md: signed PDF results)
+    assert (events[-1]["type"], events[-1]["payload"]["slip"]) == ("slip_issued", "decision")
+    assert len(events) == seq_before + 3  # the refused completion, the signed one, its record; reading added nothing
     assert auditor.get(f"/api/v1/dossiers/{did}/verify").json["ok"] is True
 
 

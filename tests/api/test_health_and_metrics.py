@@ -125,15 +125,30 @@ def test_metrics_read_the_sweep_and_heartbeat_of_the_scheduler(client: FlaskClie
     got = scrape(client)
     assert got[("landflow_sweep_duration_seconds", ())] == 2.5
     assert abs(got[("landflow_scheduler_heartbeat_timestamp_seconds", ())] - datetime.now(UTC).timestamp()) < 60
-    assert ("landflow_outbox_backlog", ()) not in got  # no outbox table yet: no gauge
+    assert got[("landflow_outbox_backlog", ())] == 0  # no applicant agreed to be told: nothing waits
 
 
-def test_outbox_backlog_counts_unsent_rows_once_the_table_exists(client: FlaskClient, demo_lf: Landflow) -> None:
+def test_outbox_backlog_counts_the_notifications_not_sent_yet(client: FlaskClient, sign_in: Any,
+                                                              demo_lf: Landflow) -> None:
+    """An applicant who agreed to be told by SMS and email: receiving the dossier queues two notifications;
+    once one is sent, the backlog is the other, still being sent."""
+    from sqlalchemy import select, update
+
+    from engine.store import NotificationRow
+    from tests.api.test_reception_api import body
+
+    before = scrape(client)[("landflow_outbox_backlog", ())]
+    b = body()
+    b["applicant"]["notify"] = {"consent": True, "channels": ["sms", "email"]}
+    opened = sign_in("desk.haichau").post("/api/v1/dossiers", json=b)
+    assert opened.status_code == 201, opened.json
+    assert scrape(client)[("landflow_outbox_backlog", ())] == before + 2
     with demo_lf.db.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE notification_outbox (id INTEGER PRIMARY KEY, sent_at TIMESTAMP)"))
-        conn.execute(text("INSERT INTO notification_outbox (id, sent_at) VALUES (1, NULL), (2, NULL), "
-                          "(3, CURRENT_TIMESTAMP)"))
-    assert scrape(client)[("landflow_outbox_backlog", ())] == 2
+        ids = sorted(conn.execute(select(NotificationRow.id)
+                                  .where(NotificationRow.dossier_id == opened.json["id"])).scalars())
+        conn.execute(update(NotificationRow).where(NotificationRow.id == ids[0]).values(state="sent"))
+        conn.execute(update(NotificationRow).where(NotificationRow.id == ids[1]).values(state="sending"))
+    assert scrape(client)[("landflow_outbox_backlog", ())] == before + 1
 
 
 def test_metrics_are_read_only_from_allowed_addresses_or_with_the_token(demo_lf: Landflow) -> None:

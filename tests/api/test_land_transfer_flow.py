@@ -110,12 +110,13 @@ def test_land_transfer_from_receipt_to_result(sign_in: Any, demo_clock: FixedClo
     # (branch.bengiang's attempt is not in it: it could not read the dossier)
     assert [e["type"] for e in events] == ["opened", "completed", "action_refused", "claimed",
                                            "completed", "completed", "completed", "completed", "action_refused",
-                                           "completed", "completed"]
-    assert events[-2]["payload"]["signature"]["signed_at"]  # the signed decision is in the log
+                                           "completed", "slip_issued", "completed"]
+    assert events[-3]["payload"]["signature"]["signed_at"]  # the signed decision is in the log
+    assert events[-2]["payload"]["slip"] == "decision"  # and the office issued its record (docs/signatures.md)
     assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
     assert events[2]["actor"] == "branch.haichau" and events[2]["payload"]["code"] == "stale_version"
     assert auditor.get(f"/api/v1/dossiers/{did}/verify").json == {
-        "ok": True, "events": 11, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
+        "ok": True, "events": 12, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
     replayed = auditor.get(f"/api/v1/dossiers/{did}/replay", query_string={"at": 2}).json
     assert replayed["as_of_seq"] == 2 and replayed["state"]["status"] == "in_progress"
     assert [(i["step"], i["state"]) for i in replayed["state"]["work_items"]] == [

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from api.problems import status_of
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.runtime import CommandRefused
@@ -65,7 +66,7 @@ def test_completion_by_the_wrong_officer_is_refused_and_recorded(at_verify: tupl
     n_events = len(events(lf, did))
     with pytest.raises(CommandRefused) as info:
         lf.runtime.complete(officer(lf, who), current(lf, did).id, {"eligible": True, "area": 10})
-    assert (info.value.kind, info.value.code, info.value.status) == ("forbidden", code, 403)
+    assert (info.value.kind, info.value.code, status_of(info.value)) == ("forbidden", code, 403)
     assert snapshot_of(lf, did) == before
     evs = events(lf, did)
     assert len(evs) == n_events + 1
@@ -80,7 +81,7 @@ def test_claims_belong_to_one_officer(at_verify: tuple[Landflow, int]) -> None:
     lf.runtime.claim(officer(lf, "land.w1"), item.id)
     with pytest.raises(CommandRefused) as info:
         lf.runtime.complete(officer(lf, "land2.w1"), item.id, {"eligible": True, "area": 10})
-    assert (info.value.code, info.value.status) == ("claimed_by_other", 409)
+    assert (info.value.code, status_of(info.value)) == ("claimed_by_other", 409)
     with pytest.raises(CommandRefused):
         lf.runtime.release(officer(lf, "land2.w1"), item.id)
     lf.runtime.release(officer(lf, "land.w1"), item.id)
@@ -94,7 +95,7 @@ def test_stale_version_and_bad_form_data_are_refused(at_verify: tuple[Landflow, 
     version = snapshot_of(lf, did)["version"]
     with pytest.raises(CommandRefused) as info:
         lf.runtime.claim(officer(lf, "land.w1"), item.id, expected_version=version - 1)
-    assert (info.value.code, info.value.status) == ("stale_version", 412)
+    assert (info.value.code, status_of(info.value)) == ("stale_version", 412)
     for data, fragment in (({"eligible": True}, "area: required"), ({"eligible": "perhaps", "area": 1}, "eligible"),
                            ({"eligible": True, "area": 1, "fee": 0}, "fee: not a field")):
         with pytest.raises(CommandRefused) as info:

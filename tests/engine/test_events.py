@@ -1,4 +1,4 @@
-"""The event catalogue (engine/events.py), with no database:
+"""The event catalogue (engine/events/), with no database:
 
 - every kind of event the engine writes has a type, and api/web/labels.py words every kind;
 - payloads stored by real runs (tests/data/events/payloads.json: the demo history and the engine
@@ -99,3 +99,67 @@ def test_events_are_frozen() -> None:
     event = ev.Rated(rating="good")
     with pytest.raises(AttributeError):
         event.rating = "excellent"  # type: ignore[misc]
+
+
+def test_readers_helpers() -> None:
+    completed = ev.parse("completed", PAYLOADS["completed"][0])
+    assert ev.item_of(completed) == json.loads(PAYLOADS["completed"][0])["item"]
+    assert ev.item_of(ev.parse("apologised", PAYLOADS["apologised"][0])) is None
+    assert ev.reason_of(ev.Returned(item=1, to_step="a", reason="thiếu giấy")) == "thiếu giấy"
+    assert ev.reason_of(ev.Claimed(item=1)) is None
+    # pages show a tampered payload as stored instead of failing; verify reports it
+    shown = ev.parse_shown("claimed", {"item": "x"})
+    assert isinstance(shown, ev.Unrecognised) and shown.payload == {"item": "x"}
+    shown = ev.parse_shown("claimed", '{"item":1,"note":"đã sửa"}')
+    assert isinstance(shown, ev.Unrecognised) and shown.payload == {"item": 1, "note": "đã sửa"}
+    assert ev.parse_shown("claimed", '{"item":1}') == ev.Claimed(item=1)
+    # counts made in SQL match the canonical spelling of a field
+    assert ev.stored_like(ev.Completed, "refused", True) == '%"refused":true%'
+    assert ev.stored_like(ev.DocumentAdded, "kind_", "result") == '%"kind":"result"%'
+    with pytest.raises(ev.EventError, match="no field 'rate'"):
+        ev.stored_like(ev.Rated, "rate", "good")
+    with pytest.raises(ev.EventError, match="field 'refused' must be"):
+        ev.stored_like(ev.Completed, "refused", "yes")
+
+
+def test_kinds_that_never_signal_are_listed_apart() -> None:
+    from engine.accountability import SIGNALLING, signals_of
+
+    for kind, texts in PAYLOADS.items():
+        if kind not in SIGNALLING:
+            assert all(signals_of(ev.parse(kind, t), "a", "u") == [] for t in texts), kind
+
+
+AUDIT_PAYLOADS: dict[str, list[str]] = json.loads(
+    (Path(__file__).parents[1] / "data" / "events" / "audit_payloads.json").read_text(encoding="utf-8"))
+AUDIT_CASES = [(kind, text) for kind, texts in AUDIT_PAYLOADS.items() for text in texts]
+
+
+def test_every_audit_kind_has_a_type_and_a_real_entry() -> None:
+    assert set(AUDIT_PAYLOADS) == set(ev.AUDIT_KINDS)
+    # refusals and incidents that concern no dossier go to the audit log, with the same type
+    assert ev.AUDIT_KINDS["action_refused"] is ev.KINDS["action_refused"] is ev.ActionRefused
+    assert ev.AUDIT_KINDS["incident_raised"] is ev.KINDS["incident_raised"] is ev.IncidentRaised
+    assert not (set(ev.AUDIT_KINDS) - {"action_refused", "incident_raised"}) & set(ev.KINDS)
+
+
+@pytest.mark.parametrize(("kind", "text"), AUDIT_CASES, ids=[f"{k}-{i}" for i, (k, _t) in enumerate(AUDIT_CASES)])
+def test_an_audit_entry_round_trips_byte_for_byte(kind: str, text: str) -> None:
+    assert canonical(json.loads(text)) == text
+    event = ev.parse_audit(kind, text)
+    assert type(event) is ev.AUDIT_KINDS[kind] and event.canonical() == text
+
+
+def test_audit_kinds_are_not_dossier_kinds() -> None:
+    assert isinstance(ev.parse("review_opened", AUDIT_PAYLOADS["review_opened"][0]), ev.Unrecognised)
+    absence = ev.parse_audit("absence_recorded", AUDIT_PAYLOADS["absence_recorded"][0])
+    assert isinstance(absence, ev.AbsenceRecorded) and absence.to_payload()["from"] == absence.first_day
+
+
+def test_a_writer_gets_a_wrong_type_refused_where_it_makes_the_event() -> None:
+    with pytest.raises(ev.EventError, match="event 'claimed': field 'item' must be integer, not str"):
+        ev.Claimed(item="3")  # type: ignore[arg-type]
+    with pytest.raises(ev.EventError, match="field 'to' must be array, not tuple"):
+        ev.Escalated(item=1, officer=None, unit="U", deadline="d", late_minutes=1, to=("a",),  # type: ignore[arg-type]
+                     delay="P1D", reason="r")
+    assert ev.Rated(rating="good").to_payload() == {"rating": "good"}  # an optional field left unset is fine

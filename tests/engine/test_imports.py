@@ -36,3 +36,26 @@ def test_each_module_imports_first_in_a_fresh_interpreter() -> None:
         results = list(pool.map(import_alone, names))
     broken = [f"{m}: {err}" for m, code, err in results if code != 0]
     assert not broken, broken
+
+
+def imported_names(package: str) -> dict[str, set[str]]:
+    """Every absolute module name each file of `package` imports (read from its syntax, not by running it)."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_bench_does_not_import_tests() -> None:
+    """The benches ship with the product (`landflow bench`); the tests folder does not."""
+    offending = {path: sorted(n for n in names if n == "tests" or n.startswith("tests."))
+                 for path, names in imported_names("bench").items()}
+    assert not {p: n for p, n in offending.items() if n}, offending

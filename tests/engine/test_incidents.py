@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from api.problems import status_of
 from engine import history
 from engine.bootstrap import Landflow
+from engine.errors import Conflict
 from engine.runtime import CommandRefused
 from engine.runtime.incidents import MAX_TASK_DEPTH, ProcedureIncident
 from engine.scheduler.sweep import Sweeper
@@ -50,8 +52,8 @@ def verified(lf: Landflow, dossier_id: int) -> None:
 def assert_incident(lf: Landflow, dossier_id: int, err: ProcedureIncident, cause: str, element: str,
                     before: dict[str, Any], n_events: int) -> None:
     """Refused without blame, nothing changed in the workflow, the incident in the chain for supervisors."""
-    assert (err.kind, err.code, err.status, err.cause, err.element) == (
-        "conflict", "procedure_incident", 409, cause, element)
+    assert (err.kind, err.code, isinstance(err, Conflict), err.cause, err.element) == (
+        "conflict", "procedure_incident", True, cause, element)
     after = snapshot_of(lf, dossier_id)
     assert after["items"] == before["items"] and after["status"] == before["status"]
     evs = events(lf, dossier_id)
@@ -142,7 +144,7 @@ def test_a_supervisor_moves_the_dossier_to_a_step_and_its_history_verifies(lf: L
     version = dossier_row(lf, did).version
     with pytest.raises(CommandRefused) as refused:
         lf.runtime.move_to_step(officer(lf, DESK), did, "after", "chỗ tắc của quy trình")
-    assert (refused.value.code, refused.value.status) == ("wrong_role", 403)
+    assert (refused.value.code, status_of(refused.value)) == ("wrong_role", 403)
     with pytest.raises(CommandRefused) as refused:
         lf.runtime.move_to_step(officer(lf, "supervisor"), did, "nowhere", "lý do")
     assert refused.value.code == "illegal_target"
@@ -219,12 +221,12 @@ def test_a_history_recorded_before_the_bounds_still_verifies(lf: Landflow, monke
     """Replay re-runs what was recorded, unbounded: a script loop that an older engine let run (998 steps,
     then SpiffWorkflow's silent stop) verifies, the sweep turns the dossier into an incident, and a
     supervisor moves it on."""
-    import engine.runtime.commands as commands
+    import engine.runtime.load as load
     import engine.runtime.workflow as workflow
 
     deploy(lf, defective.script_loop())
     with monkeypatch.context() as m:  # the engine before incidents
-        m.setattr(commands, "bound", lambda wf: wf)
+        m.setattr(load, "bound", lambda wf: wf)
         m.setattr(workflow, "bound", lambda wf: wf)
         m.setattr(type(lf.runtime), "_check_not_stuck", lambda self, work: None)
         did = open_one(lf, "script_loop_test")

@@ -116,6 +116,25 @@ def generate(lf: Landflow, clock: FixedClock, seed: int, n: int = 18) -> None:
     sweeper.sweep()
 
 
+def signal_columns(etype: str, actor: str, unit: str | None, p: dict[str, Any]
+                   ) -> list[tuple[tuple[str | None, str | None], str]]:
+    """The KPI columns one event in the period counts, and for whom: ((officer, unit), column)."""
+    signal_of = {"returned": "returns", "transferred": "reroutes", "action_refused": "refused_attempts",
+                 "apologised": "apologies"}
+    out: list[tuple[tuple[str | None, str | None], str]] = []
+    if etype in signal_of and (etype != "action_refused" or p.get("code") in OUT_OF_SCOPE):
+        out.append(((actor, unit), signal_of[etype]))
+    if etype == "completed" and p.get("refused"):  # a drawn refusal (not eligible) is a return too
+        out.append(((actor, unit), "returns"))
+    if etype == "transferred" and p["ping_pong"]:
+        out.append(((actor, unit), "ping_pongs"))
+    if etype == "supplement_requested" and p["repeat"]:
+        out.append(((actor, unit), "repeat_supplements"))
+    if etype in ("idle_claim", "escalated"):
+        out.append(((p["officer"], p["unit"]), {"idle_claim": "idle_claims", "escalated": "escalations"}[etype]))
+    return out
+
+
 def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now: datetime) -> dict[str, dict]:
     """The KPI numbers, computed from case_event and audit_log rows and the working calendar."""
     cal = lf.calendar
@@ -142,19 +161,8 @@ def independent(lf: Landflow, group_by: str, start: datetime, end: datetime, now
             out[k]["used_minutes"] += cal.between(it["created"], ev.at)
             out[k]["allowed_minutes"] += cal.between(it["created"], it["due"])
         if start <= ev.at < end:
-            signal_of = {"returned": "returns", "transferred": "reroutes", "action_refused": "refused_attempts",
-                         "apologised": "apologies"}
-            if ev.type in signal_of and (ev.type != "action_refused" or p.get("code") in OUT_OF_SCOPE):
-                out[key(ev.actor, ev.unit)][signal_of[ev.type]] += 1
-            if ev.type == "completed" and p.get("refused"):  # a drawn refusal (not eligible) is a return too
-                out[key(ev.actor, ev.unit)]["returns"] += 1
-            if ev.type == "transferred" and p["ping_pong"]:
-                out[key(ev.actor, ev.unit)]["ping_pongs"] += 1
-            if ev.type == "supplement_requested" and p["repeat"]:
-                out[key(ev.actor, ev.unit)]["repeat_supplements"] += 1
-            if ev.type in ("idle_claim", "escalated"):
-                name = {"idle_claim": "idle_claims", "escalated": "escalations"}[ev.type]
-                out[key(p["officer"], p["unit"])][name] += 1
+            for who, column in signal_columns(ev.type, ev.actor, ev.unit, p):
+                out[key(*who)][column] += 1
         for new in fx.get("new", []):
             items[(ev.dossier_id, new["item"])] = {"created": ev.at, "due": instant(new["due_at"], ev.at),
                                                    "unit": new["unit"], "state": "ready", "assignee": None}

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from api.problems import status_of
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.history import verify
@@ -85,7 +86,7 @@ def test_a_signing_step_without_a_valid_signature_is_refused_and_recorded(signin
     before = len(events(lf, did))
     with pytest.raises(CommandRefused) as info:
         lf.runtime.complete(officer(lf, "chair.w1"), signing["item"].id, {}, signature=sig)
-    assert (info.value.code, info.value.status) == (code, status)
+    assert (info.value.code, status_of(info.value)) == (code, status)
     evs = events(lf, did)
     assert len(evs) == before + 1 and evs[-1].type == "action_refused" and evs[-1].actor == "chair.w1"
     assert json.loads(evs[-1].payload)["code"] == code

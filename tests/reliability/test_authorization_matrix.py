@@ -364,6 +364,10 @@ def test_auditor_tokens_change_nothing(matrix: Matrix, figures: Figures) -> None
             body = officer_bodies.get(path)
             calls[(method, path)] = lambda tok, url=url, body=body: matrix.client.open(
                 url, method="POST", json=body, headers={"Authorization": f"Bearer {tok}"})
+        elif path == "/api/v1/me/certificate":  # an auditor signs nothing: refused, in the audit log
+            calls[(method, path)] = lambda tok, url=path: matrix.client.open(
+                url, method="PUT", json={"certificate": "-----BEGIN CERTIFICATE-----"},
+                headers={"Authorization": f"Bearer {tok}"})
         elif path.startswith(("/api/v1/reviews", "/api/v1/absences")):  # acts on no dossier (audit log)
             url = path.replace("{review_id}", "1")
             body = {"/api/v1/reviews": {"dossier": ready[0], "seq": 1, "kind": "returned"},

@@ -65,14 +65,22 @@ def engine_english() -> set[str]:
 
 
 def refusal_codes_in_engine() -> set[str]:
-    """Every refusal code the engine's source can raise (`refuse(kind, "code", …)`, `Refusal(kind, "code", …)`)."""
+    """Every refusal code the engine's source can raise (`Invalid("code", …)` and the other refusal types of
+    engine/errors.py, `Refusal(kind, "code", …)`, the older `refuse(kind, "code", …)`)."""
+    typed = {"Forbidden", "NotFound", "Conflict", "Stale", "Invalid"}
     codes: set[str] = set()
     for path in (ROOT / "engine").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # a subclass of a refusal type names its code to the base's __init__ (ProcedureIncident)
+        inits = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef)
+                 and {getattr(b, "id", "") for b in c.bases} & typed
+                 for n in ast.walk(c) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "__init__"}
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if name in ("refuse", "Refusal") and len(node.args) >= 2:
-                    code = node.args[1]
+                position = 0 if name in typed or id(node) in inits else 1 if name in ("refuse", "Refusal") else None
+                if position is not None and len(node.args) > position:
+                    code = node.args[position]
                     if isinstance(code, ast.Constant) and isinstance(code.value, str):
                         codes.add(code.value)
     return codes

@@ -19,6 +19,7 @@ from api.web import messages
 from api.web.labels import EVENT, REFUSAL, SIGNAL
 from config.settings import ROOT
 from engine.accountability import KINDS
+from engine.events import KINDS as EVENT_KINDS
 from engine.policy import DOSSIER_ACTIONS, ITEM_ACTIONS, RULES
 from engine.scheduler.notices import DOSSIER_KINDS, ITEM_KINDS
 from tests.support.page_text import refusal_codes_in_engine
@@ -50,8 +51,9 @@ def _calls(name: str, position: int) -> set[str]:
 
 def event_types() -> set[str]:
     """What the engine appends to a dossier's history: emitted by commands, or pending events of its own."""
+    # engine/runtime emits typed events (engine/events.py): the catalogue names their kinds
     return _calls("emit", 1) | _calls("PendingEvent", 0) | {"stopped", "cancelled"} | set(ITEM_KINDS) | set(
-        DOSSIER_KINDS)
+        DOSSIER_KINDS) | set(EVENT_KINDS)
 
 
 def actions() -> set[str]:

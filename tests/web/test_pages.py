@@ -250,14 +250,15 @@ def pem(key: Any, passphrase: bytes | None = None) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, algorithm)
 
 
-def test_a_signed_step_is_completed_with_the_officers_key_file(client: FlaskClient, demo_lf: Landflow) -> None:
+def test_in_demo_mode_a_signed_step_is_completed_with_a_key_file(client: FlaskClient, demo_lf: Landflow) -> None:
     st = to_update_register(demo_lf)
     key, stranger = new_private_key(), new_private_key()
     with demo_lf.db.write() as s:
         register_key(s, "branch.haichau", public_key_text(key.public_key()), "admin", demo_lf.clock.now())
     token = sign_in_page(client, "branch.haichau")
     page = text(client.get(f"/dossiers/{st.id}"))
-    assert "Ký quyết định" in page and 'name="key_file"' in page
+    # the dossier page sends a signed step to the preview; no key is asked for there
+    assert "Ký quyết định" in page and "data-preview-sign" in page and 'name="key_file"' not in page
     item = item_of(demo_lf, st.id)
     url = f"/dossiers/{st.id}/items/{item.id}/complete"
 
@@ -278,25 +279,65 @@ def test_a_signed_step_is_completed_with_the_officers_key_file(client: FlaskClie
     assert [p["code"] for t, p in events(demo_lf, st.id)[before:]] == ["bad_signature", "signature_required"]
     resp = post(key_file=(io.BytesIO(pem(key, b"mat-khau")), "key.pem"), passphrase="mat-khau")
     assert resp.status_code == 303
-    etype, payload = events(demo_lf, st.id)[-1]
+    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
     assert etype == "completed" and payload["signature"]["key"] == public_key_text(key.public_key())
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
 
 
-def test_demo_accounts_sign_with_their_demo_key(client: FlaskClient, demo_lf: Landflow) -> None:
+def test_demo_accounts_sign_with_their_demo_certificate(client: FlaskClient, demo_lf: Landflow) -> None:
+    from api.demo_pki import ensure_demo_pki
+
+    ensure_demo_pki(demo_lf)  # as `landflow init` does in demo mode: the demo CA, its root trusted, the seal
     st = to_update_register(demo_lf)
     token = sign_in_page(client, "branch.haichau")
-    assert 'value="demo"' in text(client.get(f"/dossiers/{st.id}"))
     item = item_of(demo_lf, st.id)
+    preview = client.post(f"/dossiers/{st.id}/items/{item.id}/preview", data={"csrf_token": token},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200 and 'value="demo"' in text(preview)
+    # the page may reach the local signing agent, and nothing else off this server
+    assert "connect-src 'self' http://127.0.0.1:8765" in preview.headers["Content-Security-Policy"]
     resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete",
-                            data={"csrf_token": token, "sign_with": "demo"}, content_type="multipart/form-data")
+                       data={"csrf_token": token, "sign_with": "demo"}, content_type="multipart/form-data")
     assert resp.status_code == 303
-    assert (demo_lf.settings.var_dir / "keys" / "officers" / "branch.haichau.pem").exists()
-    etype, payload = events(demo_lf, st.id)[-1]
-    assert etype == "completed" and payload["signature"]["value"]
+    assert (demo_lf.settings.var_dir / "keys" / "demo-ca" / "officers" / "branch.haichau.key").exists()
+    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
+    assert etype == "completed" and payload["signature"]["key"].startswith("-----BEGIN CERTIFICATE-----")
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
+    # the record is sealed by the demo seal and validates against the demo root
+    from engine.pdfsign import verify_pdf
+
+    issued = [p for t, p in events(demo_lf, st.id) if t == "slip_issued"]
+    record = demo_lf.blobs.get(issued[-1]["sha256"])
+    assert record is not None and verify_pdf(record, demo_lf.settings.trust_roots).ok
+
+
+def test_a_pasted_key_is_refused_for_a_real_account_and_never_used(client: FlaskClient, demo_lf: Landflow) -> None:
+    """Pasting a private key is for demo accounts in demo mode only: a real account (as every account in
+    production) is refused before anything is signed, and the engine never sees it."""
+    from api.auth import hash_password
+    from engine.org import add_officer
+
+    st = to_update_register(demo_lf)
+    key = new_private_key()
+    with demo_lf.db.write() as s:
+        add_officer(s, "branch.real", "Nguyễn Văn Thật", "CN-KV01", ["registration_branch"],
+                    password_hash=hash_password("mat-khau-that-1"))
+        register_key(s, "branch.real", public_key_text(key.public_key()), "admin", demo_lf.clock.now())
+    demo_lf.directory.refresh()
+    token = sign_in_page(client, "branch.real", "mat-khau-that-1")
+    item = item_of(demo_lf, st.id)
+    before = len(events(demo_lf, st.id))
+    resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete",
+                       data={"csrf_token": token, "sign_with": "key", "key_text": pem(key).decode()},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 422 and "không bao giờ được gửi lên máy chủ" in text(resp)
+    assert len(events(demo_lf, st.id)) == before and item_of(demo_lf, st.id).id == item.id
+    # nor does the preview offer it
+    preview = client.post(f"/dossiers/{st.id}/items/{item.id}/preview", data={"csrf_token": token},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200 and 'name="key_text"' not in text(preview)
 
 
 # -- supplements, apologies, CSV -----------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from config.settings import ROOT
 
-PAGES = ("login", "worklist", "dossier", "procedure-check", "procedure-diff", "audit-timeline", "signals", "kpi")
+PAGES = ("login", "worklist", "dossier", "procedure-check", "procedure-diff", "audit-timeline", "signals", "kpi",
+         "whatif")
 
 
 def test_every_main_page_has_a_screenshot_in_the_pages_doc() -> None:

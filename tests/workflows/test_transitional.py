@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from api.problems import status_of
 from engine.runtime import CommandRefused
 from tests.conftest import local
 from tests.workflows.conftest import (
@@ -245,7 +246,7 @@ def test_transfer_and_return_by_the_successor_are_signals(handover: Desk) -> Non
 def test_only_a_procedure_that_resolves_its_jurisdiction_opens_without_a_commune(handover: Desk) -> None:
     with pytest.raises(CommandRefused) as info:
         handover.at(2026, 2, 9, 9, 0).open("desk.hoavang", "land_transfer", None)
-    assert (info.value.code, info.value.status) == ("invalid_data", 422)
+    assert (info.value.code, status_of(info.value)) == ("invalid_data", 422)
 
 
 def test_a_dossier_cannot_be_opened_at_a_step_it_cannot_reach(handover: Desk) -> None:
