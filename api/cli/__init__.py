@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import click
 
-from . import audit, backup, bench, demo, dossiers, keys, migration, notify, officers, procedures, server, setup, signing, whatif
+from . import (
+    audit,
+    backup,
+    bench,
+    demo,
+    dossiers,
+    keys,
+    migration,
+    notify,
+    officers,
+    procedures,
+    server,
+    setup,
+    signing,
+    whatif,
+)
 
 
 @click.group()
