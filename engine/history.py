@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from . import signatures
 from .accountability import signals_of
 from .eventlog import GENESIS, SPIFF_EVENTS, event_hash, load_events
-from .events import Completed, Event, Opened, item_of, parse
+from .events import Completed, Event, Migrated, Opened, item_of, parse
+from .migration import apply as migration
 from .papers.blobs import BlobStore
 from .papers.documents import document_problems
 from .runtime import fastforward, timers
@@ -113,6 +114,9 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
                 fastforward.replay(wf, carried)
             elif ev.type in SPIFF_EVENTS and wf is not None:
                 apply_spiff(wf, lambda o: state.items[o].task_id, event)
+            elif isinstance(event, Migrated) and wf is not None:  # rebuilt on the new version from here on
+                proc = procedures.get(session, event.procedure_version_id)
+                wf = migration.replay_move(proc, wf, state, event)
             task_ids: dict[int, str] = {}
             if ev.type in SPIFF_EVENTS and wf is not None:
                 skip = {c["item"] for c in carried}

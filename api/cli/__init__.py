@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import click
 
-from . import audit, backup, bench, demo, dossiers, keys, notify, officers, procedures, server, setup, signing, whatif
+from . import (
+    audit,
+    backup,
+    bench,
+    demo,
+    dossiers,
+    keys,
+    migration,
+    notify,
+    officers,
+    procedures,
+    server,
+    setup,
+    signing,
+    whatif,
+)
 
 
 @click.group()
@@ -17,6 +32,6 @@ def main() -> None:
 
 
 for module in (setup, procedures, dossiers, bench, audit, demo, officers, server, keys, backup, notify, whatif,
-               signing):
+               signing, migration):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -17,6 +17,7 @@ from . import (
     health,
     history,
     incidents,
+    migrations,
     notifications,
     officers,
     procedures,
@@ -31,7 +32,7 @@ from . import (
 
 MODULES = (health, auth, units, drafts, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
-           notifications, whatif, certificates)
+           notifications, whatif, certificates, migrations)
 
 
 def register(api: Api) -> None:

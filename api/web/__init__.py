@@ -32,6 +32,7 @@ from . import (
     headers,
     i18n,
     incidents,
+    migrations,
     modeler,
     officer,
     papers,
@@ -49,7 +50,8 @@ from .common import directory
 from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
-              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp, modeler.bp)
+              accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp, modeler.bp,
+              migrations.bp)
 log = logging.getLogger("landflow.web")
 
 

@@ -34,6 +34,7 @@ EVENT = {
     "substituted": _l("Substituted for an absent officer"),
     "document_added": _l("Paper attached"), "slip_issued": _l("Slip issued"), "rated": _l("Rated by the applicant"),
     "incident_raised": _l("Procedure incident"), "moved": _l("Moved to a step by a supervisor"),
+    "migrated": _l("Moved to a new version of the procedure"),
 }
 SIGNAL = {
     "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),
@@ -105,6 +106,12 @@ REFUSAL = {
     "procedure_incident": _l("The procedure cannot go on at this step: a defect of the procedure, not your action. "
                              "The supervisors have been told."),
     "no_incident": _l("The dossier has no open procedure incident."),
+    "cannot_migrate": _l("This dossier cannot move to the new version."),
+    "bad_migration_plan": _l("The migration plan has problems: check the step mapping."),
+    "bad_deadline_rule": _l("Deadlines are either kept or recomputed."),
+    "no_such_version": _l("The procedure has no such version."),
+    "not_later_version": _l("A dossier moves only to a later version."),
+    "other_procedure": _l("That version belongs to another procedure."),
 }
 FIELD = {
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),

@@ -55,6 +55,9 @@ ACTION = {
     "review_open": _l("Open a review"), "review_explain": _l("Explain"), "review_decide": _l("Decide a review"),
     "record_absence": _l("Record an absence"), "validate": _l("Check a procedure file"),
     "move_to_step": _l("Move a dossier to a step"),
+    "migrate": _l("Move a dossier to a new version"), "migration_plan": _l("Plan a migration"),
+    "migration_start": _l("Start a migration"), "migration_batch": _l("Run a migration batch"),
+    "migration_status": _l("Read a migration's progress"),
 }
 GENERIC = _l("The engine refused this action.")
 # what the form checker (engine/definitions/forms.py) says of one field, after "field: "

@@ -303,3 +303,23 @@ class Moved(Event):
     reason: str
     incident: str | None
     fx: Effects | None = opt()
+
+
+@kind("migrated")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Migrated(Event):
+    """A supervisor moved the running dossier to a later version of its procedure (engine/migration/).
+
+    `steps`: each open item's move ({"item", "from_step", "to_step"}); `mapping`: the supervisor's
+    {old step: new step}; `deadlines`: `keep` or `recompute` (from when each item became ready).
+    """
+
+    procedure: str
+    from_version: int
+    to_version: int
+    procedure_version_id: int
+    mapping: dict[str, Any]
+    steps: list[Any]
+    deadlines: str
+    run: int | None = opt()
+    fx: Effects | None = opt()

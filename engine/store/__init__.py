@@ -3,6 +3,7 @@
 from .accountability import AbsenceRow, ReviewRow
 from .db import Database
 from .drafts import ProcedureDraftRow
+from .migrations import MigrationRunRow
 from .models import (
     ApiTokenRow,
     AuditEntryRow,
@@ -29,7 +30,7 @@ from .notifications import NotificationRow
 from .operations import SchedulerBeatRow
 
 __all__ = [
-    "AbsenceRow", "ReviewRow", "SchedulerBeatRow", "ProcedureDraftRow",
+    "AbsenceRow", "ReviewRow", "SchedulerBeatRow", "ProcedureDraftRow", "MigrationRunRow",
     "ApiTokenRow", "AuditEntryRow", "Base", "CaseEventRow", "CheckpointHeadRow", "CheckpointRow", "CodeCounterRow",
     "Database", "DeadlineNoticeRow", "DossierRow", "DossierSearchRow",
     "DossierStateRow", "ItemFactRow", "JurisdictionRow", "NotificationRow", "OfficerRow",
