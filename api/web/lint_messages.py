@@ -108,6 +108,8 @@ DETAIL = {
     "condition.camunda": _l("The condition “%(text)s” is written in Camunda's expression language; write "
                             "“%(hint)s”."),
     "boundary.attached": _l("The boundary event is attached to “%(ref)s”, which is no element of the process."),
+    "condition.unsafe": _l("The condition “%(text)s” is not in landflow's expression language, or uses what it "
+                           "does not allow (functions, imports, attributes)."),
 }
 UNKNOWN = _l("The procedure file breaks one of landflow's rules.")
 

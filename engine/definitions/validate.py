@@ -263,7 +263,7 @@ def _expression_rules(doc: Document, budget: Budget) -> list[Problem]:
                                (("text", text[:80]), ("hint", hint[:80]))))
             continue
         for msg in check_expression(text, budget):
-            out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}"))
+            out.append(Problem(flow_id, "condition.unsafe", f"condition {text[:80]!r}: {msg}", (("text", text[:80]),)))
     for task_id, script in doc.scripts.items():
         if not script or not script.strip():
             out.append(Problem(task_id, "script.missing", "the script task has no script"))
