@@ -359,6 +359,7 @@ def test_english_pages_word_the_same_codes_in_english(demo: Landflow) -> None:
 def test_the_history_shows_only_reasons_officers_typed(vi_request: None) -> None:
     from api.web.audit import summary
 
-    assert "Thiếu trích lục" in summary("returned", {"item": 2, "reason": "Thiếu trích lục", "to_step": "receive"}, None)
+    returned = {"item": 2, "reason": "Thiếu trích lục", "to_step": "receive"}
+    assert "Thiếu trích lục" in summary("returned", returned, None)
     # an event kind this page does not know, whose reason is the engine's English: not shown as is
     assert summary("procedure_incident", {"reason": "gateway Gateway_1 failed: KeyError 'x'"}, None) == ""
