@@ -52,7 +52,7 @@ def pages(app: Flask) -> list[Any]:
 def concrete(rule: str, dossier: int, item: int) -> str:
     values = {"dossier_id": dossier, "item_id": item, "key": "land_transfer", "version": 1, "code": "en",
               "action": "claim" if "items" in rule else "cancel", "kind": "control", "review_id": 1,
-              "seq": 1, "revision": 1}
+              "seq": 1, "revision": 1, "run_id": 1}
     return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
 
 
