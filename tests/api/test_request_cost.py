@@ -7,36 +7,13 @@ with no transaction around it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 from flask import Flask
-from sqlalchemy import event
 
 from api.unseen import unseen
 from engine.bootstrap import Landflow
 from engine.org import Officer
 from engine.queries import SEE_ALL
-
-
-@contextmanager
-def recording(lf: Landflow) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (every engine of the database)."""
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        seen.append(re.sub(r"\s+", " ", statement).strip())
-
-    engines = {lf.db.engine, lf.db.read_engine}
-    for e in engines:
-        event.listen(e, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for e in engines:
-            event.remove(e, "before_cursor_execute", listen)
+from tests.support.statements import recording
 
 
 def _officer(lf: Landflow, username: str) -> Officer:

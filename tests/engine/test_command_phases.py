@@ -13,7 +13,6 @@ import ast
 import dataclasses
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -27,32 +26,9 @@ from engine.ratings import rate
 from engine.runtime.context import Context
 from engine.runtime.state import DossierState
 from tests.conftest import officer
+from tests.support.statements import recording
 
 Statements = list[str]
-
-
-@contextmanager
-def statements(lf: Landflow) -> Iterator[Statements]:
-    """Every statement the engine sends to the database inside the block, COMMIT included; the phases of
-    a command show as the markers `load done` and `persist`."""
-    seen: Statements = []
-
-    def cursor(_conn: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        seen.append(re.sub(r"\s+", " ", statement).strip())
-
-    def commit(_conn: Any) -> None:
-        seen.append("COMMIT")
-
-    engines = {lf.db.engine, lf.db.read_engine}
-    for e in engines:
-        event.listen(e, "before_cursor_execute", cursor)
-        event.listen(e, "commit", commit)
-    try:
-        yield seen
-    finally:
-        for e in engines:
-            event.remove(e, "before_cursor_execute", cursor)
-            event.remove(e, "commit", commit)
 
 
 @pytest.fixture
@@ -105,7 +81,7 @@ def warm_dossier(lf: Landflow) -> DossierState:
 def test_a_completion_costs_at_most_four_statements_on_postgresql(small: Landflow) -> None:
     st = warm_dossier(small)
     (item,) = st.open_items()
-    with statements(small) as seen:
+    with recording(small, commits=True) as seen:
         small.runtime.complete(officer(small, "land.w1"), item.id or 0, {"eligible": True, "area": 10})
     kinds = [s.split(" ")[0] for s in seen]
     if small.db.dialect == "postgresql":

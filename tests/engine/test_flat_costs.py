@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -30,27 +29,10 @@ from engine.kpi_facts import refresh_item_facts
 from engine.scheduler import Sweeper
 from engine.store import CaseEventRow, DeadlineNoticeRow, DossierRow, DossierStateRow, ProcedureVersionRow
 from tests.conftest import officer
+from tests.support.statements import recording
 
 PATH = (("desk.w1", {"complete": True}), ("land.w1", {"eligible": True, "area": 10}), ("land.w1", {}),
         ("chair.w1", {}), ("desk.w1", {}))
-
-
-@contextmanager
-def recording(lf: Landflow) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (both engines), literals stripped."""
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        seen.append(re.sub(r"\s+", " ", statement).strip())
-
-    engines = {lf.db.engine, lf.db.read_engine}
-    for e in engines:
-        event.listen(e, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for e in engines:
-            event.remove(e, "before_cursor_execute", listen)
 
 
 def commands_of_one_dossier(lf: Landflow) -> list[list[str]]:
