@@ -71,6 +71,19 @@ class Site:
         return self.base + path
 
 
+def serving(lf: Landflow, clock: FixedClock) -> Iterator[Site]:
+    """Serve `lf` on a free local port for the browser until the generator is closed; then close `lf`."""
+    server = make_server("127.0.0.1", 0, create_app(lf), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", lf, clock)
+    finally:
+        server.shutdown()
+        server.server_close()
+        lf.close()
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("site")
@@ -87,13 +100,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     history.close()
     clock = FixedClock(NOW)
     lf = build(settings, clock=clock)
-    server = make_server("127.0.0.1", 0, create_app(lf), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", lf, clock)
-    server.shutdown()
-    server.server_close()
-    lf.close()
+    yield from serving(lf, clock)
 
 
 class Pages:

@@ -11,7 +11,6 @@ numbers the other page tests expect of the shared site.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,15 +18,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from api.app import create_app
 from api.cli.setup import initialise
 from config.settings import Settings
 from engine.bootstrap import build
 from engine.clock import FixedClock
 from engine.store import ProcedureVersionRow
-from tests.web.conftest import NOW, Pages, Site, screenshot, submit
+from tests.web.conftest import NOW, Pages, Site, screenshot, serving, submit
 
 pytestmark = pytest.mark.xdist_group("browser")
 FLOWS = """() => window.landflowModeler.get('elementRegistry').filter(e => e.type === 'bpmn:SequenceFlow')
@@ -44,13 +41,7 @@ def own_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     setup.close()
     clock = FixedClock(NOW)
     lf = build(settings, clock=clock)
-    server = make_server("127.0.0.1", 0, create_app(lf), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", lf, clock)
-    server.shutdown()
-    server.server_close()
-    lf.close()
+    yield from serving(lf, clock)
 
 
 @pytest.fixture
