@@ -4,7 +4,6 @@ budget, and checking a file shares one budget over all its expressions (issue 13
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,28 +11,22 @@ import pytest
 from engine import expressions
 from engine.expression_cost import CHECK_SOURCE, MAX_CHARS
 from engine.expressions import CHECK_WORK, Budget, ExpressionError, check_expression, check_script, evaluate, execute
+from tests.support.cost import within
 
 STR_BOMB = "str(['a' * 10000] * 10000) == ''"  # ~100 MB of text before it was refused
 
 
-def cpu(fn: Any, *args: Any) -> tuple[Any, float]:
-    start = time.process_time()
-    result = fn(*args)
-    return result, time.process_time() - start
-
-
 def test_the_str_bomb_is_refused_before_its_text_is_built() -> None:
-    problems, spent = cpu(check_expression, STR_BOMB)
+    """It took ~0.2 s (and 100 MB) each before: more than one reference (tests/support/cost.py)."""
+    problems, _ = within(0.3, lambda: check_expression(STR_BOMB))
     assert problems and "always fails" in problems[0], problems
-    assert spent < 0.05, spent  # it took ~0.2 s (and 100 MB) each before
 
 
-def test_sixty_str_bombs_in_one_file_check_in_well_under_a_second() -> None:
-    """The issue's 21 KB file: 60 such conditions took 12 s and slowed every other request."""
+def test_sixty_str_bombs_in_one_file_check_in_a_fraction_of_an_ordinary_check() -> None:
+    """The issue's 21 KB file: 60 such conditions took 12 s (about ninety references) and slowed every
+    other request."""
     budget = Budget(CHECK_WORK)
-    start = time.process_time()
-    found = [check_expression(STR_BOMB, budget) for _ in range(60)]
-    assert time.process_time() - start < 1.0
+    found, _ = within(2.0, lambda: [check_expression(STR_BOMB, budget) for _ in range(60)])
     assert all(found), found
 
 
@@ -76,8 +69,7 @@ def test_every_evaluation_spends_a_bounded_budget() -> None:
     assert check_expression(text) and "too much work" in check_expression(text)[0]
     with pytest.raises(ExpressionError, match="too much work"):
         execute(f"x = {text}", {})
-    _, spent = cpu(lambda: pytest.raises(ExpressionError, evaluate, f"a == 1 and ({text})", {"a": 1}))
-    assert spent < 0.5, spent
+    within(2.0, lambda: pytest.raises(ExpressionError, evaluate, f"a == 1 and ({text})", {"a": 1}))
 
 
 def test_a_files_constant_parts_share_one_budget_reported_once() -> None:
@@ -100,11 +92,11 @@ def test_a_files_expressions_are_parsed_up_to_a_total_length() -> None:
 def test_a_long_chain_is_checked_in_linear_time() -> None:
     """`a + 1 + 1 + …`: finding the constant parts looked at every sub-chain again (quadratic)."""
     chain = "a" + " + 1" * 125 + " > 0"
-    _, spent = cpu(lambda: [check_expression(chain) for _ in range(50)])
-    assert check_expression(chain) == [] and spent < 0.5, spent
+    within(2.0, lambda: [check_expression(chain) for _ in range(50)])
+    assert check_expression(chain) == []
     too_many = "a" + " + 1" * 900
-    problems, spent = cpu(check_expression, too_many)
-    assert problems == ["too complex (more than 400 nodes)"] and spent < 0.05, spent
+    problems, _ = within(0.3, lambda: check_expression(too_many))
+    assert problems == ["too complex (more than 400 nodes)"]
 
 
 def test_ordinary_conditions_are_unaffected() -> None:
@@ -137,10 +129,8 @@ def test_a_running_script_is_sized_before_it_allocates() -> None:
         task.data.update(data)
         task.run()
         if "note" in data:
-            start = time.process_time()
             with pytest.raises(Exception) as info:
-                wf.do_engine_steps()
-            assert time.process_time() - start < 0.5
+                within(2.0, wf.do_engine_steps)
             cause = info.value.__cause__ or info.value.__context__ or getattr(info.value, "exception", None)
             assert isinstance(cause, ExpressionError) and "repetition too large" in str(cause), repr(cause)
         else:

@@ -125,12 +125,10 @@ def test_hostile_condition_smuggled_past_validation_is_not_executed(tmp_path: Pa
     ("max(a, a)", {"a": [[1] * 200] * 200}),  # data too large to be a value of the language
 ])
 def test_evaluation_is_bounded_in_work_not_only_in_result(text: str, names: dict[str, Any]) -> None:
-    import time
+    from tests.support.cost import within
 
-    start = time.monotonic()
     with pytest.raises(ExpressionError):
-        evaluate(text, names)
-    assert time.monotonic() - start < 1.0
+        within(2.0, lambda: evaluate(text, names))
 
 
 def test_nested_references_cannot_build_an_exponential_value() -> None:
