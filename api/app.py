@@ -19,6 +19,7 @@ from engine.bootstrap import Landflow, build
 
 from . import auth, bodies, docs, headers, limits, metrics, problems, resources, web
 from .schemas.common import ProblemSchema
+from .slips import issuer
 
 
 class IdConverter(IntegerConverter):
@@ -83,6 +84,7 @@ def create_app(landflow: Landflow | None = None, settings: Settings | None = Non
     bodies.init_app(app, settings.max_body_bytes, settings.max_upload_bytes)
     headers.init_app(app)
     metrics.init_app(app, lf)
+    issuer.install(app, lambda: lf)
     app.url_map.converters["id"] = IdConverter
     api = LandflowApi(app)
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})

@@ -32,7 +32,8 @@ from ..schemas.dossiers import (
     SupplementReceivedSchema,
     TransferSchema,
 )
-from ..slips.decision import issue_decision_quietly, step_of_item, vietnamese_labels
+from ..slips.decision import step_of_item
+from ..slips.issuer import issuer
 from ..unseen import require_seen
 from .views import IF_MATCH, after_command, expected_version
 
@@ -79,10 +80,10 @@ def _route(path: str, name: str, schema: type[Schema], command: Command, doc: st
         require_seen(officer, "item" if on_item else "dossier", target, action)  # out of read scope: 404, no lock
         state = command(engine().runtime, officer, target, body or {}, expected_version())
         answer = after_command(state.id)  # its `last_seq` names this command's event, not the record's
-        if action == "complete" and (body or {}).get("signature"):  # a signed decision: its sealed record
+        if action == "complete" and (body or {}).get("signature"):  # a signed decision: its record, soon
             step = step_of_item(engine(), target)
             if step is not None:
-                issue_decision_quietly(engine(), state.id, step, vietnamese_labels)
+                issuer().submit(state.id, step)
         return answer
 
     view.__name__ = view.__qualname__ = name

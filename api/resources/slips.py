@@ -20,7 +20,8 @@ from ..auth import current_officer, engine
 from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..slips import qr_address, render_pdf
-from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
+from ..slips.decision import issue_slip_pdf, printed_pdf
+from ..slips.issuer import ensure
 from ..unseen import require_seen
 from .views import visible_dossier
 
@@ -106,7 +107,7 @@ def decision_record(dossier_id: int, seq: int) -> Response:
     """The record of the signed decision completed at event `seq`, as issued: a PDF sealed PAdES with the
     office's certificate (docs/signatures.md); check it with any PDF reader or `landflow verify-pdf`."""
     view = visible_dossier(dossier_id)
-    pdf = issued_bytes(engine(), dossier_id, "decision", seq)
+    pdf = ensure(engine(), dossier_id, seq)  # issued by now, or issued here when the issuer has not yet
     if pdf is None:
         raise ApiProblem(404, "not_found", f"no decision record at event {seq} of dossier {view.code}")
     resp = Response(pdf, mimetype="application/pdf")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from . import _env, place_date, vn_time
 
 log = logging.getLogger(__name__)
 KIND = "decision"
+_issuing = threading.Lock()
 
 
 def seal_of(lf: Landflow) -> Seal | None:
@@ -158,8 +160,12 @@ def step_of_item(lf: Landflow, item_id: int) -> str | None:
 def issue_decision(lf: Landflow, dossier_id: int, step: str, labels: Any) -> bytes | None:
     """After a signed step is completed: the sealed decision record, issued once (None when not signed)."""
     seq = last_signed_completion(lf, dossier_id, step)
-    if seq is None:
-        return None
+    return None if seq is None else issue_decision_at(lf, dossier_id, seq, labels)
+
+
+def issue_decision_at(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> bytes | None:
+    """The decision record of the signed completion at event `seq`, issued once: the stored bytes when it
+    was issued already, None when that event is no signed completion."""
     stored = issued_bytes(lf, dossier_id, KIND, seq)
     if stored is not None:
         return stored
@@ -171,7 +177,11 @@ def issue_decision(lf: Landflow, dossier_id: int, step: str, labels: Any) -> byt
         desk = s.scalar(select(DossierRow.desk_unit).where(DossierRow.id == dossier_id)) or ""
     pdf = seal(lf, render_decision(record, lf.calendar.tz), f"Quyết định: {record.step_name}", record.place)
     system = Officer(SYSTEM, "landflow", desk, frozenset({"one_stop_desk"}))
-    record_slip(lf.runtime, system, dossier_id, KIND, seq, f"{record.code}/QĐ-{seq}", pdf, lf.blobs)
+    with _issuing:  # two threads of one process issuing the same record: the second finds it issued
+        stored = issued_bytes(lf, dossier_id, KIND, seq)
+        if stored is not None:
+            return stored
+        record_slip(lf.runtime, system, dossier_id, KIND, seq, f"{record.code}/QĐ-{seq}", pdf, lf.blobs)
     return pdf
 
 
@@ -189,12 +199,3 @@ def vietnamese_labels(name: str, value: Any) -> tuple[str, str]:
         else:
             words = "" if value is None else str(value)
         return field_label(name), words
-
-
-def issue_decision_quietly(lf: Landflow, dossier_id: int, step: str, labels: Any) -> None:
-    """The completion is already recorded: a failure here is logged, and the record can be issued again
-    (`landflow` pages: the dossier's papers), never turned into a failed completion."""
-    try:
-        issue_decision(lf, dossier_id, step, labels)
-    except Exception:  # noqa: BLE001
-        log.exception("the decision record of dossier %s step %s could not be issued", dossier_id, step)

@@ -27,7 +27,7 @@ from engine.definitions.model import ProcedureMeta
 from engine.runtime import CommandRefused
 
 from ..problems import status_of
-from ..slips.decision import issue_decision_quietly, vietnamese_labels
+from ..slips.issuer import issuer
 from ..unseen import unseen
 from . import dossier_page, signing, stepforms
 from .common import lf, refusal_message, say
@@ -149,7 +149,7 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
             if document:
                 signature["document"] = document
             lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
-            issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
+            issuer().submit(d.id, item.step)
             return None
         method = request.form.get("sign_with", "key")
         upload = request.files.get("key_file")
@@ -167,7 +167,7 @@ def _complete(account: Account, d: queries.DossierView, item: queries.ItemView, 
                 return str(SIGNING_MESSAGES[err.code])
     lf().runtime.complete(officer, item.id, data, expected_version=version, signature=signature)
     if signature is not None:
-        issue_decision_quietly(lf(), d.id, item.step, vietnamese_labels)
+        issuer().submit(d.id, item.step)
     return None
 
 

@@ -27,6 +27,7 @@ from engine.papers.slips import available_slips
 from engine.queries import DossierView, ItemView
 from engine.runtime.deadlines import apology_open
 
+from ..slips.issuer import issuer, records_to_issue
 from . import stepforms
 from .collation import vi_key
 from .common import directory, draw, lf, officer_name, role_name, unit_name
@@ -74,6 +75,7 @@ class DossierPage:
     papers: list[Paper] = field(default_factory=list)       # the procedure's checklist, for the upload form
     slips: list[str] = field(default_factory=list)          # kinds this history can state
     issued: list[dict[str, Any]] = field(default_factory=list)
+    decisions_to_issue: list[int] = field(default_factory=list)  # signed completions without a record yet
     can_add_document: bool = False
     can_issue_slips: bool = False
     awaiting_collection: bool = False                       # the result is ready and waits for the applicant
@@ -169,6 +171,9 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     holding_units = {i.unit for i in d.work_items if i.state in queries.OPEN_ITEM}
     with engine.db.read() as s:
         docs, kinds, issued = documents(s, d.id), available_slips(s, d.id), issued_slips(s, d.id)
+        to_issue = records_to_issue(s, d.id, issued)
+    for seq in to_issue:  # signed, its record not issued yet (the issuer is on it, or a crash lost its turn)
+        issuer().submit_at(d.id, seq)
     page = DossierPage(
         d, proc.name, meta, svg, deadline, panels, others,
         can_receive_supplement=not finished and desk and paused,
@@ -178,6 +183,7 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
         can_cancel=not finished and (desk or "supervisor" in account.roles),
         failed=failed, submitted=values)
     page.documents, page.papers, page.slips, page.issued = docs, meta.papers(), kinds, issued
+    page.decisions_to_issue = to_issue
     page.can_add_document = not finished and (desk or bool(panels))
     page.can_issue_slips = desk or account.unit in holding_units
     page.awaiting_collection = any(i.state in queries.OPEN_ITEM and stepforms.is_handback(meta, i.step)

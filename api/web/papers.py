@@ -20,7 +20,8 @@ from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
 from ..slips import qr_address, render_pdf
-from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
+from ..slips.decision import issue_slip_pdf, printed_pdf
+from ..slips.issuer import ensure
 from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
 from .pages import blueprint
@@ -130,7 +131,7 @@ def reprint(dossier_id: int, kind: str) -> Any:
 def decision_pdf(dossier_id: int, seq: int) -> Any:
     """The signed decision record as issued (sealed PAdES when the office has a seal)."""
     _readable(dossier_id)
-    pdf = issued_bytes(lf(), dossier_id, "decision", seq)
+    pdf = ensure(lf(), dossier_id, seq)  # issued by now, or issued here when the issuer has not yet
     if pdf is None:
         abort(404)
     resp = Response(pdf, mimetype="application/pdf")

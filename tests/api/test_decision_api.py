@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
 
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.signatures import officer_key
 from tests.api.test_land_transfer_flow import item_at
+from tests.support.decisions import records_issued
 
 PROBLEM = "application/problem+json"
 
@@ -30,7 +32,7 @@ def events_of(auditor: Any, did: int) -> list[dict[str, Any]]:
     return auditor.get(f"/api/v1/dossiers/{did}/events").json
 
 
-def test_sign_the_document_the_engine_gives(sign_in: Any, demo_lf: Landflow, demo_clock: FixedClock,
+def test_sign_the_document_the_engine_gives(sign_in: Any, app: Flask, demo_lf: Landflow, demo_clock: FixedClock,
                                             tmp_path: Path) -> None:
     desk, branch, tax, auditor = (sign_in(u) for u in ("desk.haichau", "branch.haichau", "tax.haichau", "auditor"))
     dossier = desk.post("/api/v1/dossiers", json={"procedure": "land_transfer", "commune": "20242",
@@ -85,6 +87,7 @@ def test_sign_the_document_the_engine_gives(sign_in: Any, demo_lf: Landflow, dem
     resp = branch.post(f"/api/v1/work-items/{item['id']}/complete",
                        json={"data": {}, "signature": {"signed_at": signed_at, "value": value}})
     assert resp.status_code == 200, resp.json
+    records_issued(app)  # the answer came first; the office's record follows beside it
     events = events_of(auditor, did)
     assert events[-2]["type"] == "completed" and events[-2]["payload"]["signature"]["value"] == value
     # the office then issues the decision record (docs/signatures.md: signed PDF results)

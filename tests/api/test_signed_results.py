@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from pypdf import PdfReader
 
 from api.cli import main
@@ -22,6 +23,7 @@ from engine.clock import FixedClock
 from engine.pdfsign import verify_pdf
 from engine.signatures import register_key
 from tests.api.test_land_transfer_flow import item_at
+from tests.support.decisions import records_issued
 from tests.support.pki import Issued, Pki, sign_bytes
 
 
@@ -57,8 +59,8 @@ def sign_with(who: Issued, client: Any, item: dict[str, Any]) -> dict[str, str]:
     return {"signed_at": doc["signed_at"], "value": base64.b64encode(sign_bytes(who.key, signed)).decode()}
 
 
-def test_a_certificate_signed_decision_gives_a_sealed_pades_record(sign_in: Any, demo_lf: Landflow, pki: Pki,
-                                                                    demo_clock: FixedClock,
+def test_a_certificate_signed_decision_gives_a_sealed_pades_record(sign_in: Any, app: Flask, demo_lf: Landflow,
+                                                                    pki: Pki, demo_clock: FixedClock,
                                                                     demo_settings: Settings, tmp_path: Path) -> None:
     officer_cert = pki.officer("Nguyễn Văn A - Chi nhánh VPĐKĐĐ khu vực 1")
     with demo_lf.db.write() as s:
@@ -68,6 +70,7 @@ def test_a_certificate_signed_decision_gives_a_sealed_pades_record(sign_in: Any,
     resp = branch.post(f"/api/v1/work-items/{item['id']}/complete",
                        json={"data": {}, "signature": sign_with(officer_cert, branch, item)})
     assert resp.status_code == 200, resp.json
+    records_issued(app)
     did = current["id"]
     slips = branch.get(f"/api/v1/dossiers/{did}/slips").json
     decision = [x for x in slips if x["slip"] == "decision"]

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -66,6 +67,7 @@ class Site:
     clock: FixedClock
     outside: list[str] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
+    app: Flask | None = None
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -73,11 +75,12 @@ class Site:
 
 def serving(lf: Landflow, clock: FixedClock) -> Iterator[Site]:
     """Serve `lf` on a free local port for the browser until the generator is closed; then close `lf`."""
-    server = make_server("127.0.0.1", 0, create_app(lf), threaded=True)
+    served = create_app(lf)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", lf, clock)
+        yield Site(f"http://127.0.0.1:{server.server_port}", lf, clock, app=served)
     finally:
         server.shutdown()
         server.server_close()

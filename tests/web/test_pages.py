@@ -23,6 +23,7 @@ from engine.jsoncanon import iso
 from engine.runtime import DossierState
 from engine.signatures import new_private_key, public_key_text, register_key
 from engine.store import ApiTokenRow, AuditEntryRow, CaseEventRow, DossierRow, SignalRow, WorkItemRow
+from tests.support.decisions import records_issued
 from tests.web.conftest import csrf_of, sign_in_page
 
 APPLICANT = {"name": "Trần Văn Bảy", "id_number": "048080001234"}
@@ -279,6 +280,7 @@ def test_in_demo_mode_a_signed_step_is_completed_with_a_key_file(client: FlaskCl
     assert [p["code"] for t, p in events(demo_lf, st.id)[before:]] == ["bad_signature", "signature_required"]
     resp = post(key_file=(io.BytesIO(pem(key, b"mat-khau")), "key.pem"), passphrase="mat-khau")
     assert resp.status_code == 303
+    records_issued(client.application)
     etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
     assert etype == "completed" and payload["signature"]["key"] == public_key_text(key.public_key())
     with demo_lf.db.read() as s:
@@ -300,6 +302,7 @@ def test_demo_accounts_sign_with_their_demo_certificate(client: FlaskClient, dem
     resp = client.post(f"/dossiers/{st.id}/items/{item.id}/complete",
                        data={"csrf_token": token, "sign_with": "demo"}, content_type="multipart/form-data")
     assert resp.status_code == 303
+    records_issued(client.application)
     assert (demo_lf.settings.var_dir / "keys" / "demo-ca" / "officers" / "branch.haichau.key").exists()
     etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
     assert etype == "completed" and payload["signature"]["key"].startswith("-----BEGIN CERTIFICATE-----")

@@ -30,6 +30,7 @@ from engine.signatures import register_key
 from engine.store import CaseEventRow
 from tests.api.test_signer_agent import token  # noqa: F401 (the session's SoftHSM2 token)
 from tests.conftest import officer
+from tests.support.decisions import records_issued
 from tests.support.pki import Pki
 from tests.web.conftest import NOW, Pages, Site, screenshot, submit
 from tests.web.test_pages import APPLICANT, item_of
@@ -71,13 +72,14 @@ def signing_site(tmp_path_factory: pytest.TempPathFactory, token: dict[str, Any]
         register_key(s, "branch.haichau", cert.public_bytes(serialization.Encoding.PEM).decode() + pki.intermediate.pem,
                      "admin", clock.now())
     lf.directory.refresh()
-    server = make_server("127.0.0.1", 0, create_app(lf), threaded=True)
+    app = create_app(lf)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     origin = f"http://127.0.0.1:{server.server_port}"
     agent.RequestHandlerClass = make_handler(signer, origin, lambda _m: None)  # this page's origin only
     threads = [threading.Thread(target=x.serve_forever, daemon=True) for x in (server, agent)]
     for th in threads:
         th.start()
-    yield Site(origin, lf, clock)
+    yield Site(origin, lf, clock, app=app)
     for x in (server, agent):
         x.shutdown()
         x.server_close()
@@ -122,6 +124,8 @@ def test_the_preview_shows_the_decision_then_the_token_signs_it(signing_site: Si
     finally:
         pages.close()
     assert site.outside == []
+    assert site.app is not None
+    records_issued(site.app)  # the answer came first; the office's record follows beside it
     with lf.db.read() as s:
         evs = list(s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id == st.id).order_by(CaseEventRow.seq)))
     done = [e for e in evs if e.type == "completed" and e.step == "update_register"]
