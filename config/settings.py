@@ -48,6 +48,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
                              "file or a folder (default <var dir>/trust)"),
     "LANDFLOW_CRL": ("", "certificate revocation list(s) checked for every signature: a file, a folder or an "
                      "http(s) URL (empty: no revocation check)"),
+    "LANDFLOW_OCSP": ("", "OCSP for every signature where the CA's responder answers: 'aia' (the responder each "
+                      "certificate names) or an http(s) URL; no answer leaves the CRL to decide (empty: no OCSP)"),
     "LANDFLOW_ED25519_KEYS": ("", "1 accepts officers' Ed25519 keys instead of certificates (development "
                               "option; empty: only in demo mode)"),
     "LANDFLOW_SEAL_CERT": ("", "the office's seal certificate (PEM, with its chain) that signs the result PDFs "
@@ -181,6 +183,7 @@ class Settings:
     notify_late_minutes: float = 60.0
     trust_roots: Path = Path("var/trust")
     crl: str = ""
+    ocsp: str = ""
     ed25519_keys: bool = False
     seal_cert: Path = Path("var/keys/seal-cert.pem")
     seal_key: Path = Path("var/keys/seal-key.pem")
@@ -250,6 +253,7 @@ class Settings:
             notify_lease_seconds=float(_get(e, "LANDFLOW_NOTIFY_LEASE_SECONDS")),
             notify_late_minutes=float(_get(e, "LANDFLOW_NOTIFY_LATE_MINUTES")),
             crl=_get(e, "LANDFLOW_CRL"),
+            ocsp=_get(e, "LANDFLOW_OCSP"),
             tsa_url=_get(e, "LANDFLOW_TSA_URL"),
             signer_agent_url=_get(e, "LANDFLOW_SIGNER_AGENT_URL"),
         )

@@ -52,7 +52,7 @@ def build(settings: Settings, clock: Clock | None = None, db: Database | None = 
         RuntimeSettings(settings.sla_overrides, settings.remote_extension, settings.transitional_clock,
                         signature_window=settings.signature_window,
                         max_workflow_data=settings.max_workflow_data_bytes,
-                        trust=Trust(roots_path=settings.trust_roots, crl=settings.crl,
+                        trust=Trust(roots_path=settings.trust_roots, crl=settings.crl, ocsp=settings.ocsp,
                                     ed25519_keys=settings.ed25519_keys)),
         procedures, workflows, SuccessorLookup(settings.organisation_dir),
     )

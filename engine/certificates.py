@@ -7,8 +7,9 @@ key stays on the token (docs/signatures.md, record 0125). This module answers, f
 signature: does it verify with the certificate's key (RSA PKCS#1 v1.5 or ECDSA, SHA-256), was the
 certificate valid at the signing time, may it sign (key usage digitalSignature or nonRepudiation),
 does it chain to a configured root (`LANDFLOW_TRUST_ROOTS`, cryptography's x509 verifier), and is it
-absent from the configured CRL (`LANDFLOW_CRL`, a file, folder or URL). Every "no" is a
-SignatureProblem with its own code, which the command path records as a refusal.
+absent from the configured CRL (`LANDFLOW_CRL`, a file, folder or URL) and not revoked by its CA's OCSP
+responder where one answers (`LANDFLOW_OCSP`, engine/ocsp.py). Every "no" is a SignatureProblem with
+its own code, which the command path records as a refusal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+from .ocsp import Answer, AnswerCache, ask, responder_url
 
 PEM_MARK = "-----BEGIN CERTIFICATE-----"
 MAX_BUNDLE = 65_536
@@ -134,6 +137,8 @@ class Trust:
     roots_path: Path | None = None  # read again when its files change (`landflow init` may write it later)
     crl: str = ""  # a file, a folder of .crl/.pem files, or an http(s) URL; empty: no revocation check
     ed25519_keys: bool = False  # the development option (record 0125)
+    ocsp: str = ""  # "aia": the responder each certificate names; an http(s) URL: that responder; empty: none
+    _ocsp_answers: AnswerCache = field(default_factory=AnswerCache, repr=False)
     _cache: dict[str, tuple[float, list[x509.CertificateRevocationList]]] = field(default_factory=dict, repr=False)
     _roots_cache: dict[str, tuple[float, tuple[x509.Certificate, ...]]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -154,6 +159,28 @@ class Trust:
                     raise SignatureProblem("certificate_untrusted", f"the trust roots cannot be read: {err}") from None
                 self._roots_cache[key] = cached
         return self.roots + cached[1]
+
+    def prefetch_ocsp(self, text: str | None, now: datetime) -> None:
+        """Ask the OCSP responders about a certificate and its intermediates, before the command that will
+        check it (network I/O outside any transaction); what cannot be had leaves the CRL to decide."""
+        if not self.ocsp or not is_certificate(text):
+            return
+        try:
+            certs = load_bundle(text or "")
+            chain = _chain(certs[0], certs[1:], self, now.astimezone(UTC))
+        except (SignatureProblem, ValueError):
+            return  # the decision refuses it for what it is
+        for cert, issuer in zip(chain, chain[1:], strict=False):
+            if self._ocsp_answers.get(cert, issuer, now) is not None:
+                continue
+            url = responder_url(cert) if self.ocsp == "aia" else self.ocsp
+            answer = ask(cert, issuer, url, now) if url else None
+            if answer is not None:
+                self._ocsp_answers.put(cert, issuer, answer)
+
+    def ocsp_answer(self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> Answer | None:
+        """The responder's verified answer fetched before this command, if there is a fresh one."""
+        return self._ocsp_answers.get(cert, issuer, now) if self.ocsp else None
 
     def crls(self) -> list[x509.CertificateRevocationList]:
         if not self.crl:
@@ -229,6 +256,12 @@ def _chain(leaf: x509.Certificate, intermediates: list[x509.Certificate], trust:
 
 
 def _check_revocation(chain: list[x509.Certificate], trust: Trust, now: datetime) -> None:
+    for cert, issuer in zip(chain, chain[1:], strict=False):
+        answer = trust.ocsp_answer(cert, issuer, now)
+        if answer is not None and answer.status == "revoked" and (answer.revoked_at or answer.this_update) <= now:
+            when = answer.revoked_at or answer.this_update
+            raise SignatureProblem("certificate_revoked", f"the certificate {cert.serial_number:X} was revoked on "
+                                                          f"{when:%d/%m/%Y} (its CA's OCSP responder)")
     lists = trust.crls()
     if not lists:
         return

@@ -223,6 +223,8 @@ class Runtime:
     def complete(self, officer: Officer, item_id: int, data: dict[str, Any] | None = None,
                  expected_version: int | None = None, signature: dict[str, str] | None = None) -> DossierState:
         """`signature` ({signed_at, value}) is required by steps marked `signed` (engine/signatures.py)."""
+        if signature is not None:  # the CA's OCSP answer, fetched before the transaction (engine/ocsp.py)
+            self.settings.trust.prefetch_ocsp(officer.public_key, self.clock.now())
         return self._item_command("complete", officer, item_id, expected_version,
                                   lambda ctx, item: actions.complete(ctx, item, data, signature), workflow=True)
 

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -42,7 +42,7 @@ class Issued:
 
 
 def issue(subject: str, key: PrivateKey, issuer: Issued | None, *, ca: bool, start: datetime, days: int = 365,
-          usage: str = "sign", path_length: int | None = None) -> Issued:
+          usage: str = "sign", path_length: int | None = None, ocsp_url: str | None = None) -> Issued:
     """A certificate for `key`, signed by `issuer` (self-signed when None)."""
     public = key.public_key()
     issuer_name = issuer.cert.subject if issuer else name(subject)
@@ -55,6 +55,11 @@ def issue(subject: str, key: PrivateKey, issuer: Issued | None, *, ca: bool, sta
     if issuer is not None:
         b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
                             critical=False)
+    if ocsp_url:  # where the CA's OCSP responder answers for this certificate (Authority Information Access)
+        b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    if usage == "ocsp":
+        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
     if ca:
         b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                           data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -82,9 +87,9 @@ class Pki:
                                   days=3000, path_length=0)
 
     def officer(self, cn: str, key: PrivateKey | None = None, *, days: int = 730, start: datetime | None = None,
-                usage: str = "sign") -> Issued:
+                usage: str = "sign", ocsp_url: str | None = None) -> Issued:
         return issue(cn, key or new_key("ec"), self.intermediate, ca=False, start=start or self.start, days=days,
-                     usage=usage)
+                     usage=usage, ocsp_url=ocsp_url)
 
     def certify(self, public: Any, cn: str, *, start: datetime | None = None, days: int = 730,
                 ca: Pki | None = None) -> x509.Certificate:
