@@ -20,8 +20,9 @@ from ..auth import current_officer, engine
 from ..disposition import content_disposition
 from ..problems import ApiProblem
 from ..slips import qr_address, render_pdf
-from ..slips.decision import issue_slip_pdf, printed_pdf
+from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
 from ..slips.issuer import ensure
+from ..slips.results import RESULT_DOCUMENTS
 from ..unseen import require_seen
 from .views import visible_dossier
 
@@ -112,5 +113,24 @@ def decision_record(dossier_id: int, seq: int) -> Response:
         raise ApiProblem(404, "not_found", f"no decision record at event {seq} of dossier {view.code}")
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = content_disposition(f"{view.code}-decision-{seq}.pdf", "inline")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@blp.route("/dossiers/<id:dossier_id>/results/<kind>/<id:seq>", methods=["GET"])
+@blp.response(200, content_type="application/pdf")
+@blp.alt_response(404, response="NOT_FOUND")
+def result_document(dossier_id: int, kind: str, seq: int) -> Response:
+    """A result document the signed step completed at event `seq` produced (`register_page`: the updated
+    cadastral register page; `issuance_record`: the certificate-issuance book entry), as issued: sealed
+    PAdES like the decision record."""
+    view = visible_dossier(dossier_id)
+    pdf = issued_bytes(engine(), dossier_id, kind, seq) if kind in RESULT_DOCUMENTS else None
+    if pdf is None and kind in RESULT_DOCUMENTS and ensure(engine(), dossier_id, seq) is not None:
+        pdf = issued_bytes(engine(), dossier_id, kind, seq)
+    if pdf is None:
+        raise ApiProblem(404, "not_found", f"no {kind} document at event {seq} of dossier {view.code}")
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = content_disposition(f"{view.code}-{kind}-{seq}.pdf", "inline")
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

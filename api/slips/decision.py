@@ -31,6 +31,7 @@ from engine.signatures import decision_document
 from engine.store import CaseEventRow, DossierRow, WorkItemRow
 
 from . import _env, place_date, vn_time
+from .results import issue_results
 
 log = logging.getLogger(__name__)
 KIND = "decision"
@@ -102,6 +103,7 @@ class DecisionRecord:
     signature: str
     certificate: dict[str, str] | None
     key_text: str
+    unit: str | None = None  # the signing officer's unit (its code)
 
 
 def decision_record(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> DecisionRecord:
@@ -129,7 +131,7 @@ def decision_record(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> Dec
         d.code, seq, ev.step, step.name if step else ev.step, meta.name, ev.actor, who.name if who else ev.actor,
         unit.name if unit else (ev.unit or ""), agency, parent, place, parse_iso(sig["signed_at"]),
         [labels(k, v) for k, v in data.items()], hashlib.sha256(doc).hexdigest(), sig["value"],
-        certificates.describe(key) if certificates.is_certificate(key) else None, key)
+        certificates.describe(key) if certificates.is_certificate(key) else None, key, ev.unit)
 
 
 def render_decision(record: DecisionRecord, tz: Any) -> bytes:
@@ -164,24 +166,27 @@ def issue_decision(lf: Landflow, dossier_id: int, step: str, labels: Any) -> byt
 
 
 def issue_decision_at(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> bytes | None:
-    """The decision record of the signed completion at event `seq`, issued once: the stored bytes when it
-    was issued already, None when that event is no signed completion."""
+    """The decision record of the signed completion at event `seq`, issued once, with the result documents
+    its step declares (api/slips/results.py): the stored bytes when it was issued already, None when that
+    event is no signed completion."""
     stored = issued_bytes(lf, dossier_id, KIND, seq)
-    if stored is not None:
-        return stored
     try:
         record = decision_record(lf, dossier_id, seq, labels)
     except LookupError:
-        return None
+        return stored
     with lf.db.read() as s:
-        desk = s.scalar(select(DossierRow.desk_unit).where(DossierRow.id == dossier_id)) or ""
-    pdf = seal(lf, render_decision(record, lf.calendar.tz), f"Quyết định: {record.step_name}", record.place)
+        row = s.get(DossierRow, dossier_id)
+        desk, version = (row.desk_unit, row.procedure_version_id) if row is not None else ("", 0)
+        meta = lf.procedures.get(s.connection(), version).meta
     system = Officer(SYSTEM, "landflow", desk, frozenset({"one_stop_desk"}))
     with _issuing:  # two threads of one process issuing the same record: the second finds it issued
-        stored = issued_bytes(lf, dossier_id, KIND, seq)
-        if stored is not None:
-            return stored
-        record_slip(lf.runtime, system, dossier_id, KIND, seq, f"{record.code}/QĐ-{seq}", pdf, lf.blobs)
+        pdf = stored or issued_bytes(lf, dossier_id, KIND, seq)
+        if pdf is None:
+            pdf = seal(lf, render_decision(record, lf.calendar.tz), f"Quyết định: {record.step_name}", record.place)
+            record_slip(lf.runtime, system, dossier_id, KIND, seq, f"{record.code}/QĐ-{seq}", pdf, lf.blobs)
+        issue_results(lf, dossier_id, record, meta, record.unit, desk,
+                      lambda doc, reason, place: seal(lf, doc, reason, place),
+                      lambda kind: issued_bytes(lf, dossier_id, kind, seq))
     return pdf
 
 

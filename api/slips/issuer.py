@@ -23,9 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bootstrap import Landflow
+from engine.definitions.model import ProcedureMeta
 from engine.store import CaseEventRow
 
 from .decision import issue_decision_at, last_signed_completion, vietnamese_labels
+from .results import documents_of
 
 log = logging.getLogger(__name__)
 STOP = (-1, -1)
@@ -102,17 +104,20 @@ def ensure(lf: Landflow, dossier_id: int, seq: int) -> bytes | None:
         return None
 
 
-def records_to_issue(session: Session, dossier_id: int, issued: list[dict[str, Any]]) -> list[int]:
-    """The seqs of the dossier's signed completions whose decision record is not issued yet (`issued`:
-    its issued slips): what the dossier page hands the issuer and links to all the same."""
-    done = {x["as_of"] for x in issued if x["slip"] == "decision"}
-    rows = session.execute(select(CaseEventRow.seq, CaseEventRow.payload).where(
+def records_to_issue(session: Session, dossier_id: int, issued: list[dict[str, Any]],
+                     meta: ProcedureMeta) -> list[int]:
+    """The seqs of the dossier's signed completions whose decision record, or a result document their
+    step declares, is not issued yet (`issued`: its issued slips): what the dossier page hands the
+    issuer and links to all the same."""
+    done = {(x["slip"], x["as_of"]) for x in issued}
+    rows = session.execute(select(CaseEventRow.seq, CaseEventRow.step, CaseEventRow.payload).where(
         CaseEventRow.dossier_id == dossier_id, CaseEventRow.type == "completed")).all()
     out = []
-    for seq, payload in rows:
-        if seq in done:
-            continue
+    for seq, step, payload in rows:
         body = json.loads(payload) if isinstance(payload, str) else payload
-        if isinstance(body, dict) and body.get("signature"):
+        if not (isinstance(body, dict) and body.get("signature")):
+            continue
+        wanted = ["decision", *documents_of(meta, step or "")]
+        if any((kind, seq) not in done for kind in wanted):
             out.append(seq)
     return out

@@ -28,6 +28,7 @@ from engine.queries import DossierView, ItemView
 from engine.runtime.deadlines import apology_open
 
 from ..slips.issuer import issuer, records_to_issue
+from ..slips.results import RESULT_DOCUMENTS
 from . import stepforms
 from .collation import vi_key
 from .common import directory, draw, lf, officer_name, role_name, unit_name
@@ -171,7 +172,7 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     holding_units = {i.unit for i in d.work_items if i.state in queries.OPEN_ITEM}
     with engine.db.read() as s:
         docs, kinds, issued = documents(s, d.id), available_slips(s, d.id), issued_slips(s, d.id)
-        to_issue = records_to_issue(s, d.id, issued)
+        to_issue = records_to_issue(s, d.id, issued, meta)
     for seq in to_issue:  # signed, its record not issued yet (the issuer is on it, or a crash lost its turn)
         issuer().submit_at(d.id, seq)
     page = DossierPage(
@@ -200,7 +201,8 @@ def item_state(item: ItemView) -> str:
 SLIP_TITLES = {"receipt": _l("Receipt and appointment slip"), "supplement": _l("Supplement request"),
                "refusal": _l("Refusal slip"), "apology": _l("Apology with a new date"),
                "stop": _l("Notice of stopping"), "control": _l("Process-control slip"),
-               "decision": _l("Signed decision record")}
+               "decision": _l("Signed decision record"), "register_page": _l("Updated cadastral register page"),
+               "issuance_record": _l("Certificate issuance book entry")}
 
 
 DOC_KINDS = {"received": _l("paper received"), "supplement": _l("paper supplemented"), "result": _l("result")}
@@ -216,7 +218,8 @@ def describe(page: DossierPage) -> dict[str, Any]:
     incident = open_incidents(lf().db, dossier_id=page.dossier.id, limit=1)[0] if page.dossier.status in (
         "in_progress", "awaiting_supplement") else []
     return {"page": page, "d": page.dossier, "unit_name": unit_name, "role_name": role_name,
-            "slip_title": lambda k: str(SLIP_TITLES.get(k, k)), "doc_kind_label": lambda k: str(DOC_KINDS.get(k, k)),
+            "slip_title": lambda k: str(SLIP_TITLES.get(k, k)), "result_kinds": RESULT_DOCUMENTS,
+            "doc_kind_label": lambda k: str(DOC_KINDS.get(k, k)),
             "paper_name": paper_name(page.papers),
             "size": lambda n: f"{n / 1024:,.0f} KB".replace(",", "."),
             "officer_name": officer_name, "item_state": item_state, "parcel_label": lambda k: label(PARCEL, k),

@@ -48,6 +48,8 @@ RULE = {
     "step.clock": _l("The step's clock must be 'run' or 'paused'."),
     "step.form": _l("The step's form is not written correctly (fields name:type separated by ';')."),
     "step.refusal": _l("The step's refusal choice or its reason field is not set correctly."),
+    "step.documents": _l("The step's result documents must be register_page and/or issuance_record, separated by "
+                         "'|', and only on a signed step."),
     "lane.role": _l("The lane's name is not a role code of the organisation."),
     "di.absent": _l("The file has no diagram: every procedure must be drawn."),
     "di.missing": _l("This element has no shape in the diagram: draw it in the modeler."),

@@ -20,8 +20,9 @@ from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
 from ..slips import qr_address, render_pdf
-from ..slips.decision import issue_slip_pdf, printed_pdf
+from ..slips.decision import issue_slip_pdf, issued_bytes, printed_pdf
 from ..slips.issuer import ensure
+from ..slips.results import RESULT_DOCUMENTS
 from ..unseen import unseen
 from .common import directory, lf, refusal_message, say
 from .pages import blueprint
@@ -136,4 +137,19 @@ def decision_pdf(dossier_id: int, seq: int) -> Any:
         abort(404)
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = content_disposition(f"decision-{dossier_id}-{seq}.pdf", "inline")
+    return resp
+
+
+@bp.get("/dossiers/<id:dossier_id>/results/<kind>/<id:seq>.pdf")
+@signed_in()
+def result_pdf(dossier_id: int, kind: str, seq: int) -> Any:
+    """A result document a signed step produced (the register page, the issuance book entry), as issued."""
+    _readable(dossier_id)
+    if kind not in RESULT_DOCUMENTS or ensure(lf(), dossier_id, seq) is None:
+        abort(404)
+    pdf = issued_bytes(lf(), dossier_id, kind, seq)
+    if pdf is None:
+        abort(404)
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = content_disposition(f"{kind}-{dossier_id}-{seq}.pdf", "inline")
     return resp

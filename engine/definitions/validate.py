@@ -18,6 +18,7 @@ from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
 from .budget import budget_rules
+from .documents import document_rules
 from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
 from .problems import Problem
@@ -124,6 +125,7 @@ def check_with_meta(
     problems += _engine_property_rules(doc, budget)
     problems += reference_rules(root, doc.meta)
     problems += budget_rules(doc.meta, _attached(doc))
+    problems += document_rules(doc.meta)
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second

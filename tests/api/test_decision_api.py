@@ -89,10 +89,11 @@ def test_sign_the_document_the_engine_gives(sign_in: Any, app: Flask, demo_lf: L
     assert resp.status_code == 200, resp.json
     records_issued(app)  # the answer came first; the office's record follows beside it
     events = events_of(auditor, did)
-    assert events[-2]["type"] == "completed" and events[-2]["payload"]["signature"]["value"] == value
-    # the office then issues the decision record (docs/signatures.md: signed PDF results)
-    assert (events[-1]["type"], events[-1]["payload"]["slip"]) == ("slip_issued", "decision")
-    assert len(events) == seq_before + 3  # the refused completion, the signed one, its record; reading added nothing
+    assert events[-4]["type"] == "completed" and events[-4]["payload"]["signature"]["value"] == value
+    # the office then issues the decision record and the documents the step declares (docs/signatures.md)
+    assert [(e["type"], e["payload"]["slip"], e["payload"]["as_of"]) for e in events[-3:]] == [
+        ("slip_issued", kind, events[-4]["seq"]) for kind in ("decision", "register_page", "issuance_record")]
+    assert len(events) == seq_before + 5  # the refused completion, the signed one, its 3 papers; reading added nothing
     assert auditor.get(f"/api/v1/dossiers/{did}/verify").json["ok"] is True
 
 

@@ -31,7 +31,8 @@ def events(lf: Landflow, dossier_id: int) -> list[tuple[int, str, dict[str, Any]
 
 
 def records(lf: Landflow, dossier_id: int) -> list[int]:
-    return [p["as_of"] for _, t, p in events(lf, dossier_id) if t == "slip_issued" and p["slip"] == "decision"]
+    """The completions each issued paper is of (decision records and the documents signed steps declare)."""
+    return [p["as_of"] for _, t, p in events(lf, dossier_id) if t == "slip_issued"]
 
 
 def signature(lf: Landflow, clock: FixedClock, tmp_path: Path, current: dict[str, Any],
@@ -57,7 +58,7 @@ def test_the_answer_does_not_wait_for_the_record(sign_in: Any, app: Flask, demo_
         assert records(demo_lf, current["id"]) == []  # answered before the record exists
     records_issued(app)
     signed = [q for q, t, p in events(demo_lf, current["id"]) if t == "completed" and "signature" in p]
-    assert records(demo_lf, current["id"]) == signed and len(signed) == 1  # then issued, once
+    assert records(demo_lf, current["id"]) == signed * 3 and len(signed) == 1  # then issued, once each
 
 
 def test_a_record_whose_turn_was_lost_is_issued_when_asked(sign_in: Any, app: Flask, demo_lf: Landflow,
@@ -73,12 +74,12 @@ def test_a_record_whose_turn_was_lost_is_issued_when_asked(sign_in: Any, app: Fl
     opened = branch.get(f"/api/v1/dossiers/{did}/decisions/{seq}")
     assert opened.status_code == 200 and opened.data.startswith(b"%PDF"), opened.status_code
     again = branch.get(f"/api/v1/dossiers/{did}/decisions/{seq}")
-    assert again.data == opened.data and records(demo_lf, did) == [seq]  # issued once, the same bytes after
+    assert again.data == opened.data and records(demo_lf, did) == [seq] * 3  # issued once, the same bytes after
     before = len(events(demo_lf, did))
     other = branch.get(f"/api/v1/dossiers/{did}/decisions/{seq - 1}")  # an unsigned event has no record
     assert other.status_code == 404 and len(events(demo_lf, did)) == before
     records_issued(app)
-    assert records(demo_lf, did) == [seq]
+    assert records(demo_lf, did) == [seq] * 3
 
 
 def test_the_dossier_page_shows_a_record_being_issued_and_has_it_issued(client: Any, sign_in: Any, app: Flask,
@@ -96,7 +97,13 @@ def test_the_dossier_page_shows_a_record_being_issued_and_has_it_issued(client: 
         page = client.get(f"/dossiers/{did}").get_data(as_text=True)
     assert f'data-decision="{seq}" data-pending="1"' in page and "đang phát hành" in page
     records_issued(app)
-    assert records(demo_lf, did) == [seq]
+    assert records(demo_lf, did) == [seq, seq, seq]  # the decision record, the register page, the issuance entry
     page = client.get(f"/dossiers/{did}").get_data(as_text=True)
     assert f'data-decision="{seq}"' in page and "data-pending" not in page
+    for kind, title in (("register_page", "Trang Sổ địa chính đã chỉnh lý"),
+                        ("issuance_record", "Trang Sổ cấp Giấy chứng nhận")):  # the step's documents, linked
+        assert f'data-result="{kind}"' in page and title in page
+        pdf = client.get(f"/dossiers/{did}/results/{kind}/{seq}.pdf")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get(f"/dossiers/{did}/results/deed/{seq}.pdf").status_code == 404
     assert item_at(current, "update_register")["id"] == item["id"]

@@ -119,12 +119,13 @@ def test_land_transfer_from_receipt_to_result(sign_in: Any, app: Flask, demo_clo
         "action_refused", "completed", "completed"]
     signed = [e for e in events if e["type"] == "completed" and "signature" in e["payload"]]
     assert len(signed) == 1 and signed[0]["payload"]["signature"]["signed_at"]  # the signed decision is in the log
-    assert [(r["payload"]["slip"], r["payload"]["as_of"]) for r in records] == [("decision", signed[0]["seq"])]
+    assert [(r["payload"]["slip"], r["payload"]["as_of"]) for r in records] == [
+        (kind, signed[0]["seq"]) for kind in ("decision", "register_page", "issuance_record")]
     assert records[0]["seq"] > signed[0]["seq"]
     assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
     assert events[2]["actor"] == "branch.haichau" and events[2]["payload"]["code"] == "stale_version"
     assert auditor.get(f"/api/v1/dossiers/{did}/verify").json == {
-        "ok": True, "events": 12, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
+        "ok": True, "events": 14, "chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
     replayed = auditor.get(f"/api/v1/dossiers/{did}/replay", query_string={"at": 2}).json
     assert replayed["as_of_seq"] == 2 and replayed["state"]["status"] == "in_progress"
     assert [(i["step"], i["state"]) for i in replayed["state"]["work_items"]] == [

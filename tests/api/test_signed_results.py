@@ -38,10 +38,11 @@ def pki(demo_settings: Settings, demo_clock: FixedClock) -> Pki:
     return p
 
 
-def walk_to_update_register(sign_in: Any, clock: FixedClock) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+def walk_to_update_register(sign_in: Any, clock: FixedClock,
+                            parcel: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     desk, branch, tax = (sign_in(u) for u in ("desk.haichau", "branch.haichau", "tax.haichau"))
     current = desk.post("/api/v1/dossiers", json={"procedure": "land_transfer", "commune": "20242",
-                                                  "applicant": {"name": "Lê Văn Tám"}}).json
+                                                  "applicant": {"name": "Lê Văn Tám"}, "parcel": parcel or {}}).json
     for who, step, data in ((desk, "receive", {"decision": "accept", "kind": "transfer"}),
                             (branch, "check_rights", {"eligible": True}), (branch, "send_form19", {}),
                             (tax, "tax_assess", {"obligation_amount": 12.5, "notice_no": "TB-01"}),

@@ -281,7 +281,7 @@ def test_in_demo_mode_a_signed_step_is_completed_with_a_key_file(client: FlaskCl
     resp = post(key_file=(io.BytesIO(pem(key, b"mat-khau")), "key.pem"), passphrase="mat-khau")
     assert resp.status_code == 303
     records_issued(client.application)
-    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
+    etype, payload = events(demo_lf, st.id)[-4]  # then its record and the two register documents (slip_issued)
     assert etype == "completed" and payload["signature"]["key"] == public_key_text(key.public_key())
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
@@ -304,7 +304,7 @@ def test_demo_accounts_sign_with_their_demo_certificate(client: FlaskClient, dem
     assert resp.status_code == 303
     records_issued(client.application)
     assert (demo_lf.settings.var_dir / "keys" / "demo-ca" / "officers" / "branch.haichau.key").exists()
-    etype, payload = events(demo_lf, st.id)[-2]  # then the decision record is issued (slip_issued)
+    etype, payload = events(demo_lf, st.id)[-4]  # then its record and the two register documents (slip_issued)
     assert etype == "completed" and payload["signature"]["key"].startswith("-----BEGIN CERTIFICATE-----")
     with demo_lf.db.read() as s:
         assert verify(s, demo_lf.procedures, st.id).ok
