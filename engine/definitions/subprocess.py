@@ -85,7 +85,7 @@ def through(meta: ProcedureMeta, succ: dict[str, list[tuple[str, str | None]]]) 
     Boundary events on the box stay where they were (a timer may leave the box at any moment)."""
     for sub, starts in entries(meta).items():
         leaving = [(t, f) for t, f in succ.get(sub, []) if f is not None]
-        hanging = [(t, f) for t, f in succ.get(sub, []) if f is None]
+        hanging: list[tuple[str, str | None]] = [(t, f) for t, f in succ.get(sub, []) if f is None]
         entering: list[tuple[str, str | None]] = [(s, None) for s in starts]
         succ[sub] = entering + hanging
         for node, parent in meta.parents.items():
