@@ -79,6 +79,16 @@ def is_top(meta: ProcedureMeta, node: str) -> bool:
     return node not in meta.parents
 
 
+def boxes_of(meta: ProcedureMeta, node: str) -> list[str]:
+    """The sub-processes around a node, innermost first."""
+    out: list[str] = []
+    up = meta.parents.get(node)
+    while up is not None and up not in out:
+        out.append(up)
+        up = meta.parents.get(up)
+    return out
+
+
 def through(meta: ProcedureMeta, succ: dict[str, list[tuple[str, str | None]]]) -> None:
     """Rewrite the successor lists so that a path through a sub-process is the path through its content:
     entering the box goes to its start event, and each end event inside goes on where the box does.

@@ -21,6 +21,7 @@ import pm4py
 import pytest
 from sqlalchemy import select
 
+from api.web.trace import highlight
 from config.settings import ROOT
 from engine.export import ExportFilter, ocel, write_xes
 from engine.history import replay
@@ -78,6 +79,13 @@ def test_public_posting_inside_its_box_then_signature(desk: Desk) -> None:
     desk.at(2026, 3, 3, 10, 0).step("land.haichau", "post")
     # close_posting: owner by candidateGroups (economic division), P1D from Tue 03/03 10:00 → Wed 04/03 10:00
     assert open_steps(desk) == {"close_posting": (HAI_CHAU, local(2026, 3, 4, 10, 0))}
+    # on the dossier's diagram: the open step inside the box is current, the box is where the dossier is
+    with desk.lf.db.read() as s:
+        r = replay(s, desk.lf.procedures, desk.id)
+        meta = desk.lf.procedures.get(s, desk.dossier.procedure_version_id).meta
+    hl = highlight(r.state, r.workflow, meta)
+    assert (hl.current, hl.done) == ({"close_posting"}, {"receive", "post"})
+    assert {"posting", "p_start"} <= hl.passed and {"p1", "p2"} <= hl.flows
     desk.at(2026, 3, 4, 8, 0).step("econ.haichau", "close_posting")
     # leaving the box cancels its timer; signature P1D from Wed 04/03 08:00 → Thu 05/03 08:00
     assert timers(desk) == [("too_long", "cancelled", local(2026, 3, 6, 9, 0))]
