@@ -27,6 +27,7 @@ from engine.export import ExportFilter, ocel, write_xes
 from engine.history import replay
 from engine.kpi import RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
+from engine.runtime import workflow as wfm
 from engine.scheduler import Sweeper
 from engine.store import TimerRow
 from tests.conftest import local
@@ -82,10 +83,16 @@ def test_public_posting_inside_its_box_then_signature(desk: Desk) -> None:
     # on the dossier's diagram: the open step inside the box is current, the box is where the dossier is
     with desk.lf.db.read() as s:
         r = replay(s, desk.lf.procedures, desk.id)
-        meta = desk.lf.procedures.get(s, desk.dossier.procedure_version_id).meta
+        proc = desk.lf.procedures.get(s, desk.dossier.procedure_version_id)
+    meta = proc.meta
     hl = highlight(r.state, r.workflow, meta)
     assert (hl.current, hl.done) == ({"close_posting"}, {"receive", "post"})
     assert {"posting", "p_start"} <= hl.passed and {"p1", "p2"} <= hl.flows
+    # a snapshot taken inside the box restores to the same workflow (the box's own task tree included)
+    back = wfm.restore(proc, wfm.snapshot(r.workflow))
+    assert wfm.normalised_workflow(back) == wfm.normalised_workflow(r.workflow)
+    assert [t.task_spec.name for t in wfm.ready_steps(back)] == ["close_posting"]
+    desk.lf.workflows.clear()  # the next command loads the dossier from its snapshot and log, not the cache
     desk.at(2026, 3, 4, 8, 0).step("econ.haichau", "close_posting")
     # leaving the box cancels its timer; signature P1D from Wed 04/03 08:00 → Thu 05/03 08:00
     assert timers(desk) == [("too_long", "cancelled", local(2026, 3, 6, 9, 0))]
@@ -136,7 +143,9 @@ def test_a_reminder_opens_beside_the_officers_step_which_stays_open(desk: Desk) 
     assert fired["node"] == "slow" and [n["step"] for n in fired["fx"]["new"]] == ["remind"]
     assert "items" not in fired["fx"]  # nothing closed: the officer's item stays open
     assert timers(desk) == [("slow", "fired", local(2026, 3, 4, 9, 0))]
-    # the officer finishes first: the dossier waits for the reminder's branch to end too
+    # the officer finishes first: the dossier waits for the reminder's branch to end too (the command loads
+    # the dossier from its snapshot and log, not from the cache)
+    desk.lf.workflows.clear()
     desk.at(2026, 3, 4, 10, 0)
     complete(desk, "land.haichau", "verify")
     assert desk.dossier.status == "in_progress" and list(open_steps(desk)) == ["remind"]
