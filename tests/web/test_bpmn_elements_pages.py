@@ -1,12 +1,14 @@
-"""The server-side drawing of the BPMN elements of decisions 0157-0159: an expanded sub-process drawn as
-a box beneath its steps and flows (never over them), a non-interrupting boundary timer dashed, an
-inclusive gateway with its circle."""
+"""The pages and the BPMN elements of decisions 0157-0159: an expanded sub-process drawn as a box beneath
+its steps and flows (never over them), a non-interrupting boundary timer dashed, an inclusive gateway
+with its circle; the reception form is the process's first step, not the sub-process's."""
 
 from __future__ import annotations
 
 from lxml import etree
 
 from api.web import diagram
+from api.web.reception import reception_step
+from engine.definitions.reader import read
 from tests.support.bpmn_builder import consultation_procedure, posting_procedure, reminder_procedure
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -59,3 +61,11 @@ def test_an_inclusive_gateway_has_its_circle() -> None:
     svg = drawn(consultation_procedure().to_xml())
     split = next(g for g in groups(svg) if g.get("data-element-id") == "split")
     assert split.get("data-kind") == "inclusiveGateway" and split.find(f"{SVG}circle") is not None
+
+
+def test_the_reception_step_is_the_process_s_not_the_sub_process_s() -> None:
+    # the box's own start (p_start -> post, a land officer's step) is read before the process's in the file
+    meta = read(etree.fromstring(posting_procedure().to_xml())).meta
+    assert meta is not None
+    step = reception_step(meta)
+    assert step is not None and step.id == "receive"
