@@ -31,7 +31,15 @@ from engine.runtime import workflow as wfm
 from engine.scheduler import Sweeper
 from engine.store import TimerRow
 from tests.conftest import local
-from tests.support.bpmn_builder import Procedure, consultation_procedure, posting_procedure, reminder_procedure
+from tests.support.bpmn_builder import (
+    Flow,
+    Node,
+    Procedure,
+    consultation_procedure,
+    posting_procedure,
+    reminder_procedure,
+    timer_xml,
+)
 from tests.workflows.conftest import HAI_CHAU, Desk, event_payloads, event_types, items
 
 TAX_HAI_CHAU = "THUE-CS01"  # the tax office serving Hải Châu (config/organisation/jurisdiction.csv)
@@ -122,6 +130,38 @@ def test_public_posting_that_takes_too_long_goes_to_the_chairman(desk: Desk) -> 
     # (the engine's own escalation of a late step, beside the procedure's timer)
     assert event_types(desk.lf, desk.id) == ["opened", "completed", "completed", "step_overdue", "escalated",
                                              "timer_fired", "completed"]
+    desk.verify()
+
+
+def test_a_reminder_inside_the_box_runs_beside_the_box_s_own_timer(desk: Desk) -> None:
+    proc = posting_procedure()
+    proc.nodes += [
+        Node("post_slow", "boundary", "Sau 1 ngày", parent="posting", col=3,
+             attrs={"attachedToRef": "post", "cancelActivity": "false"}, extra_xml=timer_xml("P1D")),
+        Node("remind_post", "user", "Đôn đốc niêm yết", parent="posting", col=4,
+             attrs={"camunda:candidateGroups": "commune_chairman"},
+             props={"sla": "PT4H", "result": "Ý kiến chỉ đạo", "legal_basis": "Nghị định 151/2025/NĐ-CP"}),
+        Node("p_reminded", "end", "", parent="posting", col=5)]
+    proc.flows += [Flow("p7", "post_slow", "remind_post"), Flow("p8", "remind_post", "p_reminded")]
+    received(desk, proc)
+    # from Mon 02/03 09:00: the reminder on `post` P1D → Tue 03/03 09:00, the box's timer P4D → Fri 06/03 09:00
+    assert timers(desk) == [("post_slow", "waiting", local(2026, 3, 3, 9, 0)),
+                            ("too_long", "waiting", local(2026, 3, 6, 9, 0))]
+    assert sweep(desk, 2026, 3, 3, 9, 5) == 1
+    # remind_post PT4H from Tue 03/03 09:05: 2 h 25 to 11:30, 1 h 35 from 13:00 → 14:35; post stays open
+    assert open_steps(desk) == {"post": (HAI_CHAU, local(2026, 3, 4, 9, 0)),
+                                "remind_post": (HAI_CHAU, local(2026, 3, 3, 14, 35))}
+    desk.at(2026, 3, 3, 10, 0)
+    complete(desk, "land.haichau", "post")
+    # the box goes on beside its reminder's branch: close_posting P1D from Tue 03/03 10:00 → Wed 04/03 10:00
+    assert open_steps(desk) == {"remind_post": (HAI_CHAU, local(2026, 3, 3, 14, 35)),
+                                "close_posting": (HAI_CHAU, local(2026, 3, 4, 10, 0))}
+    complete(desk, "chair.haichau", "remind_post")
+    assert open_steps(desk) == {"close_posting": (HAI_CHAU, local(2026, 3, 4, 10, 0))}
+    desk.at(2026, 3, 4, 8, 0).step("econ.haichau", "close_posting")
+    assert timers(desk)[1] == ("too_long", "cancelled", local(2026, 3, 6, 9, 0))
+    desk.at(2026, 3, 4, 9, 0).step("chair.haichau", "sign")
+    assert (desk.dossier.status, desk.dossier.outcome) == ("done", "issued")
     desk.verify()
 
 
