@@ -64,31 +64,38 @@ def _inner(proc: Procedure, node: str) -> Node:
     return next(n for n in proc.nodes if n.id == node)
 
 
-def _drop(proc: Procedure, *ids: str) -> None:
+def _drop(proc: Procedure, *ids: str) -> Procedure:
     proc.nodes = [n for n in proc.nodes if n.id not in ids]
     proc.flows = [f for f in proc.flows if f.id not in ids]
+    return proc
+
+
+def _set(node: Node, **values: object) -> Node:
+    for k, v in values.items():
+        setattr(node, k, v)
+    return node
 
 
 @pytest.mark.parametrize("mutate,expected", [
     # no start inside the box
     (lambda p: (_drop(p, "p_start", "p1")), {("posting", "subprocess.start"), ("post", "flow.unreachable")}),
     # two starts inside
-    (lambda p: (p.nodes.append(Node("p_start2", "start", "", parent="posting", col=2)),
+    (lambda p: (p.nodes.append(Node("p_start2", "start", "", parent="posting", col=2)) or
                 p.flows.append(Flow("p4", "p_start2", "post"))), {("posting", "subprocess.start")}),
     # a start that waits for a timer is not where a token entering the box begins
-    (lambda p: setattr(_inner(p, "p_start"), "extra_xml", timer_xml("P1D")), {("posting", "subprocess.start")}),
+    (lambda p: _set(_inner(p, "p_start"), extra_xml=timer_xml("P1D")), {("posting", "subprocess.start")}),
     # no end inside
     (lambda p: _drop(p, "p_end", "p3"), {("posting", "subprocess.end"), ("close_posting", "flow.dead_end")}),
     # an end inside that cannot be reached
-    (lambda p: (_drop(p, "p3"), p.flows.append(Flow("p5", "close_posting", "post"))),
+    (lambda p: _drop(p, "p3").flows.append(Flow("p5", "close_posting", "post")),
      {("posting", "subprocess.end"), ("p_end", "flow.unreachable")}),
     # a flow from inside the box straight to a step outside it
-    (lambda p: (_drop(p, "p3"), p.flows.append(Flow("p6", "close_posting", "sign"))),
+    (lambda p: _drop(p, "p3").flows.append(Flow("p6", "close_posting", "sign")),
      {("p6", "subprocess.crossing")}),
     # steps inside obey the rules of steps outside
     (lambda p: _inner(p, "post").props.pop("sla"), {("post", "step.sla")}),
-    (lambda p: (setattr(_inner(p, "post"), "lane", None), setattr(_inner(p, "posting"), "lane", None),
-                _inner(p, "post").attrs.update({"camunda:candidateGroups": "tax_collector"})),
+    (lambda p: (_set(_inner(p, "post"), lane=None, attrs={"camunda:candidateGroups": "tax_collector"}),
+                _set(_inner(p, "posting"), lane=None)),
      {("post", "step.role")}),
     # an event sub-process stays refused
     (lambda p: _inner(p, "posting").attrs.update({"triggeredByEvent": "true"}), {("posting", "element.unsupported")}),
