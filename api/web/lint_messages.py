@@ -96,6 +96,8 @@ RULE = {
     "subprocess.crossing": _l("A sequence flow cannot cross the border of a sub-process: connect to the "
                               "sub-process itself."),
     "subprocess.collapsed": _l("Draw the sub-process expanded, with its steps inside its box."),
+    "subprocess.limit": _l("The procedure has too many sub-processes, or nests them too deep: at most 10, nested "
+                           "at most 3 deep."),
 }
 DETAIL = {
     "step.owner": _l("The step “%(name)s” has no owner: put it in a lane named with a role code."),

@@ -21,6 +21,13 @@ from lxml import etree
 from .model import ProcedureMeta
 from .problems import Problem
 
+# A land procedure needs a box or two. SpiffWorkflow indexes the file again for each level of nested boxes
+# (measured: 120 nested boxes in 150 KB cost 1.4 references of tests/support/cost.py, growing with depth
+# times size up to the parser's depth limit), so more than these are refused before it parses them.
+MAX_SUBPROCESSES = 10
+MAX_DEPTH = 3
+COSTLY = frozenset({"subprocess.limit"})  # SpiffWorkflow's parse is skipped when one of these is found
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 _NODES = {
@@ -52,16 +59,24 @@ def enclosing(process: etree._Element) -> dict[str, str]:
 def inherited_lanes(parents: dict[str, str], lanes: dict[str, str]) -> dict[str, str]:
     """The lane of each nested node that has none of its own: that of the nearest sub-process that has one."""
     out: dict[str, str] = {}
-    for node in parents:
-        if node in lanes:
-            continue
-        up = parents.get(node)
-        seen: set[str] = set()
-        while up is not None and up not in lanes and up not in seen:
-            seen.add(up)
+    memo: dict[str, str | None] = {}  # sub-process -> its lane (own or inherited): each box is walked once
+
+    def lane_of(box: str) -> str | None:
+        chain: list[str] = []
+        up: str | None = box
+        while up is not None and up not in memo and up not in lanes and up not in chain:
+            chain.append(up)
             up = parents.get(up)
-        if up is not None and up in lanes:
-            out[node] = lanes[up]
+        found = None if up is None or up in chain else (lanes[up] if up in lanes else memo[up])
+        for b in chain:
+            memo[b] = found
+        return found
+
+    for node, box in parents.items():
+        if node not in lanes:
+            lane = lane_of(box)
+            if lane is not None:
+                out[node] = lane
     return out
 
 
@@ -81,26 +96,24 @@ def is_top(meta: ProcedureMeta, node: str) -> bool:
 
 def boxes_of(meta: ProcedureMeta, node: str) -> list[str]:
     """The sub-processes around a node, innermost first."""
-    out: list[str] = []
-    up = meta.parents.get(node)
-    while up is not None and up not in out:
-        out.append(up)
-        up = meta.parents.get(up)
-    return out
+    return _chain(meta.parents, node)
 
 
 def through(meta: ProcedureMeta, succ: dict[str, list[tuple[str, str | None]]]) -> None:
     """Rewrite the successor lists so that a path through a sub-process is the path through its content:
     entering the box goes to its start event, and each end event inside goes on where the box does.
     Boundary events on the box stay where they were (a timer may leave the box at any moment)."""
+    ends: dict[str, list[str]] = defaultdict(list)
+    for node, parent in meta.parents.items():
+        if meta.nodes[node].kind == "endEvent":
+            ends[parent].append(node)
     for sub, starts in entries(meta).items():
         leaving = [(t, f) for t, f in succ.get(sub, []) if f is not None]
         hanging: list[tuple[str, str | None]] = [(t, f) for t, f in succ.get(sub, []) if f is None]
         entering: list[tuple[str, str | None]] = [(s, None) for s in starts]
         succ[sub] = entering + hanging
-        for node, parent in meta.parents.items():
-            if parent == sub and meta.nodes[node].kind == "endEvent":
-                succ[node] = [*succ.get(node, []), *leaving]
+        for node in ends[sub]:
+            succ[node] = [*succ.get(node, []), *leaving]
 
 
 def subprocess_rules(root: etree._Element, process: etree._Element | None) -> list[Problem]:
@@ -111,7 +124,13 @@ def subprocess_rules(root: etree._Element, process: etree._Element | None) -> li
     out: list[Problem] = []
     expanded = {s.get("bpmnElement"): s.get("isExpanded") for s in root.iter(f"{{{BPMNDI}}}BPMNShape")}
     parents = enclosing(process)
-    for sub in _subprocesses(process):
+    subs = _subprocesses(process)
+    deepest = max((len(_chain(parents, s.get("id", ""))) + 1 for s in subs), default=0)
+    if len(subs) > MAX_SUBPROCESSES or deepest > MAX_DEPTH:
+        return [Problem(subs[0].get("id", "") or "process", "subprocess.limit",
+                        f"at most {MAX_SUBPROCESSES} sub-processes, nested at most {MAX_DEPTH} deep (found "
+                        f"{len(subs)}, {deepest} deep)", (("found", str(len(subs))), ("depth", str(deepest))))]
+    for sub in subs:
         sid = sub.get("id", "")
         if sub.get("triggeredByEvent", "false").lower() == "true":
             out.append(Problem(sid, "element.unsupported", "event sub-processes are not supported: draw the "
@@ -131,6 +150,16 @@ def subprocess_rules(root: etree._Element, process: etree._Element | None) -> li
                                    "a sequence flow cannot cross the border of a sub-process: connect to the "
                                    "sub-process itself, and inside it from its start to its end"))
                 break
+    return out
+
+
+def _chain(parents: dict[str, str], node: str) -> list[str]:
+    """The sub-processes around a node, innermost first (a cycle cannot occur in XML; guarded anyway)."""
+    out: list[str] = []
+    up = parents.get(node)
+    while up is not None and up not in out:
+        out.append(up)
+        up = parents.get(up)
     return out
 
 

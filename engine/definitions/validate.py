@@ -25,6 +25,7 @@ from .reader import BPMN, Document, dmn_decisions, is_dmn, read
 from .references import camunda_hint, duplicate_ids, reference_rules
 from .refusal_paths import refusal_rules
 from .spec import compile_spec
+from .subprocess import COSTLY as SUBPROCESS_COSTLY
 from .subprocess import entries, is_top, subprocess_rules
 from .xmlsafe import parse_xml, to_utf8
 
@@ -128,7 +129,7 @@ def check_with_meta(
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second
-    oversized = any(p.rule in SIZE_RULES for p in problems)
+    oversized = any(p.rule in SIZE_RULES | SUBPROCESS_COSTLY for p in problems)
     compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
         else (None, [])
     # SpiffWorkflow's complaint about an element the rules above already described says it again, worse

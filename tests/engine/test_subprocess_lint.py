@@ -19,6 +19,7 @@ from tests.support.bpmn_builder import (
     reminder_procedure,
     timer_xml,
 )
+from tests.support.cost import within
 
 ROLES = {"one_stop_desk", "commune_land_officer", "commune_economic_division", "commune_chairman",
          "registration_branch", "tax_office"}
@@ -145,3 +146,36 @@ def test_the_time_budget_counts_side_by_side_branches_once() -> None:
             n.kind, n.attrs = "and", {}
     proc.flows = [Flow(f.id, f.source, f.target) for f in proc.flows if f.id != "f_none"]
     clean(proc)
+
+
+def nested(depth: int) -> Procedure:
+    """posting_procedure with `depth` more boxes nested inside the posting box, the innermost holding a step."""
+    proc = posting_procedure()
+    parent = "posting"
+    for d in range(depth):
+        proc.nodes += [Node(f"s{d}", "sub", "", parent=parent, col=3), Node(f"s{d}_start", "start", "", parent=f"s{d}"),
+                       Node(f"s{d}_end", "end", "", parent=f"s{d}")]
+        proc.flows += ([Flow(f"in{d}", f"s{d - 1}_start", f"s{d}"), Flow(f"out{d}", f"s{d}", f"s{d - 1}_end")]
+                       if d else [Flow("in0", "p_start", "s0"), Flow("out0", "s0", "post")])
+        parent = f"s{d}"
+    proc.nodes.append(Node("deep", "user", "Bước trong cùng", parent=parent, col=3,
+                           props={"sla": "PT1H", "result": "Kết quả", "legal_basis": "Luật Đất đai 2024"}))
+    proc.flows += [Flow("in_deep", f"{parent}_start", "deep"), Flow("out_deep", "deep", f"{parent}_end")]
+    proc.flows = [f for f in proc.flows if f.id != "p1"]
+    return proc
+
+
+def test_nested_boxes_take_their_owner_from_the_outermost_lane_and_their_steps_count() -> None:
+    meta = clean(nested(2))  # the posting box holding s0 holding s1 holding `deep`: 3 deep
+    assert meta.steps["deep"].role == "commune_land_officer"
+    checked, problems = check(nested(2).to_xml().replace(b'value="P6D"', b'value="P5D"'), [], ROLES)
+    # receive 1 + deep 1 h + post 2 + close_posting 1 + sign 1 = P5DT1H against P5D
+    assert checked is None and [(p.rule, dict(p.params)["spent"]) for p in problems] == [("budget.path", "P5DT1H")]
+
+
+def test_too_many_boxes_are_refused_before_the_engine_parses_them() -> None:
+    # SpiffWorkflow indexes the file again per level of nesting (120 nested boxes in 150 KB: 1.4 references of
+    # tests/support/cost.py, growing with depth times size): refused before it parses them
+    xml = nested(120).to_xml()
+    (checked, problems), _ratio = within(5, lambda: check(xml, [], ROLES))
+    assert checked is None and [(p.element, p.rule) for p in problems] == [("posting", "subprocess.limit")]
