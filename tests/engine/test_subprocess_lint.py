@@ -179,3 +179,12 @@ def test_too_many_boxes_are_refused_before_the_engine_parses_them() -> None:
     xml = nested(120).to_xml()
     (checked, problems), _ratio = within(5, lambda: check(xml, [], ROLES))
     assert checked is None and [(p.element, p.rule) for p in problems] == [("posting", "subprocess.limit")]
+
+
+def test_an_inclusive_gateway_s_flows_need_a_condition_or_to_be_its_default() -> None:
+    proc = consultation_procedure()
+    split = next(n for n in proc.nodes if n.id == "split")
+    split.attrs = {}  # f_none, without a condition, is no longer the default
+    assert ("f_none", "gateway.condition") in rules(proc)
+    split.attrs = {"default": "f_nowhere"}
+    assert ("split", "gateway.default") in rules(proc)
