@@ -31,9 +31,11 @@ TAGS = {
     "rule": "businessRuleTask",
     "boundary": "boundaryEvent",
     "catch": "intermediateCatchEvent",
+    "or": "inclusiveGateway",
+    "sub": "subProcess",
 }
 SIZES = {"start": (36, 36), "end": (36, 36), "xor": (50, 50), "and": (50, 50), "boundary": (36, 36),
-         "catch": (36, 36)}
+         "catch": (36, 36), "or": (50, 50)}
 
 
 @dataclass
@@ -47,6 +49,11 @@ class Node:
     col: int = 0
     attrs: dict[str, str] = field(default_factory=dict)
     extra_xml: str = ""
+    # An embedded sub-process ("sub") spans `span` columns; the nodes inside it name it as `parent`, sit
+    # in its columns and are drawn in its box. Like bpmn-js, they are no lane's flowNodeRef (they take the
+    # sub-process's lane) unless given a `lane` of their own.
+    parent: str | None = None
+    span: int = 1
 
 
 @dataclass
@@ -111,27 +118,10 @@ def render(proc: Procedure) -> str:
         for i, lane in enumerate(lanes):
             refs = "".join(
                 f"<bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>" for n in proc.nodes if n.lane == lane
-            )
+            )  # nodes inside a sub-process only when they name a lane themselves
             body.append(f'<bpmn:lane id="Lane_{i}" name={quoteattr(lane)}>{refs}</bpmn:lane>')
         body.append("</bpmn:laneSet>")
-    for n in proc.nodes:
-        tag = TAGS[n.kind]
-        inner = _props_xml(n.props, proc.property_style) + n.extra_xml
-        inner += "".join(f"<bpmn:incoming>{x}</bpmn:incoming>" for x in incoming[n.id])
-        inner += "".join(f"<bpmn:outgoing>{x}</bpmn:outgoing>" for x in outgoing[n.id])
-        if n.script is not None:
-            inner += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
-        body.append(
-            f"<bpmn:{tag} id={quoteattr(n.id)} name={quoteattr(n.name)}{_attrs(n.attrs)}>{inner}</bpmn:{tag}>"
-        )
-    for f in proc.flows:
-        cond = ""
-        if f.condition is not None:
-            cond = f"<bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>"
-        body.append(
-            f"<bpmn:sequenceFlow id={quoteattr(f.id)} name={quoteattr(f.name)} "
-            f"sourceRef={quoteattr(f.source)} targetRef={quoteattr(f.target)}>{cond}</bpmn:sequenceFlow>"
-        )
+    body.append(_content(proc, None, incoming, outgoing))
 
     ns = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
     executable = "true" if proc.executable else "false"
@@ -154,18 +144,66 @@ def render(proc: Procedure) -> str:
     )
 
 
+def _content(proc: Procedure, parent: str | None, incoming: dict[str, list[str]],
+             outgoing: dict[str, list[str]]) -> str:
+    """The flow nodes and flows of the process (`parent` None) or of one sub-process."""
+    parents = {n.id: n.parent for n in proc.nodes}
+    body: list[str] = []
+    for n in proc.nodes:
+        if n.parent != parent:
+            continue
+        tag = TAGS[n.kind]
+        inner = _props_xml(n.props, proc.property_style) + n.extra_xml
+        inner += "".join(f"<bpmn:incoming>{x}</bpmn:incoming>" for x in incoming[n.id])
+        inner += "".join(f"<bpmn:outgoing>{x}</bpmn:outgoing>" for x in outgoing[n.id])
+        if n.script is not None:
+            inner += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
+        if n.kind == "sub":
+            inner += _content(proc, n.id, incoming, outgoing)
+        body.append(
+            f"<bpmn:{tag} id={quoteattr(n.id)} name={quoteattr(n.name)}{_attrs(n.attrs)}>{inner}</bpmn:{tag}>"
+        )
+    for f in proc.flows:
+        if parents.get(f.source) != parent:
+            continue
+        cond = ""
+        if f.condition is not None:
+            cond = f"<bpmn:conditionExpression>{escape(f.condition)}</bpmn:conditionExpression>"
+        body.append(
+            f"<bpmn:sequenceFlow id={quoteattr(f.id)} name={quoteattr(f.name)} "
+            f"sourceRef={quoteattr(f.source)} targetRef={quoteattr(f.target)}>{cond}</bpmn:sequenceFlow>"
+        )
+    return "".join(body)
+
+
+def _top(proc: Procedure, n: Node) -> Node:
+    """The node itself, or the outermost sub-process holding it (whose lane gives the row)."""
+    by_id = {x.id: x for x in proc.nodes}
+    while n.parent is not None and n.parent in by_id:
+        n = by_id[n.parent]
+    return n
+
+
 def _diagram(proc: Procedure, lanes: list[str]) -> str:
     lane_h = 160
     left = 190
     col_w = 170
     width = left + (max((n.col for n in proc.nodes), default=0) + 1) * col_w + 60
     pos: dict[str, tuple[int, int, int, int]] = {}
+    subs = {n.id for n in proc.nodes if n.kind == "sub"}
     for n in proc.nodes:
         w, h = SIZES.get(n.kind, (110, 80))
-        row = lanes.index(n.lane) if n.lane in lanes else 0
+        top = _top(proc, n)
+        row = lanes.index(top.lane) if top.lane in lanes else 0
         cx = left + n.col * col_w + col_w // 2
         cy = 30 + row * lane_h + lane_h // 2
         pos[n.id] = (cx - w // 2, cy - h // 2, w, h)
+        if n.kind == "sub":  # the expanded box around its columns
+            pos[n.id] = (left + n.col * col_w + 8, 30 + row * lane_h + 8, n.span * col_w - 16, lane_h - 16)
+    for n in proc.nodes:  # a boundary event on a sub-process sits on its lower edge
+        if n.kind == "boundary" and n.attrs.get("attachedToRef") in subs:
+            x, y, w, h = pos[n.attrs["attachedToRef"]]
+            pos[n.id] = (left + n.col * col_w + col_w // 2 - 18, y + h - 18, 36, 36)
     shapes = [
         f'<bpmndi:BPMNShape id="Participant_1_di" bpmnElement="Participant_1" isHorizontal="true">'
         f'<dc:Bounds x="100" y="30" width="{width}" height="{max(1, len(lanes)) * lane_h}" /></bpmndi:BPMNShape>'
@@ -179,8 +217,9 @@ def _diagram(proc: Procedure, lanes: list[str]) -> str:
         if n.id in proc.skip_di_for:
             continue
         x, y, w, h = pos[n.id]
+        expanded = ' isExpanded="true"' if n.kind == "sub" else ""
         shapes.append(
-            f'<bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}">'
+            f'<bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{expanded}>'
             f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}" /></bpmndi:BPMNShape>'
         )
     for f in proc.flows:
@@ -302,3 +341,110 @@ def timer_procedure() -> Procedure:
     ]
     return Procedure(key="timer_test", name="Thủ tục có hẹn giờ", nodes=nodes, flows=flows,
                      props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP"})
+
+
+LEGAL = "Nghị định 151/2025/NĐ-CP"
+
+
+def posting_procedure(sla: str = "P6D") -> Procedure:
+    """An embedded sub-process "public posting" with a boundary timer on the whole box.
+
+    receive (desk, P1D) -> [posting: post (land officer, lane of the box, P2D) -> close posting
+      (economic division by candidateGroups, P1D)] -> sign (chairman, P1D) -> end "issued"
+      the posting box has an interrupting boundary timer P4D -> escalate (chairman, P1D) -> end "escalated"
+    Running-clock steps along the ordinary path: 1 + 2 + 1 + 1 = 5 working days (limit `sla`).
+    """
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("posting", "sub", "Niêm yết công khai", lane="commune_land_officer", col=2, span=4),
+        Node("p_start", "start", "Bắt đầu niêm yết", parent="posting", col=2),
+        Node("post", "user", "Niêm yết tại trụ sở UBND", parent="posting", col=3,
+             props={"sla": "P2D", "result": "Biên bản niêm yết", "legal_basis": LEGAL}),
+        Node("close_posting", "user", "Lập biên bản kết thúc niêm yết", parent="posting", col=4,
+             attrs={"camunda:candidateGroups": "commune_economic_division"},
+             props={"sla": "P1D", "result": "Biên bản kết thúc niêm yết", "legal_basis": LEGAL}),
+        Node("p_end", "end", "Kết thúc niêm yết", parent="posting", col=5),
+        Node("too_long", "boundary", "Niêm yết quá 4 ngày", col=4,
+             attrs={"attachedToRef": "posting", "cancelActivity": "true"}, extra_xml=timer_xml("P4D")),
+        Node("escalate", "user", "Chủ tịch xử lý", lane="commune_chairman", col=5,
+             props={"sla": "P1D", "result": "Quyết định xử lý", "legal_basis": "Luật Đất đai 2024"}),
+        Node("escalated", "end", "Đã chuyển Chủ tịch", lane="commune_chairman", col=6, props={"outcome": "result"}),
+        Node("sign", "user", "Ký giấy chứng nhận", lane="commune_chairman", col=7,
+             props={"sla": "P1D", "result": "Giấy chứng nhận", "legal_basis": "Luật Đất đai 2024"}),
+        Node("issued", "end", "Đã cấp", lane="commune_chairman", col=8, props={"outcome": "result"}),
+    ]
+    flows = [
+        Flow("f1", "start", "receive"), Flow("f2", "receive", "posting"),
+        Flow("p1", "p_start", "post"), Flow("p2", "post", "close_posting"), Flow("p3", "close_posting", "p_end"),
+        Flow("f3", "posting", "sign"), Flow("f4", "sign", "issued"),
+        Flow("f5", "too_long", "escalate"), Flow("f6", "escalate", "escalated"),
+    ]
+    return Procedure(key="posting_test", name="Thủ tục có niêm yết", nodes=nodes, flows=flows,
+                     props={"sla": sla, "legal_basis": LEGAL})
+
+
+def reminder_procedure() -> Procedure:
+    """A non-interrupting boundary timer: a reminder for the chairman while the officer's step stays open.
+
+    receive (desk, P1D) -> verify (land officer, P3D) -> end "verified"
+      verify has a NON-interrupting boundary timer P2D -> remind (chairman, P1D) -> end "reminded"
+    """
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("verify", "user", "Kiểm tra hiện trạng", lane="commune_land_officer", col=2,
+             props={"sla": "P3D", "result": "Phiếu xác minh", "legal_basis": LEGAL}),
+        Node("slow", "boundary", "Sau 2 ngày làm việc", lane="commune_land_officer", col=2,
+             attrs={"attachedToRef": "verify", "cancelActivity": "false"}, extra_xml=timer_xml("P2D")),
+        Node("remind", "user", "Đôn đốc xử lý", lane="commune_chairman", col=3,
+             props={"sla": "P1D", "result": "Ý kiến chỉ đạo", "legal_basis": LEGAL}),
+        Node("reminded", "end", "Đã đôn đốc", lane="commune_chairman", col=4, props={"outcome": "result"}),
+        Node("verified", "end", "Đã kiểm tra", lane="commune_land_officer", col=4, props={"outcome": "result"}),
+    ]
+    flows = [
+        Flow("f1", "start", "receive"), Flow("f2", "receive", "verify"), Flow("f3", "verify", "verified"),
+        Flow("f4", "slow", "remind"), Flow("f5", "remind", "reminded"),
+    ]
+    return Procedure(key="reminder_test", name="Thủ tục có nhắc việc", nodes=nodes, flows=flows,
+                     props={"sla": "P5D", "legal_basis": LEGAL})
+
+
+def consultation_procedure(sla: str = "P6D") -> Procedure:
+    """An inclusive gateway: consult the tax office only if a fee applies, the economic division only if
+    there is a building; the inclusive join waits for the consultations that were asked.
+
+    receive (desk, P1D, form fee, building) -> OR split
+      fee == True      -> tax (tax office, P3D)
+      building == True -> construction (economic division, P2D)
+      default          -> (straight to the join: nobody to consult)
+    -> OR join -> sign (chairman, P1D) -> end "issued"
+    Longest path: 1 + 3 + 1 = 5 working days (the branches run side by side: not 1 + 3 + 2 + 1).
+    """
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP",
+                    "form": "fee:bool!; building:bool!"}),
+        Node("split", "or", "Cần lấy ý kiến?", lane="one_stop_desk", col=2, attrs={"default": "f_none"}),
+        Node("tax", "user", "Xác định nghĩa vụ tài chính", lane="tax_office", col=3,
+             props={"sla": "P3D", "result": "Thông báo thuế", "legal_basis": LEGAL}),
+        Node("construction", "user", "Ý kiến về công trình", lane="commune_economic_division", col=3,
+             props={"sla": "P2D", "result": "Văn bản ý kiến", "legal_basis": LEGAL}),
+        Node("join", "or", "", lane="one_stop_desk", col=4),
+        Node("sign", "user", "Ký giấy chứng nhận", lane="commune_chairman", col=5,
+             props={"sla": "P1D", "result": "Giấy chứng nhận", "legal_basis": "Luật Đất đai 2024"}),
+        Node("issued", "end", "Đã cấp", lane="commune_chairman", col=6, props={"outcome": "result"}),
+    ]
+    flows = [
+        Flow("f1", "start", "receive"), Flow("f2", "receive", "split"),
+        Flow("f_tax", "split", "tax", condition="fee == True", name="Có nghĩa vụ tài chính"),
+        Flow("f_build", "split", "construction", condition="building == True", name="Có công trình"),
+        Flow("f_none", "split", "join", name="Không cần"),
+        Flow("f3", "tax", "join"), Flow("f4", "construction", "join"), Flow("f5", "join", "sign"),
+        Flow("f6", "sign", "issued"),
+    ]
+    return Procedure(key="consult_test", name="Thủ tục lấy ý kiến", nodes=nodes, flows=flows,
+                     props={"sla": sla, "legal_basis": LEGAL})

@@ -351,6 +351,8 @@ def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: M
                 f"<title>{escape(tip)}</title>")
         if s.kind in ("participant", "lane"):
             containers.append(head + _container(s, labels.get(s.name, s.name)) + "</g>")
+        elif s.kind in ACTIVITIES and s.expanded:  # an expanded sub-process: beneath its content and flows
+            containers.append(head + _activity(s) + "</g>")
         elif s.kind in EVENTS:
             nodes.append(head + _event(s) + _external_label(s) + "</g>")
         elif s.kind in ACTIVITIES:

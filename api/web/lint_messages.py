@@ -92,6 +92,14 @@ RULE = {
     "boundary.attached": _l("The boundary event is attached to no element of the process."),
     "budget.path": _l("Along one path the steps whose clock runs take longer than the procedure's time limit."),
     "budget.paths": _l("The procedure has too many paths: the time budget was checked on the first ones only."),
+    # embedded sub-processes (engine/definitions/subprocess.py, decision 0157)
+    "subprocess.start": _l("A sub-process has exactly one start event without a trigger inside it."),
+    "subprocess.end": _l("No end event inside the sub-process can be reached from its start."),
+    "subprocess.crossing": _l("A sequence flow cannot cross the border of a sub-process: connect to the "
+                              "sub-process itself."),
+    "subprocess.collapsed": _l("Draw the sub-process expanded, with its steps inside its box."),
+    "subprocess.limit": _l("The procedure has too many sub-processes, or nests them too deep: at most 10, nested "
+                           "at most 3 deep."),
 }
 DETAIL = {
     "step.owner": _l("The step “%(name)s” has no owner: put it in a lane named with a role code."),

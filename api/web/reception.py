@@ -53,7 +53,7 @@ class ProcedureChoice:
 
 def reception_step(meta: ProcedureMeta) -> StepMeta | None:
     """The desk's step that opens right after the start event (its form is filled in at reception)."""
-    starts = {n for n, node in meta.nodes.items() if node.kind == "startEvent"}
+    starts = {n for n, node in meta.nodes.items() if node.kind == "startEvent" and n not in meta.parents}
     for flow in meta.flows.values():
         if flow.source in starts and flow.target in meta.steps:
             step = meta.steps[flow.target]

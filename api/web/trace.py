@@ -15,6 +15,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.model import ProcedureMeta
+from engine.definitions.subprocess import boxes_of
 from engine.runtime.state import DossierState
 
 from .diagram import Highlight
@@ -41,6 +42,8 @@ def highlight(state: DossierState, workflow: Any, meta: ProcedureMeta) -> Highli
         elif item.outcome == "returned" and item.step not in hl.current:
             hl.returned.add(item.step)
     hl.returned -= hl.done
+    for step in hl.current:  # the sub-processes holding an open step: the dossier is inside them
+        hl.passed.update(boxes_of(meta, step))
     if workflow is None:
         return hl
     flows: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ..calendar import DurationError, WorkDuration, parse_duration
 from .model import ProcedureMeta
 from .problems import Problem
+from .subprocess import is_top, through
 
 DAY_MINUTES = 8 * 60
 MAX_PATHS = 20_000  # beyond this many paths, the rest are not walked (reported once)
@@ -100,7 +101,8 @@ def _graph(meta: ProcedureMeta, attached: dict[str, str]) -> dict[str, list[tupl
             succ[f.source].append((f.target, f.id))
     for boundary, activity in attached.items():
         succ[activity].append((boundary, None))
-    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent"]
+    through(meta, succ)  # a path through a sub-process is the path through its content
+    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent" and is_top(meta, n.id)]
     back: set[tuple[str, str | None]] = set()
     state: dict[str, int] = {}  # 1 on the path, 2 done
     for start in starts:
@@ -132,7 +134,7 @@ def budget_rules(meta: ProcedureMeta, attached: dict[str, str]) -> list[Problem]
                 for lim in conditional}
     cost = {s.id: (minutes(s.sla) or 0) if s.clock == "run" else 0 for s in meta.steps.values()}
     succ = _graph(meta, attached)
-    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent"]
+    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent" and is_top(meta, n.id)]
     worst: dict[tuple[str, str], tuple[int, Limit, list[str]]] = {}
     walked = 0
     stack: list[tuple[str, list[str], list[str | None]]] = [(s, [s], []) for s in starts]

@@ -70,6 +70,7 @@ class ProcedureMeta:
     flows: dict[str, FlowMeta] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
     paper_order: list[str] = field(default_factory=list)
+    parents: dict[str, str] = field(default_factory=dict)  # node inside a sub-process -> the sub-process
 
     def papers(self) -> list[Paper]:
         """The papers the applicant brings (`paper.*` properties), in the file's order; [] when none."""
@@ -80,7 +81,8 @@ class ProcedureMeta:
         return listed
 
     def end_events(self) -> dict[str, NodeMeta]:
-        return {k: n for k, n in self.nodes.items() if n.kind == "endEvent"}
+        """The process's own end events (one inside a sub-process ends the sub-process, not the dossier)."""
+        return {k: n for k, n in self.nodes.items() if n.kind == "endEvent" and k not in self.parents}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +94,7 @@ class ProcedureMeta:
             "flows": [[f.id, f.source, f.target, f.condition, f.name] for f in self.flows.values()],
             "decisions": self.decisions,
             **({"paper_order": self.paper_order} if self.paper_order else {}),
+            **({"parents": self.parents} if self.parents else {}),
         }
 
     @classmethod
@@ -106,6 +109,7 @@ class ProcedureMeta:
             flows={f[0]: FlowMeta(f[0], f[1], f[2], f[3], f[4]) for f in d["flows"]},
             decisions=d.get("decisions", []),
             paper_order=d.get("paper_order", []),
+            parents=d.get("parents", {}),
         )
 
     def six_clear(self) -> dict[str, dict[str, bool]]:

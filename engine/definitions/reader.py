@@ -12,6 +12,7 @@ from lxml import etree
 
 from .forms import FormError, parse_form
 from .model import FlowMeta, NodeMeta, ProcedureMeta, StepMeta
+from .subprocess import enclosing, inherited_lanes
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -120,6 +121,8 @@ def read(root: etree._Element) -> Document:
     if process is None:
         return doc
     doc.lanes_by_node, doc.lane_names = _lanes(process)
+    parents = enclosing(process)  # nested nodes take the lane of their sub-process (engine/definitions/subprocess.py)
+    doc.lanes_by_node.update(inherited_lanes(parents, doc.lanes_by_node))
     pprops = properties(process)
     meta = ProcedureMeta(
         key=process.get("id", ""),
@@ -130,6 +133,7 @@ def read(root: etree._Element) -> Document:
         sla_setting=pprops.get("sla_setting"),
         properties=pprops,
         paper_order=[name[len("paper."):] for name in pprops if name.startswith("paper.")],
+        parents=parents,
     )
     for elem in process.iter():
         tag = _local(elem.tag)

@@ -26,6 +26,8 @@ from .reader import BPMN, Document, dmn_decisions, is_dmn, read
 from .references import camunda_hint, duplicate_ids, reference_rules
 from .refusal_paths import refusal_rules
 from .spec import compile_spec
+from .subprocess import COSTLY as SUBPROCESS_COSTLY
+from .subprocess import entries, is_top, subprocess_rules
 from .xmlsafe import parse_xml, to_utf8
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -36,7 +38,6 @@ UNSUPPORTED = {
     "receiveTask": "messages between processes are not supported",
     "transaction": "transactions are not supported",
     "adHocSubProcess": "ad-hoc sub-processes are not supported",
-    "subProcess": "draw the steps in the main process; sub-processes are not supported",
     "complexGateway": "complex gateways are not supported",
     "dataStoreReference": "data stores are not supported",
 }
@@ -121,6 +122,7 @@ def check_with_meta(
     budget = Budget(CHECK_WORK, what="the constant parts of one file")  # shared: 2 MB of conditions stay cheap
     problems += _expression_rules(doc, budget)
     problems += _structure_rules(doc)
+    problems += subprocess_rules(root, _process(doc))
     problems += _decision_rules(doc, dmn_roots, budget)
     problems += _engine_property_rules(doc, budget)
     problems += reference_rules(root, doc.meta)
@@ -129,7 +131,7 @@ def check_with_meta(
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second
-    oversized = any(p.rule in SIZE_RULES for p in problems)
+    oversized = any(p.rule in SIZE_RULES | SUBPROCESS_COSTLY for p in problems)
     compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
         else (None, [])
     # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
@@ -148,6 +150,12 @@ def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]
         return data, []  # parse_xml says why
     converted, problems = to_utf8(bytes(data), name)
     return (converted if converted is not None else data), problems
+
+
+def _process(doc: Document) -> etree._Element | None:
+    """The process the procedure is (the first executable one, as the reader takes it)."""
+    found = [p for p in doc.processes if p.get("isExecutable", "false").lower() == "true"] or doc.processes
+    return found[0] if found else None
 
 
 def _attached(doc: Document) -> dict[str, str]:
@@ -348,8 +356,10 @@ def _structure_rules(doc: Document) -> list[Problem]:
         attached = node.get("attachedToRef")
         if attached:
             succ[attached].append(node.get("id", ""))
-    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent"]
-    ends = {n.id for n in meta.nodes.values() if n.kind == "endEvent"}
+    for sub, inner in entries(meta).items():  # entering a sub-process reaches its content
+        succ[sub].extend(inner)
+    starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent" and is_top(meta, n.id)]
+    ends = {n.id for n in meta.nodes.values() if n.kind == "endEvent" and is_top(meta, n.id)}
     if len(starts) != 1:
         out.append(Problem(meta.key, "flow.start", f"a procedure has exactly one start event (found {len(starts)})"))
     if not ends:

@@ -30,6 +30,7 @@ from ..definitions.spec import SERIALIZER
 from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
 from .incidents import bound, engine_steps
+from .side_branches import main_end
 
 SCRIPT_ENGINE = SafeScriptEngine()
 VERSIONS = ProcedureVersionRow.__table__
@@ -201,11 +202,14 @@ def end_event(wf: BpmnWorkflow) -> str | None:
     """The BPMN end event the process finished at (the dossier's outcome)."""
     if not wf.is_completed():
         return None
-    found = None
-    for task in wf.get_tasks(state=TaskState.COMPLETED):
-        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
-            found = task.task_spec.bpmn_id
-    return found
+    found = main_end(_ends(wf))
+    return found.task_spec.bpmn_id if found is not None else None
+
+
+def _ends(wf: BpmnWorkflow) -> list[Task]:
+    """The completed end events of the process itself (one inside a sub-process ends only that)."""
+    return [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_id and t.workflow is wf]
 
 
 def current_data(wf: BpmnWorkflow) -> dict[str, Any]:
@@ -245,10 +249,7 @@ def normalised_workflow(wf: BpmnWorkflow) -> list[Any]:
 
 def final_data(wf: BpmnWorkflow) -> dict[str, Any]:
     """The data at the end event the process finished at."""
-    found = None
-    for task in wf.get_tasks(state=TaskState.COMPLETED):
-        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
-            found = task
+    found = main_end(_ends(wf))
     if found is None:
         found = wf.last_task
     return dict(found.data) if found is not None else {}

@@ -7,11 +7,14 @@ from bench.bpmn_builder import (
            Flow,
            Node,
            Procedure,
+           consultation_procedure,
+           posting_procedure,
+           reminder_procedure,
            render,
            small_procedure,
            timer_procedure,
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "render", "small_procedure", "timer_procedure",
-           "timer_xml"]
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "consultation_procedure", "posting_procedure",
+           "reminder_procedure", "render", "small_procedure", "timer_procedure", "timer_xml"]
