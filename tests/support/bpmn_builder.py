@@ -7,11 +7,13 @@ from bench.bpmn_builder import (
            Flow,
            Node,
            Procedure,
+           message_procedure,
+           message_xml,
            render,
            small_procedure,
            timer_procedure,
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "render", "small_procedure", "timer_procedure",
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "message_procedure", "message_xml", "render", "small_procedure", "timer_procedure",
            "timer_xml"]
