@@ -1,0 +1,123 @@
+"""Message catch events: the dossier waits for another agency's answer (the tax notice), an officer of
+that agency delivers it, the engine records `message_received`, and replay catches it again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from engine.bootstrap import Landflow
+from engine.clock import FixedClock
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.history import replay, verify
+from engine.store import CaseEventRow, DossierRow, WorkItemRow
+from tests.conftest import local, officer
+from tests.support.bpmn_builder import message_procedure
+
+
+@pytest.fixture
+def messaged(lf: Landflow) -> Landflow:
+    lf.runtime.deploy(officer(lf, "supervisor"), message_procedure().to_xml())
+    return lf
+
+
+def events(lf: Landflow, did: int) -> list[tuple[str, dict[str, object]]]:
+    with lf.db.read() as s:
+        return [(t, json.loads(p)) for t, p in s.execute(select(CaseEventRow.type, CaseEventRow.payload).where(
+            CaseEventRow.dossier_id == did).order_by(CaseEventRow.seq))]
+
+
+def dossier(lf: Landflow, did: int) -> DossierRow:
+    with lf.db.read() as s:
+        row = s.get(DossierRow, did)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def open_steps(lf: Landflow, did: int) -> list[str]:
+    with lf.db.read() as s:
+        return list(s.scalars(select(WorkItemRow.step).where(
+            WorkItemRow.dossier_id == did, WorkItemRow.state.in_(("ready", "claimed"))).order_by(WorkItemRow.ordinal)))
+
+
+def to_the_wait(lf: Landflow) -> tuple[int, str]:
+    desk, land = officer(lf, "desk.w1"), officer(lf, "land.w1")
+    st = lf.runtime.open(desk, "message_test", "W1", {"name": "A"})
+    lf.runtime.complete(desk, st.items[1].id, {})
+    for step in ("verify", "send_form19"):
+        with lf.db.read() as s:
+            item = s.scalar(select(WorkItemRow).where(WorkItemRow.dossier_id == st.id, WorkItemRow.step == step))
+            assert item is not None
+            item_id = item.id
+        lf.runtime.complete(land, item_id, {})
+    return st.id, st.code
+
+
+def test_the_tax_notice_is_awaited_then_delivered_once(messaged: Landflow, clock: FixedClock) -> None:
+    lf = messaged
+    clock.set(local(2026, 3, 2, 8, 0))  # Monday
+    did, code = to_the_wait(lf)
+    # waiting: nothing open, not stuck, the clock paused (clock=paused on the catch event)
+    row = dossier(lf, did)
+    assert (row.status, row.awaiting, row.awaiting_paused) == ("in_progress", "tax_wait", True)
+    assert row.paused_at == local(2026, 3, 2, 8, 0)
+    assert row.due_at == local(2026, 3, 9, 8, 0)  # P5D from Monday 08:00
+    assert open_steps(lf, did) == []
+    tax, land = officer(lf, "tax.1"), officer(lf, "land.w1")
+    with pytest.raises(Forbidden) as wrong:
+        lf.runtime.deliver_message(land, code, "tax_notice", {"amount": 1, "notice_no": "TB-1"}, "k-0")
+    assert wrong.value.code == "wrong_role"
+    with pytest.raises(Invalid) as bad:
+        lf.runtime.deliver_message(tax, code, "tax_notice", {"amount": "nhiều"}, "k-1")
+    assert bad.value.code == "invalid_data"
+    with pytest.raises(Invalid) as unknown:
+        lf.runtime.deliver_message(tax, code, "payment_done", {}, "k-2")
+    assert unknown.value.code == "unknown_message"
+    with pytest.raises(NotFound):
+        lf.runtime.deliver_message(tax, "NO-SUCH-CODE", "tax_notice", {}, "k-3")
+    # two working days later (Wednesday 08:00) the notice comes
+    clock.set(local(2026, 3, 4, 8, 0))
+    first = lf.runtime.deliver_message(tax, code, "tax_notice", {"amount": "35.000.000", "notice_no": "TB-7"}, "k-4")
+    assert (first.element, first.repeated) == ("tax_wait", False)
+    row = dossier(lf, did)
+    assert (row.awaiting, row.awaiting_paused, row.paused_at) == (None, False, None)
+    assert row.due_at == local(2026, 3, 11, 8, 0)  # moved later by the two paused working days
+    assert open_steps(lf, did) == ["sign"]
+    received = [p for t, p in events(lf, did) if t == "message_received"]
+    assert received == [{"message": "tax_notice", "element": "tax_wait", "data": {"amount": 35000000,
+                         "notice_no": "TB-7"}, "key": "k-4", "fx": received[0]["fx"]}]
+    # the same key again: the first answer, nothing recorded
+    count = len(events(lf, did))
+    again = lf.runtime.deliver_message(tax, code, "tax_notice", {"amount": "35.000.000", "notice_no": "TB-7"}, "k-4")
+    assert again == first.__class__(**{**first.__dict__, "repeated": True})
+    assert len(events(lf, did)) == count
+    # the same key for another message is refused; a new key while not waiting is refused too
+    with pytest.raises(Conflict) as not_waiting:
+        lf.runtime.deliver_message(tax, code, "tax_notice", {"amount": 1, "notice_no": "TB-8"}, "k-5")
+    assert not_waiting.value.code == "not_awaiting"
+    refused = [p["code"] for t, p in events(lf, did) if t == "action_refused"]
+    assert refused == ["wrong_role", "invalid_data", "unknown_message", "not_awaiting"]
+    with lf.db.read() as s:
+        result = verify(s, lf.procedures, did)
+        assert result.ok, result.problems
+        seq = [t for t, _ in events(lf, did)].index("message_received")
+        before = replay(s, lf.procedures, did, seq)
+        assert before.state.awaiting == "tax_wait" and before.state.open_items() == []
+
+
+def test_the_message_data_reaches_the_workflow(messaged: Landflow, clock: FixedClock) -> None:
+    lf = messaged
+    clock.set(local(2026, 3, 2, 8, 0))
+    did, code = to_the_wait(lf)
+    lf.runtime.deliver_message(officer(lf, "tax.1"), code, "tax_notice", {"amount": 12, "notice_no": "TB-1"}, "a")
+    lf.workflows.clear()  # from the snapshot and the recorded events, as another process would
+    with lf.db.read() as s:
+        item = s.scalar(select(WorkItemRow).where(WorkItemRow.dossier_id == did, WorkItemRow.step == "sign"))
+        assert item is not None
+    st = lf.runtime.complete(officer(lf, "chair.w1"), item.id, {})
+    assert st.status == "done"
+    with lf.db.read() as s:
+        assert verify(s, lf.procedures, did).ok
