@@ -37,7 +37,7 @@ from .awaiting import deliver, waiting_messages
 from .context import Context
 from .decide import emit, finish_if_ended, new_items, run_spiff
 
-KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+KEY = re.compile(r"^[A-Za-z0-9._:/-]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def check_input(message: str, data: Any, key: str) -> None:
     if not isinstance(data, dict):
         raise Invalid("invalid_data", "the message data must be an object")
     if not isinstance(key, str) or not KEY.match(key):
-        raise Invalid("invalid_data", "the idempotency key is 1 to 100 letters, digits or . _ : -")
+        raise Invalid("invalid_data", "the idempotency key is 1 to 100 letters, digits or . _ : / -")
 
 
 def deliver_message(ctx: Context, message: str, data: dict[str, Any], key: str, prior: Prior | None) -> Delivery:

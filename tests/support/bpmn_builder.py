@@ -15,5 +15,5 @@ from bench.bpmn_builder import (
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "message_procedure", "message_xml", "render", "small_procedure", "timer_procedure",
-           "timer_xml"]
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "message_procedure", "message_xml", "render",
+           "small_procedure", "timer_procedure", "timer_xml"]
