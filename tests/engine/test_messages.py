@@ -121,3 +121,25 @@ def test_the_message_data_reaches_the_workflow(messaged: Landflow, clock: FixedC
     assert st.status == "done"
     with lf.db.read() as s:
         assert verify(s, lf.procedures, did).ok
+
+
+def test_verify_finds_a_chain_rewritten_to_hide_the_wait(messaged: Landflow, clock: FixedClock) -> None:
+    """An insider rewrites the chain (hashes recomputed) so that the dossier never waited for the tax office:
+    replay catches the message event the procedure does wait on, and verify says so."""
+    from tests.support.tamper import rewrite_chain
+
+    lf = messaged
+    clock.set(local(2026, 3, 2, 8, 0))
+    did, _code = to_the_wait(lf)
+
+    def hide(_seq: int, etype: str, payload: dict[str, object]) -> dict[str, object]:
+        fx = payload.get("fx")
+        if etype == "completed" and isinstance(fx, dict) and "awaiting" in fx.get("dossier", {}):
+            return {**payload, "fx": {"dossier": {"paused_at": None}}}
+        return payload
+
+    rewrite_chain(lf.db, did, hide)
+    with lf.db.read() as s:
+        result = verify(s, lf.procedures, did)
+    assert not result.ok
+    assert any("message events ['tax_wait']" in p for p in result.problems), result.problems
