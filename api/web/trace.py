@@ -41,6 +41,8 @@ def highlight(state: DossierState, workflow: Any, meta: ProcedureMeta) -> Highli
         elif item.outcome == "returned" and item.step not in hl.current:
             hl.returned.add(item.step)
     hl.returned -= hl.done
+    if state.awaiting and state.status == "in_progress":  # the message events it waits on (runtime/messages.py)
+        hl.current.update(state.awaiting.split(","))
     if workflow is None:
         return hl
     flows: dict[tuple[str, str], list[str]] = defaultdict(list)
