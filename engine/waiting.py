@@ -51,3 +51,14 @@ def awaited(awaiting: str | None, status: str, commune: str | None, desk_unit: s
                 unit = ""
         out.append(Awaited(element, name or element, unit))
     return out
+
+
+def catch_nodes(meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """From a stored procedure version's metadata: the message catch events (those with `from_role`) as
+    {id, name, role}, beside its steps (the process-mining export names the activity by them)."""
+    out: dict[str, dict[str, Any]] = {}
+    for n in meta.get("nodes", []):
+        props = n[4] if len(n) > 4 and isinstance(n[4], Mapping) else {}
+        if n[1] in ("intermediateCatchEvent", "boundaryEvent") and props.get("from_role"):
+            out[str(n[0])] = {"id": str(n[0]), "name": str(n[2] or n[0]), "role": props["from_role"]}
+    return out

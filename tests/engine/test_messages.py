@@ -4,6 +4,7 @@ that agency delivers it, the engine records `message_received`, and replay catch
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -143,3 +144,27 @@ def test_verify_finds_a_chain_rewritten_to_hide_the_wait(messaged: Landflow, clo
         result = verify(s, lf.procedures, did)
     assert not result.ok
     assert any("message events ['tax_wait']" in p for p in result.problems), result.problems
+
+
+def test_the_wait_and_the_answer_are_an_activity_in_the_process_mining_export(messaged: Landflow, clock: FixedClock,
+                                                                                  tmp_path: Path) -> None:
+    import pm4py
+
+    from engine.export import ExportFilter, write_ocel, write_xes
+
+    lf = messaged
+    clock.set(local(2026, 3, 2, 8, 0))
+    _did, code = to_the_wait(lf)
+    clock.set(local(2026, 3, 4, 8, 0))
+    lf.runtime.deliver_message(officer(lf, "tax.1"), code, "tax_notice", {"amount": 5, "notice_no": "TB-1"}, "k")
+    write_xes(lf.db, ExportFilter(procedure="message_test"), tmp_path / "log.xes")
+    log = pm4py.read_xes(str(tmp_path / "log.xes"))
+    rows = log[log["landflow:kind"] == "message"]
+    assert [(r["concept:name"], r["lifecycle:transition"], r["org:resource"], r["org:role"])
+            for _, r in rows.iterrows()] == [
+        ("Thông báo nghĩa vụ tài chính", "schedule", "land.w1", "tax_office"),
+        ("Thông báo nghĩa vụ tài chính", "complete", "tax.1", "tax_office")]
+    waited = rows["time:timestamp"].iloc[1] - rows["time:timestamp"].iloc[0]
+    assert waited.days == 2  # Monday 08:00 to Wednesday 08:00
+    n_objects, n_events = write_ocel(lf.db, ExportFilter(procedure="message_test"), tmp_path / "log.ocel.json")
+    assert n_events == len(log)
