@@ -15,7 +15,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.history import replay, verify
 from engine.store import CaseEventRow, DossierRow, WorkItemRow
 from tests.conftest import local, officer
-from tests.support.bpmn_builder import message_procedure
+from tests.support.bpmn_builder import message_procedure, message_xml
 
 
 @pytest.fixture
@@ -168,3 +168,32 @@ def test_the_wait_and_the_answer_are_an_activity_in_the_process_mining_export(me
     assert waited.days == 2  # Monday 08:00 to Wednesday 08:00
     n_objects, n_events = write_ocel(lf.db, ExportFilter(procedure="message_test"), tmp_path / "log.ocel.json")
     assert n_events == len(log)
+
+
+def test_a_boundary_message_interrupts_the_step_it_hangs_on(lf: Landflow, clock: FixedClock) -> None:
+    """A message on a step's boundary (here: the tax office's notice arriving while the land officer still
+    verifies) closes the step's item as cancelled and takes the boundary's path."""
+    from tests.support.bpmn_builder import Flow, Node
+
+    proc = message_procedure()
+    proc.nodes.append(Node("early", "boundary", "Thông báo thuế đến sớm", lane="commune_land_officer", col=2,
+                           attrs={"attachedToRef": "verify", "cancelActivity": "true"},
+                           props={"from_role": "tax_office", "form": "notice_no:text!"},
+                           extra_xml=message_xml("Message_early")))
+    proc.flows.append(Flow("f_early", "early", "sign"))
+    proc.definitions_xml += '<bpmn:message id="Message_early" name="tax_notice_early" />'
+    lf.runtime.deploy(officer(lf, "supervisor"), proc.to_xml())
+    clock.set(local(2026, 3, 2, 8, 0))
+    desk = officer(lf, "desk.w1")
+    st = lf.runtime.open(desk, "message_test", "W1", {"name": "A"})
+    lf.runtime.complete(desk, st.items[1].id, {})
+    row = dossier(lf, st.id)
+    assert (row.awaiting, row.awaiting_paused, row.paused_at) == ("early", False, None)  # the clock runs
+    assert open_steps(lf, st.id) == ["verify"]
+    lf.runtime.deliver_message(officer(lf, "tax.1"), st.code, "tax_notice_early", {"notice_no": "TB-0"}, "early-1")
+    assert open_steps(lf, st.id) == ["sign"]
+    with lf.db.read() as s:
+        verify_item = s.scalar(select(WorkItemRow).where(WorkItemRow.dossier_id == st.id, WorkItemRow.step == "verify"))
+        assert verify_item is not None and verify_item.outcome == "cancelled"
+        assert dossier(lf, st.id).awaiting is None
+        assert verify(s, lf.procedures, st.id).ok
