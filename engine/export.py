@@ -160,9 +160,10 @@ def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Itera
                              items[new["item"]]["role"], new["step"], None, ev.seq)
         if "awaiting" in fx.get("dossier", {}):
             now = {n for n in (fx["dossier"]["awaiting"] or "").split(",") if n}
-            for node in sorted(now - waiting):
-                yield MinedEvent(steps.get(node, {}).get("name") or node, "message", "schedule", ev.at, ev.actor,
-                                 None, steps.get(node, {}).get("role"), node, None, ev.seq)
+            for element in sorted(now - waiting):
+                catch = steps.get(element, {})
+                yield MinedEvent(catch.get("name") or element, "message", "schedule", ev.at, ev.actor, None,
+                                 catch.get("role"), element, None, ev.seq)
             waiting = now
 
 
