@@ -8,7 +8,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from .org import Directory, UnresolvedOwner
+from .store import Database, DossierRow
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,14 @@ def catch_nodes(meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if n[1] in ("intermediateCatchEvent", "boundaryEvent") and props.get("from_role"):
             out[str(n[0])] = {"id": str(n[0]), "name": str(n[2] or n[0]), "role": props["from_role"]}
     return out
+
+
+def awaiting_of(db: Database, dossier_ids: list[int]) -> set[int]:
+    """Of these dossiers, those in progress that wait for another agency's answer (one indexed read, for
+    the officers' lists, whose rows do not carry the column)."""
+    if not dossier_ids:
+        return set()
+    with db.lookup() as conn:
+        return {int(i) for i in conn.execute(select(DossierRow.id).where(
+            DossierRow.id.in_(dossier_ids), DossierRow.awaiting.is_not(None), DossierRow.status == "in_progress"))
+            .scalars()}

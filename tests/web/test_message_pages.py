@@ -50,3 +50,10 @@ def test_the_citizen_sees_the_tax_office_holding_the_dossier(client: FlaskClient
     resp = client.get("/api/v1/public/lookup", query_string={"code": code, "digits": "1234"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert (resp.json["state"], resp.json["units"]) == ("processing", [THUE_CS01])
+
+
+def test_the_dossier_list_says_it_waits_for_another_agency(client: FlaskClient, demo_lf: Landflow) -> None:
+    _did, code = waiting(demo_lf)
+    sign_in_page(client, "auditor")
+    page = client.get("/audit/dossiers", query_string={"code": code}).get_data(as_text=True)
+    assert "Đang giải quyết · đang chờ cơ quan khác trả lời" in page
