@@ -18,8 +18,11 @@ from collections.abc import Callable
 
 import pytest
 
+from config.settings import ROOT
 from engine.bootstrap import Landflow
 from engine.errors import Conflict, Forbidden
+from engine.kpi import RatingRules, kpi_report
+from engine.kpi_facts import refresh_item_facts
 from tests.conftest import local
 from tests.support.bpmn_builder import message_procedure
 from tests.workflows.conftest import HAI_CHAU, Desk, event_payloads, event_types, items
@@ -86,3 +89,14 @@ def test_the_dossier_waits_for_the_tax_notice_with_its_clock_paused(danang: Land
     assert (received["message"], received["element"], received["data"]) == (
         "tax_notice", "tax_wait", {"amount": 35000000, "notice_no": "TB-2026/117"})
     desk.verify()
+    # KPI: the three working days at the tax office are nobody's in landflow. Every step was on time, the
+    # dossier too; only the two deliveries outside one's role or unit count, against those who tried.
+    refresh_item_facts(lf.db, lf.calendar, lf.clock.now())  # what the sweep does
+    with lf.db.read() as s:
+        rules = RatingRules.load(ROOT / "config" / "kpi.toml")
+        report = kpi_report(s, "officer", local(2026, 2, 1, 0, 0), local(2026, 3, 1, 0, 0), lf.clock.now(), rules)
+    rows = {r.key: (r.handled, r.on_time, r.refused_attempts) for r in report.rows}
+    assert rows == {"desk.haichau": (1, 1, 0), "land.haichau": (2, 2, 1), "chair.haichau": (1, 1, 0),
+                    "tax.haivan": (0, 0, 1)}
+    (overall,) = [k for k in report.dossiers if k.key == "all"]
+    assert (overall.done, overall.done_on_time, overall.late_done) == (1, 1, 0)
