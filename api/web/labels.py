@@ -118,6 +118,7 @@ REFUSAL = {
     "key_reused": _l("This key was already used for another delivery."),
 }
 FIELD = {
+    "amount": _l("Amount (VND)"),
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),
     "days_spent": _l("Working days already spent"), "decision": _l("Decision"), "dispute": _l("Dispute"),
     "documents": _l("Documents"), "eligible": _l("Eligible"), "error_description": _l("Error description"),

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from engine.bootstrap import Landflow
-from engine.store import WorkItemRow
+from engine.store import CaseEventRow, WorkItemRow
 from tests.support.bpmn_builder import message_procedure
 from tests.web.conftest import sign_in_page
 
@@ -57,3 +57,25 @@ def test_the_dossier_list_says_it_waits_for_another_agency(client: FlaskClient, 
     sign_in_page(client, "auditor")
     page = client.get("/audit/dossiers", query_string={"code": code}).get_data(as_text=True)
     assert "Đang giải quyết · đang chờ cơ quan khác trả lời" in page
+
+
+def test_the_tax_officer_records_the_notice_on_a_page_once(client: FlaskClient, demo_lf: Landflow) -> None:
+    did, code = waiting(demo_lf)
+    token = sign_in_page(client, "tax.haivan")  # Thuế cơ sở 2: not the unit serving Hải Châu
+    page = client.get("/messages", query_string={"code": code}).get_data(as_text=True)
+    assert 'id="nothing-awaited"' in page and "Văn bản trả lời hồ sơ" in page
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in_page(client, "tax.haichau")
+    page = client.get("/messages", query_string={"code": code}).get_data(as_text=True)
+    assert "Thông báo nghĩa vụ tài chính" in page and "Số tiền (đồng)" in page and "Số thông báo" in page
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key is not None
+    form = {"csrf_token": token, "code": code, "message": "tax_notice", "key": key.group(1)}
+    bad = client.post("/messages", data={**form, "f_amount": "nhiều", "f_notice_no": "TB-9"})
+    assert bad.status_code == 422
+    good = {**form, "f_amount": "35.000.000", "f_notice_no": "TB-9"}
+    assert client.post("/messages", data=good).status_code == 303
+    assert client.post("/messages", data=good).status_code == 303  # a second click: recorded once
+    with demo_lf.db.read() as s:
+        kinds = list(s.scalars(select(CaseEventRow.type).where(CaseEventRow.dossier_id == did)))
+    assert kinds.count("message_received") == 1 and kinds.count("action_refused") == 1
