@@ -57,7 +57,7 @@ log = logging.getLogger("landflow.api")
 # the method names without the trailing underscore of `return_`.
 COMMANDS = ("open", "claim", "release", "complete", "return_", "transfer", "request_supplement",
             "receive_supplement", "apologise", "stop", "cancel", "move_to_step", "prepare_decision", "deploy",
-            "validate", "fire_timer", "raise_stuck")
+            "validate", "fire_timer", "raise_stuck", "deliver_message")
 
 # The notifications' outbox (engine/notifications): rows in these states are still to be sent.
 UNSENT = ("pending", "sending")

@@ -78,6 +78,7 @@ class Procedure:
     skip_di_for: set[str] = field(default_factory=set)
     extra_process_xml: str = ""
     preamble: str = ""
+    definitions_xml: str = ""  # root-level elements beside the process (e.g. bpmn:message)
 
     def lanes(self) -> list[str]:
         seen: list[str] = []
@@ -137,7 +138,7 @@ def render(proc: Procedure) -> str:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>{proc.preamble}'
         f'<bpmn:definitions {ns} id="Definitions_{proc.key}" targetNamespace="http://bpmn.io/schema/bpmn">'
-        f"{collab}"
+        f"{proc.definitions_xml}{collab}"
         f'<bpmn:process id={quoteattr(proc.key)} name={quoteattr(proc.name)} isExecutable="{executable}">'
         f"{_props_xml(proc.props, proc.property_style)}{''.join(body)}{proc.extra_process_xml}"
         f"</bpmn:process>{di}</bpmn:definitions>"
@@ -448,3 +449,42 @@ def consultation_procedure(sla: str = "P6D") -> Procedure:
     ]
     return Procedure(key="consult_test", name="Thủ tục lấy ý kiến", nodes=nodes, flows=flows,
                      props={"sla": sla, "legal_basis": LEGAL})
+
+
+def message_xml(ref: str) -> str:
+    """A messageEventDefinition naming the `bpmn:message` with id `ref`."""
+    return f"<bpmn:messageEventDefinition messageRef={quoteattr(ref)} />"
+
+
+def message_procedure() -> Procedure:
+    """A procedure that waits for another agency's answer: the tax office's notice (a message).
+
+    receive (desk, P1D) -> verify (land officer, P2D) -> send form 19 (land officer, P1D)
+      -> wait for the tax notice (message `tax_notice`, delivered by role tax_office, form
+         amount:number!; notice_no:text!; the dossier clock paused while waiting)
+      -> sign (chairman, P1D) -> end "issued"
+    Statutory limit P5D (1 + 2 + 1 + 1 running days; the wait is an excluded period).
+    """
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("verify", "user", "Kiểm tra hồ sơ", lane="commune_land_officer", col=2,
+             props={"sla": "P2D", "result": "Phiếu xác minh", "legal_basis": "Nghị định 151/2025/NĐ-CP"}),
+        Node("send_form19", "user", "Gửi phiếu chuyển thông tin sang cơ quan thuế", lane="commune_land_officer",
+             col=3, props={"sla": "P1D", "result": "Phiếu chuyển thông tin (mẫu 19)",
+                           "legal_basis": "Nghị định 151/2025/NĐ-CP"}),
+        Node("tax_wait", "catch", "Thông báo nghĩa vụ tài chính", lane="commune_land_officer", col=4,
+             props={"from_role": "tax_office", "form": "amount:number!; notice_no:text!", "clock": "paused"},
+             extra_xml=message_xml("Message_tax_notice")),
+        Node("sign", "user", "Ký giấy chứng nhận", lane="commune_chairman", col=5,
+             props={"sla": "P1D", "result": "Giấy chứng nhận", "legal_basis": "Luật Đất đai 2024"}),
+        Node("issued", "end", "Đã cấp", lane="commune_chairman", col=6, props={"outcome": "result"}),
+    ]
+    flows = [
+        Flow("f1", "start", "receive"), Flow("f2", "receive", "verify"), Flow("f3", "verify", "send_form19"),
+        Flow("f4", "send_form19", "tax_wait"), Flow("f5", "tax_wait", "sign"), Flow("f6", "sign", "issued"),
+    ]
+    return Procedure(key="message_test", name="Thủ tục chờ thông báo thuế", nodes=nodes, flows=flows,
+                     props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP"},
+                     definitions_xml='<bpmn:message id="Message_tax_notice" name="tax_notice" />')

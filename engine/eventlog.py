@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 INSERT_EVENT = insert(cast(Table, CaseEventRow.__table__))
 INSERT_SIGNAL = insert(cast(Table, SignalRow.__table__))
-SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired", "moved")
+SPIFF_EVENTS = ("opened", "completed", "returned", "timer_fired", "moved", "message_received")
 
 
 def event_hash(prev: str, dossier_id: int, seq: int, etype: str, actor: str, unit: str | None,

@@ -8,7 +8,10 @@ One trace per dossier (concept:name = the dossier code). A dossier event becomes
   engine closed (stop, cancel, a timer) → `withdraw`; stop / cancel → `pi_abort` of the case;
 - every refusal (`refused: <action>`) and every accountability signal (`signal: <kind>`, from
   `signals_for`, scheduler notices included) is an event class of its own, lifecycle `unknown`, with
-  `landflow:reason`; other engine events (supplements, timers) also carry lifecycle `unknown`.
+  `landflow:reason`; other engine events (supplements, timers) also carry lifecycle `unknown`;
+- a message another agency delivers (the tax notice, engine/runtime/messages.py) is an activity of kind
+  `message` named as its catch event: `schedule` when the dossier starts waiting for it, `complete`
+  when it arrives (org:resource = the sending officer, org:role = the catch event's `from_role`).
 org:resource is the acting officer ("system" for the scheduler). Filtering on lifecycle `complete`
 gives the classic activity log; `landflow:kind` (step / refusal / signal / dossier) separates classes.
 
@@ -31,9 +34,10 @@ from lxml import etree
 from sqlalchemy import select
 
 from .accountability import signals_of
-from .events import ActionRefused, item_of, parse, reason_of
+from .events import ActionRefused, MessageReceived, item_of, parse, reason_of
 from .jsoncanon import iso
 from .store import CaseEventRow, Database, DossierRow, OfficerRow, ProcedureVersionRow, UnitRow
+from .waiting import catch_nodes
 
 LIFECYCLE = {"claimed": "assign", "released": "reassign", "transferred": "reassign", "completed": "complete",
              "returned": "ate_abort"}
@@ -93,7 +97,7 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         dossiers = s.execute(q.order_by(DossierRow.id)).all()
         # Step names and roles live in the procedure version (events name steps by id and leave out
         # what the step gives): one map per version.
-        steps = {vid: {st["id"]: st for st in json.loads(meta)["steps"]}
+        steps = {vid: {**catch_nodes(json.loads(meta)), **{st["id"]: st for st in json.loads(meta)["steps"]}}
                  for vid, meta in s.execute(select(ProcedureVersionRow.id, ProcedureVersionRow.meta))}
     for i in range(0, len(dossiers), BATCH):
         chunk = dossiers[i:i + BATCH]
@@ -111,6 +115,7 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
 
 def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Iterator[MinedEvent]:
     items: dict[int, dict[str, Any]] = {}
+    waiting: set[str] = set()  # message catch events the dossier waits on
     for ev in events:
         event = parse(ev.type, ev.payload)
         fx = event.effects
@@ -122,6 +127,10 @@ def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Itera
         elif isinstance(event, ActionRefused):
             yield MinedEvent(f"refused: {event.action}", "refusal", "unknown", ev.at, ev.actor, ev.unit,
                              None, ev.step, f"{event.code}: {event.message}", ev.seq)
+        elif isinstance(event, MessageReceived):
+            node = steps.get(event.element, {})
+            yield MinedEvent(node.get("name") or event.message, "message", "complete", ev.at, ev.actor, ev.unit,
+                             node.get("role"), event.element, None, ev.seq)
         elif ev.type in CASE_ABORT:
             yield MinedEvent(ev.type, "dossier", "pi_abort", ev.at, ev.actor, ev.unit, None, None,
                              reason_of(event), ev.seq)
@@ -149,6 +158,13 @@ def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Itera
                                   "role": new["role"] if "role" in new else step.get("role")}
             yield MinedEvent(items[new["item"]]["name"], "step", "schedule", ev.at, ev.actor, new["unit"],
                              items[new["item"]]["role"], new["step"], None, ev.seq)
+        if "awaiting" in fx.get("dossier", {}):
+            now = {n for n in (fx["dossier"]["awaiting"] or "").split(",") if n}
+            for element in sorted(now - waiting):
+                catch = steps.get(element, {})
+                yield MinedEvent(catch.get("name") or element, "message", "schedule", ev.at, ev.actor, None,
+                                 catch.get("role"), element, None, ev.seq)
+            waiting = now
 
 
 def signal_kinds() -> set[str]:

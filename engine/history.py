@@ -22,7 +22,7 @@ from .events import Completed, Event, Migrated, Opened, item_of, parse
 from .migration import apply as migration
 from .papers.blobs import BlobStore
 from .papers.documents import document_problems
-from .runtime import fastforward, timers
+from .runtime import awaiting, fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.catchup import apply_spiff
 from .runtime.opening import workflow_data
@@ -128,7 +128,9 @@ def replay_events(session: Session, procedures: wfm.ProcedureCache, dossier_id: 
             implied = implied_effects(ev.type, ev.actor, event, state)
             apply_effects(state, fx, ev.at, task_ids, proc.meta.steps if proc is not None else None, implied)
             if ev.type in SPIFF_EVENTS and wf is not None:
-                mismatch = timers.replayed_timer_problem(wf, state)
+                mismatch = timers.replayed_timer_problem(wf, state) or (
+                    awaiting.replayed_message_problem(wf, state.awaiting) if proc is not None
+                    and not state.is_finished and awaiting.has_messages(proc.meta) else None)
                 if mismatch:
                     problems.append(f"seq {ev.seq}: {mismatch}")
                     bad = bad or ev.seq

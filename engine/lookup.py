@@ -31,6 +31,7 @@ from .events import Apologised, Completed, DocumentAdded, Rated, SlipIssued, Sup
 from .org import Directory
 from .search import digits
 from .store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
+from .waiting import awaited, node_table
 
 TOKEN_CHARS = 16
 
@@ -151,6 +152,9 @@ def status(session: Session, row: DossierRow, directory: Directory, now: datetim
     items = session.execute(select(WorkItemRow.step, WorkItemRow.unit).where(
         WorkItemRow.dossier_id == row.id, WorkItemRow.state.in_(("ready", "claimed")))).all()
     units = tuple(dict.fromkeys(directory.units[u].name if u in directory.units else u for _, u in items if u))
+    if not items:  # waiting for another agency's answer (the tax office): that agency holds it
+        units = tuple(a.unit for a in awaited(row.awaiting, row.status, row.commune, row.desk_unit,
+                                              node_table(json.loads(meta).get("nodes", [])), directory) if a.unit)
     desk = directory.units.get(row.desk_unit)
     collect = f"Bộ phận Một cửa {desk.name}" if desk is not None else row.desk_unit
     first_due = next((datetime.fromisoformat(e.old_due) for e in history

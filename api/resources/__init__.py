@@ -17,6 +17,7 @@ from . import (
     health,
     history,
     incidents,
+    messages,
     migrations,
     notifications,
     officers,
@@ -32,7 +33,7 @@ from . import (
 
 MODULES = (health, auth, units, drafts, procedures, dossiers, actions, decisions, documents, slips, history, worklist,
            signals, reports, audit, officers, accountability, public, incidents,
-           notifications, whatif, certificates, migrations)
+           notifications, whatif, certificates, migrations, messages)
 
 
 def register(api: Api) -> None:

@@ -32,6 +32,7 @@ from . import (
     headers,
     i18n,
     incidents,
+    message_page,
     migrations,
     modeler,
     officer,
@@ -51,7 +52,7 @@ from .labels import DEADLINE, STATUS
 
 BLUEPRINTS = (signin.bp, officer.bp, actions.bp, reception.bp, papers.bp, procedures.bp, audit.bp, reports.bp,
               accountability.bp, public.bp, proof.bp, incidents.bp, whatif.bp, signing_page.bp, modeler.bp,
-              migrations.bp)
+              migrations.bp, message_page.bp)
 log = logging.getLogger("landflow.web")
 
 
@@ -74,6 +75,8 @@ def nav() -> list[tuple[str, str, str]]:
     out.append(("web_accountability.inbox", _("Reviews"), "/accountability"))
     if roles & READERS:
         out.append(("web_incidents.index", _("Incidents"), "/incidents"))
+    if "tax_office" in roles:  # the agency whose answers procedures wait for (message events)
+        out.append(("web_messages.index", _("Answers to dossiers"), "/messages"))
     return out
 
 

@@ -26,6 +26,7 @@ from engine import queries
 from engine.definitions.model import ProcedureMeta
 from engine.events import parse_shown, reason_of
 from engine.history import replay, verify
+from engine.waiting import awaiting_of
 
 from .collation import vi_key
 from .common import directory, draw, lf, names, officer_name, unit_name
@@ -96,16 +97,20 @@ def search() -> Any:
         received_from=local_start(first) if first else None,
         received_before=local_start(last + timedelta(days=1)) if last else None,
         applicant=wanted("applicant"), id_number=wanted("id_number"), phone=wanted("phone"), parcel=wanted("parcel"))
+    awaiting = awaiting_of(engine.db, [d.id for d in page.rows])
     rows = [{"id": d.id, "code": d.code, "procedure": names.get(d.procedure, d.procedure),
              "version": d.procedure_version,
              "status": d.status, "commune": unit_name(d.commune), "desk": unit_name(d.desk_unit),
              "applicant": d.applicant.get("name", ""), "received_at": d.received_at, "due": d.due,
              "finished_at": d.finished_at, "late": d.late(engine.clock.now())} for d in page.rows]
+    for row in rows:  # waiting for another agency's answer (the tax notice): said beside the status
+        row["awaiting"] = row["id"] in awaiting
     table = Table("dossiers", _("Dossiers"), [
         Column("code", _("Code"), show=lambda v, r: Markup('<a href="{}">{}</a>').format(
             url_for("web_audit.timeline", dossier_id=r["id"]), v)),
         Column("procedure", _("Procedure")), Column("version", _("Version"), numeric=True),
-        Column("status", _("Status"), text=lambda v: label(STATUS, v)),
+        Column("status", _("Status"), text=lambda v: label(STATUS, v), show=lambda v, r: str(label(STATUS, v)) + (
+            " · " + _("waiting for another agency") if r["awaiting"] else "")),
         Column("commune", _("Commune")), Column("desk", _("Received at")), Column("applicant", _("Applicant")),
         Column("received_at", _("Received"), show=lambda v, r: when(v)),
         Column("due", _("Appointment"), show=lambda v, r: when(v)),

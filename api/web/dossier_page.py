@@ -26,6 +26,7 @@ from engine.papers.requirements import Paper
 from engine.papers.slips import available_slips
 from engine.queries import DossierView, ItemView
 from engine.runtime.deadlines import apology_open
+from engine.waiting import Awaited, awaited, node_table
 
 from ..slips.issuer import issuer, records_to_issue
 from ..slips.results import RESULT_DOCUMENTS
@@ -80,6 +81,7 @@ class DossierPage:
     can_add_document: bool = False
     can_issue_slips: bool = False
     awaiting_collection: bool = False                       # the result is ready and waits for the applicant
+    awaited: list[Awaited] = field(default_factory=list)     # another agency's answers it waits for (tax notice)
 
     def value(self, action: str, item: int | None, name: str) -> str:
         """What the officer typed in the refused form (so nothing is lost), else ''."""
@@ -147,6 +149,10 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     paused = d.status == "awaiting_supplement"
     deadline = time_left(engine.calendar, d.due, now, soon, d.finished_at) if not paused else TimeLeft(
         "none", _("clock paused: waiting for the applicant"))
+    st = replayed.state
+    waits = awaited(st.awaiting, st.status, st.commune, st.desk_unit, node_table(meta.nodes.values()), directory())
+    if waits and st.awaiting_paused and not paused:
+        deadline = TimeLeft("none", _("clock paused: waiting for %(what)s", what="; ".join(a.phrase() for a in waits)))
     if d.status in WITHDRAWN:  # neither on time nor late: nobody finished it (as the KPI counts it)
         deadline = TimeLeft("none", str(WITHDRAWN[d.status]))
     panels: list[ItemPanel] = []
@@ -187,6 +193,7 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     page.decisions_to_issue = to_issue
     page.can_add_document = not finished and (desk or bool(panels))
     page.can_issue_slips = desk or account.unit in holding_units
+    page.awaited = waits
     page.awaiting_collection = any(i.state in queries.OPEN_ITEM and stepforms.is_handback(meta, i.step)
                                    for i in d.work_items)
     return page

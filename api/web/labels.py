@@ -35,6 +35,7 @@ EVENT = {
     "document_added": _l("Paper attached"), "slip_issued": _l("Slip issued"), "rated": _l("Rated by the applicant"),
     "incident_raised": _l("Procedure incident"), "moved": _l("Moved to a step by a supervisor"),
     "migrated": _l("Moved to a new version of the procedure"),
+    "message_received": _l("Answer received from another agency"),
 }
 SIGNAL = {
     "returned": _l("Returned"), "rerouted": _l("Re-routed"), "ping_pong": _l("Ping-pong"),
@@ -112,8 +113,12 @@ REFUSAL = {
     "no_such_version": _l("The procedure has no such version."),
     "not_later_version": _l("A dossier moves only to a later version."),
     "other_procedure": _l("That version belongs to another procedure."),
+    "not_awaiting": _l("The dossier is not waiting for this message."),
+    "unknown_message": _l("The procedure of this dossier waits for no such message."),
+    "key_reused": _l("This key was already used for another delivery."),
 }
 FIELD = {
+    "amount": _l("Amount (VND)"),
     "accepted": _l("Accepted"), "area_changed": _l("Area changed"), "current_use": _l("Current land use"),
     "days_spent": _l("Working days already spent"), "decision": _l("Decision"), "dispute": _l("Dispute"),
     "documents": _l("Documents"), "eligible": _l("Eligible"), "error_description": _l("Error description"),

@@ -71,6 +71,13 @@ RULE = {
     "element.text": _l("A text or property of this element is too long."),
     "event.unsupported": _l("Nothing can trigger this event in landflow: a dossier reaching it would wait for "
                             "ever."),
+    "message.name": _l("The message has no name: the name is what the other agency sends it by."),
+    "message.duplicate": _l("Two messages have the same name: give each message its own name."),
+    "message.ref": _l("The message event names no message of the file: nothing could ever deliver it."),
+    "message.from_role": _l("Say with a known role code which agency delivers the message (property from_role, "
+                            "for example tax_office)."),
+    "message.form": _l("The message's form is not written as 'name:type' fields (for example amount:number!)."),
+    "message.clock": _l("The message's clock is either 'run' or 'paused'."),
     "flow.dangling": _l("The flow does not connect two elements of the process."),
     "flow.start": _l("A procedure has exactly one start event."),
     "flow.end": _l("No end event can be reached from the start."),

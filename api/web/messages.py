@@ -54,7 +54,7 @@ ACTION = {
     "add_document": _l("Attach a paper"), "issue_slip": _l("Issue a slip"), "rate": _l("Rate the service"),
     "review_open": _l("Open a review"), "review_explain": _l("Explain"), "review_decide": _l("Decide a review"),
     "record_absence": _l("Record an absence"), "validate": _l("Check a procedure file"),
-    "move_to_step": _l("Move a dossier to a step"),
+    "move_to_step": _l("Move a dossier to a step"), "deliver_message": _l("Deliver another agency's answer"),
     "migrate": _l("Move a dossier to a new version"), "migration_plan": _l("Plan a migration"),
     "migration_start": _l("Start a migration"), "migration_batch": _l("Run a migration batch"),
     "migration_status": _l("Read a migration's progress"),

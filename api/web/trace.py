@@ -42,6 +42,8 @@ def highlight(state: DossierState, workflow: Any, meta: ProcedureMeta) -> Highli
         elif item.outcome == "returned" and item.step not in hl.current:
             hl.returned.add(item.step)
     hl.returned -= hl.done
+    if state.awaiting and state.status == "in_progress":  # the message events it waits on (runtime/messages.py)
+        hl.current.update(state.awaiting.split(","))
     for step in hl.current:  # the sub-processes holding an open step: the dossier is inside them
         hl.passed.update(boxes_of(meta, step))
     if workflow is None:

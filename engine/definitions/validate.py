@@ -20,6 +20,8 @@ from ..papers.requirements import paper_problems
 from .budget import budget_rules
 from .documents import document_rules
 from .limits import SIZE_RULES, decision_size_rules, text_rules
+from .messages import CATCHES as MESSAGE_CATCHES
+from .messages import message_rules
 from .model import ProcedureMeta
 from .problems import Problem
 from .reader import BPMN, Document, dmn_decisions, is_dmn, read
@@ -44,7 +46,7 @@ UNSUPPORTED = {
 MAX_TIMER_DAYS = 400
 # Catch events nothing in landflow can trigger: a dossier reaching one would wait for ever.
 UNTRIGGERABLE = {
-    "messageEventDefinition": "nothing sends messages to a landflow dossier",
+    "messageEventDefinition": "a dossier cannot be started by a message (message catch events are allowed)",
     "signalEventDefinition": "nothing sends signals to a landflow dossier",
     "conditionalEventDefinition": "conditional events are not supported (a condition belongs on a gateway's flow)",
 }
@@ -125,6 +127,7 @@ def check_with_meta(
     problems += subprocess_rules(root, _process(doc))
     problems += _decision_rules(doc, dmn_roots, budget)
     problems += _engine_property_rules(doc, budget)
+    problems += message_rules(doc, roles)
     problems += reference_rules(root, doc.meta)
     problems += budget_rules(doc.meta, _attached(doc))
     problems += document_rules(doc.meta)
@@ -313,6 +316,8 @@ def _element_rules(doc: Document) -> list[Problem]:
                                                "step is one work item; draw a gateway back to the step instead)"))
     for eid, kinds in doc.event_kinds.items():
         for kind in kinds:
+            if kind == "messageEventDefinition" and doc.elements.get(eid) in MESSAGE_CATCHES:
+                continue  # another agency's answer, delivered through the API (engine/definitions/messages.py)
             if kind == "conditionalEventDefinition" or (kind in UNTRIGGERABLE and doc.elements.get(eid) in CATCHING):
                 out.append(Problem(eid, "event.unsupported", UNTRIGGERABLE[kind]))
     return out

@@ -94,6 +94,7 @@ from .case import (
     TimerFired,
     Transferred,
 )
+from .message import MessageReceived
 
 __all__ = [
     "AUDIT_KINDS",
@@ -114,6 +115,7 @@ __all__ = [
     "EventError",
     "IdleClaim",
     "IncidentRaised",
+    "MessageReceived",
     "Migrated",
     "Instant",
     "KINDS",

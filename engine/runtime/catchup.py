@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import events as ev
 from ..events import Event, parse
-from . import fastforward, incidents, timers
+from . import awaiting, fastforward, incidents, timers
 from . import workflow as wfm
 
 
@@ -35,6 +35,8 @@ def apply_spiff(wf: Any, task_of: Callable[[int], str | None], event: Event) -> 
             timers.fire(wf, event.node)
         case ev.Moved():
             incidents.move_to(wf, event.to_step)
+        case ev.MessageReceived():
+            awaiting.deliver(wf, event.element, event.data)
 
 
 def catch_up(wf: Any, tail: list[tuple[str, Mapping[str, Any]]], known: dict[int, str]) -> dict[int, str]:

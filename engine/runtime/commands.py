@@ -37,7 +37,7 @@ from ..org import SYSTEM, DirectoryCache, Officer
 from ..papers.reception import check_reception
 from ..policy import check_dossier_action, check_item_action, check_open, check_reason
 from ..store import Database, DossierRow
-from . import actions, continuation, load, opening, supervision
+from . import actions, continuation, load, messages, opening, supervision
 from . import workflow as wfm
 from .context import Context, Rules, RuntimeSettings, Target
 from .decide import check, check_not_stuck, emit, emit_payload
@@ -335,6 +335,28 @@ class Runtime:
     def validate(self, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
                  max_bytes: int = 2_000_000) -> LintReport:
         return validate_procedure(self.directory, self.record_refusal, officer, bpmn, dmns, max_bytes)
+
+    # -- another agency's answer (engine/runtime/messages.py) -----------------------------------------
+    def deliver_message(self, officer: Officer, code: str, message: str, data: dict[str, Any],
+                        key: str) -> messages.Delivery:
+        """Deliver a message the dossier `code` waits on (e.g. the tax notice); the same `key` again answers
+        the first delivery and records nothing."""
+        try:
+            messages.check_input(message, data, key)
+            with self.db.lookup() as conn:
+                dossier_id = messages.dossier_id(conn, code)
+        except CommandRefused as err:
+            self.record_refusal("deliver_message", officer, err)
+            raise
+
+        def load_also(conn: Connection, ctx: Context) -> None:
+            ctx.extra = messages.prior_delivery(conn, dossier_id, key)
+            if ctx.extra is None:
+                ctx.proc = self.procedures.get(conn, ctx.state.procedure_version_id)
+                self._load_workflow(conn, ctx)
+
+        return self._run("deliver_message", officer, Target(dossier_id=dossier_id), None,
+                         lambda ctx: messages.deliver_message(ctx, message, data, key, ctx.extra), load_also)
 
     # -- timers and procedure incidents ---------------------------------------------------------------
     def fire_timer(self, dossier_id: int, ordinal: int) -> bool:

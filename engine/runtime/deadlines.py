@@ -56,7 +56,8 @@ def reconcile_clock(cal: WorkingCalendar, state: DossierState, at: datetime, fx:
     paused_at = dossier_fx.get("paused_at", iso(state.paused_at) if state.paused_at else None)
     open_clocks = _open_clocks(state, fx)
     finished = dossier_fx.get("status", state.status) in ("done", "stopped", "cancelled")
-    should_pause = not finished and (supplement is not None or "paused" in open_clocks)
+    awaited = dossier_fx.get("awaiting_paused", state.awaiting_paused)  # a `clock=paused` message (messages.py)
+    should_pause = not finished and (supplement is not None or "paused" in open_clocks or awaited)
     if should_pause and paused_at is None:
         dossier_fx["paused_at"] = iso(at)
     elif not should_pause and paused_at is not None and state.paused_at is not None:

@@ -21,6 +21,7 @@ from ..org import Officer, UnresolvedOwner
 from ..policy import Refusal
 from ..signatures import SignatureProblem, check_decision
 from . import workflow as wfm
+from .awaiting import sync_awaiting
 from .context import Context
 from .deadlines import conditional_limits, procedure_limit, reconcile_clock
 from .deadlines import limit_change as _limit_change
@@ -46,6 +47,7 @@ def emit_payload(ctx: Context, etype: str, payload: dict[str, Any], step: str | 
     """`emit` for a payload built as a dict (commands defined outside engine/runtime)."""
     fx = payload.setdefault("fx", {})
     sync_timers(ctx, fx, task_ids or {})
+    sync_awaiting(ctx, fx)
     if fx:
         reconcile_clock(ctx.calendar, ctx.state, ctx.at, fx)
     steps = ctx.proc.meta.steps if ctx.proc is not None else None
@@ -146,9 +148,9 @@ def run_spiff(ctx: Context, operation: Callable[[], None], element: str | None =
 
 
 def check_not_stuck(ctx: Context) -> None:
-    """A command must never leave a dossier in progress with nothing open and no timer to wait for."""
+    """A command must never leave a dossier in progress with nothing open and no timer or message to wait for."""
     state = ctx.state
-    if not ctx.wf_changed or ctx.wf is None or state.is_finished or state.open_items():
+    if not ctx.wf_changed or ctx.wf is None or state.is_finished or state.open_items() or state.awaiting:
         return
     if any(t.state == "waiting" for t in state.timers.values()):
         return

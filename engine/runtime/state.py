@@ -24,7 +24,7 @@ ITEM_TIMES = {"created_at", "due_at", "claimed_at", "done_at", "last_activity_at
 DOSSIER_FIELDS = ("code", "procedure", "procedure_version_id", "commune", "desk_unit", "applicant", "parcel",
                   "status", "outcome", "received_at", "due_at", "statutory_due_at", "paused_at",
                   "supplement_since", "supplement_count", "apologised", "remote", "days_spent_before",
-                  "parent_id", "finished_at", "incident")
+                  "parent_id", "finished_at", "incident", "awaiting", "awaiting_paused")
 DOSSIER_TIMES = {"received_at", "due_at", "statutory_due_at", "paused_at", "supplement_since", "finished_at"}
 
 
@@ -103,6 +103,8 @@ class DossierState:
     parent_id: int | None = None
     finished_at: datetime | None = None
     incident: str | None = None  # the element of an open procedure incident (engine/runtime/incidents.py)
+    awaiting: str | None = None  # message catch events waited on, comma-separated (engine/runtime/messages.py)
+    awaiting_paused: bool = False  # one of them pauses the dossier clock (`clock=paused`)
     version: int = 0
     last_seq: int = 0
     head_hash: str = ""

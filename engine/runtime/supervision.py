@@ -48,8 +48,8 @@ def stuck(ctx: Context) -> bool:
     st = ctx.state
     if st.status != "in_progress" or st.open_items() or st.incident is not None:
         return False
-    if ctx.waiting_timer:
-        return False  # waiting for a BPMN timer is not stuck
+    if ctx.waiting_timer or st.awaiting:
+        return False  # waiting for a BPMN timer or another agency's message is not stuck
     try:
         element = incidents.stuck_element(ctx.workflow())
     except Exception:  # a dossier whose workflow cannot even load is stuck all the same

@@ -125,7 +125,8 @@ class Sweeper:
         defect the engine did not catch when the command ran (older data). Each becomes an incident."""
         open_item = exists().where(W.dossier_id == D.id, W.state.in_(("ready", "claimed")))
         waiting = exists().where(TimerRow.dossier_id == D.id, TimerRow.state == "waiting")
-        q = (select(D.id).where(D.status == "in_progress", D.incident.is_(None), ~open_item, ~waiting)
+        q = (select(D.id).where(D.status == "in_progress", D.incident.is_(None), D.awaiting.is_(None), ~open_item,
+                                ~waiting)
              .order_by(D.id).limit(self.batch))
         with self.lf.db.read() as s:
             return [int(i) for i in s.scalars(q)]

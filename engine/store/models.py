@@ -143,6 +143,9 @@ class DossierRow(Base):
     overdue_noticed: Mapped[datetime | None] = mapped_column(UTCDateTime)  # due_at of the dossier_overdue notice
     # the BPMN element of an open procedure incident (engine/runtime/incidents.py); NULL = none
     incident: Mapped[str | None] = mapped_column(String(100), index=True)
+    # the message catch events the dossier waits on, comma-separated (engine/runtime/messages.py); NULL = none
+    awaiting: Mapped[str | None] = mapped_column(String(200))
+    awaiting_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DossierSearchRow(Base):

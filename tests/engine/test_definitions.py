@@ -90,7 +90,7 @@ def test_every_problem_is_listed_at_once() -> None:
     (lambda p: setattr(p.nodes[2], "extra_xml", "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>True"
                        "</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"), ("verify", "element.loop")),
     (lambda p: p.nodes.append(Node("wait", "catch", "Chờ tin nhắn", lane="one_stop_desk", col=9,
-                                   extra_xml="<bpmn:messageEventDefinition />")), ("wait", "event.unsupported")),
+                                   extra_xml="<bpmn:messageEventDefinition />")), ("wait", "message.ref")),
     (lambda p: p.nodes.append(Node("when", "catch", "Chờ điều kiện", lane="one_stop_desk", col=9,
                                    extra_xml="<bpmn:conditionalEventDefinition><bpmn:condition>True"
                                              "</bpmn:condition></bpmn:conditionalEventDefinition>")),

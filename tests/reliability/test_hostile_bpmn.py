@@ -55,7 +55,7 @@ EXPECTED = {
     "no_end_event": "flow.end", "unreachable_step": "flow.unreachable", "unknown_role": "step.role",
     "timer_absurd_duration": "timer.duration", "timer_cycle_forever": "timer.unsupported",
     "step_sla_absurd": "step.sla", "multi_instance_billion": "element.loop", "standard_loop_forever": "element.loop",
-    "message_wait_forever": "event.unsupported", "service_task_call": "element.unsupported",
+    "message_wait_forever": "message.ref", "service_task_call": "element.unsupported",
     "process_key_injection": "process.id", "not_executable": "process.executable",
 }
 UPLOAD_BOX = 10.0  # seconds any one upload may take, hostile or not

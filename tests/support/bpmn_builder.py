@@ -8,6 +8,8 @@ from bench.bpmn_builder import (
            Node,
            Procedure,
            consultation_procedure,
+           message_procedure,
+           message_xml,
            posting_procedure,
            reminder_procedure,
            render,
@@ -16,5 +18,6 @@ from bench.bpmn_builder import (
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "consultation_procedure", "posting_procedure",
-           "reminder_procedure", "render", "small_procedure", "timer_procedure", "timer_xml"]
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "consultation_procedure", "message_procedure",
+           "message_xml", "posting_procedure", "reminder_procedure", "render", "small_procedure", "timer_procedure",
+           "timer_xml"]
