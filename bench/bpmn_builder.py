@@ -31,6 +31,7 @@ TAGS = {
     "rule": "businessRuleTask",
     "boundary": "boundaryEvent",
     "catch": "intermediateCatchEvent",
+    "call": "callActivity",  # attrs={"calledElement": fragment key} (engine/definitions/fragments.py)
 }
 SIZES = {"start": (36, 36), "end": (36, 36), "xor": (50, 50), "and": (50, 50), "boundary": (36, 36),
          "catch": (36, 36)}

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from engine import queries
 from engine.definitions import DefinitionRefused
 from engine.definitions.diff import ProcedureDiff, diff
+from engine.definitions.fragment_store import database_fragments
 from engine.definitions.lint import CLEAR, LintReport, lint
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.reader import read
@@ -311,7 +312,9 @@ def _six_clear_table(report: LintReport) -> Table:
 
 def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = None, status: int = 200) -> Any:
     engine = lf()
-    report = lint(bpmn, dmns, directory().step_roles(), engine.settings.max_bpmn_bytes)
+    with engine.db.read() as s:
+        report = lint(bpmn, dmns, directory().step_roles(), engine.settings.max_bpmn_bytes,
+                      database_fragments(s, engine.clock.now()))
     if problems is not None:  # the deploy's own findings win (they are what was refused)
         report.problems = problems
     problem_table = Table("problems", _("Problems"), [

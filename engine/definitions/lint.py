@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..papers.requirements import PaperError
+from .fragments import FragmentResolver
 from .problems import Problem
 from .validate import check_with_meta
 
@@ -46,8 +47,9 @@ class LintReport:
                 "papers": self.papers}
 
 
-def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000) -> LintReport:
-    _checked, problems, meta = check_with_meta(bpmn, dmns, roles, max_bytes)
+def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+         fragments: FragmentResolver | None = None) -> LintReport:
+    _checked, problems, meta = check_with_meta(bpmn, dmns, roles, max_bytes, fragments=fragments)
     if meta is None:
         return LintReport(None, None, problems)
     try:

@@ -70,6 +70,7 @@ class ProcedureMeta:
     flows: dict[str, FlowMeta] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
     paper_order: list[str] = field(default_factory=list)
+    fragments: list[dict[str, Any]] = field(default_factory=list)  # call bindings (definitions/fragments.py)
 
     def papers(self) -> list[Paper]:
         """The papers the applicant brings (`paper.*` properties), in the file's order; [] when none."""
@@ -92,6 +93,7 @@ class ProcedureMeta:
             "flows": [[f.id, f.source, f.target, f.condition, f.name] for f in self.flows.values()],
             "decisions": self.decisions,
             **({"paper_order": self.paper_order} if self.paper_order else {}),
+            **({"fragments": self.fragments} if self.fragments else {}),
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class ProcedureMeta:
             flows={f[0]: FlowMeta(f[0], f[1], f[2], f[3], f[4]) for f in d["flows"]},
             decisions=d.get("decisions", []),
             paper_order=d.get("paper_order", []),
+            fragments=d.get("fragments", []),
         )
 
     def six_clear(self) -> dict[str, dict[str, bool]]:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from .. import audit
 from ..calendar import WorkingCalendar
 from ..clock import Clock
+from ..definitions.fragment_store import database_fragments
 from ..definitions.lint import LintReport
 from ..definitions.registry import Deployed
 from ..errors import CommandRefused, Conflict, Stale
@@ -332,7 +333,9 @@ class Runtime:
 
     def validate(self, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
                  max_bytes: int = 2_000_000) -> LintReport:
-        return validate_procedure(self.directory, self.record_refusal, officer, bpmn, dmns, max_bytes)
+        with self.db.read() as s:
+            return validate_procedure(self.directory, self.record_refusal, officer, bpmn, dmns, max_bytes,
+                                      database_fragments(s, self.clock.now()))
 
     # -- timers and procedure incidents ---------------------------------------------------------------
     def fire_timer(self, dossier_id: int, ordinal: int) -> bool:

@@ -1,0 +1,172 @@
+"""Call activities and versioned fragments (decision 0166): a fragment is deployed once, versioned, never
+opened as a dossier; a caller binds to the fragment version in force at its own deploy and keeps it; the
+lint names a missing fragment, a fragment calling itself, and counts the fragment's steps in the budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bench.fragment_builder import caller_procedure, posting_fragment
+from engine.bootstrap import Landflow
+from engine.definitions import DefinitionRefused
+from engine.definitions.fragment_store import database_fragments
+from engine.definitions.lint import lint
+from engine.history import verify
+from engine.runtime import CommandRefused
+from engine.store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
+from tests.conftest import officer
+
+W1 = "W1"
+
+
+def open_items(lf: Landflow, did: int) -> list[WorkItemRow]:
+    with lf.db.read() as s:
+        return list(s.scalars(select(WorkItemRow).where(
+            WorkItemRow.dossier_id == did, WorkItemRow.state.in_(("ready", "claimed")))))
+
+
+def meta_of(lf: Landflow, key: str, version: int) -> dict[str, object]:
+    with lf.db.read() as s:
+        row = s.scalars(select(ProcedureVersionRow).where(ProcedureVersionRow.key == key,
+                                                          ProcedureVersionRow.version == version)).one()
+        return dict(json.loads(row.meta))
+
+
+def do(lf: Landflow, did: int, who: str, data: dict[str, object] | None = None) -> str:
+    """Claim and complete the dossier's one open work item; its step."""
+    [item] = open_items(lf, did)
+    lf.runtime.claim(officer(lf, who), item.id)
+    lf.runtime.complete(officer(lf, who), item.id, data or {})
+    return item.step
+
+
+@pytest.fixture
+def called(lf: Landflow) -> Landflow:
+    """The posting fragment v1 and two procedures calling it."""
+    sup = officer(lf, "supervisor")
+    lf.runtime.deploy(sup, posting_fragment().to_xml())
+    lf.runtime.deploy(sup, caller_procedure("caller_a", "Thủ tục gọi A").to_xml())
+    lf.runtime.deploy(sup, caller_procedure("caller_b", "Thủ tục gọi B", sla="P8D").to_xml())
+    return lf
+
+
+def test_callers_bind_the_fragment_version_in_force_and_take_its_steps(called: Landflow) -> None:
+    for key in ("caller_a", "caller_b"):
+        meta = meta_of(called, key, 1)
+        [binding] = meta["fragments"]  # type: ignore[misc]
+        assert {k: binding[k] for k in ("element", "key", "version", "steps")} == {
+            "element": "posting", "key": "posting_test", "version": 1, "steps": ["post", "objections"]}
+        with called.db.read() as s:
+            assert binding["content_hash"] == s.scalar(select(ProcedureVersionRow.content_hash).where(
+                ProcedureVersionRow.key == "posting_test"))
+        steps = {s["id"]: s for s in meta["steps"]}  # type: ignore[attr-defined]
+        assert steps["post"]["clock"] == "paused" and steps["objections"]["role"] == "commune_land_officer"
+
+
+def test_a_fragment_is_never_opened_as_a_dossier(called: Landflow) -> None:
+    with pytest.raises(CommandRefused) as err:
+        called.runtime.open(officer(called, "desk.w1"), "posting_test", W1, {"name": "A"}, {})
+    assert err.value.code == "fragment_not_openable"
+    with called.db.read() as s:
+        assert s.scalars(select(DossierRow)).all() == []
+
+
+def test_a_dossier_runs_the_fragment_steps_and_records_the_version(called: Landflow) -> None:
+    st = called.runtime.open(officer(called, "desk.w1"), "caller_a", W1, {"name": "Lê Văn C"}, {})
+    assert do(called, st.id, "desk.w1", {"complete": True}) == "receive"
+    [post] = open_items(called, st.id)
+    assert (post.step, post.role, post.unit) == ("post", "commune_land_officer", W1)
+    assert do(called, st.id, "land.w1") == "post"
+    assert do(called, st.id, "land.w1", {"objections": False}) == "objections"
+    assert do(called, st.id, "desk.w1") == "handover"
+    with called.db.read() as s:
+        d = s.get(DossierRow, st.id)
+        assert d is not None and d.status == "done"
+        opened = s.scalars(select(CaseEventRow).where(CaseEventRow.dossier_id == st.id, CaseEventRow.seq == 1)).one()
+        payload = json.loads(opened.payload)
+        assert [(f["element"], f["key"], f["version"]) for f in payload["fragments"]] == [
+            ("posting", "posting_test", 1)]
+        v = verify(s, called.procedures, st.id)
+    assert v.chain_ok and v.replay_ok, v.problems
+
+
+def test_fragment_v2_reaches_a_caller_only_when_it_is_redeployed(called: Landflow) -> None:
+    """A dossier running on caller v1 keeps posting v1 (15 days) after v2 (30 days) is deployed; the caller
+    redeployed with the same bytes becomes v2, bound to posting v2, and new dossiers run that."""
+    sup, desk = officer(called, "supervisor"), officer(called, "desk.w1")
+    old = called.runtime.open(desk, "caller_a", W1, {"name": "A"}, {})
+    do(called, old.id, "desk.w1", {"complete": True})
+    v2 = called.runtime.deploy(sup, posting_fragment(sla="P30D").to_xml())
+    assert (v2.key, v2.version, v2.created) == ("posting_test", 2, True)
+    again = called.runtime.deploy(sup, caller_procedure("caller_a", "Thủ tục gọi A").to_xml())
+    assert (again.version, again.created) == (2, True)  # same bytes, new fragment: a new caller version
+    assert [b["version"] for b in meta_of(called, "caller_a", 2)["fragments"]] == [2]  # type: ignore[attr-defined]
+    assert [b["version"] for b in meta_of(called, "caller_b", 1)["fragments"]] == [1]  # type: ignore[attr-defined]
+    # the running dossier: still caller v1 and posting v1
+    [post] = open_items(called, old.id)
+    assert post.step == "post"
+    with called.db.read() as s:
+        d = s.get(DossierRow, old.id)
+        assert d is not None
+        proc = called.procedures.get(s, d.procedure_version_id)
+    assert proc.version == 1 and proc.meta.steps["post"].sla == "P15D"
+    new = called.runtime.open(desk, "caller_a", W1, {"name": "B"}, {})
+    with called.db.read() as s:
+        d = s.get(DossierRow, new.id)
+        assert d is not None
+        proc = called.procedures.get(s, d.procedure_version_id)
+    assert proc.version == 2 and proc.meta.steps["post"].sla == "P30D"
+    for did in (old.id, new.id):
+        do(called, did, "land.w1") if did == old.id else (do(called, did, "desk.w1", {"complete": True}),
+                                                          do(called, did, "land.w1"))
+        do(called, did, "land.w1", {"objections": True})
+        do(called, did, "desk.w1")
+    with called.db.read() as s:
+        for did in (old.id, new.id):
+            v = verify(s, called.procedures, did)
+            assert v.chain_ok and v.replay_ok, v.problems
+
+
+def test_a_missing_fragment_is_a_problem_naming_it(lf: Landflow) -> None:
+    roles = lf.directory.get().step_roles()
+    bpmn = caller_procedure("caller_a", "A", fragment="niem_yet").to_xml()
+    with lf.db.read() as s:
+        report = lint(bpmn, [], roles, fragments=database_fragments(s, lf.clock.now()))
+    assert [(p.element, p.rule, dict(p.params)) for p in report.problems] == [
+        ("posting", "fragment.missing", {"fragment": "niem_yet"})]
+    assert "niem_yet" in report.problems[0].message
+    with pytest.raises(DefinitionRefused) as err:
+        lf.runtime.deploy(officer(lf, "supervisor"), bpmn)
+    assert [p.rule for p in err.value.problems] == ["fragment.missing"]
+    # without any way to find fragments (no resolver) the call is a problem too, never a crash
+    assert [p.rule for p in lint(bpmn, [], roles).problems] == ["fragment.missing"]
+
+
+def test_a_fragment_calling_itself_is_refused(called: Landflow) -> None:
+    frag = posting_fragment()
+    frag.nodes.insert(2, caller_procedure("x", "x").nodes[2])
+    frag.nodes[2].col, frag.nodes[2].lane = 2, "commune_land_officer"
+    frag.nodes[3].col, frag.nodes[4].col = 3, 4
+    frag.flows[1] = type(frag.flows[1])("pf2", "post", "posting")
+    frag.flows.append(type(frag.flows[1])("pf4", "posting", "objections"))
+    with called.db.read() as s:
+        report = lint(frag.to_xml(), [], called.directory.get().step_roles(),
+                      fragments=database_fragments(s, called.clock.now()))
+    assert [(p.element, p.rule) for p in report.problems] == [("posting", "fragment.cycle")]
+
+
+def test_the_time_budget_counts_the_fragment_steps_along_the_path(called: Landflow) -> None:
+    """receive P1D + posting (post P15D paused, objections P1D running) + handover PT4H = 2 days 4 hours of
+    running clock: over a limit of P2D, within P3D."""
+    roles = called.directory.get().step_roles()
+    with called.db.read() as s:
+        over = lint(caller_procedure("caller_c", "C", sla="P2D").to_xml(), [], roles,
+                    fragments=database_fragments(s, called.clock.now()))
+        fits = lint(caller_procedure("caller_c", "C", sla="P3D").to_xml(), [], roles,
+                    fragments=database_fragments(s, called.clock.now()))
+    assert [(p.element, p.rule) for p in over.problems] == [("handover", "budget.path")]
+    assert "posting 1D" in over.problems[0].message or "posting P1D" in over.problems[0].message
+    assert fits.ok, fits.problems
