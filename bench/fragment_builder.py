@@ -31,20 +31,27 @@ def posting_fragment(sla: str = "P15D", check_sla: str = "P1D", name: str = "Ni�
 
 
 def caller_procedure(key: str, name: str, sla: str = "P5D", fragment: str = "posting_test",
-                     receive_sla: str = "P1D") -> Procedure:
-    """start -> receive (desk, `receive_sla`, form complete:bool!) -> call `fragment` -> hand over
-    (desk, PT4H) -> end."""
+                     receive_sla: str = "P1D", then: str | None = None) -> Procedure:
+    """start -> receive (desk, `receive_sla`, form complete:bool!) -> call `fragment` [-> call `then`]
+    -> hand over (desk, PT4H) -> end."""
+    desk = "one_stop_desk"
     nodes = [
-        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
-        Node("receive", "user", "Tiếp nhận hồ sơ", lane="one_stop_desk", col=1,
+        Node("start", "start", "Nhận hồ sơ", lane=desk, col=0),
+        Node("receive", "user", "Tiếp nhận hồ sơ", lane=desk, col=1,
              props={"sla": receive_sla, "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP",
                     "form": "complete:bool!"}),
-        Node("posting", "call", "Niêm yết công khai", lane="one_stop_desk", col=2,
-             attrs={"calledElement": fragment}),
-        Node("handover", "user", "Trả kết quả", lane="one_stop_desk", col=3,
-             props={"sla": "PT4H", "result": "Sổ theo dõi trả kết quả", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
-        Node("end", "end", "Đã trả kết quả", lane="one_stop_desk", col=4, props={"outcome": "result"}),
+        Node("posting", "call", "Niêm yết công khai", lane=desk, col=2, attrs={"calledElement": fragment}),
     ]
-    flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "posting"), Flow("f3", "posting", "handover"),
-             Flow("f4", "handover", "end")]
+    flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "posting")]
+    last, col = "posting", 3
+    if then is not None:
+        nodes.append(Node("obligations", "call", "Nghĩa vụ tài chính", lane=desk, col=3, attrs={"calledElement": then}))
+        flows.append(Flow("f5", "posting", "obligations"))
+        last, col = "obligations", 4
+    nodes += [
+        Node("handover", "user", "Trả kết quả", lane=desk, col=col,
+             props={"sla": "PT4H", "result": "Sổ theo dõi trả kết quả", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("end", "end", "Đã trả kết quả", lane=desk, col=col + 1, props={"outcome": "result"}),
+    ]
+    flows += [Flow("f3", last, "handover"), Flow("f4", "handover", "end")]
     return Procedure(key, name, nodes, flows, props={"sla": sla, "legal_basis": LAW})
