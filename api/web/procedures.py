@@ -34,6 +34,7 @@ from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
 from ..problems import status_of
+from . import fragment_marks
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
@@ -176,8 +177,8 @@ def procedure(key: str) -> Any:
         abort(404)
     view, bpmn, _dmns = found
     meta = ProcedureMeta.from_dict(view.meta)
-    svg = draw(bpmn, uid="proc", title=_("Procedure %(name)s, version %(version)s", name=view.name,
-                                         version=view.version))
+    svg = draw(bpmn, uid="proc", captions=fragment_marks.captions(meta),
+               title=_("Procedure %(name)s, version %(version)s", name=view.name, version=view.version))
     table = Table("versions", _("Versions"), [
         Column("version", _("Version"), show=lambda v, r: Markup('<a href="{}">v{}</a>').format(
             url_for("web_procedures.procedure", key=key, v=v), v)),

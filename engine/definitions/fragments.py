@@ -155,10 +155,13 @@ def fragment_rules(doc: Document, resolve: FragmentResolver | None) -> Resolved:
 
 
 def bind(meta: ProcedureMeta, resolved: Resolved) -> None:
-    """The caller's meta gets the fragments' steps and the bindings (stored with the version)."""
+    """The caller's meta gets the fragments' steps (and their nodes, not their flows: the caller's graph stays
+    its own diagram) and the bindings, stored with the version."""
     for fragment in resolved.fragments:
         for sid, step in fragment.meta.steps.items():
             meta.steps.setdefault(sid, step)
+            if sid in fragment.meta.nodes:  # the step's other properties (refusal, notices) live on its node
+                meta.nodes.setdefault(sid, fragment.meta.nodes[sid])
     meta.fragments = [b.as_dict() for b in resolved.bindings]
 
 
