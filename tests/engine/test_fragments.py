@@ -5,16 +5,24 @@ lint names a missing fragment, a fragment calling itself, and counts the fragmen
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from bench.fragment_builder import caller_procedure, posting_fragment
+from config.settings import ROOT
 from engine.bootstrap import Landflow
+from engine.clock import FixedClock
 from engine.definitions import DefinitionRefused
 from engine.definitions.fragment_store import database_fragments
 from engine.definitions.lint import lint
+from engine.export import ExportFilter, ocel, write_xes
 from engine.history import verify
+from engine.kpi import RatingRules, kpi_report
+from engine.kpi_facts import refresh_item_facts
 from engine.runtime import CommandRefused
 from engine.store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 from tests.conftest import officer
@@ -170,3 +178,37 @@ def test_the_time_budget_counts_the_fragment_steps_along_the_path(called: Landfl
     assert [(p.element, p.rule) for p in over.problems] == [("handover", "budget.path")]
     assert "posting 1D" in over.problems[0].message or "posting P1D" in over.problems[0].message
     assert fits.ok, fits.problems
+
+
+def test_kpi_and_exports_count_the_fragment_steps(called: Landflow, clock: FixedClock, tmp_path: Path) -> None:
+    """The fragment's steps are the dossier's: the KPI counts them under the calling procedure and the
+    owning unit; XES and OCEL name the fragment version each ran in."""
+    start = clock.now() - timedelta(hours=1)
+    st = called.runtime.open(officer(called, "desk.w1"), "caller_a", W1, {"name": "Lê Văn C"}, {})
+    for who, data in (("desk.w1", {"complete": True}), ("land.w1", {}), ("land.w1", {"objections": False}),
+                      ("desk.w1", {})):
+        clock.advance(hours=1)
+        do(called, st.id, who, data)
+    refresh_item_facts(called.db, called.calendar, clock.now())
+    rules = RatingRules.load(ROOT / "config" / "kpi.toml")
+    with called.db.read() as s:
+        report = kpi_report(s, "procedure", start, clock.now() + timedelta(hours=1), clock.now(), rules)
+    [row] = [r for r in report.rows if r.key == "caller_a"]
+    assert (row.handled, row.on_time) == (4, 4)  # receive, post, objections, handover
+
+    xes = tmp_path / "log.xes"
+    write_xes(called.db, ExportFilter(procedure="caller_a"), xes)
+    tree = etree.parse(str(xes))
+
+    def attr(e: etree._Element, key: str) -> str | None:
+        found = e.find(f"{{http://www.xes-standard.org/}}string[@key='{key}']")
+        return None if found is None else found.get("value")
+
+    ran = {(attr(e, "landflow:step"), attr(e, "landflow:fragment"))
+           for e in tree.iter("{http://www.xes-standard.org/}event") if attr(e, "landflow:kind") == "step"}
+    assert ran == {("receive", None), ("post", "posting_test v1"), ("objections", "posting_test v1"),
+                   ("handover", None)}
+    doc = ocel(called.db, ExportFilter(procedure="caller_a"))
+    assert "fragment" in {t["name"] for t in doc["objectTypes"]}
+    related = {r["objectId"] for e in doc["events"] for r in e["relationships"] if r["qualifier"] == "fragment"}
+    assert related == {"fragment:posting_test v1"}
