@@ -112,9 +112,9 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
             trace = MinedTrace(did, code, procedure, commune, parcel_id(commune, json.loads(parcel or "{}")))
             trace.events = list(_mine(by_dossier.get(did, []), steps.get(version_id, {})))
             called = fragments.get(version_id, {})
-            for ev in trace.events:
-                if ev.kind == "step" and ev.step in called:
-                    ev.fragment = called[ev.step]
+            for mined in trace.events:
+                if mined.kind == "step" and mined.step in called:
+                    mined.fragment = called[mined.step]
             yield trace
 
 

@@ -212,3 +212,33 @@ def test_kpi_and_exports_count_the_fragment_steps(called: Landflow, clock: Fixed
     assert "fragment" in {t["name"] for t in doc["objectTypes"]}
     related = {r["objectId"] for e in doc["events"] for r in e["relationships"] if r["qualifier"] == "fragment"}
     assert related == {"fragment:posting_test v1"}
+
+
+def test_returns_cross_the_fragment_boundary_both_ways(called: Landflow) -> None:
+    """Inside the fragment (objections -> post), out of it (objections -> receive: the call starts again)
+    and into it (handover -> objections); replay rebuilds each rewind."""
+    land, desk = officer(called, "land.w1"), officer(called, "desk.w1")
+
+    def send_back(who: object, to: str, reason: str) -> str:
+        [item] = open_items(called, st.id)
+        called.runtime.claim(who, item.id)  # type: ignore[arg-type]
+        called.runtime.return_(who, item.id, to, reason)  # type: ignore[arg-type]
+        return "|".join(i.step for i in open_items(called, st.id))
+
+    st = called.runtime.open(desk, "caller_a", W1, {"name": "A"}, {})
+    do(called, st.id, "desk.w1", {"complete": True})
+    do(called, st.id, "land.w1")
+    assert send_back(land, "post", "niêm yết chưa đủ thời gian") == "post"
+    do(called, st.id, "land.w1")
+    assert send_back(land, "receive", "thiếu giấy tờ") == "receive"
+    do(called, st.id, "desk.w1", {"complete": True})
+    do(called, st.id, "land.w1")
+    do(called, st.id, "land.w1", {"objections": False})
+    assert send_back(desk, "objections", "cần xem lại ý kiến phản ánh") == "objections"
+    do(called, st.id, "land.w1", {"objections": False})
+    do(called, st.id, "desk.w1")
+    with called.db.read() as s:
+        d = s.get(DossierRow, st.id)
+        assert d is not None and d.status == "done"
+        v = verify(s, called.procedures, st.id)
+    assert v.chain_ok and v.replay_ok, v.problems
