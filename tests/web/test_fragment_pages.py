@@ -78,3 +78,10 @@ def test_the_dossier_page_shows_the_fragment_version_running(client: FlaskClient
     sign_in_page(client, "supervisor")
     proc = html.unescape(client.get("/procedures/caller_x").get_data(as_text=True))
     assert "public_posting, phiên bản 1: Niêm yết công khai tại UBND cấp xã" in proc
+
+
+def test_the_reception_page_offers_procedures_not_fragments(client: FlaskClient) -> None:
+    sign_in_page(client, "desk.haichau")
+    page = client.get("/reception").get_data(as_text=True)
+    assert 'value="land_transfer"' in page
+    assert 'value="public_posting"' not in page and 'value="financial_obligations"' not in page
