@@ -34,7 +34,11 @@ PROPERTY = "fragment"
 
 def is_fragment(meta: ProcedureMeta) -> bool:
     """A fragment is a process marked `fragment=true`: callable, never opened as a dossier."""
-    return meta.properties.get(PROPERTY, "").strip().lower() == "true"
+    return marked_fragment(meta.properties)
+
+
+def marked_fragment(properties: dict[str, Any]) -> bool:
+    return str(properties.get(PROPERTY, "")).strip().lower() == "true"
 
 
 @dataclass(frozen=True)

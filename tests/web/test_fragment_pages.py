@@ -85,3 +85,16 @@ def test_the_reception_page_offers_procedures_not_fragments(client: FlaskClient)
     page = client.get("/reception").get_data(as_text=True)
     assert 'value="land_transfer"' in page
     assert 'value="public_posting"' not in page and 'value="financial_obligations"' not in page
+
+
+def test_the_api_lists_fragments_and_the_versions_a_procedure_calls(client: FlaskClient, demo_lf: Landflow) -> None:
+    demo_lf.runtime.deploy(officer(demo_lf, "supervisor"), caller_procedure(
+        "caller_x", "Thủ tục gọi X", sla="P8D", fragment="public_posting").to_xml())
+    token = client.post("/api/v1/auth/token", json={"username": "desk.haichau", "password": "demo"}).json["token"]
+    procs = {p["key"]: p for p in client.get("/api/v1/procedures",
+                                             headers={"Authorization": f"Bearer {token}"}).json}
+    assert (procs["public_posting"]["fragment"], procs["public_posting"]["calls"]) == (True, [])
+    assert procs["land_transfer"]["fragment"] is False
+    [call] = procs["caller_x"]["calls"]
+    assert {k: call[k] for k in ("element", "key", "version")} == {
+        "element": "posting", "key": "public_posting", "version": 1}
