@@ -90,6 +90,7 @@ RULE = {
     "boundary.attached": _l("The boundary event is attached to no element of the process."),
     "budget.path": _l("Along one path the steps whose clock runs take longer than the procedure's time limit."),
     "budget.paths": _l("The procedure has too many paths: the time budget was checked on the first ones only."),
+    "call.count": _l("The file calls too many different fragments."),
     "call.element": _l("The call activity names no fragment: set its called element to a fragment's code."),
     "fragment.missing": _l("The call activity names a fragment that is not deployed: deploy the fragment first."),
     "fragment.cycle": _l("A fragment cannot call itself, directly or through another fragment."),

@@ -30,6 +30,7 @@ from .reader import BPMN, Document
 from .xmlsafe import parse_xml
 
 PROPERTY = "fragment"
+MAX_CALLED = 50  # distinct fragments one file may call: each is a look-up at check time (hostile files)
 
 
 def is_fragment(meta: ProcedureMeta) -> bool:
@@ -93,17 +94,12 @@ def fragment_of_step(meta: ProcedureMeta, step: str) -> Binding | None:
 
 
 def called_elements(doc: Document) -> dict[str, str]:
-    """call activity id -> its calledElement ('' when it names none)."""
+    """call activity id -> its calledElement ('' when it names none), in one pass over the file."""
     assert doc.meta is not None
-    return {n.id: (_call_node(doc, n.id).get("calledElement") or "").strip()
-            for n in doc.meta.nodes.values() if n.kind == "callActivity"}
-
-
-def _call_node(doc: Document, eid: str) -> etree._Element:
-    for node in doc.root.iter(f"{{{BPMN}}}callActivity"):
-        if node.get("id") == eid:
-            return node
-    raise KeyError(eid)
+    nodes = doc.meta.nodes
+    return {node.get("id", ""): (node.get("calledElement") or "").strip()
+            for node in doc.root.iter(f"{{{BPMN}}}callActivity")
+            if node.get("id") in nodes and nodes[node.get("id", "")].kind == "callActivity"}
 
 
 @dataclass
@@ -123,7 +119,12 @@ def fragment_rules(doc: Document, resolve: FragmentResolver | None) -> Resolved:
     out = Resolved([], [], [], {})
     own_steps = set(meta.steps)
     taken: dict[str, str] = {}  # fragment step -> the fragment that brought it
-    for element, called in sorted(called_elements(doc).items()):
+    found: dict[str, Fragment | None] = {}  # one look-up per key, however many calls name it
+    calls = called_elements(doc)
+    if len(set(calls.values())) > MAX_CALLED:
+        return Resolved([Problem(meta.key, "call.count", f"the file calls {len(set(calls.values()))} different "
+                                 f"fragments; at most {MAX_CALLED} are allowed")], [], [], {})
+    for element, called in sorted(calls.items()):
         if not called:
             out.problems.append(Problem(element, "call.element", "the call activity names no fragment "
                                         "(calledElement)"))
@@ -132,7 +133,9 @@ def fragment_rules(doc: Document, resolve: FragmentResolver | None) -> Resolved:
             out.problems.append(Problem(element, "fragment.cycle", f"{called!r} calls itself",
                                         (("fragment", called),)))
             continue
-        fragment = resolve(called) if resolve is not None else None
+        if called not in found:
+            found[called] = resolve(called) if resolve is not None else None
+        fragment = found[called]
         if fragment is None:
             out.problems.append(Problem(element, "fragment.missing",
                                         f"no fragment {called!r} is deployed: deploy it first (a process "

@@ -17,8 +17,10 @@ from config.settings import ROOT
 from engine.bootstrap import Landflow
 from engine.clock import FixedClock
 from engine.definitions import DefinitionRefused
+from engine.definitions.diff import diff
 from engine.definitions.fragment_store import database_fragments
 from engine.definitions.lint import lint
+from engine.definitions.model import ProcedureMeta
 from engine.export import ExportFilter, ocel, write_xes
 from engine.history import verify
 from engine.kpi import RatingRules, kpi_report
@@ -113,6 +115,11 @@ def test_fragment_v2_reaches_a_caller_only_when_it_is_redeployed(called: Landflo
     assert (again.version, again.created) == (2, True)  # same bytes, new fragment: a new caller version
     assert [b["version"] for b in meta_of(called, "caller_a", 2)["fragments"]] == [2]  # type: ignore[attr-defined]
     assert [b["version"] for b in meta_of(called, "caller_b", 1)["fragments"]] == [1]  # type: ignore[attr-defined]
+    # the diff page shows what the new fragment version changes for the caller's dossiers
+    changes = diff(ProcedureMeta.from_dict(meta_of(called, "caller_a", 1)),
+                   ProcedureMeta.from_dict(meta_of(called, "caller_a", 2))).changes
+    assert [(c.kind, c.element, c.before, c.after) for c in changes if c.kind == "sla_changed"] == [
+        ("sla_changed", "post", "P15D", "P30D")]
     # the running dossier: still caller v1 and posting v1
     [post] = open_items(called, old.id)
     assert post.step == "post"
@@ -242,3 +249,37 @@ def test_returns_cross_the_fragment_boundary_both_ways(called: Landflow) -> None
         assert d is not None and d.status == "done"
         v = verify(s, called.procedures, st.id)
     assert v.chain_ok and v.replay_ok, v.problems
+
+
+def test_fragments_are_looked_up_once_per_key_and_a_file_calls_at_most_fifty(called: Landflow) -> None:
+    """A hostile file cannot make the check query the database once per call activity."""
+    from bench.bpmn_builder import Flow, Node
+
+    def calling(keys: list[str]) -> bytes:
+        proc = caller_procedure("caller_many", "Nhiều lời gọi", sla="P30D")
+        nodes, flows = proc.nodes[:2], proc.flows[:1]
+        last = "receive"
+        for i, key in enumerate(keys):
+            nodes.append(Node(f"call_{i}", "call", key, lane="one_stop_desk", col=2 + i, attrs={"calledElement": key}))
+            flows.append(Flow(f"c{i}", last, f"call_{i}"))
+            last = f"call_{i}"
+        nodes.append(Node("end", "end", "Hết", lane="one_stop_desk", col=2 + len(keys)))
+        flows.append(Flow("c_end", last, "end"))
+        proc.nodes, proc.flows = nodes, flows
+        return proc.to_xml()
+
+    asked: list[str] = []
+    roles = called.directory.get().step_roles()
+    with called.db.read() as s:
+        resolve = database_fragments(s, called.clock.now())
+
+        def counting(key: str) -> object:
+            asked.append(key)
+            return resolve(key)
+
+        report = lint(calling(["posting_test"] * 3), [], roles, fragments=counting)  # type: ignore[arg-type]
+        assert asked == ["posting_test"]
+        assert report.problems == []  # the same fragment three times: its steps come round again, as in a loop
+        asked.clear()
+        report = lint(calling([f"frag_{i}" for i in range(51)]), [], roles, fragments=counting)  # type: ignore[arg-type]
+    assert asked == [] and [p.rule for p in report.problems] == ["call.count"]
