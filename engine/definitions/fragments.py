@@ -85,6 +85,11 @@ def bindings_of(meta: ProcedureMeta) -> list[Binding]:
     return [Binding.from_dict(d) for d in meta.fragments]
 
 
+def fragment_step_ids(meta: ProcedureMeta) -> frozenset[str]:
+    """The steps a procedure version runs inside its fragments."""
+    return frozenset(s for b in bindings_of(meta) for s in b.steps)
+
+
 def fragment_of_step(meta: ProcedureMeta, step: str) -> Binding | None:
     """The binding whose fragment holds `step` (None for a step of the procedure's own diagram)."""
     for b in bindings_of(meta):

@@ -25,6 +25,8 @@ from engine.export import ExportFilter, ocel, write_xes
 from engine.history import verify
 from engine.kpi import RatingRules, kpi_report
 from engine.kpi_facts import refresh_item_facts
+from engine.migration import runs
+from engine.migration.plan import CANNOT, MOVES
 from engine.runtime import CommandRefused
 from engine.store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 from tests.conftest import officer
@@ -283,3 +285,33 @@ def test_fragments_are_looked_up_once_per_key_and_a_file_calls_at_most_fifty(cal
         asked.clear()
         report = lint(calling([f"frag_{i}" for i in range(51)]), [], roles, fragments=counting)  # type: ignore[arg-type]
     assert asked == [] and [p.rule for p in report.problems] == ["call.count"]
+
+
+def test_a_running_dossier_reaches_a_new_fragment_version_by_migration(called: Landflow) -> None:
+    """After posting v2 (30 days) and caller v2, the migration moves a dossier still at `receive` (it then
+    posts for 30 days) and reports, without moving it, one inside the fragment (decision 0168)."""
+    sup, desk = officer(called, "supervisor"), officer(called, "desk.w1")
+    inside = called.runtime.open(desk, "caller_a", W1, {"name": "A"}, {})
+    do(called, inside.id, "desk.w1", {"complete": True})  # now at post, inside the fragment
+    before = called.runtime.open(desk, "caller_a", W1, {"name": "B"}, {})
+    called.runtime.deploy(sup, posting_fragment(sla="P30D").to_xml())
+    called.runtime.deploy(sup, caller_procedure("caller_a", "Thủ tục gọi A").to_xml())
+    plan = runs.make(called.runtime, sup, "caller_a", 1, 2)
+    by_id = {d.dossier_id: d for d in plan.dossiers}
+    assert (by_id[inside.id].status, by_id[inside.id].reason) == (CANNOT, "in_fragment")
+    assert by_id[before.id].status == MOVES
+    run = runs.batch(called.runtime, sup, runs.start(called.runtime, sup, plan).id)
+    assert (run.moved, run.finished) == (1, True)
+    do(called, before.id, "desk.w1", {"complete": True})
+    [post] = open_items(called, before.id)
+    with called.db.read() as s:
+        d = s.get(DossierRow, before.id)
+        assert d is not None
+        assert called.procedures.get(s, d.procedure_version_id).meta.steps[post.step].sla == "P30D"
+    for did, steps in ((inside.id, [("land.w1", {}), ("land.w1", {"objections": False}), ("desk.w1", {})]),
+                       (before.id, [("land.w1", {}), ("land.w1", {"objections": True}), ("desk.w1", {})])):
+        for who, data in steps:
+            do(called, did, who, data)
+        with called.db.read() as s:
+            v = verify(s, called.procedures, did)
+        assert v.chain_ok and v.replay_ok, v.problems
