@@ -95,6 +95,8 @@ RULE = {
     "fragment.missing": _l("The call activity names a fragment that is not deployed: deploy the fragment first."),
     "fragment.cycle": _l("A fragment cannot call itself, directly or through another fragment."),
     "fragment.step_clash": _l("The fragment has steps with the same ids as this procedure's: rename them."),
+    "fragment.versions": _l("Two fragments called here run different versions of the same fragment: deploy the "
+                            "older one again so that it uses the version in force."),
 }
 DETAIL = {
     "step.owner": _l("The step “%(name)s” has no owner: put it in a lane named with a role code."),

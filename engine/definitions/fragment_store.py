@@ -36,6 +36,7 @@ def _row_fragment(conn: Session | Connection, version_id: int, depth: int = 0) -
         return None
     srcs: list[bytes] = [row.bpmn.encode("utf-8")]
     keys: set[str] = set()
+    bound: set[tuple[str, int]] = set()
     for b in bindings_of(meta):
         nested_id = conn.execute(select(V.c.id).where(V.c.key == b.key, V.c.version == b.version)).scalar()
         nested = _row_fragment(conn, nested_id, depth + 1) if nested_id is not None else None
@@ -43,7 +44,9 @@ def _row_fragment(conn: Session | Connection, version_id: int, depth: int = 0) -
             return None
         srcs += [s for s in nested.sources if s not in srcs]
         keys |= {b.key, *nested.keys}
-    return Fragment(row.key, row.version, row.name, row.content_hash, meta, tuple(srcs), frozenset(keys))
+        bound |= {(b.key, b.version), *nested.bound}
+    return Fragment(row.key, row.version, row.name, row.content_hash, meta, tuple(srcs), frozenset(keys),
+                    frozenset(bound))
 
 
 def database_fragments(conn: Session | Connection, at: datetime) -> FragmentResolver:

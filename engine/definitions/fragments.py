@@ -53,6 +53,7 @@ class Fragment:
     meta: ProcedureMeta  # its steps include those of the fragments it calls itself
     sources: tuple[bytes, ...]  # its BPMN, then those of the fragment versions it is bound to
     keys: frozenset[str] = frozenset()  # every fragment key it calls, directly or not
+    bound: frozenset[tuple[str, int]] = frozenset()  # (key, version) of every fragment it runs, nested too
 
 
 FragmentResolver = Callable[[str], "Fragment | None"]
@@ -90,14 +91,6 @@ def fragment_step_ids(meta: ProcedureMeta) -> frozenset[str]:
     return frozenset(s for b in bindings_of(meta) for s in b.steps)
 
 
-def fragment_of_step(meta: ProcedureMeta, step: str) -> Binding | None:
-    """The binding whose fragment holds `step` (None for a step of the procedure's own diagram)."""
-    for b in bindings_of(meta):
-        if step in b.steps:
-            return b
-    return None
-
-
 def called_elements(doc: Document) -> dict[str, str]:
     """call activity id -> its calledElement ('' when it names none), in one pass over the file."""
     assert doc.meta is not None
@@ -123,8 +116,9 @@ def fragment_rules(doc: Document, resolve: FragmentResolver | None) -> Resolved:
     meta = doc.meta
     out = Resolved([], [], [], {})
     own_steps = set(meta.steps)
-    taken: dict[str, str] = {}  # fragment step -> the fragment that brought it
+    taken: dict[str, str] = {}  # fragment step -> the fragment whose file draws it
     found: dict[str, Fragment | None] = {}  # one look-up per key, however many calls name it
+    runs: dict[str, int] = {}  # fragment key -> the version this file runs (one process id, one version)
     calls = called_elements(doc)
     if len(set(calls.values())) > MAX_CALLED:
         return Resolved([Problem(meta.key, "call.count", f"the file calls {len(set(calls.values()))} different "
@@ -150,19 +144,39 @@ def fragment_rules(doc: Document, resolve: FragmentResolver | None) -> Resolved:
             out.problems.append(Problem(element, "fragment.cycle",
                                         f"fragment {called!r} calls {meta.key!r} back", (("fragment", called),)))
             continue
-        clash = sorted((own_steps | {s for s, k in taken.items() if k != called}) & set(fragment.meta.steps))
+        versions = {(fragment.key, fragment.version), *fragment.bound}
+        other = sorted(f"{k} v{runs[k]} / v{v}" for k, v in versions if runs.get(k, v) != v)
+        if other:
+            out.problems.append(Problem(element, "fragment.versions",
+                                        f"fragment {called!r} would run other versions of fragments this file "
+                                        f"already runs ({', '.join(other)}): deploy them again so that they "
+                                        "are bound to the versions in force", (("fragment", called),
+                                                                               ("versions", ", ".join(other)))))
+            continue
+        owners = _owners(fragment)
+        clash = sorted((own_steps & set(owners)) | {s for s, k in owners.items() if taken.get(s, k) != k})
         if clash:
             out.problems.append(Problem(element, "fragment.step_clash",
                                         f"fragment {called!r} has steps with the same ids as this procedure's: "
                                         f"{', '.join(clash)}", (("fragment", called), ("steps", ", ".join(clash)))))
             continue
-        taken.update({s: called for s in fragment.meta.steps})
+        runs.update(dict(versions))
+        taken.update(owners)
         cost = longest_minutes(fragment.meta)
         out.bindings.append(Binding(element, fragment.key, fragment.version, fragment.content_hash,
                                     fragment.name, tuple(fragment.meta.steps), cost))
         if fragment not in out.fragments:
             out.fragments.append(fragment)
         out.costs[element] = cost
+    return out
+
+
+def _owners(fragment: Fragment) -> dict[str, str]:
+    """step -> the fragment whose file draws it (a step reached through two calls of the same fragment is
+    the same step, not a clash)."""
+    out = {s: fragment.key for s in fragment.meta.steps}
+    for b in bindings_of(fragment.meta):
+        out.update({s: b.key for s in b.steps})
     return out
 
 

@@ -315,3 +315,68 @@ def test_a_running_dossier_reaches_a_new_fragment_version_by_migration(called: L
         with called.db.read() as s:
             v = verify(s, called.procedures, did)
         assert v.chain_ok and v.replay_ok, v.problems
+
+
+def test_a_fragment_may_call_a_fragment_bound_at_its_own_deploy(called: Landflow) -> None:
+    """outer_test (its own step, then a call of posting_test) is called by caller_n: the dossier runs
+    all three levels, and a posting v2 deployed later does not change what outer_test v1 runs."""
+    from bench.bpmn_builder import Flow, Node, Procedure
+
+    lane = "commune_land_officer"
+    outer = Procedure("outer_test", "Kiểm tra rồi niêm yết", [
+        Node("outer_start", "start", "Bắt đầu", lane=lane, col=0),
+        Node("outer_check", "user", "Kiểm tra trước niêm yết", lane=lane, col=1,
+             props={"sla": "P1D", "result": "Phiếu kiểm tra", "legal_basis": "Luật Đất đai 2024"}),
+        Node("outer_call", "call", "Niêm yết", lane=lane, col=2, attrs={"calledElement": "posting_test"}),
+        Node("outer_end", "end", "Xong", lane=lane, col=3)],
+        [Flow("o1", "outer_start", "outer_check"), Flow("o2", "outer_check", "outer_call"),
+         Flow("o3", "outer_call", "outer_end")], props={"fragment": "true", "legal_basis": "Luật Đất đai 2024"})
+    sup = officer(called, "supervisor")
+    called.runtime.deploy(sup, outer.to_xml())
+    called.runtime.deploy(sup, posting_fragment(sla="P30D").to_xml())  # after outer_test v1: not in it
+    called.runtime.deploy(sup, caller_procedure("caller_n", "Thủ tục lồng", sla="P8D", fragment="outer_test").to_xml())
+    [binding] = meta_of(called, "caller_n", 1)["fragments"]  # type: ignore[misc]
+    assert (binding["key"], binding["version"], binding["steps"]) == (
+        "outer_test", 1, ["outer_check", "post", "objections"])
+    st = called.runtime.open(officer(called, "desk.w1"), "caller_n", W1, {"name": "D"}, {})
+    do(called, st.id, "desk.w1", {"complete": True})
+    do(called, st.id, "land.w1")
+    [post] = open_items(called, st.id)
+    with called.db.read() as s:
+        proc = called.procedures.get(s, s.get(DossierRow, st.id).procedure_version_id)  # type: ignore[union-attr]
+    assert post.step == "post" and proc.meta.steps["post"].sla == "P15D"  # posting v1, as outer_test v1 holds it
+    do(called, st.id, "land.w1")
+    do(called, st.id, "land.w1", {"objections": False})
+    do(called, st.id, "desk.w1")
+    with called.db.read() as s:
+        v = verify(s, called.procedures, st.id)
+        assert s.get(DossierRow, st.id).status == "done"  # type: ignore[union-attr]
+    assert v.chain_ok and v.replay_ok, v.problems
+    # the nested fragment calling the outer one back is a cycle
+    back = posting_fragment()
+    back.nodes.insert(2, Node("back", "call", "Gọi lại", lane=lane, col=2, attrs={"calledElement": "outer_test"}))
+    back.nodes[3].col, back.nodes[4].col = 3, 4
+    back.flows[1] = Flow("pf2", "post", "back")
+    back.flows.append(Flow("pf4", "back", "objections"))
+    with called.db.read() as s:
+        report = lint(back.to_xml(), [], called.directory.get().step_roles(),
+                      fragments=database_fragments(s, called.clock.now()))
+    assert [(p.element, p.rule) for p in report.problems] == [("back", "fragment.cycle")]
+    # one file cannot run two versions of posting_test (directly v2, through outer_test v1): one process id
+    both = caller_procedure("caller_both", "Hai lời gọi", sla="P8D", fragment="outer_test", then="posting_test")
+    with called.db.read() as s:
+        report = lint(both.to_xml(), [], called.directory.get().step_roles(),
+                      fragments=database_fragments(s, called.clock.now()))
+    assert [(p.element, p.rule) for p in report.problems] == [("posting", "fragment.versions")]
+    assert "posting_test v2 / v1" in report.problems[0].message or "posting_test v1 / v2" in report.problems[0].message
+
+
+def test_a_step_id_of_the_caller_and_of_its_fragment_may_not_be_the_same(called: Landflow) -> None:
+    proc = caller_procedure("caller_s", "Trùng mã bước", sla="P8D")
+    proc.nodes[3].id = "objections"  # the hand-over step takes the id of a posting_test step
+    proc.flows[2].target, proc.flows[3].source = "objections", "objections"
+    with called.db.read() as s:
+        report = lint(proc.to_xml(), [], called.directory.get().step_roles(),
+                      fragments=database_fragments(s, called.clock.now()))
+    assert [(p.element, p.rule, dict(p.params)) for p in report.problems] == [
+        ("posting", "fragment.step_clash", {"fragment": "posting_test", "steps": "objections"})]
