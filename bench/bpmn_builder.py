@@ -33,6 +33,7 @@ TAGS = {
     "catch": "intermediateCatchEvent",
     "or": "inclusiveGateway",
     "sub": "subProcess",
+    "call": "callActivity",  # attrs={"calledElement": fragment key} (engine/definitions/fragments.py)
 }
 SIZES = {"start": (36, 36), "end": (36, 36), "xor": (50, 50), "and": (50, 50), "boundary": (36, 36),
          "catch": (36, 36), "or": (50, 50)}

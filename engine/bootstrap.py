@@ -71,9 +71,10 @@ def seed(lf: Landflow, org: Organisation, with_officers: bool) -> None:
 
 
 def bundled_procedure_files(root: Path) -> list[tuple[Path, list[Path]]]:
-    """Every BPMN under workflows/, with the DMN files beside it that share its stem."""
+    """Every BPMN under workflows/, with the DMN files beside it that share its stem; the fragments
+    (workflows/fragments/) first, since the procedures calling them bind to them at deploy."""
     out = []
-    for bpmn in sorted(root.glob("**/*.bpmn")):
+    for bpmn in sorted(root.glob("**/*.bpmn"), key=lambda p: (p.parent.name != "fragments", str(p))):
         dmns = sorted(bpmn.parent.glob(f"{bpmn.stem}*.dmn"))
         out.append((bpmn, dmns))
     return out

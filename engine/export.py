@@ -17,6 +17,8 @@ gives the classic activity log; `landflow:kind` (step / refusal / signal / dossi
 
 OCEL 2.0 has the same events, related to objects of four types: dossier, parcel (when the dossier
 names one: `id`, or `sheet` + `number`), officer, unit.
+A step run inside a fragment (a call activity) carries `landflow:fragment` = "key vN" in XES and, in OCEL,
+the attribute `fragment` and a relation to an object of type fragment (listed only when one is used).
 
 Both are written with lxml / the standard json module, streaming dossier by dossier.
 """
@@ -64,6 +66,7 @@ class MinedEvent:
     step: str | None = None
     reason: str | None = None
     seq: int = 0
+    fragment: str | None = None  # "key vN": the fragment version the step belongs to (decision 0166)
 
 
 @dataclass
@@ -97,8 +100,10 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         dossiers = s.execute(q.order_by(DossierRow.id)).all()
         # Step names and roles live in the procedure version (events name steps by id and leave out
         # what the step gives): one map per version.
-        steps = {vid: {**catch_nodes(json.loads(meta)), **{st["id"]: st for st in json.loads(meta)["steps"]}}
-                 for vid, meta in s.execute(select(ProcedureVersionRow.id, ProcedureVersionRow.meta))}
+        metas = {vid: json.loads(meta) for vid, meta in s.execute(select(ProcedureVersionRow.id,
+                                                                         ProcedureVersionRow.meta))}
+    steps = {vid: {**catch_nodes(meta), **{st["id"]: st for st in meta["steps"]}} for vid, meta in metas.items()}
+    fragments = {vid: fragment_steps(meta) for vid, meta in metas.items()}
     for i in range(0, len(dossiers), BATCH):
         chunk = dossiers[i:i + BATCH]
         with db.read() as s:
@@ -110,6 +115,10 @@ def traces(db: Database, flt: ExportFilter) -> Iterator[MinedTrace]:
         for did, code, procedure, commune, parcel, version_id in chunk:
             trace = MinedTrace(did, code, procedure, commune, parcel_id(commune, json.loads(parcel or "{}")))
             trace.events = list(_mine(by_dossier.get(did, []), steps.get(version_id, {})))
+            called = fragments.get(version_id, {})
+            for mined in trace.events:
+                if mined.kind == "step" and mined.step in called:
+                    mined.fragment = called[mined.step]
             yield trace
 
 
@@ -167,6 +176,11 @@ def _mine(events: list[CaseEventRow], steps: dict[str, dict[str, Any]]) -> Itera
             waiting = now
 
 
+def fragment_steps(meta: dict[str, Any]) -> dict[str, str]:
+    """step id -> "fragment_key vN" for the steps a procedure version runs inside its fragments."""
+    return {step: f"{b['key']} v{b['version']}" for b in meta.get("fragments", []) for step in b.get("steps", [])}
+
+
 def signal_kinds() -> set[str]:
     return {"step_overdue", "dossier_overdue", "escalated", "idle_claim", "due_soon"}
 
@@ -215,7 +229,8 @@ def write_xes(db: Database, flt: ExportFilter, out: IO[bytes] | Path) -> tuple[i
                         for key, value in (("concept:name", ev.name), ("lifecycle:transition", ev.lifecycle),
                                            ("org:resource", ev.resource), ("org:group", ev.group),
                                            ("org:role", ev.role), ("landflow:kind", ev.kind),
-                                           ("landflow:step", ev.step), ("landflow:reason", ev.reason)):
+                                           ("landflow:step", ev.step), ("landflow:reason", ev.reason),
+                                           ("landflow:fragment", ev.fragment)):
                             if value is not None:
                                 etree.SubElement(el, "string", key=key, value=value)
                         etree.SubElement(el, "int", key="landflow:seq", value=str(ev.seq))
@@ -264,12 +279,18 @@ def ocel(db: Database, flt: ExportFilter) -> dict[str, Any]:
                             "qualifier": "group"})
             if trace.parcel:
                 rel.append({"objectId": trace.parcel, "qualifier": "parcel"})
+            if ev.fragment:
+                rel.append({"objectId": obj(f"fragment:{ev.fragment}", "fragment", {"version": ev.fragment}),
+                            "qualifier": "fragment"})
             attrs = [{"name": k, "value": v} for k, v in (("lifecycle", ev.lifecycle), ("kind", ev.kind),
-                                                          ("step", ev.step), ("role", ev.role), ("reason", ev.reason))
+                                                          ("step", ev.step), ("role", ev.role), ("reason", ev.reason),
+                                                          ("fragment", ev.fragment))
                      if v is not None]
             events.append({"id": f"{trace.dossier_id}-{ev.seq}-{n}", "type": etype,
                            "time": iso(ev.at).replace(".000000Z", "Z"), "attributes": attrs, "relationships": rel})
-    event_attrs = [{"name": n, "type": "string"} for n in ("lifecycle", "kind", "step", "role", "reason")]
+    event_attrs = [{"name": n, "type": "string"} for n in ("lifecycle", "kind", "step", "role", "reason", "fragment")]
+    called = [{"name": "fragment", "attributes": [{"name": "version", "type": "string"}]}] \
+        if any(o["type"] == "fragment" for o in objects.values()) else []
     return {
         "objectTypes": [
             {"name": "dossier",
@@ -277,6 +298,7 @@ def ocel(db: Database, flt: ExportFilter) -> dict[str, Any]:
             {"name": "parcel", "attributes": [{"name": "commune", "type": "string"}]},
             {"name": "officer", "attributes": [{"name": "name", "type": "string"}]},
             {"name": "unit", "attributes": [{"name": "name", "type": "string"}]},
+            *called,
         ],
         "eventTypes": [{"name": t, "attributes": event_attrs} for t in event_types],
         "objects": list(objects.values()),

@@ -45,6 +45,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from .definitions.fragments import is_fragment
 from .definitions.lint import LintReport
 from .definitions.model import ProcedureMeta
 from .reviews import verdict_counts
@@ -298,9 +299,9 @@ def six_clear(session: Session) -> list[dict[str, Any]]:
             papers = [p.as_dict() for p in pm.papers()]
         except ValueError:
             papers = []
-        if not papers:
+        if not papers and not is_fragment(pm):
             missing.append("papers")  # what the applicant brings is the desk's clear work at reception
-        report = LintReport(key, pm.name, [], cells, papers=papers)
+        report = LintReport(key, pm.name, [], cells, papers=papers, fragment=is_fragment(pm))
         out.append({"procedure": key, "version": version, "name": pm.name,
                     "completeness": round(report.completeness, 4), "missing": missing, "steps": cells})
     return out

@@ -14,12 +14,13 @@ from config.organisation import load_roles
 from config.settings import Settings
 from engine import audit
 from engine.definitions import check
+from engine.definitions.fragment_store import database_fragments, folder_fragments
 from engine.definitions.lint import CLEAR, lint
 from engine.definitions.registry import deploy
 from engine.definitions.versions import local_day
 from engine.events import DeployRefused
 
-from .common import console, landflow, print_problems
+from .common import WORKFLOWS, console, landflow, print_problems
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -34,12 +35,15 @@ def read_files(path: Path, dmn: tuple[Path, ...]) -> tuple[bytes, list[bytes]]:
 @click.argument("file", type=FILE)
 @click.option("--dmn", multiple=True, type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable report")
-def lint_cmd(file: Path, dmn: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--fragment", "fragment", multiple=True, type=FILE,
+              help="a fragment file its call activities may call (besides the bundled workflows/fragments/)")
+def lint_cmd(file: Path, dmn: tuple[Path, ...], as_json: bool, fragment: tuple[Path, ...]) -> None:
     """Report a BPMN file's problems and the "6 clear" completeness of its steps."""
     settings = Settings.from_env()
     roles = {r.code for r in load_roles(settings.organisation_dir / "roles.toml").values() if r.owns_steps}
     bpmn, dmns = read_files(file, dmn)
-    report = lint(bpmn, dmns, roles, settings.max_bpmn_bytes)
+    fragments = folder_fragments([*sorted((WORKFLOWS / "fragments").glob("*.bpmn")), *fragment])
+    report = lint(bpmn, dmns, roles, settings.max_bpmn_bytes, fragments)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -69,7 +73,9 @@ def deploy_cmd(file: Path, dmn: tuple[Path, ...], actor: str, effective_from: da
         if day is not None and day < local_day(lf.clock.now()):
             raise click.BadParameter(f"{day.isoformat()} is before today", param_hint="--effective-from")
         bpmn, dmns = read_files(file, dmn)
-        checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes)
+        with lf.db.read() as s:
+            checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes,
+                                      fragments=database_fragments(s, lf.clock.now()))
         if checked is None:
             refused = DeployRefused(problems=len(problems))
             audit.append(lf.db, refused.kind, actor, None, lf.clock.now(), refused.to_payload())

@@ -10,6 +10,7 @@ from engine import accounts
 from engine.bootstrap import Landflow, bundled_procedure_files, load_bundled_organisation, seed
 from engine.checkpoints import ensure_key
 from engine.definitions import check
+from engine.definitions.fragment_store import database_fragments
 from engine.definitions.registry import deploy
 from engine.store.migrate import upgrade
 
@@ -40,8 +41,9 @@ def initialise(lf: Landflow, procedures: bool = True, say: Callable[[str], None]
         return
     roles = lf.directory.get().step_roles()
     for bpmn, dmns in bundled_procedure_files(WORKFLOWS):
-        checked, problems = check(bpmn.read_bytes(), [d.read_bytes() for d in dmns], roles,
-                                  lf.settings.max_bpmn_bytes)
+        with lf.db.read() as s:  # fragments first (bundled_procedure_files), so their callers find them
+            checked, problems = check(bpmn.read_bytes(), [d.read_bytes() for d in dmns], roles,
+                                      lf.settings.max_bpmn_bytes, fragments=database_fragments(s, lf.clock.now()))
         if checked is None:
             print_problems(bpmn.name, problems)
             raise click.ClickException(f"bundled procedure {bpmn.name} does not validate")

@@ -9,6 +9,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from engine import queries
+from engine.definitions.fragments import marked_fragment
 from engine.definitions.versions import local_day, pending_versions
 from engine.policy import check_validate
 
@@ -34,7 +35,10 @@ def procedure_dict(p: queries.ProcedureView) -> dict[str, Any]:
     return {"key": p.key, "version": p.version, "name": p.name, "sla": m.get("sla"),
             "legal_basis": m.get("legal_basis"), "remote_extension": m.get("remote_extension"),
             "content_hash": p.content_hash, "deployed_at": p.deployed_at, "deployed_by": p.deployed_by,
-            "steps": m.get("steps", [])}
+            "steps": m.get("steps", []),
+            "fragment": marked_fragment(m.get("properties", {})),
+            "calls": [{k: b[k] for k in ("element", "key", "version", "content_hash", "name")}
+                      for b in m.get("fragments", [])]}
 
 
 def uploaded_files() -> tuple[bytes, list[bytes]]:

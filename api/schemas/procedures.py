@@ -27,6 +27,16 @@ class StepSchema(Schema):
     signed = fields.Boolean(required=True)
 
 
+class CallSchema(Schema):
+    """A call activity bound, at this version's deploy, to a fragment version (decision 0166)."""
+
+    element = fields.String(required=True, metadata={"description": "the call activity's id"})
+    key = fields.String(required=True, metadata={"description": "the fragment called"})
+    version = fields.Integer(required=True)
+    content_hash = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class ProcedureSchema(Schema):
     key = fields.String(required=True)
     version = fields.Integer(required=True)
@@ -38,6 +48,8 @@ class ProcedureSchema(Schema):
     deployed_at = fields.AwareDateTime(required=True)
     deployed_by = fields.String(required=True)
     steps = fields.List(fields.Nested(StepSchema), required=True)
+    fragment = fields.Boolean(metadata={"description": "a fragment: called from procedures, never opened"})
+    calls = fields.List(fields.Nested(CallSchema), metadata={"description": "the fragment versions it runs"})
 
 
 class VersionSchema(Schema):

@@ -28,6 +28,7 @@ from engine.events import parse_shown, reason_of
 from engine.history import replay, verify
 from engine.waiting import awaiting_of
 
+from . import fragment_marks
 from .collation import vi_key
 from .common import directory, draw, lf, names, officer_name, unit_name
 from .i18n import number, when
@@ -208,9 +209,10 @@ def timeline(dossier_id: int) -> Any:
         replayed = replay(s, engine.procedures, dossier_id, at)
         check = verify(s, engine.procedures, dossier_id, engine.blobs) if request.args.get("fragment") != "1" else None
     state = replayed.state
-    hl = highlight(state, replayed.workflow, meta)
+    hl = fragment_marks.fold(highlight(state, replayed.workflow, meta), meta)
     event = events[at - 1]
-    svg = draw(bpmn, highlight=hl, uid="replay", states=step_states(state),
+    svg = draw(bpmn, highlight=hl, uid="replay", states=fragment_marks.fold_states(step_states(state), meta),
+               captions=fragment_marks.captions(meta),
                title=_("%(code)s as of event %(n)s", code=d.code, n=at),
                description=_("Steps open then: %(steps)s", steps=", ".join(sorted(
                    meta.steps[s].name for s in hl.current if s in meta.steps)) or _("none")))

@@ -56,13 +56,15 @@ def lane_labels(layout: diagram.Layout) -> dict[str, str]:
 
 
 def draw(bpmn: str | bytes, *, highlight: diagram.Highlight | None = None, title: str = "", description: str = "",
-         uid: str = "d", states: dict[str, str] | None = None) -> Markup | None:
-    """The procedure's diagram as SVG, or None when the file has no diagram to draw."""
+         uid: str = "d", states: dict[str, str] | None = None, captions: dict[str, str] | None = None,
+         ) -> Markup | None:
+    """The procedure's diagram as SVG, or None when the file has no diagram to draw; `captions`: the
+    fragment version each call activity runs (api/web/fragment_marks.py)."""
     layout = diagram.layout_of(bpmn, engine().settings.max_bpmn_bytes)
     if layout is None:
         return None
     return diagram.render(layout, highlight=highlight, lane_labels=lane_labels(layout), title=title,
-                          description=description, uid=uid, states=states)
+                          description=description, uid=uid, states=states, captions=captions)
 
 
 def names(step: Callable[[str | None], str] | None = None) -> Names:

@@ -325,9 +325,11 @@ def _defs(uid: str) -> str:
 
 
 def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: Mapping[str, str] | None = None,
-           title: str = "", description: str = "", uid: str = "d", states: Mapping[str, str] | None = None) -> Markup:
+           title: str = "", description: str = "", uid: str = "d", states: Mapping[str, str] | None = None,
+           captions: Mapping[str, str] | None = None) -> Markup:
     """The SVG markup. `lane_labels` maps lane names (role codes) to what to show; `states` maps an
-    element id to a tooltip suffix (e.g. "đang xử lý")."""
+    element id to a tooltip suffix (e.g. "đang xử lý"); `captions`, a call activity to the fragment
+    version it runs (api/web/fragment_marks.py), written under its box and in its tooltip."""
     hl = highlight or Highlight()
     labels = lane_labels or {}
     tips = states or {}
@@ -345,6 +347,9 @@ def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: M
         state = hl.node_class(s.element)
         classes = f"node {s.kind}" + (f" {state}" if state else "")
         tip = clip(s.name) or s.element
+        caption = (captions or {}).get(s.element)
+        if caption:
+            tip = f"{tip} — {clip(caption)}"
         if s.element in tips:
             tip = f"{tip} ({tips[s.element]})"
         head = (f'<g class="{classes}" data-element-id="{escape(s.element)}" data-kind="{escape(s.kind)}">'
@@ -356,7 +361,9 @@ def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: M
         elif s.kind in EVENTS:
             nodes.append(head + _event(s) + _external_label(s) + "</g>")
         elif s.kind in ACTIVITIES:
-            nodes.append(head + _activity(s) + "</g>")
+            below = _text(wrap(caption, s.box.w + 40, FONT - 2, 2), s.box.cx, s.box.y + s.box.h + 2, FONT - 2,
+                          "caption") if caption else ""
+            nodes.append(head + _activity(s) + below + "</g>")
         elif s.kind in GATEWAYS:
             nodes.append(head + _gateway(s) + _external_label(s) + "</g>")
         elif s.kind in ("dataObjectReference", "dataStoreReference", "dataObject"):

@@ -30,7 +30,7 @@ from engine.waiting import Awaited, awaited, node_table
 
 from ..slips.issuer import issuer, records_to_issue
 from ..slips.results import RESULT_DOCUMENTS
-from . import stepforms
+from . import fragment_marks, stepforms
 from .collation import vi_key
 from .common import directory, draw, lf, officer_name, role_name, unit_name
 from .i18n import TimeLeft, time_left
@@ -138,10 +138,11 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
     meta = ProcedureMeta.from_dict(proc.meta)
     with engine.db.read() as s:
         replayed = replay(s, engine.procedures, d.id)
-    hl = highlight(replayed.state, replayed.workflow, meta)
+    hl = fragment_marks.fold(highlight(replayed.state, replayed.workflow, meta), meta)
     open_steps = ", ".join(meta.steps[i.step].name for i in d.work_items
                            if i.state in queries.OPEN_ITEM and i.step in meta.steps)
-    svg = draw(bpmn, highlight=hl, uid="dossier", states=step_states(replayed.state),
+    svg = draw(bpmn, highlight=hl, uid="dossier", captions=fragment_marks.captions(meta),
+               states=fragment_marks.fold_states(step_states(replayed.state), meta),
                title=_("Procedure %(name)s, version %(version)s", name=proc.name, version=proc.version),
                description=_("Current step: %(steps)s", steps=open_steps or _("none")))
     now = engine.clock.now()

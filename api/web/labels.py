@@ -103,6 +103,8 @@ REFUSAL = {
     "procedure_error": _l("The procedure could not run this step (a fault of the procedure, not of the officer)."),
     "read_only": _l("Auditors read and verify; they change nothing."),
     "unknown_procedure": _l("That procedure is not deployed."),
+    "fragment_not_openable": _l("This is a fragment called from procedures: it is never received as a dossier "
+                                "of its own."),
     "unknown_step": _l("A step of the procedure has no owner or time limit."),
     "procedure_incident": _l("The procedure cannot go on at this step: a defect of the procedure, not your action. "
                              "The supervisors have been told."),

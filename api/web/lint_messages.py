@@ -107,6 +107,13 @@ RULE = {
     "subprocess.collapsed": _l("Draw the sub-process expanded, with its steps inside its box."),
     "subprocess.limit": _l("The procedure has too many sub-processes, or nests them too deep: at most 10, nested "
                            "at most 3 deep."),
+    "call.count": _l("The file calls too many different fragments."),
+    "call.element": _l("The call activity names no fragment: set its called element to a fragment's code."),
+    "fragment.missing": _l("The call activity names a fragment that is not deployed: deploy the fragment first."),
+    "fragment.cycle": _l("A fragment cannot call itself, directly or through another fragment."),
+    "fragment.step_clash": _l("The fragment has steps with the same ids as this procedure's: rename them."),
+    "fragment.versions": _l("Two fragments called here run different versions of the same fragment: deploy the "
+                            "older one again so that it uses the version in force."),
 }
 DETAIL = {
     "step.owner": _l("The step “%(name)s” has no owner: put it in a lane named with a role code."),
@@ -127,6 +134,11 @@ DETAIL = {
     "boundary.attached": _l("The boundary event is attached to “%(ref)s”, which is no element of the process."),
     "condition.unsafe": _l("The condition “%(text)s” is not in landflow's expression language, or uses what it "
                            "does not allow (functions, imports, attributes)."),
+    "fragment.missing": _l("No fragment “%(fragment)s” is deployed: deploy it first (a process with the property "
+                           "fragment=true)."),
+    "fragment.cycle": _l("The fragment “%(fragment)s” would call this process again: a fragment cannot call itself."),
+    "fragment.step_clash": _l("The fragment “%(fragment)s” has steps with the same ids as this procedure's: "
+                              "%(steps)s."),
 }
 UNKNOWN = _l("The procedure file breaks one of landflow's rules.")
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from engine import queries
 from engine.definitions import DefinitionRefused
 from engine.definitions.diff import ProcedureDiff, diff
+from engine.definitions.fragment_store import database_fragments
 from engine.definitions.lint import CLEAR, LintReport, lint
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.reader import read
@@ -33,6 +34,7 @@ from engine.runtime import CommandRefused
 
 from ..disposition import content_disposition
 from ..problems import status_of
+from . import fragment_marks
 from .common import directory, draw, lf, refusal_message, role_name, say
 from .diagram import Highlight
 from .i18n import when
@@ -175,8 +177,8 @@ def procedure(key: str) -> Any:
         abort(404)
     view, bpmn, _dmns = found
     meta = ProcedureMeta.from_dict(view.meta)
-    svg = draw(bpmn, uid="proc", title=_("Procedure %(name)s, version %(version)s", name=view.name,
-                                         version=view.version))
+    svg = draw(bpmn, uid="proc", captions=fragment_marks.captions(meta),
+               title=_("Procedure %(name)s, version %(version)s", name=view.name, version=view.version))
     table = Table("versions", _("Versions"), [
         Column("version", _("Version"), show=lambda v, r: Markup('<a href="{}">v{}</a>').format(
             url_for("web_procedures.procedure", key=key, v=v), v)),
@@ -311,7 +313,9 @@ def _six_clear_table(report: LintReport) -> Table:
 
 def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = None, status: int = 200) -> Any:
     engine = lf()
-    report = lint(bpmn, dmns, directory().step_roles(), engine.settings.max_bpmn_bytes)
+    with engine.db.read() as s:
+        report = lint(bpmn, dmns, directory().step_roles(), engine.settings.max_bpmn_bytes,
+                      database_fragments(s, engine.clock.now()))
     if problems is not None:  # the deploy's own findings win (they are what was refused)
         report.problems = problems
     problem_table = Table("problems", _("Problems"), [

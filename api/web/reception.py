@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine import queries
 from engine.communes import CommuneMatch, exact_commune, find_communes
+from engine.definitions.fragments import is_fragment
 from engine.definitions.model import ProcedureMeta, StepMeta
 from engine.papers.documents import Upload, UploadRefused, add_document
 from engine.papers.reception import CHANNELS, FORMS, ID_KINDS
@@ -68,6 +69,8 @@ def _procedures() -> list[tuple[ProcedureChoice, ProcedureMeta]]:
         meta = ProcedureMeta.from_dict(p.meta)
         if meta.properties.get("jurisdiction_from"):
             continue  # a transitional hand-over is received on its own path (district_handover)
+        if is_fragment(meta):
+            continue  # called from procedures, never received (decision 0166)
         papers = meta.papers()
         limit = working_phrase(cal.minutes(meta.sla), cal.day_minutes) if meta.sla else ""
         out.append((ProcedureChoice(p.key, p.name, limit, len(papers),

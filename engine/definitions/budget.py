@@ -124,7 +124,8 @@ def _graph(meta: ProcedureMeta, attached: dict[str, str]) -> dict[str, list[tupl
     return {n: [(t, f) for t, f in nxt if (n, f) not in back] for n, nxt in succ.items()}
 
 
-def budget_rules(meta: ProcedureMeta, attached: dict[str, str]) -> list[Problem]:
+def budget_rules(meta: ProcedureMeta, attached: dict[str, str], calls: dict[str, int] | None = None) -> list[Problem]:
+    """`calls`: call activity -> running-clock minutes of its fragment's longest path (fragments.py)."""
     ordinary, conditional = _limits(meta)
     if ordinary is None:
         return []  # the missing or malformed limit is a problem of its own
@@ -133,6 +134,7 @@ def budget_rules(meta: ProcedureMeta, attached: dict[str, str]) -> list[Problem]
     asked_by = {lim.field: {s.id for s in meta.steps.values() if any(x.name == lim.field for x in s.form)}
                 for lim in conditional}
     cost = {s.id: (minutes(s.sla) or 0) if s.clock == "run" else 0 for s in meta.steps.values()}
+    cost.update(calls or {})
     succ = _graph(meta, attached)
     starts = [n.id for n in meta.nodes.values() if n.kind == "startEvent" and is_top(meta, n.id)]
     worst: dict[tuple[str, str], tuple[int, Limit, list[str]]] = {}
@@ -171,7 +173,8 @@ def budget_rules(meta: ProcedureMeta, attached: dict[str, str]) -> list[Problem]
     out = []
     for (step, _name), (spent, limit, path) in sorted(worst.items()):
         steps = [s for s in path if cost.get(s)]
-        parts = " + ".join(f"{s} {meta.steps[s].sla}" for s in steps)
+        sla = {s: meta.steps[s].sla if s in meta.steps else as_duration(cost[s]) for s in steps}
+        parts = " + ".join(f"{s} {sla[s]}" for s in steps)
         value = meta.sla if limit.name == "sla" else meta.properties.get(limit.name)
         out.append(Problem(step, "budget.path",
                            f"on the path {' → '.join(path)} the running-clock steps take {as_duration(spent)} "
@@ -179,5 +182,5 @@ def budget_rules(meta: ProcedureMeta, attached: dict[str, str]) -> list[Problem]
                            "pause a clock the law excludes, or correct the limit",
                            (("path", " → ".join(path)), ("spent", as_duration(spent)), ("limit_name", limit.name),
                             ("limit", value or ""),
-                            ("steps", "|".join(f"{s}:{meta.steps[s].sla}" for s in steps)))))
+                            ("steps", "|".join(f"{s}:{sla[s]}" for s in steps)))))
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..papers.requirements import PaperError
+from .fragments import FragmentResolver, is_fragment
 from .problems import Problem
 from .validate import check_with_meta
 
@@ -25,6 +26,7 @@ class LintReport:
     six_clear: dict[str, dict[str, bool]] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     papers: list[dict[str, Any]] = field(default_factory=list)
+    fragment: bool = False  # called from procedures, never received: no papers of its own
 
     @property
     def ok(self) -> bool:
@@ -35,7 +37,7 @@ class LintReport:
         """Share of (step, clear) pairs satisfied, 0..1, plus one cell for the procedure's list of
         papers: what the applicant must bring is the desk's "clear work" at reception."""
         cells = [v for step in self.six_clear.values() for v in step.values()]
-        if self.six_clear:
+        if self.six_clear and not self.fragment:
             cells.append(bool(self.papers))
         return sum(cells) / len(cells) if cells else 0.0
 
@@ -46,8 +48,9 @@ class LintReport:
                 "papers": self.papers}
 
 
-def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000) -> LintReport:
-    _checked, problems, meta = check_with_meta(bpmn, dmns, roles, max_bytes)
+def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
+         fragments: FragmentResolver | None = None) -> LintReport:
+    _checked, problems, meta = check_with_meta(bpmn, dmns, roles, max_bytes, fragments=fragments)
     if meta is None:
         return LintReport(None, None, problems)
     try:
@@ -55,4 +58,4 @@ def lint(bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int 
     except PaperError:
         papers = []  # already among the problems
     return LintReport(meta.key, meta.name, problems, meta.six_clear(), [s.as_dict() for s in meta.steps.values()],
-                      papers)
+                      papers, is_fragment(meta))

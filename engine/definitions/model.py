@@ -71,6 +71,7 @@ class ProcedureMeta:
     decisions: list[str] = field(default_factory=list)
     paper_order: list[str] = field(default_factory=list)
     parents: dict[str, str] = field(default_factory=dict)  # node inside a sub-process -> the sub-process
+    fragments: list[dict[str, Any]] = field(default_factory=list)  # call bindings (definitions/fragments.py)
 
     def papers(self) -> list[Paper]:
         """The papers the applicant brings (`paper.*` properties), in the file's order; [] when none."""
@@ -95,6 +96,7 @@ class ProcedureMeta:
             "decisions": self.decisions,
             **({"paper_order": self.paper_order} if self.paper_order else {}),
             **({"parents": self.parents} if self.parents else {}),
+            **({"fragments": self.fragments} if self.fragments else {}),
         }
 
     @classmethod
@@ -110,6 +112,7 @@ class ProcedureMeta:
             decisions=d.get("decisions", []),
             paper_order=d.get("paper_order", []),
             parents=d.get("parents", {}),
+            fragments=d.get("fragments", []),
         )
 
     def six_clear(self) -> dict[str, dict[str, bool]]:

@@ -49,13 +49,16 @@ SERIALIZER = make_serializer()
 
 
 def compile_spec(
-    key: str, bpmn: etree._Element, dmns: list[etree._Element]
+    key: str, bpmn: etree._Element, dmns: list[etree._Element], called: list[etree._Element] | None = None,
 ) -> tuple[tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]] | None, list[Problem]]:
-    """Parse with SpiffWorkflow; every parser complaint becomes a problem naming its element."""
+    """Parse with SpiffWorkflow; every parser complaint becomes a problem naming its element.
+    `called`: the fragment files its call activities are bound to (engine/definitions/fragments.py)."""
     parser = ProcedureParser()
     try:
         for i, dmn in enumerate(dmns):
             parser.add_dmn_xml(dmn, filename=f"decision-{i}.dmn")
+        for i, fragment in enumerate(called or []):
+            parser.add_bpmn_xml(fragment.getroottree(), filename=f"fragment-{i}.bpmn")
         parser.add_bpmn_xml(bpmn.getroottree(), filename=f"{key}.bpmn")
         spec = parser.get_spec(key)
         subs = parser.get_subprocess_specs(key)

@@ -19,6 +19,7 @@ from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
 from .budget import budget_rules
 from .documents import document_rules
+from .fragments import FragmentResolver, bind, bound_hash, fragment_rules, is_fragment, sources
 from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .messages import CATCHES as MESSAGE_CATCHES
 from .messages import message_rules
@@ -35,7 +36,6 @@ from .xmlsafe import parse_xml, to_utf8
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 UNSUPPORTED = {
     "serviceTask": "service tasks call outside systems; landflow procedures are done by officers",
-    "callActivity": "one procedure is one process; call activities are not supported",
     "sendTask": "messages between processes are not supported",
     "receiveTask": "messages between processes are not supported",
     "transaction": "transactions are not supported",
@@ -73,20 +73,21 @@ def content_hash(bpmn: bytes, dmns: list[bytes]) -> str:
 
 def check(
     bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
-    tolerate: frozenset[str] = frozenset(),
+    tolerate: frozenset[str] = frozenset(), fragments: FragmentResolver | None = None,
 ) -> tuple[CheckedProcedure | None, list[Problem]]:
     """Validate a BPMN file (with the DMN files it uses). Returns the compiled procedure or problems.
 
     `tolerate`: rules whose problems do not stop the compilation (returned beside the procedure). Only
     the what-if uses it, for the time budget: a redesign that breaks the budget cannot be deployed, but
-    simulating it is how a supervisor sees by how much (engine/whatif)."""
-    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes, tolerate)
+    simulating it is how a supervisor sees by how much (engine/whatif). `fragments`: finds the deployed
+    fragment a call activity names (engine/definitions/fragments.py); without it every call is a problem."""
+    checked, problems, _meta = check_with_meta(bpmn, dmns, roles, max_bytes, tolerate, fragments)
     return checked, problems
 
 
 def check_with_meta(
     bpmn: bytes, dmns: list[bytes] | None, roles: set[str], max_bytes: int = 2_000_000,
-    tolerate: frozenset[str] = frozenset(),
+    tolerate: frozenset[str] = frozenset(), fragments: FragmentResolver | None = None,
 ) -> tuple[CheckedProcedure | None, list[Problem], ProcedureMeta | None]:
     """`check`, and what was read of the file even when it is refused (lint reports it without
     reading a 2 MB file twice)."""
@@ -129,22 +130,25 @@ def check_with_meta(
     problems += _engine_property_rules(doc, budget)
     problems += message_rules(doc, roles)
     problems += reference_rules(root, doc.meta)
-    problems += budget_rules(doc.meta, _attached(doc))
+    called = fragment_rules(doc, fragments)
+    problems += called.problems
+    problems += budget_rules(doc.meta, _attached(doc), called.costs)
     problems += document_rules(doc.meta)
 
     # SpiffWorkflow's own parse of a file holding text over the caps is skipped: the file is refused anyway,
     # and parsing 14,000 decision rules costs it a second
     oversized = any(p.rule in SIZE_RULES | SUBPROCESS_COSTLY for p in problems)
-    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots) if doc.meta.key and not oversized \
-        else (None, [])
+    compiled, spiff_problems = compile_spec(doc.meta.key, root, dmn_roots, sources(called)) \
+        if doc.meta.key and not oversized and not called.problems else (None, [])
     # SpiffWorkflow's complaint about an element the rules above already described says it again, worse
     described = {p.element for p in problems}
     problems += [p for p in spiff_problems if p.element not in described]
     if compiled is None or any(p.rule not in tolerate for p in problems):
         return None, sorted(set(problems)), doc.meta
     spec, subs = compiled
-    return CheckedProcedure(doc.meta, spec, subs, content_hash(bpmn, dmns), bpmn, dmns), sorted(set(problems)), \
-        doc.meta
+    bind(doc.meta, called)
+    return CheckedProcedure(doc.meta, spec, subs, bound_hash(content_hash(bpmn, dmns), called.bindings), bpmn,
+                            dmns), sorted(set(problems)), doc.meta
 
 
 def _utf8(data: bytes, name: str, max_bytes: int) -> tuple[bytes, list[Problem]]:
@@ -201,7 +205,7 @@ def _process_rules(doc: Document) -> list[Problem]:
     if not meta.name:
         out.append(Problem(meta.key, "process.name", "the process needs a (Vietnamese) name"))
     p = _duration_problem(meta.key, "process.sla", meta.sla, "the statutory limit of the procedure")
-    if p:
+    if p and not (is_fragment(meta) and not meta.sla):  # a fragment's time counts in its callers' limits
         out.append(p)
     if not meta.legal_basis:
         out.append(Problem(meta.key, "process.legal_basis", "cite the legal basis of the statutory limit"))

@@ -26,6 +26,8 @@ class Opened(Event):
     resume_at: str | None = opt()
     carried: list[Any] | None = opt()
     wf_data: dict[str, Any] | None = opt()  # events before 25/11/2026: the workflow's start data, written out
+    # the fragment versions its call activities run (engine/definitions/fragments.py, decision 0166)
+    fragments: list[Any] | None = opt()
 
 
 @kind("continued")

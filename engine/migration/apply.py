@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import Connection, func, select
 
+from ..definitions.fragments import fragment_step_ids
 from ..errors import Conflict, Invalid
 from ..events import Migrated
 from ..jsoncanon import iso
@@ -112,7 +113,8 @@ def migrate_dossier(runtime: Runtime, officer: Officer, dossier_id: int, to_vers
         if new.version <= old.version:
             raise Invalid("not_later_version", "a dossier moves only to a later version")
         decided = plan_dossier(facts_of(state, loaded.waiting_timers), state.procedure_version_id,
-                               old.meta.steps, new.meta.steps, mapping)
+                               old.meta.steps, new.meta.steps, mapping,
+                               fragment_step_ids(old.meta) | fragment_step_ids(new.meta))
         if decided.status != MOVES:
             raise Conflict("cannot_migrate", decided.detail, {"reason": decided.reason or ""})
         data = wfm.current_data(ctx.workflow())

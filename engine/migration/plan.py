@@ -19,7 +19,7 @@ MOVES, NEEDS_MAPPING, CANNOT = "moves", "needs_mapping", "cannot"
 DEADLINE_RULES = ("keep", "recompute")
 # Why a dossier cannot move (codes shown on pages through api/web/labels.py MIGRATION_REASON).
 REASONS = ("finished", "other_procedure", "not_from_version", "parallel", "timer_waiting", "incident",
-           "bad_mapping", "claimed_role_changed", "nothing_open")
+           "bad_mapping", "claimed_role_changed", "nothing_open", "in_fragment")
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,10 @@ def mapping_problems(mapping: Mapping[str, str], old: Mapping[str, StepMeta],
 
 
 def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, StepMeta],
-                 new: Mapping[str, StepMeta], mapping: Mapping[str, str]) -> DossierPlan:
-    """One dossier's fate under the migration."""
+                 new: Mapping[str, StepMeta], mapping: Mapping[str, str],
+                 inside: frozenset[str] = frozenset()) -> DossierPlan:
+    """One dossier's fate under the migration. `inside`: the steps either version runs inside a called
+    fragment (decision 0168): a dossier at one of them moves once it has left the fragment."""
     def cannot(reason: str, detail: str) -> DossierPlan:
         return DossierPlan(facts.id, facts.code, CANNOT, facts.state_version, reason=reason, detail=detail)
 
@@ -129,6 +131,9 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
     if len(facts.items) > 1:
         return cannot("parallel", "the dossier has several steps open at once (parallel branches): "
                                   "migrating parallel branches is not supported")
+    if any(i.step in inside or mapping.get(i.step, i.step) in inside for i in facts.items):
+        return cannot("in_fragment", "the dossier is at a step of a called fragment: it can move once it has "
+                                     "left the fragment")
     moves: list[ItemMove] = []
     for item in facts.items:
         target = mapping.get(item.step, item.step)
@@ -152,12 +157,14 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
 
 def make_plan(procedure: str, from_version: int, to_version: int, from_version_id: int,
               old: Mapping[str, StepMeta], new: Mapping[str, StepMeta], dossiers: list[DossierFacts],
-              mapping: Mapping[str, str] | None = None, deadlines: str = "keep") -> Plan:
+              mapping: Mapping[str, str] | None = None, deadlines: str = "keep",
+              inside: frozenset[str] = frozenset()) -> Plan:
     mapping = dict(mapping or {})
     problems = mapping_problems(mapping, old, new)
     if to_version <= from_version:
         problems.append("a dossier moves only to a later version")
     if deadlines not in DEADLINE_RULES:
         problems.append(f"deadlines must be one of {', '.join(DEADLINE_RULES)}")
-    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping) for d in dossiers)
+    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping, inside)
+                                          for d in dossiers)
     return Plan(procedure, from_version, to_version, mapping, deadlines, planned, tuple(problems))

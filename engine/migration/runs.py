@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..definitions.fragments import fragment_step_ids
 from ..errors import CommandRefused, Invalid, NotFound
 from ..org import Officer
 from ..store import DossierRow, MigrationRunRow, ProcedureVersionRow, TimerRow, WorkItemRow
@@ -82,7 +83,7 @@ def make(runtime: Runtime, officer: Officer, key: str, from_version: int, to_ver
         runtime.record_refusal("migration_plan", officer, err)
         raise
     return make_plan(key, from_version, to_version, old.id, old_p.meta.steps, new_p.meta.steps, facts,
-                     mapping, deadlines)
+                     mapping, deadlines, fragment_step_ids(old_p.meta) | fragment_step_ids(new_p.meta))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from .. import audit
 from ..calendar import WorkingCalendar
 from ..clock import Clock
+from ..definitions.fragment_store import database_fragments
 from ..definitions.lint import LintReport
 from ..definitions.registry import Deployed
 from ..errors import CommandRefused, Conflict, Stale
@@ -334,7 +335,9 @@ class Runtime:
 
     def validate(self, officer: Officer, bpmn: bytes, dmns: list[bytes] | None = None,
                  max_bytes: int = 2_000_000) -> LintReport:
-        return validate_procedure(self.directory, self.record_refusal, officer, bpmn, dmns, max_bytes)
+        with self.db.read() as s:
+            return validate_procedure(self.directory, self.record_refusal, officer, bpmn, dmns, max_bytes,
+                                      database_fragments(s, self.clock.now()))
 
     # -- another agency's answer (engine/runtime/messages.py) -----------------------------------------
     def deliver_message(self, officer: Officer, code: str, message: str, data: dict[str, Any],

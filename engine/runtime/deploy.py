@@ -12,6 +12,8 @@ from datetime import date
 from .. import audit
 from ..clock import Clock
 from ..definitions import DefinitionRefused, check
+from ..definitions.fragment_store import database_fragments
+from ..definitions.fragments import FragmentResolver
 from ..definitions.lint import LintReport, lint
 from ..definitions.registry import Deployed, deploy
 from ..errors import CommandRefused, refused
@@ -33,7 +35,9 @@ def deploy_procedure(db: Database, directory: DirectoryCache, clock: Clock, proc
         err = refused(refusal)
         record_refusal("deploy", officer, err)
         raise err
-    checked, problems = check(bpmn, dmns, directory.get().step_roles(), max_bytes)
+    with db.read() as s:  # call activities bind to the fragment versions in force now
+        checked, problems = check(bpmn, dmns, directory.get().step_roles(), max_bytes,
+                                  fragments=database_fragments(s, clock.now()))
     if checked is None:
         audit.append(db, "deploy_refused", officer.username, officer.unit, clock.now(),
                      {"problems": len(problems), "rules": sorted({p.rule for p in problems})[:20]})
@@ -45,11 +49,12 @@ def deploy_procedure(db: Database, directory: DirectoryCache, clock: Clock, proc
 
 
 def validate_procedure(directory: DirectoryCache, record_refusal: RecordRefusal, officer: Officer, bpmn: bytes,
-                       dmns: list[bytes] | None = None, max_bytes: int = 2_000_000) -> LintReport:
+                       dmns: list[bytes] | None = None, max_bytes: int = 2_000_000,
+                       fragments: FragmentResolver | None = None) -> LintReport:
     """Every problem of a file, storing nothing; supervisors only (checking costs work), refusals recorded."""
     refusal = check_validate(officer)
     if refusal is not None:
         err = refused(refusal)
         record_refusal("validate", officer, err)
         raise err
-    return lint(bpmn, dmns, directory.get().step_roles(), max_bytes)
+    return lint(bpmn, dmns, directory.get().step_roles(), max_bytes, fragments)

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from ..definitions.fragments import is_fragment
 from ..errors import Invalid
 from ..events import Opened
 from ..jsoncanon import iso
@@ -63,6 +64,9 @@ def check_target(proc: wfm.Procedure, directory: Directory, officer: Officer, co
                  resume_at: str | None) -> None:
     """The commune and the step to open at must fit the procedure (refused before a code is taken)."""
     key = proc.key
+    if is_fragment(proc.meta):
+        raise Invalid("fragment_not_openable", f"{key} is a fragment, called from procedures: it is never opened as "
+                      "a dossier of its own", {"fragment": key})
     if commune is None and not proc.meta.properties.get("jurisdiction_from"):
         raise Invalid("invalid_data", f"procedure {key} needs the parcel's commune")
     if commune is not None and not directory.is_commune(commune):
@@ -114,7 +118,9 @@ def open_dossier(ctx: Context, applicant: dict[str, Any], parcel: dict[str, Any]
         remote_extension=extension if remote else None, data=data, fx=fx,
         days_spent={"days": days_spent, "deducted": deducted, "clock": settings.transitional_clock}
         if days_spent else None,
-        reception=received, resume_at=resume_at if carried else None, carried=carried or None)
+        reception=received, resume_at=resume_at if carried else None, carried=carried or None,
+        fragments=[{k: b[k] for k in ("element", "key", "version", "content_hash")} for b in proc.meta.fragments]
+        or None)
     emit(ctx, event, task_ids=task_ids)
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..bootstrap import Landflow
+from ..definitions.fragment_store import database_fragments
 from ..definitions.problems import Problem
 from ..definitions.validate import check
 from ..runtime import workflow as wfm
@@ -131,8 +132,9 @@ def what_if(lf: Landflow, key: str, bpmn: bytes, dmns: list[bytes] | None = None
     if until is not None and until > lf.clock.now().astimezone(lf.calendar.tz).date():
         raise WhatIfRefused("invalid_until", "the window cannot end after today: what-if replays recorded dossiers")
     # a candidate over the time budget is simulated all the same: that is how the supervisor sees by how much
-    checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes,
-                              tolerate=frozenset({"budget.path"}))
+    with lf.db.read() as s:
+        checked, problems = check(bpmn, dmns, lf.directory.get().step_roles(), lf.settings.max_bpmn_bytes,
+                                  tolerate=frozenset({"budget.path"}), fragments=database_fragments(s, lf.clock.now()))
     if checked is None:
         raise WhatIfRefused("invalid_file", "the candidate file does not pass the procedure check", problems)
     if checked.meta.key != key:

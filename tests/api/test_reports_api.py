@@ -189,4 +189,5 @@ def test_six_clear_report(sign_in: Any) -> None:
     assert small["completeness"] == round((6 * len(steps) - 2 + 1) / (6 * len(steps) + 1), 4)
     assert (small["version"], small["name"]) == (1, proc.name)
     bundled = [p for k, p in by_key.items() if k != "small_test"]
-    assert len(bundled) == 9 and all(p["completeness"] == 1.0 and p["missing"] == [] for p in bundled)
+    # 9 procedures and 2 fragments (a fragment is never received: no papers asked of it)
+    assert len(bundled) == 11 and all(p["completeness"] == 1.0 and p["missing"] == [] for p in bundled)

@@ -54,7 +54,7 @@ def test_engine_properties_must_name_what_exists(key: str, old: str, new: str, r
 
 
 def test_the_library_is_where_the_tests_look() -> None:
-    assert {p.parent.name for p, _ in FILES.values()} == {"land", "transitional"}
+    assert {p.parent.name for p, _ in FILES.values()} == {"land", "transitional", "fragments"}
     assert all(isinstance(p, Path) and p.exists() for p, _ in FILES.values())
 
 
