@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
+from . import multi_instance
 from .budget import budget_rules
 from .limits import SIZE_RULES, decision_size_rules, text_rules
 from .model import ProcedureMeta
@@ -115,6 +116,7 @@ def check_with_meta(
     if doc.meta is None:
         return None, problems, None
     problems += _step_rules(doc, roles)
+    problems += multi_instance.rules(doc, roles)
     problems += _lane_rules(doc, roles)
     problems += _di_rules(doc)
     budget = Budget(CHECK_WORK, what="the constant parts of one file")  # shared: 2 MB of conditions stay cheap
@@ -298,7 +300,10 @@ def _element_rules(doc: Document) -> list[Problem]:
     for eid, tag in doc.elements.items():
         if tag in UNSUPPORTED:
             out.append(Problem(eid, "element.unsupported", UNSUPPORTED[tag]))
+    handled = set(multi_instance.read(doc))  # multi_instance.rules accepts or refuses each of these
     for eid, loop in doc.loops.items():
+        if eid in handled and loop == "multiInstanceLoopCharacteristics":
+            continue
         out.append(Problem(eid, "element.loop", f"{loop}: loops and multi-instance steps are not supported (one "
                                                "step is one work item; draw a gateway back to the step instead)"))
     for eid, kinds in doc.event_kinds.items():

@@ -30,6 +30,7 @@ from ..definitions.spec import SERIALIZER
 from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
 from .incidents import bound, engine_steps
+from .instances import collections
 
 SCRIPT_ENGINE = SafeScriptEngine()
 VERSIONS = ProcedureVersionRow.__table__
@@ -136,6 +137,7 @@ def start(proc: Procedure, data: dict[str, Any], live: bool = False) -> BpmnWork
     wf = BpmnWorkflow(proc.spec, proc.subprocess_specs, script_engine=SCRIPT_ENGINE)
     if live:
         bound(wf)
+    data = {**collections(proc.spec, proc.meta), **data}  # the agencies of multi-instance steps (instances.py)
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update(data)
     engine_steps(wf)

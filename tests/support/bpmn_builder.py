@@ -5,13 +5,16 @@ from bench.bpmn_builder import (
            SIZES,
            TAGS,
            Flow,
+           MultiInstance,
            Node,
            Procedure,
+           consultation_procedure,
            render,
            small_procedure,
            timer_procedure,
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "render", "small_procedure", "timer_procedure",
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "MultiInstance", "Node", "consultation_procedure",
+           "Procedure", "render", "small_procedure", "timer_procedure",
            "timer_xml"]
