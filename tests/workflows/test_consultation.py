@@ -166,3 +166,27 @@ def test_the_dossier_page_shows_each_agencys_consultation(consulting: Desk) -> N
     with desk.lf.db.read() as s:
         rows = list(s.scalars(select(WorkItemRow).where(WorkItemRow.dossier_id == desk.id)))
     assert {(r.role, r.state) for r in rows if r.step == "consult"} == {(TAX, "ready"), (ECON, "done")}
+
+
+def test_a_decision_is_not_returned_to_the_consultation(consulting: Desk) -> None:
+    desk = consulting.at(2026, 2, 9, 9, 0)
+    answer(desk, "econ.haichau", consultation(desk, ECON), OPINIONS[ECON])
+    answer(desk, "tax.haichau", consultation(desk, TAX), OPINIONS[TAX])
+    decide = desk.current
+    with pytest.raises(CommandRefused) as err:
+        desk.lf.runtime.return_(desk.officer("land.haichau"), decide.id, "consult", "hỏi lại")
+    assert (err.value.kind, err.value.code) == ("conflict", "parallel_instance")
+    # a return past it, to the check, is an ordinary return
+    desk.lf.runtime.return_(desk.officer("land.haichau"), decide.id, "check", "thiếu trích đo")
+    assert (desk.current.step, desk.current.unit) == ("check", HAI_CHAU)
+    desk.verify()
+
+
+def test_stopping_the_dossier_cancels_every_agencys_consultation(consulting: Desk) -> None:
+    desk = consulting.at(2026, 2, 9, 9, 0)
+    answer(desk, "econ.haichau", consultation(desk, ECON), OPINIONS[ECON])
+    desk.lf.runtime.stop(desk.officer("desk.haichau"), desk.id, "người nộp rút hồ sơ")
+    assert [(i.role, i.outcome) for i in items(desk.lf, desk.id) if i.step == "consult"] == [
+        (TAX, "cancelled"), (ECON, "completed")]
+    assert desk.dossier.status == "stopped"
+    desk.verify()
