@@ -110,8 +110,10 @@ def mapping_problems(mapping: Mapping[str, str], old: Mapping[str, StepMeta],
 
 
 def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, StepMeta],
-                 new: Mapping[str, StepMeta], mapping: Mapping[str, str]) -> DossierPlan:
-    """One dossier's fate under the migration."""
+                 new: Mapping[str, StepMeta], mapping: Mapping[str, str],
+                 parallel: frozenset[str] = frozenset()) -> DossierPlan:
+    """One dossier's fate under the migration. `parallel`: the multi-instance steps of either version
+    (decision 0163): a dossier at or moving to one cannot move (its agencies' items are not one step)."""
     def cannot(reason: str, detail: str) -> DossierPlan:
         return DossierPlan(facts.id, facts.code, CANNOT, facts.state_version, reason=reason, detail=detail)
 
@@ -129,6 +131,9 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
     if len(facts.items) > 1:
         return cannot("parallel", "the dossier has several steps open at once (parallel branches): "
                                   "migrating parallel branches is not supported")
+    if any(i.step in parallel or mapping.get(i.step, i.step) in parallel for i in facts.items):
+        return cannot("parallel", "the dossier is at a consultation of several agencies (a parallel "
+                                  "multi-instance step): migrating it is not supported")
     moves: list[ItemMove] = []
     for item in facts.items:
         target = mapping.get(item.step, item.step)
@@ -152,12 +157,14 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
 
 def make_plan(procedure: str, from_version: int, to_version: int, from_version_id: int,
               old: Mapping[str, StepMeta], new: Mapping[str, StepMeta], dossiers: list[DossierFacts],
-              mapping: Mapping[str, str] | None = None, deadlines: str = "keep") -> Plan:
+              mapping: Mapping[str, str] | None = None, deadlines: str = "keep",
+              parallel: frozenset[str] = frozenset()) -> Plan:
     mapping = dict(mapping or {})
     problems = mapping_problems(mapping, old, new)
     if to_version <= from_version:
         problems.append("a dossier moves only to a later version")
     if deadlines not in DEADLINE_RULES:
         problems.append(f"deadlines must be one of {', '.join(DEADLINE_RULES)}")
-    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping) for d in dossiers)
+    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping, parallel)
+                                       for d in dossiers)
     return Plan(procedure, from_version, to_version, mapping, deadlines, planned, tuple(problems))

@@ -65,6 +65,11 @@ def is_multi_instance(meta: ProcedureMeta, step: str) -> bool:
     return node is not None and INSTANCES in node.properties
 
 
+def parallel_steps(*metas: ProcedureMeta) -> frozenset[str]:
+    """The multi-instance steps of these versions (a migration moves no dossier at or to one)."""
+    return frozenset(n.id for meta in metas for n in meta.nodes.values() if INSTANCES in n.properties)
+
+
 def check_return(meta: ProcedureMeta, from_step: str, to_step: str) -> None:
     """Refuse a return from one agency's instance, or back to a consultation (see the module's doc)."""
     if is_multi_instance(meta, from_step):

@@ -190,3 +190,19 @@ def test_stopping_the_dossier_cancels_every_agencys_consultation(consulting: Des
         (TAX, "cancelled"), (ECON, "completed")]
     assert desk.dossier.status == "stopped"
     desk.verify()
+
+
+def test_a_dossier_at_a_consultation_is_not_migrated(consulting: Desk, danang: Landflow) -> None:
+    """Half answered, one agency's item left: rebuilding it on a later version would consult both again."""
+    from engine.migration import runs
+
+    desk = consulting.at(2026, 2, 9, 9, 0)
+    answer(desk, "econ.haichau", consultation(desk, ECON), OPINIONS[ECON])
+    later = consultation_procedure()
+    later.nodes[4].name = "Tổng hợp ý kiến, trình ký"  # version 2 renames the decision
+    supervisor = danang.directory.get().officers["supervisor"]
+    danang.runtime.deploy(supervisor, later.to_xml(), [])
+    plan = runs.make(danang.runtime, supervisor, "consultation_test", 1, 2)
+    (mine,) = [p for p in plan.dossiers if p.dossier_id == desk.id]
+    assert (mine.status, mine.reason) == ("cannot", "parallel")
+    assert [(i.role, i.state) for i in open_consultations(desk)] == [(TAX, "ready")]
