@@ -102,6 +102,8 @@ def test_consultation_end_to_end(consulting: Desk) -> None:
     assert [(i.role, i.state) for i in open_consultations(desk)] == [(TAX, "ready")]
     assert [i.step for i in items(lf, desk.id) if i.state in ("ready", "claimed")] == ["consult"]
     # the tax office claims, then answers Tue 10 Feb 08:00: the decision opens, P1D → Wed 11 Feb 08:00
+    # (another worker process: the workflow is rebuilt from the snapshot and the events after it)
+    lf.workflows.clear()
     desk.at(2026, 2, 10, 8, 0)
     lf.runtime.claim(desk.officer("tax.haichau"), tax.id)
     answer(desk, "tax.haichau", tax, OPINIONS[TAX])
