@@ -208,3 +208,33 @@ def test_a_dossier_at_a_consultation_is_not_migrated(consulting: Desk, danang: L
     (mine,) = [p for p in plan.dossiers if p.dossier_id == desk.id]
     assert (mine.status, mine.reason) == ("cannot", "parallel")
     assert [(i.role, i.state) for i in open_consultations(desk)] == [(TAX, "ready")]
+
+
+def test_a_supervisor_does_not_move_a_dossier_into_a_consultation(desk: Desk, danang: Landflow) -> None:
+    """Resolving an incident puts the dossier at one step; a consultation is one item per agency, so the
+    supervisor is refused with a clear reason (`illegal_target`) instead of meeting a second incident."""
+    from engine.runtime.incidents import ProcedureIncident
+    from tests.support.bpmn_builder import Flow, Node
+
+    proc = consultation_procedure()
+    decide = proc.nodes[4]
+    decide.props["form"] = "note:text"
+    proc.nodes.append(Node("gw", "xor", "Có ghi chú?", lane="commune_land_officer", col=5, attrs={"default": "f8"}))
+    proc.flows = [f for f in proc.flows if f.id != "f5"] + [
+        Flow("f7", "decide", "gw"), Flow("f8", "gw", "handover"),
+        Flow("f9", "gw", "handover", condition="len(note) > 0", name="Có")]
+    supervisor = danang.directory.get().officers["supervisor"]
+    danang.runtime.deploy(supervisor, proc.to_xml(), [])
+    desk.at(2026, 2, 5, 9, 0).open("desk.haichau", "consultation_test", HAI_CHAU)
+    desk.step("desk.haichau", "receive")
+    desk.step("land.haichau", "check")
+    answer(desk, "econ.haichau", consultation(desk, ECON), OPINIONS[ECON])
+    answer(desk, "tax.haichau", consultation(desk, TAX), OPINIONS[TAX])
+    with pytest.raises(ProcedureIncident):
+        desk.lf.runtime.complete(desk.officer("land.haichau"), desk.current.id, {})  # `note` left out
+    with pytest.raises(CommandRefused) as err:
+        desk.lf.runtime.move_to_step(supervisor, desk.id, "consult", "hỏi lại các cơ quan")
+    assert (err.value.kind, err.value.code) == ("invalid", "illegal_target")
+    desk.lf.runtime.move_to_step(supervisor, desk.id, "decide", "chỗ tắc của quy trình")
+    assert desk.current.step == "decide"
+    desk.verify()
