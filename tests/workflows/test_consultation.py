@@ -238,3 +238,17 @@ def test_a_supervisor_does_not_move_a_dossier_into_a_consultation(desk: Desk, da
     desk.lf.runtime.move_to_step(supervisor, desk.id, "decide", "chỗ tắc của quy trình")
     assert desk.current.step == "decide"
     desk.verify()
+
+
+def test_a_late_agency_is_signalled_to_its_own_unit(consulting: Desk) -> None:
+    """Both consultations are due Tue 10 Feb 09:00; the economic division answered Mon 9, the tax office has
+    not by Tue 10 10:00: the sweep signals the tax office's item, to the tax office, and nobody else."""
+    from engine.scheduler.sweep import Sweeper
+
+    desk = consulting.at(2026, 2, 9, 9, 0)
+    answer(desk, "econ.haichau", consultation(desk, ECON), OPINIONS[ECON])
+    desk.at(2026, 2, 10, 10, 0)
+    Sweeper(desk.lf).sweep()
+    assert [(kind, unit) for kind, _officer, unit in signals(desk.lf, desk.id) if kind == "step_overdue"] == [
+        ("step_overdue", "THUE-CS01")]
+    desk.verify()
