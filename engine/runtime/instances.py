@@ -14,6 +14,7 @@ still answering on, and re-running a consultation is a new consultation, not a r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -46,13 +47,14 @@ def multi_instance_steps(spec: BpmnProcessSpec) -> dict[str, ParallelMultiInstan
     return {name: s for name, s in spec.task_specs.items() if isinstance(s, ParallelMultiInstanceTask)}
 
 
-def collections(spec: BpmnProcessSpec, meta: ProcedureMeta) -> dict[str, Any]:
-    """The agencies' collections the dossier starts with: `{loopDataInputRef: {role: role, ...}}`.
+def collections(specs: Iterable[BpmnProcessSpec], meta: ProcedureMeta) -> dict[str, Any]:
+    """The agencies' collections the dossier starts with: `{loopDataInputRef: {role: role, ...}}`, from
+    the process and its sub-processes (whose data comes from the process's).
 
     A mapping, so SpiffWorkflow keys each instance (and its answer in `loopDataOutputRef`) by role:
     the step after reads `opinions["tax_office"]`."""
     out: dict[str, Any] = {}
-    for name, mi in multi_instance_steps(spec).items():
+    for name, mi in ((n, s) for spec in specs for n, s in multi_instance_steps(spec).items()):
         node = meta.nodes.get(name)
         if node is None or mi.data_input is None:
             continue

@@ -137,7 +137,8 @@ def start(proc: Procedure, data: dict[str, Any], live: bool = False) -> BpmnWork
     wf = BpmnWorkflow(proc.spec, proc.subprocess_specs, script_engine=SCRIPT_ENGINE)
     if live:
         bound(wf)
-    data = {**collections(proc.spec, proc.meta), **data}  # the agencies of multi-instance steps (instances.py)
+    # the agencies of multi-instance steps (engine/runtime/instances.py)
+    data = {**collections([proc.spec, *proc.subprocess_specs.values()], proc.meta), **data}
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update(data)
     engine_steps(wf)
