@@ -304,8 +304,8 @@ def _element_rules(doc: Document) -> list[Problem]:
     for eid, loop in doc.loops.items():
         if eid in handled and loop == "multiInstanceLoopCharacteristics":
             continue
-        out.append(Problem(eid, "element.loop", f"{loop}: loops and multi-instance steps are not supported (one "
-                                               "step is one work item; draw a gateway back to the step instead)"))
+        out.append(Problem(eid, "element.loop", f"{loop}: loops are not supported (one step is one work item; "
+                                               "draw a gateway back to the step instead)"))
     for eid, kinds in doc.event_kinds.items():
         for kind in kinds:
             if kind == "conditionalEventDefinition" or (kind in UNTRIGGERABLE and doc.elements.get(eid) in CATCHING):
