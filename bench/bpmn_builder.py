@@ -55,6 +55,29 @@ class Node:
     # sub-process's lane) unless given a `lane` of their own.
     parent: str | None = None
     span: int = 1
+    multi: MultiInstance | None = None
+
+
+@dataclass
+class MultiInstance:
+    """`multiInstanceLoopCharacteristics`: the agencies' collection, each instance's element, the answers."""
+
+    collection: str = "agencies"
+    item: str = "agency"
+    output: str = "opinions"
+    output_item: str = "opinion"
+    sequential: bool = False
+    extra_xml: str = ""  # e.g. a loopCardinality or completionCondition the checker must refuse
+
+    def to_xml(self) -> str:
+        parts = [f"<bpmn:loopDataInputRef>{escape(self.collection)}</bpmn:loopDataInputRef>" if self.collection else "",
+                 f"<bpmn:loopDataOutputRef>{escape(self.output)}</bpmn:loopDataOutputRef>" if self.output else "",
+                 f"<bpmn:inputDataItem id={quoteattr(self.item)} name={quoteattr(self.item)} />" if self.item else "",
+                 f"<bpmn:outputDataItem id={quoteattr(self.output_item)} name={quoteattr(self.output_item)} />"
+                 if self.output_item else "", self.extra_xml]
+        sequential = "true" if self.sequential else "false"
+        return (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}">{"".join(parts)}'
+                "</bpmn:multiInstanceLoopCharacteristics>")
 
 
 @dataclass
@@ -160,6 +183,8 @@ def _content(proc: Procedure, parent: str | None, incoming: dict[str, list[str]]
         inner += "".join(f"<bpmn:outgoing>{x}</bpmn:outgoing>" for x in outgoing[n.id])
         if n.script is not None:
             inner += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
+        if n.multi is not None:
+            inner += n.multi.to_xml()
         if n.kind == "sub":
             inner += _content(proc, n.id, incoming, outgoing)
         body.append(
@@ -489,3 +514,34 @@ def message_procedure() -> Procedure:
     return Procedure(key="message_test", name="Thủ tục chờ thông báo thuế", nodes=nodes, flows=flows,
                      props={"sla": "P5D", "legal_basis": "Nghị định 151/2025/NĐ-CP"},
                      definitions_xml='<bpmn:message id="Message_tax_notice" name="tax_notice" />')
+
+
+def agencies_procedure() -> Procedure:
+    """A procedure that consults two agencies at once (a parallel multi-instance step, decision 0163).
+
+    receive (desk, P1D) -> check (land officer, P2D) -> consult, once per agency named in `instances`:
+      the tax office and the commune's economic division, in parallel, each P3D, each answering `opinion`
+      -> decide (land officer, P1D; reads `opinions`, keyed by role) -> hand over (desk, PT4H) -> end.
+    Statutory limit of the whole dossier: P8D (1 + 2 + 3 + 1 + 0.5: the consultation counts once).
+    """
+    law = "Nghị định 151/2025/NĐ-CP"
+    nodes = [
+        Node("start", "start", "Nhận hồ sơ", lane="one_stop_desk", col=0),
+        Node("receive", "user", "Tiếp nhận hồ sơ", lane="one_stop_desk", col=1,
+             props={"sla": "P1D", "result": "Giấy tiếp nhận", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("check", "user", "Kiểm tra hồ sơ", lane="commune_land_officer", col=2,
+             props={"sla": "P2D", "result": "Phiếu kiểm tra", "legal_basis": law}),
+        Node("consult", "user", "Lấy ý kiến cơ quan liên quan", lane="commune_land_officer", col=3,
+             props={"sla": "P3D", "result": "Văn bản góp ý", "legal_basis": law,
+                    "instances": "tax_office|commune_economic_division", "form": "opinion:text!"},
+             multi=MultiInstance()),
+        Node("decide", "user", "Tổng hợp ý kiến, quyết định", lane="commune_land_officer", col=4,
+             props={"sla": "P1D", "result": "Tờ trình", "legal_basis": law}),
+        Node("handover", "user", "Trả kết quả", lane="one_stop_desk", col=5,
+             props={"sla": "PT4H", "result": "Sổ trả kết quả", "legal_basis": "Nghị định 118/2025/NĐ-CP"}),
+        Node("end", "end", "Đã giải quyết", lane="one_stop_desk", col=6, props={"outcome": "result"}),
+    ]
+    flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "check"), Flow("f3", "check", "consult"),
+             Flow("f4", "consult", "decide"), Flow("f5", "decide", "handover"), Flow("f6", "handover", "end")]
+    return Procedure(key="consultation_test", name="Thủ tục có lấy ý kiến", nodes=nodes, flows=flows,
+                     props={"sla": "P8D", "legal_basis": law})

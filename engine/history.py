@@ -25,6 +25,7 @@ from .papers.documents import document_problems
 from .runtime import awaiting, fastforward, timers
 from .runtime import workflow as wfm
 from .runtime.catchup import apply_spiff
+from .runtime.instances import step_of
 from .runtime.opening import workflow_data
 from .runtime.state import DossierState, apply_effects, implied_effects, state_from_rows
 from .store import CaseEventRow, DossierRow, DossierStateRow, SignalRow, TimerRow, WorkItemRow
@@ -179,8 +180,8 @@ def match_new_items(wf: Any, state: DossierState, fx: dict[str, Any], acted: int
     ready = wfm.ready_steps(wf)
     fresh = [t for t in ready if str(t.id) not in held]
     recorded = fx.get("new", [])
-    if [t.task_spec.name for t in fresh] != [n["step"] for n in recorded]:
-        return (f"the procedure opens {[t.task_spec.name for t in fresh]} but the log recorded "
+    if [step_of(t) for t in fresh] != [n["step"] for n in recorded]:
+        return (f"the procedure opens {[step_of(t) for t in fresh]} but the log recorded "
                 f"{[n['step'] for n in recorded]}")
     for task, new in zip(fresh, recorded, strict=True):
         task_ids[new["item"]] = str(task.id)

@@ -77,7 +77,7 @@ CATEGORY_OF_CODE: dict[str, str] = {
     "illegal_target": "invalid_input", "unknown_action": "invalid_input", "not_found": "invalid_input",
     "not_a_candidate": "invalid_input", "unknown_procedure": "invalid_input", "signature_required": "invalid_input",
     "signature_expired": "invalid_input", "no_public_key": "invalid_input", "not_late": "invalid_input",
-    "exists": "invalid_input",
+    "exists": "invalid_input", "parallel_instance": "invalid_input",
     # a decision signature refused for its certificate (engine/certificates.py): not the officer's act
     # beyond their scope, except a signature over another dossier's or another decision (as bad_signature)
     "certificate_expired": "invalid_input", "certificate_revoked": "invalid_input",

@@ -52,6 +52,7 @@ class Highlight:
     passed: set[str] = field(default_factory=set)    # other nodes the dossier went through
     returned: set[str] = field(default_factory=set)  # steps whose work was sent back
     flows: set[str] = field(default_factory=set)     # sequence flows taken
+    instances: dict[str, tuple[int, int]] = field(default_factory=dict)  # multi-instance step: (open, of all)
 
     def node_class(self, element: str) -> str:
         if element in self.current:
@@ -189,6 +190,30 @@ def _task_marker(s: Shape) -> str:
     return ""
 
 
+def _loop(s: Shape) -> str:
+    """BPMN's loop markers at the bottom centre: three vertical bars for parallel multi-instance,
+    three horizontal for sequential, a circling arrow for a standard loop."""
+    x, y = s.box.cx - 6, s.box.y + s.box.h - 16
+    if s.loop == "parallel":
+        return (f'<path class="marker loop parallel" d="M{_f(x + 1)},{_f(y)} v12 M{_f(x + 6)},{_f(y)} v12 '
+                f'M{_f(x + 11)},{_f(y)} v12" stroke="#1a1a1a" stroke-width="2"/>')
+    if s.loop == "sequential":
+        return (f'<path class="marker loop sequential" d="M{_f(x)},{_f(y + 1)} h12 M{_f(x)},{_f(y + 6)} h12 '
+                f'M{_f(x)},{_f(y + 11)} h12" stroke="#1a1a1a" stroke-width="2"/>')
+    if s.loop == "standard":
+        return (f'<path class="marker loop standard" d="M{_f(x + 3)},{_f(y + 11)} a6,6 0 1,1 6,0 l1,-4 m-1,4 '
+                'l-4,-1" fill="none" stroke="#1a1a1a" stroke-width="1.5"/>')
+    return ""
+
+
+def _instances(s: Shape, counts: tuple[int, int] | None) -> str:
+    """How many of a multi-instance step's instances are open, beside its marker ("1/2")."""
+    if counts is None:
+        return ""
+    return (f'<text class="instances" x="{_f(s.box.cx + 10)}" y="{_f(s.box.y + s.box.h - 5)}" '
+            f'font-size="{_f(FONT - 1)}">{counts[0]}/{counts[1]}</text>')
+
+
 def _activity(s: Shape) -> str:
     b = s.box
     width = "4" if s.kind == "callActivity" else "1.5"
@@ -197,7 +222,7 @@ def _activity(s: Shape) -> str:
     if s.kind == "transaction":
         out += (f'<rect x="{_f(b.x + 3)}" y="{_f(b.y + 3)}" width="{_f(b.w - 6)}" height="{_f(b.h - 6)}" rx="8" '
                 'fill="none" stroke="#1a1a1a"/>')
-    out += _task_marker(s)
+    out += _task_marker(s) + _loop(s)
     if s.kind in ("subProcess", "callActivity", "transaction", "adHocSubProcess") and not s.expanded:
         mx, my = b.cx - 7, b.y + b.h - 16
         out += (f'<rect x="{_f(mx)}" y="{_f(my)}" width="14" height="14" fill="none" stroke="#1a1a1a"/>'
@@ -363,7 +388,7 @@ def render(layout: Layout, *, highlight: Highlight | None = None, lane_labels: M
         elif s.kind in ACTIVITIES:
             below = _text(wrap(caption, s.box.w + 40, FONT - 2, 2), s.box.cx, s.box.y + s.box.h + 2, FONT - 2,
                           "caption") if caption else ""
-            nodes.append(head + _activity(s) + below + "</g>")
+            nodes.append(head + _activity(s) + _instances(s, hl.instances.get(s.element)) + below + "</g>")
         elif s.kind in GATEWAYS:
             nodes.append(head + _gateway(s) + _external_label(s) + "</g>")
         elif s.kind in ("dataObjectReference", "dataStoreReference", "dataObject"):

@@ -56,6 +56,7 @@ class Shape:
     interrupting: bool = True
     gateway_marker: bool = False
     expanded: bool = False
+    loop: str | None = None       # parallel | sequential (multi-instance) | standard: the marker drawn at the bottom
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,13 @@ def _event_marker(el: etree._Element) -> str | None:
     return None
 
 
+def _loop_marker(el: etree._Element) -> str | None:
+    mi = el.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics")
+    if mi is not None:
+        return "sequential" if (mi.get("isSequential") or "").strip().lower() == "true" else "parallel"
+    return "standard" if el.find(f"{{{BPMN}}}standardLoopCharacteristics") is not None else None
+
+
 def read_layout(root: etree._Element) -> Layout | None:
     """The first diagram's shapes and edges, joined to the elements they draw."""
     elements: dict[str, etree._Element] = {}
@@ -137,7 +145,8 @@ def read_layout(root: etree._Element) -> Layout | None:
                 marker=_event_marker(el) if kind in EVENTS else None,
                 interrupting=(el.get("isInterrupting", "true") != "false"
                               and el.get("cancelActivity", "true") != "false"),
-                gateway_marker=di.get("isMarkerVisible") == "true", expanded=di.get("isExpanded") == "true"))
+                gateway_marker=di.get("isMarkerVisible") == "true", expanded=di.get("isExpanded") == "true",
+                loop=_loop_marker(el)))
             xs += [box.x, box.x + box.w]
             ys += [box.y, box.y + box.h]
         elif tag == "BPMNEdge" and el is not None:

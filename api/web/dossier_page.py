@@ -26,6 +26,7 @@ from engine.papers.requirements import Paper
 from engine.papers.slips import available_slips
 from engine.queries import DossierView, ItemView
 from engine.runtime.deadlines import apology_open
+from engine.runtime.instances import is_multi_instance
 from engine.waiting import Awaited, awaited, node_table
 
 from ..slips.issuer import issuer, records_to_issue
@@ -33,6 +34,7 @@ from ..slips.results import RESULT_DOCUMENTS
 from . import fragment_marks, stepforms
 from .collation import vi_key
 from .common import directory, draw, lf, officer_name, role_name, unit_name
+from .consultations import Consultation, consultations
 from .i18n import TimeLeft, time_left
 from .labels import ITEM_STATE, OUTCOME, PARCEL, label
 from .signing import demo_signing
@@ -82,6 +84,8 @@ class DossierPage:
     can_issue_slips: bool = False
     awaiting_collection: bool = False                       # the result is ready and waits for the applicant
     awaited: list[Awaited] = field(default_factory=list)     # another agency's answers it waits for (tax notice)
+    consultations: list[Consultation] = field(default_factory=list)  # agencies consulted at once (0163)
+    parallel: frozenset[str] = frozenset()  # steps consulting several agencies: their items offer no return
 
     def value(self, action: str, item: int | None, name: str) -> str:
         """What the officer typed in the refused form (so nothing is lost), else ''."""
@@ -108,9 +112,12 @@ def _refusal(meta: ProcedureMeta, step: StepMeta | None) -> tuple[RefusalChoice 
 
 
 def _return_targets(d: DossierView, item: ItemView, meta: ProcedureMeta) -> list[tuple[str, str]]:
+    if is_multi_instance(meta, item.step):
+        return []  # one agency of a consultation does not return the dossier (decision 0163)
     seen: list[str] = []
     for i in sorted(d.work_items, key=lambda x: x.ordinal, reverse=True):
-        if i.outcome in ("completed", "carried_over") and i.step != item.step and i.step not in seen:
+        if i.outcome in ("completed", "carried_over") and i.step != item.step and i.step not in seen \
+                and not is_multi_instance(meta, i.step):
             seen.append(i.step)
     return [(s, meta.steps[s].name if s in meta.steps else s) for s in seen]
 
@@ -184,6 +191,8 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
         issuer().submit_at(d.id, seq)
     page = DossierPage(
         d, proc.name, meta, svg, deadline, panels, others,
+        consultations=consultations(d.work_items, meta),
+        parallel=frozenset(s for s in meta.steps if is_multi_instance(meta, s)),
         can_receive_supplement=not finished and desk and paused,
         can_apologise=not finished and not d.apologised and account.unit in holding_units
         and apology_open(engine.calendar, d.due, now),

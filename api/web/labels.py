@@ -77,6 +77,8 @@ REFUSAL = {
     "missing_reason": _l("A reason is required."),
     "reason_too_long": _l("The reason is too long (at most 4000 characters)."),
     "illegal_target": _l("That target is not allowed."),
+    "parallel_instance": _l("This step is a consultation of several agencies in parallel: it cannot be returned "
+                            "from or returned to."),
     "invalid_data": _l("The form is not filled in correctly."),
     "inactive": _l("This account is deactivated."),
     "signature_required": _l("This decision must be signed."),

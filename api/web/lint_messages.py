@@ -62,8 +62,16 @@ RULE = {
     "timer.unsupported": _l("Only timer durations are supported."),
     "timer.duration": _l("The timer's duration must be a quoted working-time duration such as 'P3D'."),
     "element.unsupported": _l("This kind of BPMN element is not supported in a landflow procedure."),
-    "element.loop": _l("Loops and multi-instance steps are not supported: draw a gateway back to the step "
-                       "instead."),
+    "element.loop": _l("This loop is not supported: only a user task consulting several agencies in parallel "
+                       "(parallel multi-instance) is; otherwise draw a gateway back to the step."),
+    # parallel multi-instance steps (decision 0163)
+    "multi_instance.owners": _l("A step consulting several agencies names them in its property 'instances' as role "
+                                "codes (for example tax_office|commune_economic_division), and only such a step "
+                                "names them."),
+    "multi_instance.collection": _l("A step consulting several agencies needs loopDataInputRef (the list of "
+                                    "agencies) and inputDataItem (each one's agency), named apart from form fields."),
+    "multi_instance.output": _l("A step consulting several agencies collects each answer: loopDataOutputRef names "
+                                "the collection and outputDataItem a required field of the step's form."),
     "element.task": _l("A plain task cannot be done by any officer: make it a user task (with an owner and a time "
                        "limit) or a script task."),
     "element.id": _l("The element's id is too long."),

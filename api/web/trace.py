@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.subprocess import boxes_of
+from engine.runtime.instances import is_multi_instance
 from engine.runtime.state import DossierState
 
 from .diagram import Highlight
@@ -46,6 +47,7 @@ def highlight(state: DossierState, workflow: Any, meta: ProcedureMeta) -> Highli
         hl.current.update(state.awaiting.split(","))
     for step in hl.current:  # the sub-processes holding an open step: the dossier is inside them
         hl.passed.update(boxes_of(meta, step))
+    hl.instances = open_instances(state, meta)
     if workflow is None:
         return hl
     flows: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -70,4 +72,17 @@ def step_states(state: DossierState) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in sorted(state.items.values(), key=lambda i: i.ordinal):
         out[item.step] = item.state if item.is_open else (item.outcome or item.state)
+    return out
+
+
+def open_instances(state: DossierState, meta: ProcedureMeta) -> dict[str, tuple[int, int]]:
+    """Per multi-instance step with instances open: (open, all) of its latest round (decision 0163)."""
+    out: dict[str, tuple[int, int]] = {}
+    for step in {i.step for i in state.items.values() if i.is_open}:
+        if not is_multi_instance(meta, step):
+            continue
+        mine = [i for i in state.items.values() if i.step == step]
+        latest = max(i.created_at for i in mine)
+        rounds = [i for i in mine if i.created_at == latest]
+        out[step] = (sum(1 for i in rounds if i.is_open), len(rounds))
     return out

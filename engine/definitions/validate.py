@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from ..calendar import DurationError, parse_duration
 from ..expressions import CHECK_WORK, Budget, check_expression, check_script
 from ..papers.requirements import paper_problems
+from . import multi_instance
 from .budget import budget_rules
 from .documents import document_rules
 from .fragments import FragmentResolver, bind, bound_hash, fragment_rules, is_fragment, sources
@@ -120,6 +121,7 @@ def check_with_meta(
     if doc.meta is None:
         return None, problems, None
     problems += _step_rules(doc, roles)
+    problems += multi_instance.rules(doc, roles)
     problems += _lane_rules(doc, roles)
     problems += _di_rules(doc)
     budget = Budget(CHECK_WORK, what="the constant parts of one file")  # shared: 2 MB of conditions stay cheap
@@ -315,9 +317,12 @@ def _element_rules(doc: Document) -> list[Problem]:
     for eid, tag in doc.elements.items():
         if tag in UNSUPPORTED:
             out.append(Problem(eid, "element.unsupported", UNSUPPORTED[tag]))
+    handled = set(multi_instance.read(doc))  # multi_instance.rules accepts or refuses each of these
     for eid, loop in doc.loops.items():
-        out.append(Problem(eid, "element.loop", f"{loop}: loops and multi-instance steps are not supported (one "
-                                               "step is one work item; draw a gateway back to the step instead)"))
+        if eid in handled and loop == "multiInstanceLoopCharacteristics":
+            continue
+        out.append(Problem(eid, "element.loop", f"{loop}: loops are not supported (one step is one work item; "
+                                               "draw a gateway back to the step instead)"))
     for eid, kinds in doc.event_kinds.items():
         for kind in kinds:
             if kind == "messageEventDefinition" and doc.elements.get(eid) in MESSAGE_CATCHES:

@@ -37,6 +37,7 @@ from ..runtime import workflow as wfm
 from ..runtime.context import Context, Target
 from ..runtime.decide import check, emit, run_spiff
 from ..runtime.incidents import bound, move_to
+from ..runtime.instances import parallel_steps
 from ..runtime.state import DossierState
 from ..store import TimerRow
 from .plan import MOVES, DossierFacts, DossierPlan, OpenItem, plan_dossier
@@ -114,7 +115,8 @@ def migrate_dossier(runtime: Runtime, officer: Officer, dossier_id: int, to_vers
             raise Invalid("not_later_version", "a dossier moves only to a later version")
         decided = plan_dossier(facts_of(state, loaded.waiting_timers), state.procedure_version_id,
                                old.meta.steps, new.meta.steps, mapping,
-                               fragment_step_ids(old.meta) | fragment_step_ids(new.meta))
+                               fragment_step_ids(old.meta) | fragment_step_ids(new.meta),
+                               parallel_steps(old.meta, new.meta))
         if decided.status != MOVES:
             raise Conflict("cannot_migrate", decided.detail, {"reason": decided.reason or ""})
         data = wfm.current_data(ctx.workflow())

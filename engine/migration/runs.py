@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..definitions.fragments import fragment_step_ids
 from ..errors import CommandRefused, Invalid, NotFound
 from ..org import Officer
+from ..runtime.instances import parallel_steps
 from ..store import DossierRow, MigrationRunRow, ProcedureVersionRow, TimerRow, WorkItemRow
 from .apply import check_migrate, migrate_dossier
 from .plan import MOVES, DossierFacts, OpenItem, Plan, make_plan
@@ -83,7 +84,8 @@ def make(runtime: Runtime, officer: Officer, key: str, from_version: int, to_ver
         runtime.record_refusal("migration_plan", officer, err)
         raise
     return make_plan(key, from_version, to_version, old.id, old_p.meta.steps, new_p.meta.steps, facts,
-                     mapping, deadlines, fragment_step_ids(old_p.meta) | fragment_step_ids(new_p.meta))
+                     mapping, deadlines, fragment_step_ids(old_p.meta) | fragment_step_ids(new_p.meta),
+                     parallel_steps(old_p.meta, new_p.meta))
 
 
 @dataclass(frozen=True)

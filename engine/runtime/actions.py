@@ -30,6 +30,7 @@ from .context import Context
 from .deadlines import apology_open
 from .decide import check_signature, closure, emit, finish_if_ended, limit_change, new_items, run_spiff
 from .incidents import engine_steps
+from .instances import check_return
 from .refusals import refusal_of
 from .state import ItemState
 
@@ -93,6 +94,7 @@ def return_(ctx: Context, item: ItemState, to_step: str, reason: str) -> None:
     wf, proc = ctx.workflow(), ctx.procedure()
     if not to_step or to_step not in proc.meta.steps:
         raise Invalid("illegal_target", f"{to_step!r} is not a step of this procedure")
+    check_return(proc.meta, item.step, to_step)
     target = wfm.last_completed(wf, to_step)
     if target is None:
         raise Invalid("illegal_target", f"the dossier has not been through step {to_step!r}: it can only go back")

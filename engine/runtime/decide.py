@@ -26,6 +26,7 @@ from .context import Context
 from .deadlines import conditional_limits, procedure_limit, reconcile_clock
 from .deadlines import limit_change as _limit_change
 from .incidents import EngineLoop, ProcedureIncident, check_data, check_depth, from_error, scripts_ran, stuck_element
+from .instances import owner_role, step_of
 from .state import ItemState, apply_effects, compact, implied_effects
 from .timers import timer_effects
 
@@ -109,14 +110,15 @@ def new_items(ctx: Context, acted: int | None) -> tuple[list[dict[str, Any]], di
         check_data(fresh + ([last] if last is not None and last not in fresh else []),
                    ctx.settings.max_workflow_data)
     for task in fresh:
-        meta = proc.meta.steps.get(task.task_spec.name)
-        if meta is None or meta.role is None or meta.sla is None:
+        meta = proc.meta.steps.get(step_of(task))
+        role = owner_role(task, meta.role) if meta is not None else None
+        if meta is None or role is None or meta.sla is None:
             raise Invalid("unknown_step", f"step {task.task_spec.name} has no owner or limit")
         try:
-            unit = ctx.directory.owner_unit(meta.role, commune, state.desk_unit)
+            unit = ctx.directory.owner_unit(role, commune, state.desk_unit)
         except UnresolvedOwner as err:
             raise Invalid("no_owner", str(err)) from None
-        new.append({"item": ordinal, "step": meta.id, "name": meta.name, "role": meta.role, "unit": unit,
+        new.append({"item": ordinal, "step": meta.id, "name": meta.name, "role": role, "unit": unit,
                     "sla": meta.sla, "clock": meta.clock, "due_at": iso(ctx.calendar.add(ctx.at, meta.sla))})
         task_ids[ordinal] = str(task.id)
         ordinal += 1

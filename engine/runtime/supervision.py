@@ -22,6 +22,7 @@ from ..policy import check_move_to_step, check_reason
 from . import incidents
 from .context import Context
 from .decide import check, emit, finish_if_ended, new_items, run_spiff
+from .instances import is_multi_instance
 
 
 def raise_incident(ctx: Context, step: str | None, event: IncidentRaised, system: bool) -> bool:
@@ -71,6 +72,9 @@ def move_to_step(ctx: Context, to_step: str, reason: str) -> None:
     wf, proc = ctx.workflow(), ctx.procedure()
     if not to_step or to_step not in proc.meta.steps:
         raise Invalid("illegal_target", f"{to_step!r} is not a step of this procedure")
+    if is_multi_instance(proc.meta, to_step):
+        raise Invalid("illegal_target", f"{to_step!r} consults several agencies at once: move the dossier to the "
+                                        "step before it (decision 0163)")
     left = [i.step for i in st.open_items()]
     run_spiff(ctx, lambda: incidents.move_to(wf, to_step), element=to_step)
     new, task_ids, closed = new_items(ctx, None)

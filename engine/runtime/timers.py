@@ -15,8 +15,10 @@ would make a replay, or a test with a frozen clock, depend on when it runs. So:
   `timer_fired` event (decided in engine/runtime/timer_firing.py); replay applies exactly the
   recorded firings (`fire`).
 
-Limits: one waiting timer per BPMN node at a time (a timer inside a parallel multi-instance is not
-supported); a dossier's supplement pause does not move its timers.
+Limits: one waiting timer per BPMN node at a time; a timer inside or on a multi-instance step (a
+consultation of several agencies, engine/runtime/instances.py) is not supported: the checker refuses a
+boundary event on one (engine/definitions/multi_instance.py), each agency's lateness is its own work
+item's deadline. A dossier's supplement pause does not move its timers.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from ..definitions.spec import SERIALIZER
 from ..expressions import SafeScriptEngine
 from ..store import ProcedureVersionRow
 from .incidents import bound, engine_steps
+from .instances import collections
 from .side_branches import main_end
 
 SCRIPT_ENGINE = SafeScriptEngine()
@@ -137,6 +138,8 @@ def start(proc: Procedure, data: dict[str, Any], live: bool = False) -> BpmnWork
     wf = BpmnWorkflow(proc.spec, proc.subprocess_specs, script_engine=SCRIPT_ENGINE)
     if live:
         bound(wf)
+    # the agencies of multi-instance steps (engine/runtime/instances.py)
+    data = {**collections([proc.spec, *proc.subprocess_specs.values()], proc.meta), **data}
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update(data)
     engine_steps(wf)

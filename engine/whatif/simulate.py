@@ -28,6 +28,7 @@ from ..org import Directory, UnresolvedOwner
 from ..runtime import workflow as wfm
 from ..runtime.deadlines import limit_for, procedure_limit, total_minutes
 from ..runtime.fastforward import TRIAL_ERRORS, run_step, steering_names
+from ..runtime.instances import owner_role, step_of
 from ..runtime.opening import workflow_data
 from ..runtime.timers import duration_of, fire, pin, waiting_timers
 from .axis import WorkingAxis
@@ -172,8 +173,8 @@ class Simulator:
             if str(task.id) in run.seen:
                 continue
             run.seen.add(str(task.id))
-            step = task.task_spec.name
-            unit = self.unit_of(run.case, self.meta.steps.get(step))
+            step = step_of(task)  # an agency's instance is its consultation step, owned by the agency (0163)
+            unit = self.unit_of(run.case, self.meta.steps.get(step), owner_role(task, None))
             week = self.instant(at).astimezone(self.cal.tz).strftime("%G-W%V")
             per_week = self.load.setdefault(unit, {})
             per_week[week] = per_week.get(week, 0) + 1
@@ -211,11 +212,11 @@ class Simulator:
         self.outcomes[i].problem = why
 
     # -- units ------------------------------------------------------------------------------------
-    def unit_of(self, case: Case, step: StepMeta | None) -> str:
+    def unit_of(self, case: Case, step: StepMeta | None, role: str | None = None) -> str:
         if step is None:
             return UNKNOWN_UNIT
         try:
-            return self.dir.owner_unit(step.role or "", case.commune, case.desk_unit)
+            return self.dir.owner_unit(role or step.role or "", case.commune, case.desk_unit)
         except UnresolvedOwner:
             return case.units.get(step.id, UNKNOWN_UNIT)
 
@@ -290,7 +291,8 @@ class Simulator:
     def data_for(self, case: Case, step: StepMeta | None, n: int) -> dict[str, Any]:
         """The data the dossier's history recorded for this step (its n-th completion, or the last);
         for a step it never went through: values of the same name recorded elsewhere in its history,
-        and for a field a gateway reads and nobody recorded, `false` or the first choice."""
+        and for a field a gateway reads and nobody recorded, `false` or the first choice; a required text
+        nobody recorded (an agency's answer to a new consultation, which SpiffWorkflow collects) is empty."""
         if step is None:
             return {}
         recorded = case.steps.get(step.id)
@@ -305,6 +307,8 @@ class Simulator:
                 data[f.name] = False
             elif f.name in self.steering and f.type == "choice" and f.choices:
                 data[f.name] = f.choices[0]
+            elif f.required and f.type == "text":
+                data[f.name] = ""
         return data
 
 

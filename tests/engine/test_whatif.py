@@ -99,3 +99,21 @@ def test_a_boundary_timer_fires_in_working_time_and_interrupts_the_step(lf: Land
     slow = what_if(lf, KEY, whatif_procedure(escalate_after="P3D").to_xml(), months=6, seed=1, until=now.date())
     assert "escalate" not in slow.candidate.steps  # verify always ends before a 3-day timer
     assert slow.candidate.as_dict()["on_time_rate"] == report.in_force.as_dict()["on_time_rate"]
+
+
+def test_a_consultation_in_the_redesign_loads_each_agency(lf: Landflow, clock: FixedClock) -> None:
+    """The survey redesigned as a consultation of the branch and the tax office at once (decision 0163):
+    each eligible dossier (10 of 12) gives each agency one item; the consultation is one step in the
+    report, and no dossier fails for lack of an answer the history never recorded."""
+    from tests.support.bpmn_builder import MultiInstance
+
+    now = make_history(lf, clock)
+    proc = whatif_procedure(with_survey=True)
+    (survey,) = [n for n in proc.nodes if n.id == "survey"]
+    survey.props.update(instances="registration_branch|tax_office", form="opinion:text!")
+    survey.multi = MultiInstance()
+    report = what_if(lf, KEY, proc.to_xml(), months=6, seed=1, until=now.date())
+    cand = report.candidate
+    assert [o.problem for o in cand.outcomes] == [None] * 12
+    assert sum(cand.load["BR1"].values()) == sum(cand.load["TAX1"].values()) == 10
+    assert cand.steps["survey"].items == 20

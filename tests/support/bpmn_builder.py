@@ -5,8 +5,10 @@ from bench.bpmn_builder import (
            SIZES,
            TAGS,
            Flow,
+           MultiInstance,
            Node,
            Procedure,
+           agencies_procedure,
            consultation_procedure,
            message_procedure,
            message_xml,
@@ -18,6 +20,7 @@ from bench.bpmn_builder import (
            timer_xml,
 )
 
-__all__ = ["NS", "SIZES", "TAGS", "Flow", "Node", "Procedure", "consultation_procedure", "message_procedure",
+__all__ = ["NS", "SIZES", "TAGS", "Flow", "MultiInstance", "Node", "Procedure", "agencies_procedure",
+           "consultation_procedure", "message_procedure",
            "message_xml", "posting_procedure", "reminder_procedure", "render", "small_procedure", "timer_procedure",
            "timer_xml"]
