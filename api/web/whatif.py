@@ -52,7 +52,8 @@ def _carried() -> dict[str, Any]:
     """The checked file the check page hands over (hidden base64 fields), kept across a re-run."""
     if "bpmn_b64" not in request.form:
         return {"bpmn_b64": "", "dmn_b64": []}
-    return {"bpmn_b64": request.form["bpmn_b64"], "dmn_b64": [t for t in request.form.getlist("dmn_b64") if t]}
+    return {"bpmn_b64": request.form["bpmn_b64"], "dmn_b64": [t for t in request.form.getlist("dmn_b64") if t],
+            "draft": request.form.get("draft", type=int)}  # which draft revision it is, when it came from one
 
 
 def week_label(iso_week: str) -> str:

@@ -407,6 +407,8 @@
       .then(function (answer) {
         saveStatus.textContent = answer.message + ' ';
         if (answer.drafts) {
+          saveStatus.appendChild(el('a', { href: answer.whatif, id: 'to-whatif', text: T.open_whatif }));
+          saveStatus.appendChild(document.createTextNode(' · '));
           saveStatus.appendChild(el('a', { href: answer.drafts, id: 'to-drafts', text: T.open_drafts }));
           history.replaceState(null, '', answer.modeler);
         }
