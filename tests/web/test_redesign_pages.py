@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from config.settings import ROOT
 from engine.bootstrap import Landflow
 from engine.definitions import drafts
-from engine.store import AuditEntryRow, ProcedureDraftRow
+from engine.store import AuditEntryRow, ProcedureDraftRow, WorkItemRow
 from tests.web.conftest import sign_in_page
 
 LAND = (ROOT / "workflows" / "land" / "land_transfer.bpmn").read_text(encoding="utf-8")
@@ -111,3 +111,30 @@ def test_a_supervisor_deletes_a_draft_after_confirming_and_it_is_recorded(client
         last = s.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).one()
     assert last.type == "action_refused" and last.actor == "desk.haichau"
     assert drafts_of(demo_lf, "another_supervisor") == 1
+
+
+def test_step_forms_show_the_labels_the_file_gives_its_fields(client: FlaskClient, demo_lf: Landflow) -> None:
+    """`label.<field>` (written by the modeler's panel) is what the officer reads above the field, at
+    reception and on the dossier page; a field without one keeps the catalogue's label."""
+    labelled = LAND.replace(
+        '<spiffworkflow:property name="refusal" value="decision=refuse" />',
+        '<spiffworkflow:property name="refusal" value="decision=refuse" />\n'
+        '          <spiffworkflow:property name="label.kind" value="Hình thức chuyển quyền sử dụng đất" />', 1).replace(
+        '<spiffworkflow:property name="refusal" value="eligible=false" />',
+        '<spiffworkflow:property name="refusal" value="eligible=false" />\n'
+        '          <spiffworkflow:property name="label.eligible" value="Đủ điều kiện theo Điều 45 Luật Đất đai" />', 1)
+    assert labelled.count('name="label.') == 2
+    officers = demo_lf.directory.get().officers
+    demo_lf.runtime.deploy(officers["supervisor"], labelled.encode("utf-8"))
+    desk = client.application.test_client()
+    sign_in_page(desk, "desk.haichau")
+    form = desk.get("/reception", query_string={"procedure": KEY, "commune_q": "Hải Châu"}).get_data(as_text=True)
+    assert "Hình thức chuyển quyền sử dụng đất" in form
+    st = demo_lf.runtime.open(officers["desk.haichau"], KEY, "20242", {"name": "Trần Văn Minh"}, {}, {})
+    with demo_lf.db.read() as s:
+        item = s.scalars(select(WorkItemRow).where(WorkItemRow.dossier_id == st.id)).one()
+    demo_lf.runtime.complete(officers["desk.haichau"], item.id, {"decision": "accept", "kind": "transfer"})
+    sign_in_page(client, "branch.haichau")
+    page = client.get(f"/dossiers/{st.id}").get_data(as_text=True)
+    assert "Đủ điều kiện theo Điều 45 Luật Đất đai" in page
+    assert ">Lý do trả hồ sơ<" in page  # the field the file gives no label: the catalogue's words
