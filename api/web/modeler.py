@@ -70,7 +70,11 @@ def texts() -> dict[str, str]:
         'n_problems': _('%(n)s problem(s).'), 'six': _('“6 clear” completeness: %(p)s.'),
         'saving': _('Saving…'), 'check_failed': _('The check could not be run.'),
         'open_drafts': _('Check, compare and deploy'), 'open_whatif': _('What-if before deploying'),
-        'new_step': _('New step (user task)'),
+        'new_step': _('New step (user task)'), 'step_id': _('Step id'),
+        'step_id_hint': _('Named in the history, the KPI and migrations for good: give a new step a readable id. '
+                          'Changing a deployed step’s id removes that step and adds another.'),
+        'bad_id': _('A step id starts with a letter, has only letters, digits and _ (at most 64), and is not '
+                    'used by another element.'),
         'remote_extension': _('Extra time for remote communes'),
         'open_failed': _('The diagram could not be opened (not found, or not yours).'),
     }

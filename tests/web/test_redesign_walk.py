@@ -15,6 +15,7 @@ dossiers received at known steps): deploying here must not change the shared sit
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -157,6 +158,12 @@ def test_a_supervisor_redesigns_land_transfer_and_moves_the_running_dossiers(
     with lf.db.read() as s:
         v2 = s.scalar(select(ProcedureVersionRow.id).where(ProcedureVersionRow.key == KEY,
                                                            ProcedureVersionRow.version == 2))
+        deployed = s.get(ProcedureVersionRow, v2)
+        assert deployed is not None and deployed.effective_from == EFFECTIVE
+        new = next(x for x in json.loads(deployed.meta)["steps"] if x["id"] == "tham_tra_hien_trang")
+        assert (new["name"], new["role"], new["sla"], new["clock"]) == (NEW_NAME, "registration_branch", "P2D", "run")
+        assert new["form"] == [{"name": "so_bien_ban", "type": "text", "required": True, "choices": []}]
+        assert 'bpmnElement="tham_tra_hien_trang"' in deployed.bpmn and 'id="send_form19"' not in deployed.bpmn
         moved = set(s.scalars(select(CaseEventRow.dossier_id).where(CaseEventRow.type == "migrated")))
         assert {mine["receive"], mine["check_rights"]} <= moved and mine["send_form19"] not in moved
         for did in moved:
@@ -179,7 +186,14 @@ def walk(pages: Pages, site: Site, stuck_code: str, movable: int, tmp_path: Path
     page.wait_for_selector("#check-status[data-problems='0']")
 
     # 1. a new step dragged from the palette onto the flow "eligible" → "send form 19", in the branch's lane
-    step = drop_on_flow(page, "gw_rights", "send_form19")
+    drawn = drop_on_flow(page, "gw_rights", "send_form19")
+    assert page.input_value("#p-id") == drawn  # bpmn-js's own id (Activity_…) until the supervisor names it
+    set_field(page, "#p-id", "gw_rights")  # taken: refused, said in Vietnamese, nothing changed
+    assert "chưa dùng cho phần tử khác" in page.inner_text("#p-id-hint")
+    assert page.input_value("#p-id") == drawn
+    step = "tham_tra_hien_trang"
+    set_field(page, "#p-id", step)
+    assert page.evaluate(f"() => window.landflowModeler.get('elementRegistry').get('{step}').type") == "bpmn:UserTask"
     lane = page.evaluate(f"""() => window.landflowModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Lane')
         .filter(l => (l.businessObject.flowNodeRef || []).some(n => n.id === '{step}'))
         .map(l => l.businessObject.name)""")
@@ -238,7 +252,7 @@ def walk(pages: Pages, site: Site, stuck_code: str, movable: int, tmp_path: Path
     assert "success" in (page.get_attribute("#lint-verdict", "class") or "")
     assert page.inner_text("#diff-title") == "Thay đổi so với phiên bản 1 đang áp dụng"
     added, removed = page.inner_text("table[data-table=added]"), page.inner_text("table[data-table=removed]")
-    assert NEW_NAME in added and step in added
+    assert NEW_NAME in added and "tham_tra_hien_trang" in added
     assert "send_form19" in removed
     screenshot(page, "redesign-check", tmp_path)
 
