@@ -220,8 +220,10 @@ def whatif_draft(key: str, revision: int) -> Any:
         found = drafts.source(s, officer.username, key, revision)
     if found is None or not versions:
         abort(404)
-    return render_template("whatif.html", key=key, current=versions[-1], report=None, months=6, seed=1,
-                           max_months=MAX_MONTHS, draft=revision,
+    from .procedures import _in_force
+
+    return render_template("whatif.html", key=key, current=_in_force(key) or versions[-1], report=None, months=6,
+                           seed=1, max_months=MAX_MONTHS, draft=revision,
                            bpmn_b64=base64.b64encode(found[1].encode("utf-8")).decode(), dmn_b64=[])
 
 

@@ -25,7 +25,7 @@ from . import charts
 from .common import lf, refusal_message, say, unit_name
 from .i18n import number, pct, when
 from .pages import blueprint
-from .procedures import KEY, _uploaded
+from .procedures import KEY, _in_force, _uploaded
 from .session import signed_in, signed_in_account
 from .tables import Column, Table
 
@@ -167,7 +167,7 @@ def whatif(key: str) -> Any:
     versions = queries.procedure_versions(lf().db, key)
     if not versions:
         abort(404)
-    current = versions[-1]
+    current = _in_force(key) or versions[-1]  # what the prediction compares with (not a pending version)
     if request.method == "GET":
         if "supervisor" not in account.roles:
             abort(403)

@@ -1,7 +1,8 @@
 """The gaps the supervisor's walk (test_redesign_walk.py) found, through the test client on both
 databases: a draft reaches the what-if and, from it, the check page (diff, deploy) by links and buttons;
-the check page compares with the version in force, not with a later one waiting for its day; a
-supervisor deletes their draft after a confirmation, and the deletion is recorded."""
+the check page and the what-if compare with the version in force, not with a later one waiting for its
+day; step forms show the file's own field labels; a supervisor deletes their draft after a confirmation,
+and the deletion is recorded."""
 
 from __future__ import annotations
 
@@ -71,6 +72,10 @@ def test_the_check_page_compares_with_the_version_in_force(client: FlaskClient, 
     sla = sla[:sla.index("</table>")]
     assert "check_rights" in sla and "update_register" not in sla  # not "undoing" the pending version's change
     assert "(hiện là phiên bản 2)" in html  # deploying it makes version 3
+    # the what-if too predicts against version 1, in force, not the pending version 2
+    whatif = client.post(f"/procedures/{KEY}/whatif", data={"csrf_token": token, "months": "1", "seed": "1",
+                                                            "bpmn_b64": b64(candidate)}).get_data(as_text=True)
+    assert "Phiên bản đang áp dụng (phiên bản 1)" in whatif and "(phiên bản 2)" not in whatif
 
 
 def test_a_supervisor_deletes_a_draft_after_confirming_and_it_is_recorded(client: FlaskClient,
