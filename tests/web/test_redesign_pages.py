@@ -76,6 +76,10 @@ def test_the_check_page_compares_with_the_version_in_force(client: FlaskClient, 
     whatif = client.post(f"/procedures/{KEY}/whatif", data={"csrf_token": token, "months": "1", "seed": "1",
                                                             "bpmn_b64": b64(candidate)}).get_data(as_text=True)
     assert "Phiên bản đang áp dụng (phiên bản 1)" in whatif and "(phiên bản 2)" not in whatif
+    # moving running dossiers to version 2 before its day: the plan says what that means
+    plan = client.get(f"/procedures/{KEY}/migrate").get_data(as_text=True)
+    assert 'id="plan-pending">Phiên bản 2 có hiệu lực từ ngày 01/04/2026: hồ sơ chuyển bây giờ sẽ được giải quyết ' \
+           'theo phiên bản này ngay từ bây giờ, trước ngày đó.' in plan
 
 
 def test_a_supervisor_deletes_a_draft_after_confirming_and_it_is_recorded(client: FlaskClient,

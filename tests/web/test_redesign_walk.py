@@ -275,6 +275,7 @@ def walk(pages: Pages, site: Site, stuck_code: str, movable: int, tmp_path: Path
     assert "Kế hoạch: phiên bản 1 → phiên bản 2" in page.inner_text("#h-plan")
     assert page.inner_text("#plan-counts") == (
         f"Chuyển được ngay: {movable} · Cần chỉ định bước tương ứng: 1 · Không chuyển được: 0")
+    assert page.locator("#plan-pending").count() == 0  # version 2 is in force today: no warning
     stuck_row = page.locator("tr.plan-needs_mapping")
     assert stuck_row.count() == 1 and stuck_code in stuck_row.inner_text()
     assert "không còn trong phiên bản mới" in stuck_row.inner_text()
