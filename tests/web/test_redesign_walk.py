@@ -30,7 +30,7 @@ from config.settings import Settings
 from engine.bootstrap import Landflow, build
 from engine.clock import FixedClock
 from engine.history import verify
-from engine.store import CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
+from engine.store import AuditEntryRow, CaseEventRow, DossierRow, ProcedureVersionRow, WorkItemRow
 from tests.web.conftest import NOW, Pages, Site, screenshot, serving, submit
 from tests.web.test_modeler_browser import set_field
 
@@ -164,6 +164,8 @@ def test_a_supervisor_redesigns_land_transfer_and_moves_the_running_dossiers(
         assert (new["name"], new["role"], new["sla"], new["clock"]) == (NEW_NAME, "registration_branch", "P2D", "run")
         assert new["form"] == [{"name": "so_bien_ban", "type": "text", "required": True, "choices": []}]
         assert 'bpmnElement="tham_tra_hien_trang"' in deployed.bpmn and 'id="send_form19"' not in deployed.bpmn
+        assert s.scalars(select(AuditEntryRow.actor).where(AuditEntryRow.type == "draft_deleted")).all() == [
+            "supervisor"]
         moved = set(s.scalars(select(CaseEventRow.dossier_id).where(CaseEventRow.type == "migrated")))
         assert {mine["receive"], mine["check_rights"]} <= moved and mine["send_form19"] not in moved
         for did in moved:
@@ -263,7 +265,13 @@ def walk(pages: Pages, site: Site, stuck_code: str, movable: int, tmp_path: Path
     assert "10/03/2026" in flash and "phiên bản 2" in flash.lower()
     page.goto(site.url("/procedures"))
     assert "10/03/2026" in page.inner_text("section[aria-labelledby=t-pending]")
-
+    # the draft is deployed: the supervisor deletes it, after the confirmation page
+    submit(page, f"a[href='/procedures/{KEY}']")
+    submit(page, "a.button:text-is('Bản nháp của tôi')")
+    submit(page, "#delete-draft")
+    assert "Toàn bộ 1 lần lưu của bản nháp sẽ bị xóa" in page.inner_text("#delete-warning")
+    submit(page, "#confirm-delete")
+    assert "Đã xóa bản nháp thủ tục land_transfer của anh/chị (1 lần lưu)" in page.inner_text("main")
     assert page.js_errors == []
 
     # 8. the decree's day (a week later: signed in again), the supervisor plans the migration
