@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -42,6 +43,7 @@ from .lint_messages import problem_text
 from .messages import duration_phrase
 from .pages import blueprint
 from .session import redirect_to, signed_in, signed_in_account
+from .stepforms import file_labels
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_procedures", __name__)
@@ -52,9 +54,11 @@ FORM_ITEM = re.compile(r"(\w+):(\w+)(?:\([^)]*\))?(!?)")
 DURATION = re.compile(r"(?<![\w/])P(?:\d+[WD])*(?:T(?:\d+[HM])+)?(?![\w/])")
 
 
-def form_words(dsl: str | None) -> str:
-    """A form in the `form` property's syntax (`decision:choice!; refusal_reason:text`) as its fields' labels."""
-    return "; ".join(field_label(name) + (" " + _("(required)") if required else "")
+def form_words(dsl: str | None, labels: Mapping[str, str] | None = None) -> str:
+    """A form in the `form` property's syntax (`decision:choice!; refusal_reason:text`) as its fields' labels
+    (`labels`: the file's own, which win over the catalogue's)."""
+    own = labels or {}
+    return "; ".join((own.get(name) or field_label(name)) + (" " + _("(required)") if required else "")
                      for name, _type, required in FORM_ITEM.findall(dsl or ""))
 
 
@@ -81,7 +85,8 @@ def _steps_table(meta: ProcedureMeta, name: str = "steps") -> Table:
         Column("sla", _("Time limit"), show=lambda v, r: plain(v)),
         Column("clock", _("Clock"), show=lambda v, r: label(CLOCK, v)), Column("result", _("Result")),
         Column("legal_basis", _("Legal basis")),
-        Column("form", _("Form"), show=lambda v, r: Markup('<span title="{}">{}</span>').format(v, form_words(v))),
+        Column("form", _("Form"), show=lambda v, r: Markup('<span title="{}">{}</span>').format(
+            v, form_words(v, file_labels(meta, r["id"])))),
         Column("signed", _("Signed"), text=lambda v: _("yes") if v else ""),
     ], rows)
 

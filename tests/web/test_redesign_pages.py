@@ -124,7 +124,8 @@ def test_a_supervisor_deletes_a_draft_after_confirming_and_it_is_recorded(client
 
 def test_step_forms_show_the_labels_the_file_gives_its_fields(client: FlaskClient, demo_lf: Landflow) -> None:
     """`label.<field>` (written by the modeler's panel) is what the officer reads above the field, at
-    reception and on the dossier page; a field without one keeps the catalogue's label."""
+    reception and on the dossier page, and what the timeline and the procedure's page name the field
+    with; a field without one keeps the catalogue's label."""
     labelled = LAND.replace(
         '<spiffworkflow:property name="refusal" value="decision=refuse" />',
         '<spiffworkflow:property name="refusal" value="decision=refuse" />\n'
@@ -147,3 +148,10 @@ def test_step_forms_show_the_labels_the_file_gives_its_fields(client: FlaskClien
     page = client.get(f"/dossiers/{st.id}").get_data(as_text=True)
     assert "Đủ điều kiện theo Điều 45 Luật Đất đai" in page
     assert ">Lý do trả hồ sơ<" in page  # the field the file gives no label: the catalogue's words
+    # the timeline names what was submitted with the same labels, and so does the procedure's steps table
+    auditor = client.application.test_client()
+    sign_in_page(auditor, "supervisor")
+    timeline = auditor.get(f"/audit/dossiers/{st.id}").get_data(as_text=True)
+    assert "Hình thức chuyển quyền sử dụng đất: " in timeline
+    steps = auditor.get(f"/procedures/{KEY}").get_data(as_text=True)
+    assert "Hình thức chuyển quyền sử dụng đất (bắt buộc)" in steps
