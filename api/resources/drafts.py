@@ -95,6 +95,18 @@ def list_revisions(key: str) -> list[dict[str, Any]]:
     return [d.as_dict() for d in found]
 
 
+@blp.route(f"/procedures/<{KEY}:key>/drafts", methods=["DELETE"])
+@blp.response(204, description="the draft, every revision, is deleted; the audit log records draft_deleted")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+def delete_draft(key: str) -> None:
+    """Delete the supervisor's own draft of `key`, every revision (decision 0171)."""
+    officer = supervisor()
+    lf = engine()
+    if drafts.delete(lf.db, officer.username, officer.unit, key, lf.clock.now()) is None:
+        raise ApiProblem(404, "not_found", f"you have no draft of {key!r}")
+
+
 @blp.route(f"/procedures/<{KEY}:key>/drafts/<int(max=2147483647):revision>/bpmn", methods=["GET"])
 @blp.doc(responses={"200": {"description": "the draft's BPMN",
                             "content": {"application/xml": {"schema": {"type": "string"}}}}})

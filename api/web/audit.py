@@ -36,6 +36,7 @@ from .labels import CHOICE, EVENT, ITEM_STATE, OUTCOME, STATUS, field_label, lab
 from .messages import OFFICER_REASONS, english, notice, refused_event
 from .pages import blueprint
 from .session import signed_in, signed_in_account
+from .stepforms import file_labels
 from .tables import Column, Table, answer_csv
 from .trace import highlight, step_states
 
@@ -157,7 +158,8 @@ def summary(etype: str, payload: dict[str, Any], meta: ProcedureMeta | None, ste
         case ev.Opened():
             parts.append(_("commune %(c)s", c=unit_name(event.effects.get("dossier", {}).get("commune"))))
         case ev.Completed():
-            parts += [f"{field_label(k)}: {_value(v)}" for k, v in event.data.items()]
+            own = file_labels(meta, step) if meta is not None and step else {}  # the file's labels first
+            parts += [f"{own.get(k) or field_label(k)}: {_value(v)}" for k, v in event.data.items()]
             if event.signature:
                 parts.append(_("signed"))
             if event.refused:

@@ -178,7 +178,8 @@ def build(account: Account, dossier_id: int, submitted: Mapping[str, Any] | None
         form_values = values if failed == f"complete:{item.id}" else None
         handback = stepforms.is_handback(meta, item.step)
         panels.append(ItemPanel(
-            item, step, stepforms.fields(step.form if step else (), form_values, _refusal(meta, step), handback),
+            item, step, stepforms.fields(step.form if step else (), form_values, _refusal(meta, step), handback,
+                                         stepforms.file_labels(meta, item.step)),
             item.assignee == account.username,
             _return_targets(d, item, meta), units, people, bool(step and step.signed), demo_signing(engine, account),
             time_left(engine.calendar, item.due, now, soon)))

@@ -8,12 +8,15 @@ each batch's form.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine import queries
+from engine.definitions.versions import local_day
 from engine.migration import runs
 from engine.migration.plan import CANNOT, DEADLINE_RULES, MOVES, NEEDS_MAPPING, Plan
 from engine.runtime import CommandRefused
@@ -104,9 +107,18 @@ def plan_page(key: str) -> Any:
     csv_url = url_for("web_migrations.plan_page", **query) if plan else None
     runs_done = runs.list_runs(lf().runtime, key, limit=10)
     return render_template("migration_plan.html", key=key, versions=versions, plan=plan, rows=rows, src=src,
+                           pending_from=_pending_from(key, dst),
                            dst=dst, removed=removed, old=old, new=new, mapping=mapping, deadlines=deadlines,
                            DEADLINES=DEADLINES, csv_url=csv_url, seen=seen, runs=runs_done,
                            counts=plan.counts() if plan else {}, PLAN_STATUS=PLAN_STATUS)
+
+
+def _pending_from(key: str, version: int | None) -> date | None:
+    """The day `version` takes effect, if still to come: moving dossiers to it now applies it before then."""
+    found = next((v for v in queries.procedure_versions(lf().db, key) if v.version == version), None)
+    if found is None or found.effective_from is None or found.effective_from <= local_day(lf().clock.now()):
+        return None
+    return found.effective_from
 
 
 @bp.post(f"/procedures/<{KEY}:key>/migrate")

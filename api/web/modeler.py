@@ -9,6 +9,7 @@ against the version in force) and its deploy form, where the supervisor may give
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import Response, abort, jsonify, render_template, request, url_for
@@ -19,13 +20,14 @@ from engine.definitions import drafts
 from engine.org import Officer
 from engine.policy import check_validate
 from engine.runtime import CommandRefused
+from engine.whatif import MAX_MONTHS
 
 from ..problems import status_of
-from .common import directory, lf, refusal_message, role_name
+from .common import directory, lf, refusal_message, role_name, say
 from .i18n import when
 from .lint_messages import problem_text
 from .pages import blueprint
-from .session import signed_in, signed_in_account
+from .session import redirect_to, signed_in, signed_in_account
 from .tables import Column, Table
 
 bp = blueprint("web_modeler", __name__)
@@ -67,7 +69,12 @@ def texts() -> dict[str, str]:
         'checking': _('Checking…'), 'clear': _('No problems: this diagram can be deployed.'),
         'n_problems': _('%(n)s problem(s).'), 'six': _('“6 clear” completeness: %(p)s.'),
         'saving': _('Saving…'), 'check_failed': _('The check could not be run.'),
-        'open_drafts': _('Check, compare and deploy'), 'new_step': _('New step (user task)'),
+        'open_drafts': _('Check, compare and deploy'), 'open_whatif': _('What-if before deploying'),
+        'new_step': _('New step (user task)'), 'step_id': _('Step id'),
+        'step_id_hint': _('Named in the history, the KPI and migrations for good: give a new step a readable id. '
+                          'Changing a deployed step’s id removes that step and adds another.'),
+        'bad_id': _('A step id starts with a letter, has only letters, digits and _ (at most 64), and is not '
+                    'used by another element.'),
         'remote_extension': _('Extra time for remote communes'),
         'open_failed': _('The diagram could not be opened (not found, or not yours).'),
     }
@@ -154,7 +161,8 @@ def save(key: str) -> Any:
     return jsonify({"revision": saved.revision, "problems": saved.problems,
                     "message": _("Saved as draft revision %(r)s.", r=saved.revision),
                     "modeler": url_for("web_modeler.modeler", key=key, draft=saved.revision),
-                    "drafts": url_for("web_modeler.draft_list", key=key)}), 201
+                    "drafts": url_for("web_modeler.draft_list", key=key),
+                    "whatif": url_for("web_modeler.whatif_draft", key=key, revision=saved.revision)}), 201
 
 
 @bp.get(f"/procedures/<{KEY}:key>/drafts")
@@ -192,3 +200,51 @@ def check_draft(key: str, revision: int) -> Any:
     if found is None:
         abort(404)
     return _check_page(found[1].encode("utf-8"), [])
+
+
+def _error_page(err: CommandRefused) -> tuple[str, int]:
+    return render_template("error.html", status=status_of(err), message=refusal_message(err)), status_of(err)
+
+
+@bp.get(f"/procedures/<{KEY}:key>/drafts/<{REV}:revision>/whatif")
+@signed_in()
+def whatif_draft(key: str, revision: int) -> Any:
+    """The what-if form with a draft revision as the candidate (carried like the check page's file): the
+    supervisor chooses the months and predicts; from the answer, the check page (diff, deploy) is a click."""
+    try:
+        officer = _supervisor()
+    except CommandRefused as err:
+        return _error_page(err)
+    versions = queries.procedure_versions(lf().db, key)
+    with lf().db.read() as s:
+        found = drafts.source(s, officer.username, key, revision)
+    if found is None or not versions:
+        abort(404)
+    from .procedures import _in_force
+
+    return render_template("whatif.html", key=key, current=_in_force(key) or versions[-1], report=None, months=6,
+                           seed=1, max_months=MAX_MONTHS, draft=revision,
+                           bpmn_b64=base64.b64encode(found[1].encode("utf-8")).decode(), dmn_b64=[])
+
+
+@bp.route(f"/procedures/<{KEY}:key>/drafts/delete", methods=["GET", "POST"])
+@signed_in()
+def delete_draft(key: str) -> Any:
+    """Delete my draft of `key` (every revision): GET asks to confirm, POST deletes and records it in
+    the audit log (engine/definitions/drafts.py). A draft that is not there is "not found"."""
+    try:
+        officer = _supervisor()
+    except CommandRefused as err:
+        return _error_page(err)
+    if request.method == "GET":
+        with lf().db.read() as s:
+            found = drafts.revisions(s, officer.username, key)
+        if not found:
+            abort(404)
+        return render_template("draft_delete.html", key=key, drafts=found)
+    deleted = drafts.delete(lf().db, officer.username, officer.unit, key, lf().clock.now())
+    if deleted is None:
+        abort(404)
+    say(_("Your draft of %(key)s is deleted (%(n)s revision(s)); the versions deployed are unchanged.",
+          key=key, n=deleted.revisions), "success")
+    return redirect_to("web_procedures.procedure", key=key)

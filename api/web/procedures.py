@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -27,10 +28,11 @@ from engine.definitions.fragment_store import database_fragments
 from engine.definitions.lint import CLEAR, LintReport, lint
 from engine.definitions.model import ProcedureMeta
 from engine.definitions.reader import read
-from engine.definitions.versions import local_day, pending_versions
+from engine.definitions.versions import local_day, pending_versions, version_in_force
 from engine.definitions.xmlsafe import parse_xml
 from engine.policy import check_validate
 from engine.runtime import CommandRefused
+from engine.store import ProcedureVersionRow
 
 from ..disposition import content_disposition
 from ..problems import status_of
@@ -43,6 +45,7 @@ from .lint_messages import problem_text
 from .messages import duration_phrase
 from .pages import blueprint
 from .session import redirect_to, signed_in, signed_in_account
+from .stepforms import file_labels
 from .tables import Column, Table, answer_csv
 
 bp = blueprint("web_procedures", __name__)
@@ -53,9 +56,11 @@ FORM_ITEM = re.compile(r"(\w+):(\w+)(?:\([^)]*\))?(!?)")
 DURATION = re.compile(r"(?<![\w/])P(?:\d+[WD])*(?:T(?:\d+[HM])+)?(?![\w/])")
 
 
-def form_words(dsl: str | None) -> str:
-    """A form in the `form` property's syntax (`decision:choice!; refusal_reason:text`) as its fields' labels."""
-    return "; ".join(field_label(name) + (" " + _("(required)") if required else "")
+def form_words(dsl: str | None, labels: Mapping[str, str] | None = None) -> str:
+    """A form in the `form` property's syntax (`decision:choice!; refusal_reason:text`) as its fields' labels
+    (`labels`: the file's own, which win over the catalogue's)."""
+    own = labels or {}
+    return "; ".join((own.get(name) or field_label(name)) + (" " + _("(required)") if required else "")
                      for name, _type, required in FORM_ITEM.findall(dsl or ""))
 
 
@@ -82,7 +87,8 @@ def _steps_table(meta: ProcedureMeta, name: str = "steps") -> Table:
         Column("sla", _("Time limit"), show=lambda v, r: plain(v)),
         Column("clock", _("Clock"), show=lambda v, r: label(CLOCK, v)), Column("result", _("Result")),
         Column("legal_basis", _("Legal basis")),
-        Column("form", _("Form"), show=lambda v, r: Markup('<span title="{}">{}</span>').format(v, form_words(v))),
+        Column("form", _("Form"), show=lambda v, r: Markup('<span title="{}">{}</span>').format(
+            v, form_words(v, file_labels(meta, r["id"])))),
         Column("signed", _("Signed"), text=lambda v: _("yes") if v else ""),
     ], rows)
 
@@ -95,6 +101,19 @@ def _meta_of(bpmn: bytes) -> ProcedureMeta | None:
 def _latest(key: str) -> queries.ProcedureView | None:
     versions = queries.procedure_versions(lf().db, key)
     return versions[-1] if versions else None
+
+
+def _in_force(key: str) -> queries.ProcedureView | None:
+    """The version a dossier received now would use (effective dates honoured): what a candidate is
+    compared with. The latest version may still be waiting for its day."""
+    engine = lf()
+    with engine.db.read() as s:
+        vid = version_in_force(s, key, engine.clock.now())
+        row = s.get(ProcedureVersionRow, vid) if vid is not None else None
+        version = row.version if row is not None else None
+    if version is None:
+        return None
+    return next((v for v in queries.procedure_versions(engine.db, key) if v.version == version), None)
 
 
 def _changed(d: ProcedureDiff) -> Highlight:
@@ -323,7 +342,11 @@ def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = Non
         [{**p.as_dict(), "message": problem_text(p)} for p in report.problems], _("No problems."))
     six = _six_clear_table(report)
     meta = _meta_of(bpmn)
-    current = _latest(meta.key) if meta is not None and meta.key else None
+    latest = _latest(meta.key) if meta is not None and meta.key else None
+    current = (_in_force(latest.key) or latest) if latest is not None else None  # none in force yet: the latest
+    with engine.db.read() as s:
+        pending = pending_versions(s, engine.clock.now(), latest.key) if latest is not None else []
+    in_force = current is not None and all(p.version != current.version for p in pending)
     d = None
     tables: list[Table] = []
     if meta is not None and current is not None:
@@ -332,7 +355,8 @@ def _check_page(bpmn: bytes, dmns: list[bytes], problems: list[Any] | None = Non
     svg = draw(bpmn, highlight=_changed(d) if d is not None else None, uid="upload",
                title=_("The uploaded diagram")) if bpmn else None
     return render_template("check.html", report=report, problems=problem_table, six=six, svg=svg, current=current,
-                           diff=d, tables=tables, bpmn_b64=base64.b64encode(bpmn).decode(),
+                           latest=latest, pending=pending, in_force=in_force, diff=d, tables=tables,
+                           bpmn_b64=base64.b64encode(bpmn).decode(),
                            dmn_b64=[base64.b64encode(x).decode() for x in dmns]), status
 
 

@@ -106,7 +106,9 @@ def _form(choice: ProcedureChoice, meta: ProcedureMeta, query: str, matches: lis
     submitted = {k: v for k, v in values.items()} if hasattr(values, "items") else {}
     return render_template(
         "reception.html", choice=choice, meta=meta, papers=meta.papers(), query=query, matches=matches,
-        picked=picked, step=step, fields=stepforms.fields(step.form if step else (), submitted if error else None),
+        picked=picked, step=step, fields=stepforms.fields(
+            step.form if step else (), submitted if error else None,
+            labels=stepforms.file_labels(meta, step.id) if step else None),
         channels=CHANNELS, forms=FORMS, id_kinds=ID_KINDS, v=submitted, error=error, problems=problems or [],
         id_kind_label=lambda k: str(ID_KIND_WORDS.get(k, k)), channel_label=lambda k: str(CHANNEL_WORDS.get(k, k)),
         form_label=lambda k: str(FORM_WORDS.get(k, k)),

@@ -44,12 +44,25 @@ def widget_of(f: FormField) -> str:
     return {"number": "number", "integer": "integer", "bool": "yesno", "date": "date", "choice": "select"}[f.type]
 
 
+def file_labels(meta: ProcedureMeta, step: str) -> dict[str, str]:
+    """The step's own field labels, `label.<field>` properties (the modeler's panel writes them): the
+    procedure's author's words, shown like step names, in every language (decision 0170)."""
+    node = meta.nodes.get(step)
+    if node is None:
+        return {}
+    return {name[len("label."):]: text.strip() for name, text in node.properties.items()
+            if name.startswith("label.") and text.strip()}
+
+
 def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = None,
-           refusal: tuple[RefusalChoice | None, str] = (None, ""), handback: bool = False) -> list[FieldView]:
+           refusal: tuple[RefusalChoice | None, str] = (None, ""), handback: bool = False,
+           labels: Mapping[str, str] | None = None) -> list[FieldView]:
     """`refusal`: the step's refusing choice and its reason field (engine/definitions/refusals.py), so the
     reason field says when it is required (the engine refuses a refusal without one). `handback`: the
-    page asks who collects the result (HANDBACK_FIELDS required)."""
+    page asks who collects the result (HANDBACK_FIELDS required). `labels`: the file's own labels
+    (file_labels), which win over the catalogue's (api/web/labels.py FIELD)."""
     values = submitted or {}
+    own = labels or {}
     choice, reason_field = refusal
     by_name = {f.name: f for f in form}
     when = ""
@@ -60,7 +73,7 @@ def fields(form: tuple[FormField, ...], submitted: Mapping[str, Any] | None = No
         value = values.get(PREFIX + f.name, "")
         required = f.required or (handback and f.name in HANDBACK_FIELDS)
         out.append(FieldView(
-            f.name, PREFIX + f.name, f.type, field_label(f.name), required, widget_of(f),
+            f.name, PREFIX + f.name, f.type, own.get(f.name) or field_label(f.name), required, widget_of(f),
             tuple((c, label(CHOICE, c)) for c in f.choices), str(value),
             when if f.name == reason_field and not f.required else ""))
     return out

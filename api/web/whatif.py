@@ -25,7 +25,7 @@ from . import charts
 from .common import lf, refusal_message, say, unit_name
 from .i18n import number, pct, when
 from .pages import blueprint
-from .procedures import KEY, _uploaded
+from .procedures import KEY, _in_force, _uploaded
 from .session import signed_in, signed_in_account
 from .tables import Column, Table
 
@@ -52,7 +52,8 @@ def _carried() -> dict[str, Any]:
     """The checked file the check page hands over (hidden base64 fields), kept across a re-run."""
     if "bpmn_b64" not in request.form:
         return {"bpmn_b64": "", "dmn_b64": []}
-    return {"bpmn_b64": request.form["bpmn_b64"], "dmn_b64": [t for t in request.form.getlist("dmn_b64") if t]}
+    return {"bpmn_b64": request.form["bpmn_b64"], "dmn_b64": [t for t in request.form.getlist("dmn_b64") if t],
+            "draft": request.form.get("draft", type=int)}  # which draft revision it is, when it came from one
 
 
 def week_label(iso_week: str) -> str:
@@ -166,7 +167,7 @@ def whatif(key: str) -> Any:
     versions = queries.procedure_versions(lf().db, key)
     if not versions:
         abort(404)
-    current = versions[-1]
+    current = _in_force(key) or versions[-1]  # what the prediction compares with (not a pending version)
     if request.method == "GET":
         if "supervisor" not in account.roles:
             abort(403)

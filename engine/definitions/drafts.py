@@ -8,13 +8,17 @@ Deploying starts from a draft's bytes and goes through the ordinary check and de
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import audit
+from ..events import DraftDeleted
 from ..store import Database, ProcedureDraftRow
 
 MAX_REVISIONS_LISTED = 200
@@ -93,3 +97,20 @@ def source(session: Session, owner: str, key: str, revision: int) -> tuple[Draft
     row = session.scalar(select(ProcedureDraftRow).where(
         ProcedureDraftRow.owner == owner, ProcedureDraftRow.key == key, ProcedureDraftRow.revision == revision))
     return None if row is None else (_view(row), row.bpmn)
+
+
+def delete(db: Database, owner: str, unit: str | None, key: str, at: datetime) -> DraftDeleted | None:
+    """Delete the owner's draft of `key`, every revision, and record it in the audit log in the same
+    transaction (which work was thrown away: the count and the last revision's hash). None when the
+    owner has no draft of `key` (nothing recorded: there was nothing to delete)."""
+    with db.write() as s:
+        rows = list(s.scalars(select(ProcedureDraftRow).where(
+            ProcedureDraftRow.owner == owner, ProcedureDraftRow.key == key).order_by(ProcedureDraftRow.revision)))
+        if not rows:
+            return None
+        last = rows[-1]
+        event = DraftDeleted(key=key, revisions=len(rows), last_revision=last.revision,
+                             last_hash=hashlib.sha256(last.bpmn.encode("utf-8")).hexdigest())
+        s.execute(sql_delete(ProcedureDraftRow).where(ProcedureDraftRow.owner == owner, ProcedureDraftRow.key == key))
+        audit.append_in(s, event.kind, owner, unit or None, at, event.to_payload())
+        return event

@@ -33,6 +33,7 @@ from __future__ import annotations
 from .audit import (
     AbsenceRecorded,
     DeployRefused,
+    DraftDeleted,
     OfficerActivated,
     OfficerAdded,
     OfficerDeactivated,
@@ -106,6 +107,7 @@ __all__ = [
     "Completed",
     "Continued",
     "DeployRefused",
+    "DraftDeleted",
     "DocumentAdded",
     "DossierOverdue",
     "DueSoon",

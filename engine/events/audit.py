@@ -110,6 +110,15 @@ class ProcedureDeployed(Event):
     effective_from: str | None = opt()  # the day the version takes effect (ISO date); absent: at once
 
 
+@kind("draft_deleted", case=False, audit=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DraftDeleted(Event):
+    key: str  # the procedure whose draft its owner (the entry's actor) deleted
+    revisions: int  # how many revisions were deleted
+    last_revision: int
+    last_hash: str  # SHA-256 of the last revision's BPMN: which work was thrown away
+
+
 @kind("deploy_refused", case=False, audit=True)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeployRefused(Event):

@@ -14,6 +14,7 @@ from ..bootstrap import Landflow
 from ..definitions.fragment_store import database_fragments
 from ..definitions.problems import Problem
 from ..definitions.validate import check
+from ..definitions.versions import version_in_force
 from ..runtime import workflow as wfm
 from .history import Observed, observe
 from .simulate import Outcome, Simulator, StepStats
@@ -143,7 +144,8 @@ def what_if(lf: Landflow, key: str, bpmn: bytes, dmns: list[bytes] | None = None
                             "of one procedure")
     start, end = window(lf, months, until)
     with lf.db.read() as s:
-        current = lf.procedures.latest(s, key)
+        in_force = version_in_force(s, key, lf.clock.now())  # not a later version still waiting for its day
+        current = lf.procedures.get(s, in_force) if in_force is not None else None
         if current is None:
             raise WhatIfRefused("unknown_procedure", f"procedure {key!r} is not deployed")
         obs = observe(s, lf.calendar, key, start, end)

@@ -109,3 +109,22 @@ def test_deploy_with_an_effective_date_and_the_pending_list(sign_in: Any, demo_l
     opened = desk.post("/api/v1/dossiers", json={"procedure": "land_transfer", "commune": "20242",
                                                  "applicant": {"name": "A", "id_number": "048"}})
     assert opened.status_code == 201 and opened.json["procedure_version"] == 1
+
+
+def test_a_supervisor_deletes_their_draft_and_it_is_recorded(sign_in: Any, demo_lf: Landflow) -> None:
+    drafts.save(demo_lf.db, "another_supervisor", "land_transfer", "x", LAND.decode(), 1, 0, demo_lf.clock.now())
+    sup = sign_in("supervisor")
+    missing = sup.delete("/api/v1/procedures/land_transfer/drafts")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    for body in (LAND, edited()):
+        sup.post("/api/v1/procedures/land_transfer/drafts", data=body, content_type="application/xml")
+    auditor = sign_in("auditor")
+    assert auditor.delete("/api/v1/procedures/land_transfer/drafts").status_code == 403
+    gone = sup.delete("/api/v1/procedures/land_transfer/drafts")
+    assert gone.status_code == 204 and gone.get_data() == b""
+    assert sup.get("/api/v1/procedures/land_transfer/drafts").status_code == 404
+    with demo_lf.db.read() as s:
+        left = s.scalars(select(ProcedureDraftRow.owner)).all()
+        kinds = [(a.type, a.actor) for a in s.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))][-2:]
+    assert left == ["another_supervisor"]
+    assert kinds == [("action_refused", "auditor"), ("draft_deleted", "supervisor")]

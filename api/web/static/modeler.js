@@ -191,6 +191,26 @@
     n.id = 'p-' + name;
     return el('div', {}, [el('label', { 'for': n.id, text: label }), el('div', { 'class': 'pair' }, [n, unit])]);
   }
+  /* The step id is what the event log, KPI, the diff and a migration's step mapping name for ever: a new
+   * step gets bpmn-js's random one (Activity_1x2y3z) until the supervisor gives it a readable one. */
+  function idProp(element) {
+    var input = el('input', { type: 'text', value: element.businessObject.id, 'aria-describedby': 'p-id-hint' });
+    var hint = el('p', { id: 'p-id-hint', 'class': 'muted', text: T.step_id_hint });
+    input.addEventListener('change', function () {
+      var next = input.value.trim();
+      if (next === element.businessObject.id) { return; }
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(next) || registry.get(next) || moddle.ids.assigned(next)) {
+        hint.textContent = T.bad_id;
+        hint.className = 'flash error';
+        input.value = element.businessObject.id;
+        return;
+      }
+      hint.textContent = T.step_id_hint;
+      hint.className = 'muted';
+      modeling.updateProperties(element, { id: next });
+    });
+    return el('div', {}, [el('label', { 'for': 'p-id', text: T.step_id }), Object.assign(input, { id: 'p-id' }), hint]);
+  }
   function nameProp(element) {
     var input = el('input', { type: 'text', value: element.businessObject.name || '' });
     input.addEventListener('change', function () { modeling.updateLabel(element, input.value); });
@@ -279,7 +299,7 @@
     var signed = el('input', { type: 'checkbox', checked: getProp(bo, 'signed') === 'true', id: 'p-signed' });
     signed.addEventListener('change', function () { setProp(element, bo, 'signed', signed.checked ? 'true' : ''); });
     return [
-      el('p', { 'class': 'muted', text: T.step + ' · ' + bo.id }), nameProp(element), ownerSelect(element),
+      el('p', { 'class': 'muted', text: T.step + ' · ' + bo.id }), idProp(element), nameProp(element), ownerSelect(element),
       limitProp(element, bo, 'sla', T.limit), field(T.clock, clock, 'p-clock'),
       textProp(element, bo, 'legal_basis', T.legal_basis), textProp(element, bo, 'result', T.result),
       el('div', {}, [el('label', { 'for': 'p-signed' }, [signed, document.createTextNode(' ' + T.signed)])]),
@@ -407,6 +427,8 @@
       .then(function (answer) {
         saveStatus.textContent = answer.message + ' ';
         if (answer.drafts) {
+          saveStatus.appendChild(el('a', { href: answer.whatif, id: 'to-whatif', text: T.open_whatif }));
+          saveStatus.appendChild(document.createTextNode(' · '));
           saveStatus.appendChild(el('a', { href: answer.drafts, id: 'to-drafts', text: T.open_drafts }));
           history.replaceState(null, '', answer.modeler);
         }
