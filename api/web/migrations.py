@@ -38,6 +38,8 @@ REASON = {
     "timer_waiting": _l("The dossier is waiting on a timer of the procedure."),
     "nothing_open": _l("The dossier has no open step."),
     "in_fragment": _l("The dossier is at a step of a called fragment: it can move once it has left the fragment."),
+    "in_subprocess": _l("The dossier is at a step inside a sub-process: it can move once it has left the "
+                        "sub-process."),
     "parallel": _l("Several steps are open at once (parallel branches): not supported."),
     "bad_mapping": _l("The step it is mapped to is not in the new version."),
     "claimed_role_changed": _l("The new step belongs to another role and an officer holds the item."),

@@ -116,7 +116,8 @@ def migrate_dossier(runtime: Runtime, officer: Officer, dossier_id: int, to_vers
         decided = plan_dossier(facts_of(state, loaded.waiting_timers), state.procedure_version_id,
                                old.meta.steps, new.meta.steps, mapping,
                                fragment_step_ids(old.meta) | fragment_step_ids(new.meta),
-                               parallel_steps(old.meta, new.meta))
+                               parallel_steps(old.meta, new.meta),
+                               frozenset(old.meta.parents) | frozenset(new.meta.parents))
         if decided.status != MOVES:
             raise Conflict("cannot_migrate", decided.detail, {"reason": decided.reason or ""})
         data = wfm.current_data(ctx.workflow())

@@ -19,7 +19,7 @@ MOVES, NEEDS_MAPPING, CANNOT = "moves", "needs_mapping", "cannot"
 DEADLINE_RULES = ("keep", "recompute")
 # Why a dossier cannot move (codes shown on pages through api/web/labels.py MIGRATION_REASON).
 REASONS = ("finished", "other_procedure", "not_from_version", "parallel", "timer_waiting", "incident",
-           "bad_mapping", "claimed_role_changed", "nothing_open", "in_fragment")
+           "bad_mapping", "claimed_role_changed", "nothing_open", "in_fragment", "in_subprocess")
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,13 @@ def mapping_problems(mapping: Mapping[str, str], old: Mapping[str, StepMeta],
 
 def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, StepMeta],
                  new: Mapping[str, StepMeta], mapping: Mapping[str, str],
-                 inside: frozenset[str] = frozenset(), parallel: frozenset[str] = frozenset()) -> DossierPlan:
+                 inside: frozenset[str] = frozenset(), parallel: frozenset[str] = frozenset(),
+                 boxed: frozenset[str] = frozenset()) -> DossierPlan:
     """One dossier's fate under the migration. `inside`: the steps either version runs inside a called
     fragment (decision 0168): a dossier at one of them moves once it has left the fragment. `parallel`:
     the multi-instance steps of either version (decision 0163): a dossier at or moving to one cannot move
-    (its agencies' items are not one step)."""
+    (its agencies' items are not one step). `boxed`: the steps either version draws inside an embedded
+    sub-process (decision 0157): the rebuild puts a dossier only at a top-level step."""
     def cannot(reason: str, detail: str) -> DossierPlan:
         return DossierPlan(facts.id, facts.code, CANNOT, facts.state_version, reason=reason, detail=detail)
 
@@ -136,6 +138,9 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
     if any(i.step in inside or mapping.get(i.step, i.step) in inside for i in facts.items):
         return cannot("in_fragment", "the dossier is at a step of a called fragment: it can move once it has "
                                      "left the fragment")
+    if any(i.step in boxed or mapping.get(i.step, i.step) in boxed for i in facts.items):
+        return cannot("in_subprocess", "the dossier is at a step inside a sub-process: it can move once it has "
+                                       "left the sub-process")
     if any(i.step in parallel or mapping.get(i.step, i.step) in parallel for i in facts.items):
         return cannot("parallel", "the dossier is at a consultation of several agencies (a parallel "
                                   "multi-instance step): migrating it is not supported")
@@ -163,13 +168,15 @@ def plan_dossier(facts: DossierFacts, from_version_id: int, old: Mapping[str, St
 def make_plan(procedure: str, from_version: int, to_version: int, from_version_id: int,
               old: Mapping[str, StepMeta], new: Mapping[str, StepMeta], dossiers: list[DossierFacts],
               mapping: Mapping[str, str] | None = None, deadlines: str = "keep",
-              inside: frozenset[str] = frozenset(), parallel: frozenset[str] = frozenset()) -> Plan:
+              inside: frozenset[str] = frozenset(), parallel: frozenset[str] = frozenset(),
+              boxed: frozenset[str] = frozenset()) -> Plan:
     mapping = dict(mapping or {})
     problems = mapping_problems(mapping, old, new)
     if to_version <= from_version:
         problems.append("a dossier moves only to a later version")
     if deadlines not in DEADLINE_RULES:
         problems.append(f"deadlines must be one of {', '.join(DEADLINE_RULES)}")
-    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping, inside, parallel)
+    planned = () if problems else tuple(plan_dossier(d, from_version_id, old, new, mapping, inside, parallel,
+                                                                 boxed)
                                           for d in dossiers)
     return Plan(procedure, from_version, to_version, mapping, deadlines, planned, tuple(problems))

@@ -85,7 +85,8 @@ def make(runtime: Runtime, officer: Officer, key: str, from_version: int, to_ver
         raise
     return make_plan(key, from_version, to_version, old.id, old_p.meta.steps, new_p.meta.steps, facts,
                      mapping, deadlines, fragment_step_ids(old_p.meta) | fragment_step_ids(new_p.meta),
-                     parallel_steps(old_p.meta, new_p.meta))
+                     parallel_steps(old_p.meta, new_p.meta),
+                     frozenset(old_p.meta.parents) | frozenset(new_p.meta.parents))
 
 
 @dataclass(frozen=True)
