@@ -17,6 +17,8 @@ from flask_babel import gettext as _
 
 from engine import queries
 from engine.definitions import drafts
+from engine.definitions.fragments import is_fragment
+from engine.definitions.model import ProcedureMeta
 from engine.org import Officer
 from engine.policy import check_validate
 from engine.runtime import CommandRefused
@@ -76,8 +78,23 @@ def texts() -> dict[str, str]:
         'bad_id': _('A step id starts with a letter, has only letters, digits and _ (at most 64), and is not '
                     'used by another element.'),
         'remote_extension': _('Extra time for remote communes'),
+        'call': _('Call of a fragment'), 'fragment': _('Fragment run here'),
+        'no_fragment': _('choose a deployed fragment'), 'fragment_version': _('version %(v)s in force'),
+        'call_hint': _('The fragment version in force is bound when this procedure is deployed.'),
+        'message_wait': _('Waiting for another agency’s answer'), 'message_name': _('Message name'),
+        'message_hint': _('The name the other agency’s system sends with the dossier code (POST /api/v1/messages).'),
+        'from_role': _('Sent by (role)'), 'choose_role': _('choose a role'),
         'open_failed': _('The diagram could not be opened (not found, or not yours).'),
     }
+
+
+def fragments() -> list[dict[str, Any]]:
+    """The deployed fragments a call activity may run (decision 0166): code, name, latest version."""
+    out = []
+    for p in queries.latest_procedures(lf().db):
+        if is_fragment(ProcedureMeta.from_dict(p.meta)):
+            out.append({"code": p.key, "name": p.name, "version": p.version})
+    return sorted(out, key=lambda f: f["name"])
 
 
 def roles() -> list[dict[str, str]]:
@@ -108,6 +125,7 @@ def modeler(key: str) -> Any:
         source = url_for("web_procedures.download", key=key, version=version)
         opened = _("version %(v)s", v=version)
     return render_template("modeler.html", key=key, opened=opened, source=source, roles=roles(), texts=texts(),
+                           fragments=fragments(),
                            check_url=url_for("web_modeler.check"), save_url=url_for("web_modeler.save", key=key),
                            drafts_url=url_for("web_modeler.draft_list", key=key))
 

@@ -15,6 +15,7 @@
   if (!root || typeof window.BpmnJS !== 'function') { return; }
   var T = JSON.parse(document.getElementById('modeler-texts').textContent);
   var ROLES = JSON.parse(document.getElementById('modeler-roles').textContent);
+  var FRAGMENTS = JSON.parse((document.getElementById('modeler-fragments') || { textContent: '[]' }).textContent);
   var ROLE_NAMES = {};
   ROLES.forEach(function (r) { ROLE_NAMES[r.code] = r.name; });
   var TYPES = ['text', 'number', 'integer', 'bool', 'date', 'choice'];
@@ -54,6 +55,7 @@
     moddleExtensions: { spiffworkflow: SPIFF, camunda: CAMUNDA } });
   var modeling = modeler.get('modeling');
   var moddle = modeler.get('moddle');
+  var bpmnFactory = modeler.get('bpmnFactory');
   var canvas = modeler.get('canvas');
   var registry = modeler.get('elementRegistry');
   var overlays = modeler.get('overlays');
@@ -308,6 +310,61 @@
     ];
   }
 
+  /* A call activity runs a deployed fragment (decision 0166): its called element is the fragment's code;
+   * the version in force is bound when the calling procedure is deployed. */
+  function callPanel(element) {
+    var bo = element.businessObject;
+    var select = el('select', { id: 'p-fragment' }, [el('option', { value: '', text: T.no_fragment })]
+      .concat(FRAGMENTS.map(function (f) {
+        return el('option', { value: f.code, text: f.name + ' (' + f.code + ', ' + fmt(T.fragment_version, { v: f.version }) + ')' });
+      })));
+    var current = bo.get('calledElement') || '';
+    if (current && !FRAGMENTS.some(function (f) { return f.code === current; })) {
+      select.appendChild(el('option', { value: current, text: current }));  /* the check says it is missing */
+    }
+    select.value = current;
+    select.addEventListener('change', function () {
+      modeling.updateProperties(element, { calledElement: select.value || undefined });
+    });
+    return [el('p', { 'class': 'muted', text: T.call + ' · ' + bo.id }), nameProp(element),
+      field(T.fragment, select, 'p-fragment'), el('p', { 'class': 'muted', text: T.call_hint })];
+  }
+
+  function messageDefinition(bo) {
+    return (bo.eventDefinitions || []).filter(function (d) { return d.$type === 'bpmn:MessageEventDefinition'; })[0];
+  }
+
+  /* A message catch event waits for another agency's answer (decision 0160): the message's name (a
+   * bpmn:Message at the file's root, made or reused here), the role whose officers may deliver it, the
+   * clock while waiting and the answer's fields. */
+  function messagePanel(element, definition) {
+    var bo = element.businessObject;
+    var name = el('input', { type: 'text', id: 'p-message', value: (definition.messageRef && definition.messageRef.name) || '' });
+    name.addEventListener('change', function () {
+      var wanted = name.value.trim();
+      if (!wanted) { return; }
+      var defs = modeler.getDefinitions();
+      var roots = defs.get('rootElements');
+      var message = roots.filter(function (r) { return r.$type === 'bpmn:Message' && r.name === wanted; })[0];
+      if (!message) {
+        message = bpmnFactory.create('bpmn:Message', { name: wanted });
+        message.$parent = defs;
+        modeling.updateModdleProperties(element, defs, { rootElements: roots.concat([message]) });
+      }
+      modeling.updateModdleProperties(element, definition, { messageRef: message });
+    });
+    var from = el('select', { id: 'p-from-role' }, [el('option', { value: '', text: T.choose_role })]
+      .concat(ROLES.map(function (r) { return el('option', { value: r.code, text: r.name + ' (' + r.code + ')' }); })));
+    from.value = getProp(bo, 'from_role') || '';
+    from.addEventListener('change', function () { setProp(element, bo, 'from_role', from.value); });
+    var clock = el('select', {}, [el('option', { value: 'run', text: T.run }), el('option', { value: 'paused', text: T.paused })]);
+    clock.value = getProp(bo, 'clock') || 'run';
+    clock.addEventListener('change', function () { setProp(element, bo, 'clock', clock.value === 'run' ? '' : clock.value); });
+    return [el('p', { 'class': 'muted', text: T.message_wait + ' · ' + bo.id }), nameProp(element),
+      field(T.message_name, name, 'p-message'), el('p', { 'class': 'muted', text: T.message_hint }),
+      field(T.from_role, from, 'p-from-role'), field(T.clock, clock, 'p-clock'), formEditor(element, bo)];
+  }
+
   function procedurePanel(element) {
     var proc = processOf(element);
     if (!proc) { return [el('p', { text: T.no_props })]; }
@@ -327,6 +384,11 @@
       parts = procedurePanel(element && element.type === 'bpmn:Participant' ? element : procedureElement());
     } else if (element.type === 'bpmn:UserTask') {
       parts = stepPanel(element);
+    } else if (element.type === 'bpmn:CallActivity') {
+      parts = callPanel(element);
+    } else if ((element.type === 'bpmn:IntermediateCatchEvent' || element.type === 'bpmn:BoundaryEvent') &&
+               messageDefinition(element.businessObject)) {
+      parts = messagePanel(element, messageDefinition(element.businessObject));
     } else {
       parts = [el('p', { 'class': 'muted', text: T.element + ' · ' + element.businessObject.id }), nameProp(element),
         el('p', { text: T.no_props })];
