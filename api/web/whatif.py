@@ -74,7 +74,8 @@ def _side(v: Variant) -> dict[str, Any]:
 def _steps_table(r: WhatIfReport) -> Table:
     names = {s.step: s.name for v in (r.in_force, r.candidate) for s in v.steps.values()}
     source = {"observed": _("observed"), "observed_other_units": _("observed in other units"),
-              "limit": _("the step’s limit (no history)"), "default": _("one working hour (no history, no limit)")}
+              "limit": _("the step’s limit (no history)"), "default": _("one working hour (no history, no limit)"),
+              "no_waits_observed": _("no answer observed: taken as immediate")}
     bottleneck = {s.step for s in r.candidate.bottlenecks}
     rows: list[Mapping[str, Any]] = []
     for step in sorted(names):

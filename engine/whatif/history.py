@@ -57,6 +57,9 @@ class Observed:
     cases: list[Case] = field(default_factory=list)
     durations: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (step, unit) -> minutes
     by_step: dict[str, list[int]] = field(default_factory=dict)
+    # message catch event -> working minutes each recorded wait lasted (the start: the event whose effects
+    # made the dossier wait on it; the end: its `message_received`)
+    waits: dict[str, list[int]] = field(default_factory=dict)
     capacity: dict[str, int] = field(default_factory=dict)  # unit -> items it worked on at once
     officers: dict[str, int] = field(default_factory=dict)  # unit -> officers active in the window
 
@@ -82,16 +85,27 @@ def observe(session: Session, calendar: WorkingCalendar, key: str, start: dateti
         by_id[r.id] = case
     E = CaseEventRow
     for ids in _chunks(list(by_id)):
-        for ev in session.execute(select(E.dossier_id, E.type, E.step, E.unit, E.payload)
-                                  .where(E.dossier_id.in_(ids), E.type.in_(("opened", "completed")))
-                                  .order_by(E.dossier_id, E.seq)):
+        began: dict[tuple[int, str], datetime] = {}  # (dossier, message event) -> when it started waiting
+        for ev in session.execute(select(E.dossier_id, E.type, E.step, E.unit, E.payload, E.at)
+                                  .where(E.dossier_id.in_(ids)).order_by(E.dossier_id, E.seq)):
             payload = json.loads(ev.payload)
             case = by_id[ev.dossier_id]
+            awaiting = ((payload.get("fx") or {}).get("dossier") or {}).get("awaiting") if isinstance(
+                payload, dict) else None
+            for node in (awaiting or "").split(","):
+                if node:
+                    began.setdefault((ev.dossier_id, node), ev.at)
             if ev.type == "opened":
                 case.opening = dict(payload.get("data") or {})
-            elif ev.step:
+            elif ev.type == "completed" and ev.step:
                 case.steps.setdefault(ev.step, []).append(
                     {**(payload.get("data") or {}), **(payload.get("derived") or {})})
+            elif ev.type == "message_received":
+                node = str(payload.get("element", ""))
+                case.steps.setdefault(node, []).append(dict(payload.get("data") or {}))
+                start_at = began.pop((ev.dossier_id, node), None)
+                if start_at is not None:
+                    obs.waits.setdefault(node, []).append(max(0, calendar.between(start_at, ev.at)))
     _durations(session, calendar, obs, key, start, end, by_id)
     return obs
 

@@ -23,9 +23,11 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from ..calendar import WorkingCalendar
+from ..definitions.forms import FormError, parse_form
 from ..definitions.model import ProcedureMeta, StepMeta
 from ..org import Directory, UnresolvedOwner
 from ..runtime import workflow as wfm
+from ..runtime.awaiting import deliver, waiting_messages
 from ..runtime.deadlines import limit_for, procedure_limit, total_minutes
 from ..runtime.fastforward import TRIAL_ERRORS, run_step, steering_names
 from ..runtime.instances import owner_role, step_of
@@ -47,7 +49,7 @@ class StepStats:
     wait: int = 0  # working minutes in the unit's queue, summed
     work: int = 0  # working minutes worked, summed
     longest_wait: int = 0
-    source: str = "observed"  # observed | observed_other_units | limit | default
+    source: str = "observed"  # observed | observed_other_units | limit | default | no_waits_observed
 
     @property
     def mean_wait(self) -> float:
@@ -138,6 +140,8 @@ class Simulator:
                 self.arrive(at, arg)
             elif kind == "timer":
                 self.fire_timer(at, *arg)
+            elif kind == "message":
+                self.answer(at, *arg)
             else:
                 self.finish(at, arg)
         for i, r in enumerate(self.runs):
@@ -169,6 +173,11 @@ class Simulator:
                 run.seen.add(str(timer.id))
                 pin([timer])
                 self.push(at + self.cal.minutes(duration_of(timer)), "timer", (i, str(timer.id), node))
+        for node, waiting in waiting_messages(run.wf).items():  # another agency answers after a drawn wait
+            if str(waiting.id) not in run.seen:
+                run.seen.add(str(waiting.id))
+                self.push(at + self.wait_for(run.case, node, run.counts.get(node, 0)), "message",
+                          (i, str(waiting.id), node, at))
         for task in wfm.ready_steps(run.wf):
             if str(task.id) in run.seen:
                 continue
@@ -195,6 +204,54 @@ class Simulator:
             self.fail(i, _why(err))
             return
         self.advance(at, i)
+
+    def answer(self, at: int, i: int, task_id: str, node: str, since: int) -> None:
+        """The awaited agency's answer arrives: the data its recorded answers gave (or the form's empty
+        values), the wait paused the clock when the event says so (decision 0160)."""
+        run = self.runs[i]
+        if run is None or run.dead:
+            return
+        waiting = waiting_messages(run.wf).get(node)
+        if waiting is None or str(waiting.id) != task_id:
+            return  # the workflow left the wait (a boundary message's step finished first)
+        n = run.counts.get(node, 0)
+        run.counts[node] = n + 1
+        stats = self.stats(node)
+        stats.items += 1
+        stats.wait += at - since
+        stats.longest_wait = max(stats.longest_wait, at - since)
+        props = self.meta.nodes[node].properties if node in self.meta.nodes else {}
+        if props.get("clock") == "paused":
+            run.paused += at - since
+        try:
+            deliver(run.wf, node, self.answer_data(run.case, node, props, n))
+        except TRIAL_ERRORS as err:
+            self.fail(i, _why(err))
+            return
+        self.advance(at, i)
+
+    def wait_for(self, case: Case, node: str, n: int) -> int:
+        """Working minutes until the answer: a recorded wait of this event drawn at random (seeded per
+        dossier), else none (the answer is taken as immediate: the report says so per event)."""
+        pool = self.obs.waits.get(node)
+        stats = self.stats(node)
+        if not pool:
+            stats.source = "no_waits_observed"
+            return 0
+        stats.source = "observed"
+        return random.Random(f"{self.seed}|{case.code}|{node}|wait|{n}").choice(pool)
+
+    def answer_data(self, case: Case, node: str, props: dict[str, str], n: int) -> dict[str, Any]:
+        recorded = case.steps.get(node)
+        if recorded:
+            return dict(recorded[min(n, len(recorded) - 1)])
+        try:
+            fields = parse_form(props.get("form"))
+        except FormError:
+            return {}
+        known = case.merged()
+        return {f.name: known.get(f.name, 0 if f.type in ("number", "integer") else
+                                 False if f.type == "bool" else "") for f in fields if f.required or f.name in known}
 
     def close(self, at: int, i: int, run: Run) -> None:
         out = self.outcomes[i]
@@ -268,7 +325,8 @@ class Simulator:
     def stats(self, step: str) -> StepStats:
         if step not in self.steps:
             meta = self.meta.steps.get(step)
-            self.steps[step] = StepStats(step, meta.name if meta else step)
+            node = self.meta.nodes.get(step)  # a message catch event's wait is listed too
+            self.steps[step] = StepStats(step, meta.name if meta else (node.name if node and node.name else step))
         return self.steps[step]
 
     def draw(self, case: Case, step: str, unit: str, n: int) -> int:
