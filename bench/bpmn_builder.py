@@ -543,5 +543,9 @@ def agencies_procedure() -> Procedure:
     ]
     flows = [Flow("f1", "start", "receive"), Flow("f2", "receive", "check"), Flow("f3", "check", "consult"),
              Flow("f4", "consult", "decide"), Flow("f5", "decide", "handover"), Flow("f6", "handover", "end")]
+    # the collections are declared as data objects too, so that bpmn-js (the modeler) keeps the loop's
+    # references when it opens and saves the file (decision 0175)
     return Procedure(key="consultation_test", name="Thủ tục có lấy ý kiến", nodes=nodes, flows=flows,
-                     props={"sla": "P8D", "legal_basis": law})
+                     props={"sla": "P8D", "legal_basis": law},
+                     extra_process_xml='<bpmn:dataObject id="agencies" name="agencies" />'
+                                       '<bpmn:dataObject id="opinions" name="opinions" />')

@@ -78,6 +78,7 @@ def texts() -> dict[str, str]:
         'bad_id': _('A step id starts with a letter, has only letters, digits and _ (at most 64), and is not '
                     'used by another element.'),
         'remote_extension': _('Extra time for remote communes'),
+        'agencies': _('Agencies consulted at once (one work item each)'),
         'call': _('Call of a fragment'), 'fragment': _('Fragment run here'),
         'no_fragment': _('choose a deployed fragment'), 'fragment_version': _('version %(v)s in force'),
         'call_hint': _('The fragment version in force is bound when this procedure is deployed.'),

@@ -1,7 +1,9 @@
 """The modeler's panel for the elements a redesign adds besides steps (issue 17, point 2): a call
-activity chooses the deployed fragment it runs (decision 0166), and a message catch event names its
-message, the role that delivers it and its clock (decision 0160); what the panel writes is what the
-engine reads, and its check stays clear. In headless Chromium, every request kept on 127.0.0.1."""
+activity chooses the deployed fragment it runs (decision 0166), a message catch event names its
+message, the role that delivers it and its clock (decision 0160), and a consultation (a parallel
+multi-instance step, decision 0163) opens and saves with its loop intact and chooses its agencies
+(decision 0175); what the panel writes is what the engine reads, and its check stays clear. In headless
+Chromium, every request kept on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from config.settings import Settings
 from engine.bootstrap import build
 from engine.clock import FixedClock
 from tests.conftest import officer
-from tests.support.bpmn_builder import message_procedure
+from tests.support.bpmn_builder import agencies_procedure, message_procedure
 from tests.web.conftest import NOW, Pages, Site, serving
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -36,6 +38,9 @@ def own_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     setup.runtime.deploy(sup, caller_procedure("caller_ui", "Thủ tục có niêm yết", sla="P30D",
                                                fragment="public_posting").to_xml())
     setup.runtime.deploy(sup, message_procedure().to_xml())
+    older = agencies_procedure()  # as el-multi first wrote it: the loop's names declared nowhere else
+    older.extra_process_xml = ""
+    setup.runtime.deploy(sup, older.to_xml())
     setup.close()
     clock = FixedClock(NOW)
     yield from serving(build(settings, clock=clock), clock)
@@ -113,3 +118,24 @@ def test_a_message_catch_event_names_its_message_sender_and_clock(own_site: Site
     page.wait_for_selector("#check-status[data-problems='0']")
     page.select_option("#p-from-role", "")  # nobody may deliver it: the engine says so on the element
     page.wait_for_selector("#problems li[data-element='tax_wait']")
+
+
+def test_a_consultation_opens_and_saves_with_its_loop_and_chooses_its_agencies(own_site: Site,
+                                                                              own_pages: Pages) -> None:
+    """bpmn-js drops a loop reference naming no element: before decision 0175 this deployed, clean file
+    showed two problems as soon as it was opened, and a saved draft lost its collections."""
+    page = own_pages.signed_in("supervisor")
+    opened(page, own_site, "consultation_test")
+    assert page.get_attribute("#check-status", "data-problems") == "0", page.inner_text("#problems")
+    root = saved(page)
+    (loop,) = [e for e in root.iter(f"{BPMN}multiInstanceLoopCharacteristics")]
+    assert loop.findtext(f"{BPMN}loopDataInputRef") == "agencies"
+    assert loop.findtext(f"{BPMN}loopDataOutputRef") == "opinions"
+    select(page, "consult")
+    page.wait_for_selector("#p-instances")
+    chosen = page.eval_on_selector_all("#p-instances .f-agency:checked", "cs => cs.map(c => c.value)")
+    assert sorted(chosen) == ["commune_economic_division", "tax_office"]
+    page.locator("#p-instances .f-agency[value='registration_branch']").check()
+    page.locator("#p-instances .f-agency[value='commune_economic_division']").uncheck()
+    assert sorted(props_of(saved(page), "consult")["instances"].split("|")) == ["registration_branch", "tax_office"]
+    page.wait_for_selector("#check-status[data-problems='0']")

@@ -19,6 +19,7 @@
   var ROLE_NAMES = {};
   ROLES.forEach(function (r) { ROLE_NAMES[r.code] = r.name; });
   var TYPES = ['text', 'number', 'integer', 'bool', 'date', 'choice'];
+  var BPMN_NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
 
   function props(prefix) {
     return [
@@ -300,7 +301,7 @@
     clock.addEventListener('change', function () { setProp(element, bo, 'clock', clock.value === 'run' ? '' : clock.value); });
     var signed = el('input', { type: 'checkbox', checked: getProp(bo, 'signed') === 'true', id: 'p-signed' });
     signed.addEventListener('change', function () { setProp(element, bo, 'signed', signed.checked ? 'true' : ''); });
-    return [
+    var parts = [
       el('p', { 'class': 'muted', text: T.step + ' · ' + bo.id }), idProp(element), nameProp(element), ownerSelect(element),
       limitProp(element, bo, 'sla', T.limit), field(T.clock, clock, 'p-clock'),
       textProp(element, bo, 'legal_basis', T.legal_basis), textProp(element, bo, 'result', T.result),
@@ -308,6 +309,28 @@
       formEditor(element, bo), textProp(element, bo, 'refusal', T.refusal),
       textProp(element, bo, 'refusal_reason', T.refusal_reason)
     ];
+    var loop = bo.loopCharacteristics;
+    if (loop && loop.$type === 'bpmn:MultiInstanceLoopCharacteristics' && !loop.isSequential) {
+      parts.splice(4, 0, agenciesEditor(element, bo));
+    }
+    return parts;
+  }
+
+  /* A consultation (a parallel multi-instance step, decision 0163) runs once per agency: the roles
+   * consulted, written as the step's `instances` property (the owner above does not apply to them). */
+  function agenciesEditor(element, bo) {
+    var chosen = (getProp(bo, 'instances') || '').split('|').filter(Boolean);
+    var box = el('fieldset', { id: 'p-instances' }, [el('legend', { text: T.agencies })]);
+    ROLES.forEach(function (r) {
+      var box_ = el('input', { type: 'checkbox', value: r.code, checked: chosen.indexOf(r.code) >= 0, 'class': 'f-agency' });
+      box_.addEventListener('change', function () {
+        var now = Array.prototype.filter.call(box.querySelectorAll('.f-agency'), function (c) { return c.checked; })
+          .map(function (c) { return c.value; });
+        setProp(element, bo, 'instances', now.join('|'));
+      });
+      box.appendChild(el('div', {}, [el('label', {}, [box_, document.createTextNode(' ' + r.name + ' (' + r.code + ')')])]));
+    });
+    return box;
   }
 
   /* A call activity runs a deployed fragment (decision 0166): its called element is the fragment's code;
@@ -497,12 +520,41 @@
       });
   });
 
+  /* A consultation's loop names its collections by name (`<loopDataInputRef>agencies</…>`, as SpiffWorkflow
+   * reads them); bpmn-js resolves such a reference to an element of that id and drops it when there is
+   * none, which would break the step on the first save. So before opening, each name without an element
+   * gets a `dataObject` of that id in its process (or sub-process): the references survive, and the
+   * engine ignores the data objects (decision 0175). */
+  function keepLoopReferences(xml) {
+    var doc = new DOMParser().parseFromString(xml, 'application/xml');
+    if (doc.getElementsByTagName('parsererror').length) { return xml; }
+    var ids = {};
+    Array.prototype.forEach.call(doc.getElementsByTagName('*'), function (e) { if (e.getAttribute('id')) { ids[e.getAttribute('id')] = true; } });
+    var changed = false;
+    ['loopDataInputRef', 'loopDataOutputRef'].forEach(function (tag) {
+      Array.prototype.forEach.call(doc.getElementsByTagNameNS(BPMN_NS, tag), function (ref) {
+        var name = (ref.textContent || '').trim();
+        if (!/^[A-Za-z_][\w.-]*$/.test(name) || ids[name]) { return; }
+        var box = ref.parentNode;
+        while (box && !(box.namespaceURI === BPMN_NS && (box.localName === 'process' || box.localName === 'subProcess'))) { box = box.parentNode; }
+        if (!box) { return; }
+        var data = doc.createElementNS(BPMN_NS, (ref.prefix ? ref.prefix + ':' : '') + 'dataObject');
+        data.setAttribute('id', name);
+        data.setAttribute('name', name);
+        box.appendChild(data);
+        ids[name] = true;
+        changed = true;
+      });
+    });
+    return changed ? new XMLSerializer().serializeToString(doc) : xml;
+  }
+
   /* -- open -------------------------------------------------------------------------------------- */
   fetch(root.dataset.source, { credentials: 'same-origin' }).then(function (r) {
     if (!r.ok) { throw new Error(String(r.status)); }
     return r.text();
   })
-    .then(function (xml) { return modeler.importXML(xml); })
+    .then(function (xml) { return modeler.importXML(keepLoopReferences(xml)); })
     .then(function () { canvas.zoom('fit-viewport'); root.dataset.ready = 'true'; render(null); return runCheck(); })
     .catch(function () { status.textContent = T.open_failed; status.className = 'flash error'; });
   window.landflowModeler = modeler;  /* for the browser tests and the curious */
