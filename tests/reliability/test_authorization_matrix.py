@@ -378,15 +378,21 @@ def test_auditor_tokens_change_nothing(matrix: Matrix, figures: Figures) -> None
             calls[(method, path)] = lambda tok, url=url, body=body: matrix.client.open(
                 url, method="POST", json=body, headers={"Authorization": f"Bearer {tok}"})
         elif path.startswith("/api/v1/procedures/{key}/") and tail in ("drafts", "whatif"):  # a supervisor's
-            url = path.replace("{key}", "land_transfer")
-            calls[(method, path)] = lambda tok, url=url: matrix.client.post(
-                url, data=b"<definitions/>", content_type="application/xml",
+            url, verb = path.replace("{key}", "land_transfer"), method.upper()
+            calls[(method, path)] = lambda tok, url=url, verb=verb: matrix.client.open(
+                url, method=verb, data=b"<definitions/>", content_type="application/xml",
                 headers={"Authorization": f"Bearer {tok}"})
         elif "migrations" in path:  # moving running dossiers: supervisors only
             url = path.replace("{key}", "land_transfer").replace("{run_id}", "1")
             body = {"size": 1} if tail == "batch" else {"from_version": 1, "to_version": 1}
             calls[(method, path)] = lambda tok, url=url, body=body: matrix.client.post(
                 url, json=body, headers={"Authorization": f"Bearer {tok}"})
+        elif path == "/api/v1/messages":  # another agency's answer: an auditor delivers none (decision 0160)
+            with matrix.lf.db.read() as s:
+                code = s.scalar(select(DossierRow.code).where(DossierRow.id == ready[0]))
+            body = {"dossier": code, "message": "tax_notice", "data": {}, "key": "auditor-1"}
+            calls[(method, path)] = lambda tok, body=body: matrix.client.post(
+                "/api/v1/messages", json=body, headers={"Authorization": f"Bearer {tok}"})
     missing = [op for op in operations if op not in calls]
     assert not missing, f"new mutating operations need a request here: {missing}"
     before = fingerprint(matrix.lf)
