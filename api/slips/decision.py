@@ -30,7 +30,7 @@ from engine.pdfsign import Seal, sign_pdf
 from engine.signatures import decision_document
 from engine.store import CaseEventRow, DossierRow, WorkItemRow
 
-from . import _env, place_date, vn_time
+from . import _env, place_date, qr_address, qr_data_uri, vn_time
 from .results import issue_results
 
 log = logging.getLogger(__name__)
@@ -134,11 +134,14 @@ def decision_record(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> Dec
         certificates.describe(key) if certificates.is_certificate(key) else None, key, ev.unit)
 
 
-def render_decision(record: DecisionRecord, tz: Any) -> bytes:
+def render_decision(record: DecisionRecord, tz: Any, lookup_url: str = "") -> bytes:
+    """`lookup_url`: what the QR holds, the dossier's public lookup page with its token (as on the slips),
+    from where anyone reaches the page proving a paper genuine."""
     from weasyprint import HTML
 
     html = _env.get_template("decision.html").render(
-        r=record, when=vn_time(record.signed_at, tz), place_date=place_date(record.place, record.signed_at, tz))
+        r=record, when=vn_time(record.signed_at, tz), place_date=place_date(record.place, record.signed_at, tz),
+        qr=qr_data_uri(lookup_url) if lookup_url else None)
     doc = HTML(string=html).render()
     doc.metadata.title = f"Quyết định – {record.step_name} – {record.code}"
     doc.metadata.authors = [record.agency]
@@ -182,7 +185,8 @@ def issue_decision_at(lf: Landflow, dossier_id: int, seq: int, labels: Any) -> b
     with _issuing:  # two threads of one process issuing the same record: the second finds it issued
         pdf = stored or issued_bytes(lf, dossier_id, KIND, seq)
         if pdf is None:
-            pdf = seal(lf, render_decision(record, lf.calendar.tz), f"Quyết định: {record.step_name}", record.place)
+            pdf = seal(lf, render_decision(record, lf.calendar.tz, qr_address(lf.settings, record.code)),
+                       f"Quyết định: {record.step_name}", record.place)
             record_slip(lf.runtime, system, dossier_id, KIND, seq, f"{record.code}/QĐ-{seq}", pdf, lf.blobs)
         issue_results(lf, dossier_id, record, meta, record.unit, desk,
                       lambda doc, reason, place: seal(lf, doc, reason, place),

@@ -25,7 +25,7 @@ from engine.org import SYSTEM, Officer
 from engine.papers.documents import record_slip
 from engine.store import CaseEventRow, DossierRow
 
-from . import _env, place_date, vn_time
+from . import _env, place_date, qr_address, qr_data_uri, vn_time
 
 # kind -> (template, title, number mark)
 RESULT_DOCUMENTS = {
@@ -102,10 +102,17 @@ def result_page(lf: Landflow, record: Any, dossier_id: int, kind: str, unit_code
         place_date(record.place, record.signed_at, tz), record.document_sha256, f"{record.code}/QĐ-{record.seq}")
 
 
-def render_result(page: ResultPage, signed_at: Any, tz: Any) -> bytes:
+def result_html(page: ResultPage, lookup_url: str = "") -> str:
+    """`lookup_url`: what the QR holds (the dossier's public lookup page, as on the slips), from where
+    anyone reaches the page proving a paper genuine (issue 16)."""
+    return _env.get_template(RESULT_DOCUMENTS[page.kind][0]).render(
+        p=page, qr=qr_data_uri(lookup_url) if lookup_url else None)
+
+
+def render_result(page: ResultPage, signed_at: Any, tz: Any, lookup_url: str = "") -> bytes:
     from weasyprint import HTML
 
-    html = _env.get_template(RESULT_DOCUMENTS[page.kind][0]).render(p=page)
+    html = result_html(page, lookup_url)
     doc = HTML(string=html).render()
     doc.metadata.title = f"{page.title} – {page.code}"
     doc.metadata.authors = [page.unit]
@@ -126,8 +133,8 @@ def issue_results(lf: Landflow, dossier_id: int, record: Any, meta: ProcedureMet
         if issued(kind) is not None:
             continue
         page = result_page(lf, record, dossier_id, kind, unit_code, legal_basis)
-        pdf = seal(render_result(page, record.signed_at, lf.calendar.tz), f"{page.title}: {record.step_name}",
-                   record.place)
+        pdf = seal(render_result(page, record.signed_at, lf.calendar.tz, qr_address(lf.settings, record.code)),
+                   f"{page.title}: {record.step_name}", record.place)
         record_slip(lf.runtime, system, dossier_id, kind, record.seq, page.number, pdf, lf.blobs)
         done.append(kind)
     return done

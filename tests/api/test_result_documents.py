@@ -83,6 +83,23 @@ def test_a_signed_transfer_gives_the_register_page_and_the_issuance_entry(
         json.dumps(f"{current['code']}/SĐC-{seq}"), json.dumps(f"{current['code']}/CGCN-{seq}")]
 
 
+def test_the_documents_carry_the_dossiers_lookup_qr(demo_lf: Landflow) -> None:
+    """As the slips do: the QR leads to the dossier's public lookup page, and from there to the proof."""
+    from api.slips import qr_address, qr_data_uri
+    from api.slips.results import ResultPage, result_html
+
+    code = "000.01.90.H17-260302-0001"
+    page = ResultPage("register_page", "Trang Sổ địa chính đã chỉnh lý", f"{code}/SĐC-7", "Chi nhánh", "Văn phòng",
+                      "Hải Châu", code, "Chuyển nhượng", "Chỉnh lý", "Luật Đất đai 2024", "Lê Văn Tám", "",
+                      {"sheet": "12"}, "Chuyển nhượng", "Võ Thị Kim Oanh", "10 giờ", "Hải Châu, ngày 02", "ab" * 32,
+                      f"{code}/QĐ-7")
+    address = qr_address(demo_lf.settings, code)
+    html = result_html(page, address)
+    assert qr_data_uri(address) in html and "/tra-cuu" in address
+    assert qr_data_uri(qr_address(demo_lf.settings, code[:-1] + "2")) not in html  # another dossier's is not
+    assert 'alt="QR"' in html and 'alt="QR"' not in result_html(page)  # no address, no QR
+
+
 def test_a_step_declares_only_known_documents_and_only_when_signed() -> None:
     roles = {r.code for r in small_organisation().roles.values() if r.owns_steps}
     proc = small_procedure()
